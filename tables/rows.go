@@ -198,7 +198,7 @@ type Finding struct {
 	AllowlistExpired bool `arrow:"allowlist_expired"`
 
 	// UnusedKeys lists key slots (1, 2) that are active but unused since the
-	// window start, for users who stay (active, new, exempt...).
+	// window start, for active users (their own manifest action).
 	UnusedKeys []int64 `arrow:"unused_keys"`
 	References int64   `arrow:"references"`
 

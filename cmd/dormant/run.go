@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dormant-iam/dormant/pipeline"
+	"github.com/dormant-iam/dormant/tables"
+)
+
+// commonFlags are the flags run and demo share.
+type commonFlags struct {
+	asOf        timeFlag
+	window      daysFlag
+	deleteAfter daysFlag
+	logFormat   string
+	logLevel    string
+}
+
+func (c *commonFlags) register(fs *flag.FlagSet) {
+	c.window = pipeline.DefaultWindowDays
+	c.deleteAfter = pipeline.DefaultDeleteAfterDays
+	fs.Var(&c.asOf, "as-of", "end of the window (RFC 3339 or YYYY-MM-DD, UTC); default now")
+	fs.Var(&c.window, "window", "activity window, in days (90d)")
+	fs.Var(&c.deleteAfter, "delete-after", "inactive (or never used) longer than this: delete instead of deactivate (365d)")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dormant run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		common       commonFlags
+		cfgPath      string
+		reportsF     listFlag
+		detailsF     listFlag
+		failOn       listFlag
+		cfg          pipeline.Config
+		reportMaxAge = ageFlag(pipeline.DefaultReportMaxAge)
+	)
+	common.register(fs)
+	fs.StringVar(&cfgPath, "config", "", "YAML file with flag values (same names); the command line wins")
+	fs.Var(&reportsF, "credential-report", "credential report file (CSV as GetCredentialReport returns it, or the AWS CLI's JSON); repeatable, one per account")
+	fs.Var(&detailsF, "authorization-details", "output of `aws iam get-account-authorization-details`; repeatable, one per account")
+	fs.StringVar(&cfg.Engine, "engine", pipeline.DefaultEngine, "activity engine: local")
+	fs.StringVar(&cfg.CloudTrail, "cloudtrail", "", "folder holding AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz (local engine)")
+	fs.StringVar(&cfg.Allowlist, "allowlist", "", "YAML list of {account_id, user_name, reason, owner, expires} exemptions")
+	fs.StringVar(&cfg.ExemptTag, "exempt-tag", pipeline.DefaultExemptTag, "users tagged <key>=true are exempt")
+	fs.Var(&reportMaxAge, "report-max-age", "a credential report older than this at as-of turns candidates into review (7d)")
+	fs.StringVar(&cfg.Out, "out", "dormant-out", "run directory to write (the evidence bundle)")
+	fs.Var(&failOn, "fail-on", "exit 3 when any finding has one of these statuses or decisions (e.g. inactive,never_used or delete)")
+	if err := parseFlags(fs, args, &cfgPath); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, common.logFormat, common.logLevel)
+	if err != nil {
+		return err
+	}
+	cfg.CredentialReports, cfg.AuthorizationDetails = reportsF, detailsF
+	cfg.AsOf, cfg.WindowDays, cfg.DeleteAfterDays = common.asOf.t, int(common.window), int(common.deleteAfter)
+	cfg.ReportMaxAge = time.Duration(reportMaxAge)
+	cfg.ToolVersion, cfg.Logger = version, logger
+	if err := checkFailOn(failOn); err != nil {
+		return err
+	}
+
+	res, err := pipeline.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	printSummary(stdout, res)
+	return failOnFindings(res, failOn)
+}
+
+func printSummary(w io.Writer, res *pipeline.Result) {
+	s := res.Summary
+	fmt.Fprintf(w, "dormant: %d users assessed in %d accounts\n", s.Total, len(res.Record.Accounts))
+	for _, st := range []string{tables.StatusActive, tables.StatusInactive, tables.StatusNeverUsed, tables.StatusNew, tables.StatusExempt, tables.StatusReview, tables.StatusRoot} {
+		fmt.Fprintf(w, "  %-11s %d\n", st, s.ByStatus[st])
+	}
+	fmt.Fprintf(w, "decisions: delete %d, deactivate %d, review %d, keep %d; unused keys %d\n",
+		s.ByDecision[tables.DecisionDelete], s.ByDecision[tables.DecisionDeactivate], s.ByDecision[tables.DecisionReview], s.ByDecision[tables.DecisionKeep], s.UnusedKeys)
+	fmt.Fprintf(w, "reports:  %s/reports/ (dormant-report.xlsx, findings.csv, remediation-manifest.json)\n", res.Out)
+}
+
+var failOnValues = []string{
+	tables.StatusActive, tables.StatusInactive, tables.StatusNeverUsed, tables.StatusNew, tables.StatusExempt, tables.StatusReview, tables.StatusRoot,
+	tables.DecisionDelete, tables.DecisionDeactivate, tables.DecisionKeep,
+}
+
+func checkFailOn(failOn []string) error {
+	for _, v := range failOn {
+		if !slices.Contains(failOnValues, strings.ToLower(v)) {
+			return usageError{fmt.Errorf("--fail-on %q is not a status or decision; use one of %s", v, strings.Join(failOnValues, ", "))}
+		}
+	}
+	return nil
+}
+
+func failOnFindings(res *pipeline.Result, failOn []string) error {
+	for _, want := range failOn {
+		want = strings.ToLower(want)
+		if res.Summary.ByStatus[want] > 0 || res.Summary.ByDecision[want] > 0 {
+			return errFindings
+		}
+	}
+	return nil
+}

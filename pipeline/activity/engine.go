@@ -1,0 +1,118 @@
+package activity
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/dormant-iam/dormant/tables"
+)
+
+// Engine runs the activity query over CloudTrail for a window.
+type Engine interface {
+	// Name is the engine's name as the CLI spells it: "local", "athena", "lake".
+	Name() string
+	// Run computes the activity and coverage tables for q.
+	Run(ctx context.Context, q Query) (*Result, error)
+}
+
+// Query is what an engine is asked for.
+type Query struct {
+	// Start and End bound the window, both inclusive; End is the as-of.
+	Start, End time.Time
+	// Accounts in scope; empty means every account in the data.
+	Accounts []string
+}
+
+// Result is what an engine returns.
+type Result struct {
+	// Activity has one row per principal that acted, or failed to sign in to
+	// the console, in the window; sorted by account, principal ID, ARN.
+	Activity []tables.Activity
+	// Coverage has, per account and region, the first and last event and the
+	// number of records in the data read (which starts a day before the
+	// window, so a first event before Start shows the trail was already
+	// running); sorted by account, region.
+	Coverage []tables.Coverage
+	// Runs has one entry per query the engine ran, for the evidence bundle.
+	Runs []QueryRun
+}
+
+// QueryRun is the evidence of one engine call.
+type QueryRun struct {
+	Engine string // "local", "athena", "lake"
+	// Name says what the query computes: "activity" or "coverage". The local
+	// engine's single "activity" query returns the coverage rows as well.
+	Name    string
+	QueryID string // the service's query ID; for the local engine, derived from the SQL
+	SQL     string // exactly as run
+
+	BytesScanned int64         // bytes the engine read (local: compressed bytes of the files)
+	EngineTime   time.Duration // time the engine spent on the query
+	Files        int           // files read, where the engine knows it
+	CostUSD      float64       // estimated cost; 0 for the local engine
+}
+
+// Validate reports what is wrong with q, if anything.
+func (q Query) Validate() error {
+	var errs []error
+	switch {
+	case q.Start.IsZero() || q.End.IsZero():
+		errs = append(errs, errors.New("the window needs a start and an end (as-of) time"))
+	case q.End.Before(q.Start):
+		errs = append(errs, fmt.Errorf("the window ends (%s) before it starts (%s): check --as-of and --window",
+			q.End.UTC().Format(time.RFC3339), q.Start.UTC().Format(time.RFC3339)))
+	}
+	for _, a := range q.Accounts {
+		if !isAccountID(a) {
+			errs = append(errs, fmt.Errorf("account %q is not an AWS account ID (12 digits)", a))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ReadDays returns the first and last day (UTC midnight) whose log files an
+// engine reads for q: from the day before Start, whose records show the trail
+// was running when the window opened, to the day after End, which holds
+// events delivered late.
+func (q Query) ReadDays() (first, last time.Time) {
+	return day(q.Start.UTC().AddDate(0, 0, -1)), day(q.End.UTC().AddDate(0, 0, 1))
+}
+
+func day(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// isAccountID reports whether s is a 12-digit AWS account ID.
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// sortResult puts the rows in the documented order, so that every engine's
+// output is deterministic whatever order its SQL returned.
+func sortResult(r *Result) {
+	slices.SortFunc(r.Activity, func(a, b tables.Activity) int {
+		return cmp.Or(
+			cmp.Compare(a.AccountID, b.AccountID),
+			cmp.Compare(a.PrincipalID, b.PrincipalID),
+			cmp.Compare(a.ARN, b.ARN),
+		)
+	})
+	slices.SortFunc(r.Coverage, func(a, b tables.Coverage) int {
+		return cmp.Or(
+			cmp.Compare(a.AccountID, b.AccountID),
+			cmp.Compare(a.Region, b.Region),
+		)
+	})
+}

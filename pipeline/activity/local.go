@@ -1,0 +1,314 @@
+package activity
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/dormant-iam/dormant/queries"
+	"github.com/dormant-iam/dormant/tables"
+)
+
+// Local is the embedded engine: DuckDB reading CloudTrail log files on disk.
+type Local struct {
+	root     string
+	threads  int
+	memLimit int64
+	tempDir  string
+	log      *slog.Logger
+}
+
+// LocalOption configures a Local engine.
+type LocalOption func(*Local)
+
+// WithThreads sets how many threads DuckDB uses; n <= 0 means GOMAXPROCS.
+func WithThreads(n int) LocalOption {
+	return func(l *Local) { l.threads = n }
+}
+
+// WithMemoryLimit caps DuckDB's memory, in bytes; beyond it, aggregation
+// spills to the temporary folder. n <= 0 means the default: 512 MiB plus, per
+// thread, 256 MiB or three times the largest file (uncompressed), whichever
+// is more.
+func WithMemoryLimit(n int64) LocalOption {
+	return func(l *Local) { l.memLimit = n }
+}
+
+// WithTempDir sets the folder under which DuckDB's spill folder is made
+// (and removed after the query); empty means os.TempDir().
+func WithTempDir(dir string) LocalOption {
+	return func(l *Local) { l.tempDir = dir }
+}
+
+// WithLogger sets the logger; nil means slog.Default().
+func WithLogger(log *slog.Logger) LocalOption {
+	return func(l *Local) { l.log = log }
+}
+
+// NewLocal returns the local engine over root, a folder holding AWSLogs/...
+// (see DiscoverFiles for the layouts read).
+func NewLocal(root string, opts ...LocalOption) *Local {
+	l := &Local{root: root}
+	for _, o := range opts {
+		o(l)
+	}
+	if l.threads <= 0 {
+		l.threads = runtime.GOMAXPROCS(0)
+	}
+	if l.log == nil {
+		l.log = slog.Default()
+	}
+	return l
+}
+
+// Name is "local".
+func (l *Local) Name() string { return "local" }
+
+// Plan is what the local engine would do for a query: the files it reads and
+// the SQL it runs.
+type Plan struct {
+	Files        []LogFile
+	Bytes        int64  // total size of Files
+	Uncompressed int64  // total size of the JSON text in Files
+	MaxObject    int64  // the JSON reader's maximum_object_size: room for the largest file
+	SQL          string // empty when there is no file to read
+}
+
+// Plan finds the files a query reads and renders its SQL, without running it
+// (`dormant queries print` shows it).
+func (l *Local) Plan(ctx context.Context, q Query) (*Plan, error) {
+	files, err := DiscoverFiles(ctx, l.root, q)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Files: files}
+	if len(files) == 0 {
+		return p, nil
+	}
+	paths := make([]string, len(files))
+	var largest int64
+	for i, f := range files {
+		paths[i] = sqlPath(f.Path)
+		p.Bytes += f.Size
+		p.Uncompressed += f.Uncompressed
+		largest = max(largest, f.Uncompressed)
+	}
+	p.MaxObject = objectSize(largest)
+	p.SQL, err = queries.Render("local", "activity", queries.Params{
+		Start: q.Start, End: q.End, Files: paths, MaxObjectSize: p.MaxObject,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Run reads the window's log files once and returns the activity and
+// coverage tables. With no file to read it returns empty tables and no run:
+// the findings stage then sees no coverage and sends users to review.
+func (l *Local) Run(ctx context.Context, q Query) (*Result, error) {
+	plan, err := l.Plan(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	if len(plan.Files) == 0 {
+		first, last := q.ReadDays()
+		l.log.Warn("no CloudTrail log files in the window's date folders",
+			"root", l.root, "first_day", first.Format(time.DateOnly), "last_day", last.Format(time.DateOnly))
+		return res, nil
+	}
+	l.log.Info("scanning CloudTrail log files", "files", len(plan.Files), "bytes", plan.Bytes,
+		"json_bytes", plan.Uncompressed, "threads", l.threads)
+
+	started := time.Now()
+	if err := l.scan(ctx, plan, res); err != nil {
+		return nil, err
+	}
+	elapsed := time.Since(started)
+	sum := sha256.Sum256([]byte(plan.SQL))
+	res.Runs = []QueryRun{{
+		Engine:       l.Name(),
+		Name:         "activity",
+		QueryID:      "local-" + hex.EncodeToString(sum[:8]),
+		SQL:          plan.SQL,
+		BytesScanned: plan.Bytes,
+		EngineTime:   elapsed,
+		Files:        len(plan.Files),
+	}}
+	sortResult(res)
+	l.log.Info("scanned CloudTrail log files", "files", len(plan.Files), "activity_rows", len(res.Activity),
+		"coverage_rows", len(res.Coverage), "seconds", elapsed.Seconds())
+	return res, nil
+}
+
+// objectSize is the maximum_object_size that fits a file of n bytes of JSON:
+// rounded up to a MiB with one to spare, and at least DuckDB's 16 MiB default.
+func objectSize(n int64) int64 {
+	const mib = 1 << 20
+	return max(16*mib, (n/mib+2)*mib)
+}
+
+// memoryLimit is the DuckDB memory limit for a plan: the configured one, or
+// room for each thread's read buffers (twice the largest file) and the
+// parsed records, plus the aggregation. An explicit limit too small for the
+// read buffers is refused here, with what to do, rather than by DuckDB.
+func (l *Local) memoryLimit(plan *Plan) (int64, error) {
+	const mib = 1 << 20
+	buffers := int64(l.threads) * 2 * plan.MaxObject
+	if l.memLimit <= 0 {
+		return 512*mib + int64(l.threads)*max(256*mib, 3*plan.MaxObject), nil
+	}
+	if l.memLimit < buffers+64*mib {
+		return 0, fmt.Errorf("scanning CloudTrail log files: the memory limit (%d MiB) is too small for %d threads "+
+			"reading files of up to %d MiB of JSON (each thread holds two files' worth): "+
+			"raise the memory limit to at least %d MiB or use fewer threads",
+			l.memLimit/mib, l.threads, plan.MaxObject/mib, (buffers+64*mib)/mib)
+	}
+	return l.memLimit, nil
+}
+
+// scan runs the plan's SQL in a fresh in-memory DuckDB and reads its rows.
+func (l *Local) scan(ctx context.Context, plan *Plan, res *Result) error {
+	memLimit, err := l.memoryLimit(plan)
+	if err != nil {
+		return err
+	}
+	spill, err := os.MkdirTemp(l.tempDir, "dormant-duckdb-*")
+	if err != nil {
+		return fmt.Errorf("creating DuckDB's temporary folder: %w", err)
+	}
+	defer os.RemoveAll(spill)
+
+	cfg := url.Values{}
+	cfg.Set("threads", strconv.Itoa(l.threads))
+	cfg.Set("memory_limit", strconv.FormatInt(memLimit>>20, 10)+"MiB")
+	cfg.Set("temp_directory", spill)
+	// The SQL needs only the built-in JSON reader; never reach the network
+	// for an extension.
+	cfg.Set("autoinstall_known_extensions", "false")
+	cfg.Set("autoload_known_extensions", "false")
+	// Rows are aggregated and re-sorted: order need not be kept while reading.
+	cfg.Set("preserve_insertion_order", "false")
+	connector, err := duckdb.NewConnector("?"+cfg.Encode(), nil)
+	if err != nil {
+		return fmt.Errorf("opening DuckDB: %w", err)
+	}
+	db := sql.OpenDB(connector)
+	defer db.Close()
+
+	rows, err := db.QueryContext(ctx, plan.SQL)
+	if err != nil {
+		return explainScanError(ctx, err, plan.Files)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := readRow(rows, res); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return explainScanError(ctx, err, plan.Files)
+	}
+	return nil
+}
+
+// readRow reads one row of the local activity query: an activity row or a
+// coverage row, by its kind column.
+func readRow(rows *sql.Rows, res *Result) error {
+	var (
+		kind, account, principal, arn, userName, region sql.NullString
+		first, last, lastFailed                         sql.NullTime
+		events, consoleLogins, failedLogins             sql.NullInt64
+		lastName, lastSource, lastIP, lastRegion        sql.NullString
+		keys                                            any
+	)
+	if err := rows.Scan(&kind, &account, &principal, &arn, &userName, &region,
+		&first, &last, &events, &lastName, &lastSource, &lastIP, &lastRegion,
+		&consoleLogins, &failedLogins, &lastFailed, &keys); err != nil {
+		return fmt.Errorf("reading the activity query's results: %w", err)
+	}
+	switch kind.String {
+	case "activity":
+		keyIDs, err := stringList(keys)
+		if err != nil {
+			return fmt.Errorf("reading access_key_ids of %s %s: %w", account.String, principal.String+arn.String, err)
+		}
+		res.Activity = append(res.Activity, tables.Activity{
+			AccountID:              account.String,
+			PrincipalID:            principal.String,
+			ARN:                    arn.String,
+			UserName:               userName.String,
+			FirstEvent:             utc(first),
+			LastEvent:              utc(last),
+			Events:                 events.Int64,
+			LastEventName:          lastName.String,
+			LastEventSource:        lastSource.String,
+			LastSourceIP:           lastIP.String,
+			LastRegion:             lastRegion.String,
+			ConsoleLogins:          consoleLogins.Int64,
+			FailedConsoleLogins:    failedLogins.Int64,
+			LastFailedConsoleLogin: utc(lastFailed),
+			AccessKeyIDs:           keyIDs,
+		})
+	case "coverage":
+		res.Coverage = append(res.Coverage, tables.Coverage{
+			AccountID:  account.String,
+			Region:     region.String,
+			FirstEvent: utc(first),
+			LastEvent:  utc(last),
+			Events:     events.Int64,
+		})
+	default:
+		return fmt.Errorf("reading the activity query's results: unknown row kind %q", kind.String)
+	}
+	return nil
+}
+
+// stringList converts a DuckDB VARCHAR[] value to a Go slice (nil for NULL).
+func stringList(v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	items, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("expected a list, got %T", v)
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		s, ok := it.(string)
+		if !ok {
+			return nil, fmt.Errorf("expected a list of strings, got an element of type %T", it)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func utc(t sql.NullTime) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
+}
+
+// sqlPath is the form of a path put in the SQL: absolute, so the SQL stored
+// as evidence names the files unambiguously, and slash-separated, which
+// DuckDB accepts on every platform and the query's folder pattern expects.
+func sqlPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	return filepath.ToSlash(p)
+}

@@ -1,0 +1,364 @@
+package activity
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dormant-iam/dormant/tables"
+)
+
+// The fixture trail's window: day folders 2026-09-30 to 2026-10-04 are read.
+var (
+	fixtureStart = ts("2026-10-01T00:00:00Z")
+	fixtureEnd   = ts("2026-10-03T12:00:00Z")
+)
+
+func ts(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func newTestLocal(root string) *Local {
+	return NewLocal(root, WithThreads(2), WithLogger(quiet()))
+}
+
+// The whole fixture trail, every account.
+var (
+	wantRoot = tables.Activity{
+		AccountID: acctA, ARN: "arn:aws:iam::111111111111:root", UserName: tables.RootUserName,
+		FirstEvent: ts("2026-10-01T07:00:00Z"), LastEvent: ts("2026-10-01T07:00:00Z"), Events: 1,
+		LastEventName: "ConsoleLogin", LastEventSource: "signin.amazonaws.com", LastSourceIP: "198.51.100.1", LastRegion: "us-east-1",
+		ConsoleLogins: 1, FailedConsoleLogins: 1, LastFailedConsoleLogin: ts("2026-10-02T07:00:00Z"),
+	}
+	wantFrank = tables.Activity{
+		AccountID: acctA, ARN: "arn:aws:iam::111111111111:user/frank", UserName: "frank",
+		FirstEvent: ts("2026-10-02T09:00:00Z"), LastEvent: ts("2026-10-02T09:30:00Z"), Events: 2,
+		LastEventName: "GetBucketPolicy", LastEventSource: "s3.amazonaws.com", LastSourceIP: "203.0.113.51", LastRegion: "us-east-1",
+	}
+	wantAlice = tables.Activity{
+		AccountID: acctA, PrincipalID: aliceID, ARN: "arn:aws:iam::111111111111:user/alice", UserName: "alice",
+		FirstEvent: ts("2026-10-01T09:00:00Z"), LastEvent: ts("2026-10-03T12:00:00Z"), Events: 6,
+		LastEventName: "ListBuckets", LastEventSource: "s3.amazonaws.com", LastSourceIP: "203.0.113.12", LastRegion: "us-east-1",
+		ConsoleLogins: 1, AccessKeyIDs: []string{"AKIAALICEKEY00000001", "AKIAALICEKEY00000002"},
+	}
+	wantBob = tables.Activity{
+		AccountID: acctA, PrincipalID: bobID, ARN: "arn:aws:iam::111111111111:user/bob", UserName: "bob",
+		FailedConsoleLogins: 2, LastFailedConsoleLogin: ts("2026-10-02T08:00:00Z"),
+	}
+	wantCarol = tables.Activity{
+		AccountID: acctA, PrincipalID: carolID, ARN: "arn:aws:iam::111111111111:user/carol", UserName: "carol",
+		FirstEvent: ts("2026-10-02T13:00:00Z"), LastEvent: ts("2026-10-03T11:59:00Z"), Events: 3,
+		LastEventName: "DescribeRegions", LastEventSource: "ec2.amazonaws.com", LastSourceIP: "198.51.100.7", LastRegion: "us-east-1",
+		AccessKeyIDs: []string{"AKIACAROLKEY00000001"},
+	}
+	wantHenry = tables.Activity{
+		AccountID: acctA, PrincipalID: henryID, ARN: "arn:aws:iam::111111111111:user/henry", UserName: "henry",
+		FirstEvent: ts("2026-10-02T10:00:00Z"), LastEvent: ts("2026-10-02T10:00:00Z"), Events: 1,
+		LastEventName: "ListUsers", LastEventSource: "iam.amazonaws.com", LastSourceIP: "203.0.113.60", LastRegion: "us-east-1",
+		AccessKeyIDs: []string{"AKIAHENRYKEY00000001"},
+	}
+	wantErin = tables.Activity{
+		AccountID: acctB, PrincipalID: erinID, ARN: "arn:aws:iam::222222222222:user/erin", UserName: "erin",
+		FirstEvent: ts("2026-10-02T08:10:00Z"), LastEvent: ts("2026-10-02T11:00:00Z"), Events: 2,
+		LastEventName: "AssumeRole", LastEventSource: "sts.amazonaws.com", LastSourceIP: "192.0.2.15", LastRegion: "us-east-1",
+		AccessKeyIDs: []string{"AKIAERINKEY000000001"},
+	}
+	coverageAEast1 = tables.Coverage{AccountID: acctA, Region: "us-east-1",
+		FirstEvent: ts("2026-09-30T11:58:00Z"), LastEvent: ts("2026-10-04T00:05:00Z"), Events: 26}
+	coverageAEast2 = tables.Coverage{AccountID: acctA, Region: "us-east-2",
+		FirstEvent: ts("2026-10-01T10:00:00Z"), LastEvent: ts("2026-10-02T08:01:00Z"), Events: 3}
+	coverageB = tables.Coverage{AccountID: acctB, Region: "eu-west-1",
+		FirstEvent: ts("2026-10-02T08:10:00Z"), LastEvent: ts("2026-10-02T08:12:00Z"), Events: 2}
+)
+
+func TestLocalRun(t *testing.T) {
+	erinOwnAccountOnly := tables.Activity{
+		AccountID: acctB, PrincipalID: erinID, ARN: "arn:aws:iam::222222222222:user/erin", UserName: "erin",
+		FirstEvent: ts("2026-10-02T08:10:00Z"), LastEvent: ts("2026-10-02T08:10:00Z"), Events: 1,
+		LastEventName: "DescribeVpcs", LastEventSource: "ec2.amazonaws.com", LastSourceIP: "192.0.2.15", LastRegion: "eu-west-1",
+		AccessKeyIDs: []string{"AKIAERINKEY000000001"},
+	}
+	tests := []struct {
+		name         string
+		q            Query
+		wantFiles    []string // relative to testdata/trail/AWSLogs
+		wantActivity []tables.Activity
+		wantCoverage []tables.Coverage
+	}{
+		{
+			name: "every account",
+			q:    Query{Start: fixtureStart, End: fixtureEnd},
+			wantFiles: []string{
+				"111111111111/CloudTrail/us-east-1/2026/09/30/111111111111_CloudTrail_us-east-1_20260930T2005Z_Hk2LrT8sVn4QpZ1x.json.gz",
+				"111111111111/CloudTrail/us-east-1/2026/10/01/111111111111_CloudTrail_us-east-1_20261001T0905Z_Mu0KsOhtH1ar15ZZ.json.gz",
+				"111111111111/CloudTrail/us-east-1/2026/10/01/111111111111_CloudTrail_us-east-1_20261001T0910Z_Zt9QwErTy5UiOp3A.json.gz",
+				"111111111111/CloudTrail/us-east-1/2026/10/02/111111111111_CloudTrail_us-east-1_20261002T1405Z_Pa4SdFgHj6KlZx7C.json",
+				"111111111111/CloudTrail/us-east-1/2026/10/03/111111111111_CloudTrail_us-east-1_20261003T1305Z_Xc8VbNm2Qw1Er4Ty.json.gz",
+				"111111111111/CloudTrail/us-east-1/2026/10/03/111111111111_CloudTrail_us-east-1_20261003T1310Z_Em9TyRe3Wq2Lk5Jh.json.gz",
+				"111111111111/CloudTrail/us-east-1/2026/10/04/111111111111_CloudTrail_us-east-1_20261004T0010Z_Lp0OkIj9Uh8Yg7Tf.json.gz",
+				"111111111111/CloudTrail/us-east-2/2026/10/01/111111111111_CloudTrail_us-east-2_20261001T1005Z_Gh6JkLz7Xc8Vb9Nm.json.gz",
+				"111111111111/CloudTrail/us-east-2/2026/10/02/111111111111_CloudTrail_us-east-2_20261002T0805Z_Qa1Ws2Ed3Rf4Tg5Y.json.gz",
+				"o-exampleorgid/222222222222/CloudTrail/eu-west-1/2026/10/02/222222222222_CloudTrail_eu-west-1_20261002T0815Z_Uj7Ik8Ol9Pz0Xa1S.json.gz",
+			},
+			wantActivity: []tables.Activity{wantRoot, wantFrank, wantAlice, wantBob, wantCarol, wantHenry, wantErin},
+			wantCoverage: []tables.Coverage{coverageAEast1, coverageAEast2, coverageB},
+		},
+		{
+			// erin's cross-account call is in account A's trail, which is not read.
+			name: "organization account only",
+			q:    Query{Start: fixtureStart, End: fixtureEnd, Accounts: []string{acctB}},
+			wantFiles: []string{
+				"o-exampleorgid/222222222222/CloudTrail/eu-west-1/2026/10/02/222222222222_CloudTrail_eu-west-1_20261002T0815Z_Uj7Ik8Ol9Pz0Xa1S.json.gz",
+			},
+			wantActivity: []tables.Activity{erinOwnAccountOnly},
+			wantCoverage: []tables.Coverage{coverageB},
+		},
+		{
+			// The lead-in day alone: grace's and bob's events are before Start.
+			name: "window on the lead-in day's edge",
+			q:    Query{Start: ts("2026-10-01T00:00:00Z"), End: ts("2026-10-01T00:00:00Z"), Accounts: []string{acctA}},
+			wantFiles: []string{
+				"111111111111/CloudTrail/us-east-1/2026/09/30/111111111111_CloudTrail_us-east-1_20260930T2005Z_Hk2LrT8sVn4QpZ1x.json.gz",
+				"111111111111/CloudTrail/us-east-1/2026/10/01/111111111111_CloudTrail_us-east-1_20261001T0905Z_Mu0KsOhtH1ar15ZZ.json.gz",
+				"111111111111/CloudTrail/us-east-1/2026/10/01/111111111111_CloudTrail_us-east-1_20261001T0910Z_Zt9QwErTy5UiOp3A.json.gz",
+				"111111111111/CloudTrail/us-east-1/2026/10/02/111111111111_CloudTrail_us-east-1_20261002T1405Z_Pa4SdFgHj6KlZx7C.json",
+				"111111111111/CloudTrail/us-east-2/2026/10/01/111111111111_CloudTrail_us-east-2_20261001T1005Z_Gh6JkLz7Xc8Vb9Nm.json.gz",
+				"111111111111/CloudTrail/us-east-2/2026/10/02/111111111111_CloudTrail_us-east-2_20261002T0805Z_Qa1Ws2Ed3Rf4Tg5Y.json.gz",
+			},
+			wantActivity: nil,
+			wantCoverage: []tables.Coverage{
+				{AccountID: acctA, Region: "us-east-1", FirstEvent: ts("2026-09-30T11:58:00Z"), LastEvent: ts("2026-10-02T13:05:00Z"), Events: 20},
+				coverageAEast2,
+			},
+		},
+	}
+	root := filepath.Join("testdata", "trail")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := newTestLocal(root).Run(context.Background(), tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			diffActivity(t, res.Activity, tt.wantActivity)
+			if !reflect.DeepEqual(res.Coverage, tt.wantCoverage) {
+				t.Errorf("coverage:\n got %+v\nwant %+v", res.Coverage, tt.wantCoverage)
+			}
+
+			if len(res.Runs) != 1 {
+				t.Fatalf("got %d query runs, want 1", len(res.Runs))
+			}
+			run := res.Runs[0]
+			var wantBytes int64
+			for _, f := range tt.wantFiles {
+				p := filepath.Join(root, "AWSLogs", filepath.FromSlash(f))
+				info, err := os.Stat(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantBytes += info.Size()
+				if !strings.Contains(run.SQL, "'"+sqlPath(p)+"'") {
+					t.Errorf("the SQL does not read %s", f)
+				}
+			}
+			if run.Files != len(tt.wantFiles) || strings.Count(run.SQL, "/AWSLogs/") != len(tt.wantFiles) {
+				t.Errorf("read %d files (%d in the SQL), want %d", run.Files, strings.Count(run.SQL, "/AWSLogs/"), len(tt.wantFiles))
+			}
+			if run.Engine != "local" || run.Name != "activity" || run.BytesScanned != wantBytes || run.EngineTime <= 0 ||
+				!strings.HasPrefix(run.QueryID, "local-") || run.CostUSD != 0 {
+				t.Errorf("query run = %+v (SQL omitted), want engine local, name activity, %d bytes, a time and an ID",
+					QueryRun{Engine: run.Engine, Name: run.Name, QueryID: run.QueryID, BytesScanned: run.BytesScanned,
+						EngineTime: run.EngineTime, Files: run.Files}, wantBytes)
+			}
+		})
+	}
+}
+
+// diffActivity compares activity tables row by row, so a failure says which
+// principal differs.
+func diffActivity(t *testing.T, got, want []tables.Activity) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("got %d activity rows, want %d", len(got), len(want))
+	}
+	for i := range max(len(got), len(want)) {
+		switch {
+		case i >= len(got):
+			t.Errorf("missing row %+v", want[i])
+		case i >= len(want):
+			t.Errorf("unexpected row %+v", got[i])
+		case !reflect.DeepEqual(got[i], want[i]):
+			t.Errorf("row %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// A root whose path holds a single quote: paths are SQL string literals.
+func TestLocalRunQuotedPath(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "it's the \"trail\"")
+	if err := os.CopyFS(root, os.DirFS(filepath.Join("testdata", "trail"))); err != nil {
+		t.Fatal(err)
+	}
+	res, err := newTestLocal(root).Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	diffActivity(t, res.Activity, []tables.Activity{wantRoot, wantFrank, wantAlice, wantBob, wantCarol, wantHenry, wantErin})
+	if want := []tables.Coverage{coverageAEast1, coverageAEast2, coverageB}; !reflect.DeepEqual(res.Coverage, want) {
+		t.Errorf("coverage:\n got %+v\nwant %+v", res.Coverage, want)
+	}
+	if !strings.Contains(res.Runs[0].SQL, "it''s the \"trail\"") {
+		t.Errorf("the SQL does not quote the path: %.300s", res.Runs[0].SQL)
+	}
+}
+
+func TestLocalRunCorruptFile(t *testing.T) {
+	_, err := newTestLocal(filepath.Join("testdata", "corrupt")).Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+	var fe *FileError
+	if !errors.As(err, &fe) {
+		t.Fatalf("got %v, want a FileError", err)
+	}
+	if !strings.HasSuffix(fe.Path, "111111111111_CloudTrail_us-east-1_20261001T0910Z_Lm6No7Pq8Rs9Tu0V.json.gz") || fe.Fix != fixDamaged {
+		t.Errorf("error names %s with fix %q, want the cut-off file as damaged", fe.Path, fe.Fix)
+	}
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("error %q does not say the file ends early", err)
+	}
+	if !strings.Contains(err.Error(), "download it again") {
+		t.Errorf("error %q does not say what to do", err)
+	}
+}
+
+// Files that are intact but not CloudTrail's shape name the file and say so.
+func TestLocalRunBadShape(t *testing.T) {
+	tests := []struct{ name, content string }{
+		{"eventTime not a time", `{"Records":[{"eventID":"x","eventTime":"yesterday","userIdentity":{"type":"IAMUser"}}]}`},
+		{"userIdentity a string", `{"Records":[{"eventID":"x","eventTime":"2026-10-01T09:00:00Z","userIdentity":"alice"}]}`},
+		{"Records an object", `{"Records":{"eventID":"x"}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			p := filepath.Join(root, "AWSLogs", acctA, "CloudTrail", "us-east-1", "2026", "10", "01",
+				"111111111111_CloudTrail_us-east-1_20261001T0905Z_Aa1Bb2Cc3Dd4Ee5F.json")
+			writeFile(t, p, tt.content)
+			_, err := newTestLocal(root).Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("got %v, want a FileError", err)
+			}
+			if fe.Path != sqlPath(p) || fe.Fix != fixShape {
+				t.Errorf("error names %s with fix %q, want %s as not CloudTrail's shape", fe.Path, fe.Fix, p)
+			}
+		})
+	}
+}
+
+// Record shapes real trails mix must all scan: free-form fields of any JSON
+// type, missing fields, unknown fields.
+func TestLocalRunRecordShapes(t *testing.T) {
+	root := t.TempDir()
+	user := `"userIdentity":{"type":"IAMUser","principalId":"` + aliceID + `","arn":"arn:aws:iam::111111111111:user/alice","accountId":"111111111111","userName":"alice"`
+	records := []string{
+		`{"eventID":"s1","eventTime":"2026-10-01T09:00:00Z",` + user + `},"requestParameters":{"a":[1,{"b":null}],"c":true},"responseElements":{"x":1.5},"additionalEventData":{"y":[]}}`,
+		`{"eventID":"s2","eventTime":"2026-10-01T09:01:00Z",` + user + `},"requestParameters":null,"responseElements":null,"additionalEventData":null}`,
+		`{"eventID":"s3","eventTime":"2026-10-01T09:02:00Z",` + user + `},"requestParameters":"text","responseElements":"text","additionalEventData":"text"}`,
+		`{"eventID":"s4","eventTime":"2026-10-01T09:03:00Z",` + user + `},"requestParameters":[1,2],"responseElements":true,"additionalEventData":42}`,
+		`{"eventID":"s5","eventTime":"2026-10-01T09:04:00Z",` + user + `,"sessionContext":{"attributes":{"mfaAuthenticated":"true"}}},"newFieldFromTheFuture":{"z":"z"}}`,
+		`{"eventID":"s6","eventTime":"2026-10-01T09:05:00Z",` + user + `,"sessionContext":{"sessionIssuer":{}}},"eventName":"ConsoleLogin","responseElements":"not json"}`,
+		`{"eventID":"s7","eventTime":"2026-10-01T09:06:00Z","userIdentity":{"type":"Unknown"}}`,
+		`{"eventID":"s8","eventTime":"2026-10-01T09:07:00Z"}`,
+		`{"eventTime":"2026-10-01T09:08:00Z",` + user + `},"eventName":"NoEventID"}`,
+		`{"eventTime":"2026-10-01T09:08:00Z",` + user + `},"eventName":"NoEventID"}`,
+	}
+	writeFile(t, filepath.Join(root, "AWSLogs", acctA, "CloudTrail", "us-east-1", "2026", "10", "01",
+		"111111111111_CloudTrail_us-east-1_20261001T0905Z_Aa1Bb2Cc3Dd4Ee5F.json"), `{"Records":[`+strings.Join(records, ",\n")+"]}")
+	res, err := newTestLocal(root).Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// s1-s6 and one of the two identical records without an eventID.
+	diffActivity(t, res.Activity, []tables.Activity{{
+		AccountID: acctA, PrincipalID: aliceID, ARN: "arn:aws:iam::111111111111:user/alice", UserName: "alice",
+		FirstEvent: ts("2026-10-01T09:00:00Z"), LastEvent: ts("2026-10-01T09:08:00Z"), Events: 7,
+		LastEventName: "NoEventID",
+	}})
+	want := []tables.Coverage{{AccountID: acctA, Region: "us-east-1", FirstEvent: ts("2026-10-01T09:00:00Z"), LastEvent: ts("2026-10-01T09:08:00Z"), Events: 10}}
+	if !reflect.DeepEqual(res.Coverage, want) {
+		t.Errorf("coverage:\n got %+v\nwant %+v", res.Coverage, want)
+	}
+}
+
+func TestLocalRunNoFiles(t *testing.T) {
+	tests := []struct {
+		name string
+		q    Query
+	}{
+		{"window without logs", Query{Start: ts("2027-01-01T00:00:00Z"), End: ts("2027-03-01T00:00:00Z")}},
+		{"account without logs", Query{Start: fixtureStart, End: fixtureEnd, Accounts: []string{"999999999999"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := newTestLocal(filepath.Join("testdata", "trail")).Run(context.Background(), tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Activity) != 0 || len(res.Coverage) != 0 || len(res.Runs) != 0 {
+				t.Errorf("got %+v, want an empty result", res)
+			}
+		})
+	}
+}
+
+func TestLocalRunCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := newTestLocal(filepath.Join("testdata", "trail")).Run(ctx, Query{Start: fixtureStart, End: fixtureEnd})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want context.Canceled", err)
+	}
+}
+
+func TestLocalRunBadInput(t *testing.T) {
+	tests := []struct {
+		name, root string
+		q          Query
+		want       string
+	}{
+		{"no root", filepath.Join("testdata", "nope"), Query{Start: fixtureStart, End: fixtureEnd}, "opening CloudTrail folder"},
+		{"no AWSLogs", filepath.Join("testdata", "trail", "AWSLogs", acctA), Query{Start: fixtureStart, End: fixtureEnd}, "no AWSLogs folder"},
+		{"window backwards", filepath.Join("testdata", "trail"), Query{Start: fixtureEnd, End: fixtureStart}, "ends"},
+		{"no window", filepath.Join("testdata", "trail"), Query{}, "needs a start and an end"},
+		{"bad account", filepath.Join("testdata", "trail"), Query{Start: fixtureStart, End: fixtureEnd, Accounts: []string{"12345"}}, `"12345"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := newTestLocal(tt.root).Run(context.Background(), tt.q)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func writeFile(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,99 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/dormant-iam/dormant/internal/demo"
+	"github.com/dormant-iam/dormant/tables"
+)
+
+// DemoConfig generates a synthetic organization under Out/source and runs the
+// whole job on it into Out/run.
+type DemoConfig struct {
+	Out     string
+	Options demo.Options
+	Config  Config // thresholds and logger; inputs and Out are filled by Demo
+}
+
+// DemoResult is the generated organization, the run, and every user whose
+// finding differs from the generator's ground truth.
+type DemoResult struct {
+	Source     *demo.Output
+	Run        *Result
+	Mismatches []string
+}
+
+// Demo runs the job end to end on generated data and checks it against the
+// ground truth the generator wrote.
+func Demo(ctx context.Context, dc DemoConfig) (*DemoResult, error) {
+	if dc.Out == "" {
+		return nil, fmt.Errorf("--out is required")
+	}
+	src := filepath.Join(dc.Out, "source")
+	// The source folder is ours alone: regenerate it from scratch so that an
+	// older, larger demo's files never mix in.
+	if err := os.RemoveAll(src); err != nil {
+		return nil, fmt.Errorf("clearing %s: %w", src, err)
+	}
+	gen, err := demo.Generate(ctx, src, dc.Options)
+	if err != nil {
+		return nil, fmt.Errorf("generating the demo organization: %w", err)
+	}
+	cfg := dc.Config
+	cfg.CredentialReports = gen.CredentialReports
+	cfg.AuthorizationDetails = gen.AuthorizationDetails
+	cfg.CloudTrail = gen.CloudTrail
+	cfg.Allowlist = gen.Allowlist
+	cfg.AsOf = dc.Options.AsOf
+	cfg.WindowDays = dc.Options.WindowDays
+	cfg.DeleteAfterDays = dc.Options.DeleteAfterDays
+	cfg.Out = filepath.Join(dc.Out, "run")
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	finds, err := tables.ReadParquet[tables.Finding](filepath.Join(res.Out, FindingsTable))
+	if err != nil {
+		return nil, err
+	}
+	return &DemoResult{Source: gen, Run: res, Mismatches: CompareTruth(gen.Truth, finds)}, nil
+}
+
+// CompareTruth lists every user whose status, decision or unused keys differ
+// from the ground truth, and every user present on one side only.
+func CompareTruth(truth []demo.Expected, finds []tables.Finding) []string {
+	type key struct{ account, user string }
+	got := make(map[key]tables.Finding, len(finds))
+	for _, f := range finds {
+		got[key{f.AccountID, f.UserName}] = f
+	}
+	var out []string
+	seen := make(map[key]bool, len(truth))
+	for _, e := range truth {
+		k := key{e.AccountID, e.UserName}
+		seen[k] = true
+		f, ok := got[k]
+		if !ok {
+			out = append(out, fmt.Sprintf("%s/%s (%s): expected %s, not in the findings", e.AccountID, e.UserName, e.Case, e.Status))
+			continue
+		}
+		keys := make([]int, 0, len(f.UnusedKeys))
+		for _, k := range f.UnusedKeys {
+			keys = append(keys, int(k))
+		}
+		if f.Status != e.Status || f.Decision != e.Decision || !slices.Equal(keys, e.UnusedKeys) {
+			out = append(out, fmt.Sprintf("%s/%s (%s): expected %s/%s keys %v, got %s/%s keys %v (%v)",
+				e.AccountID, e.UserName, e.Case, e.Status, e.Decision, e.UnusedKeys, f.Status, f.Decision, keys, f.Reasons))
+		}
+	}
+	for _, f := range finds {
+		if !seen[key{f.AccountID, f.UserName}] {
+			out = append(out, fmt.Sprintf("%s/%s: in the findings (%s) but not in the ground truth", f.AccountID, f.UserName, f.Status))
+		}
+	}
+	return out
+}

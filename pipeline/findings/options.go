@@ -1,0 +1,82 @@
+package findings
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Defaults for Options (see DefaultOptions).
+const (
+	DefaultWindowDays      = 90
+	DefaultDeleteAfterDays = 365
+	DefaultExemptTagKey    = "dormant:exempt"
+	DefaultReportMaxAge    = 7 * 24 * time.Hour
+)
+
+// maxDays bounds day counts so that days*24h never overflows a time.Duration
+// (about 292 years) and obvious typos (90000 instead of 90) are refused.
+const maxDays = 36500
+
+// Options are the classification settings.
+type Options struct {
+	// AsOf is the end of the activity window and the time "now" means.
+	AsOf time.Time
+	// WindowDays is the window length; the window is [AsOf-WindowDays, AsOf].
+	WindowDays int
+	// DeleteAfterDays: inactive (or, never used, existing) longer than this
+	// many days turns deactivate into delete.
+	DeleteAfterDays int
+	// ExemptTagKey: a user tagged with this key and value "true" is exempt.
+	ExemptTagKey string
+	// Allowlist entries exempt the users they name until they expire.
+	Allowlist []AllowEntry
+	// ReportMaxAge: a credential report older than this at AsOf is stale,
+	// and candidates it describes go to review.
+	ReportMaxAge time.Duration
+}
+
+// DefaultOptions returns the documented defaults for a run as of asOf.
+func DefaultOptions(asOf time.Time) Options {
+	return Options{
+		AsOf:            asOf,
+		WindowDays:      DefaultWindowDays,
+		DeleteAfterDays: DefaultDeleteAfterDays,
+		ExemptTagKey:    DefaultExemptTagKey,
+		ReportMaxAge:    DefaultReportMaxAge,
+	}
+}
+
+// WindowStart returns S, the start of the activity window.
+func (o Options) WindowStart() time.Time {
+	return o.AsOf.Add(-time.Duration(o.WindowDays) * day)
+}
+
+// Validate reports every problem with the options at once.
+func (o Options) Validate() error {
+	var errs []error
+	if o.AsOf.IsZero() {
+		errs = append(errs, errors.New("as-of time is not set: pass --as-of or leave it to default to now"))
+	}
+	if o.WindowDays <= 0 || o.WindowDays > maxDays {
+		errs = append(errs, fmt.Errorf("window of %d days is out of range: use 1 to %d days (default %d)", o.WindowDays, maxDays, DefaultWindowDays))
+	}
+	if o.DeleteAfterDays <= 0 || o.DeleteAfterDays > maxDays {
+		errs = append(errs, fmt.Errorf("delete-after of %d days is out of range: use 1 to %d days (default %d)", o.DeleteAfterDays, maxDays, DefaultDeleteAfterDays))
+	}
+	if o.ExemptTagKey == "" || len(o.ExemptTagKey) > 128 {
+		errs = append(errs, fmt.Errorf("exempt tag key %q is invalid: IAM tag keys are 1 to 128 characters (default %q)", o.ExemptTagKey, DefaultExemptTagKey))
+	}
+	if o.ReportMaxAge <= 0 {
+		errs = append(errs, fmt.Errorf("credential report maximum age %s must be positive (default %s)", o.ReportMaxAge, DefaultReportMaxAge))
+	}
+	for i, e := range o.Allowlist {
+		for _, err := range e.validate() {
+			errs = append(errs, fmt.Errorf("allowlist entry %d (%s/%s): %w", i+1, e.AccountID, e.UserName, err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("validating findings options: %w", errors.Join(errs...))
+	}
+	return nil
+}

@@ -1,0 +1,28 @@
+// Package inventory turns IAM inventory, in the formats AWS itself produces,
+// into the rows of the inventory table (tables.User) and the policy documents
+// reference checks read (tables.Policy).
+//
+// Two inputs describe an account's IAM users, and neither is enough alone:
+//
+//   - The credential report (GetCredentialReport): one CSV row per user with
+//     password and access-key last use, but no unique IDs, groups or policies.
+//     Accepted as the CSV AWS returns or as the JSON the AWS CLI prints
+//     (base64 Content). Columns are read by header name, because older
+//     reports have fewer columns.
+//   - The account authorization details (GetAccountAuthorizationDetails):
+//     unique IDs (AIDA...), paths, groups, attached and inline policies,
+//     permissions boundaries, tags, and every role, group and managed policy
+//     document. Accepted as the JSON the AWS CLI prints (pages merged, policy
+//     documents already decoded), a single raw page, or the raw IAM Query
+//     API XML page; URL-encoded policy documents are decoded to plain JSON.
+//
+// Build joins them per account on the user's ARN (falling back to the name,
+// so a user whose path changed still joins) and keeps a user found in only
+// one input, saying which, so that later stages can explain it (for example a
+// user deleted after the report was generated).
+//
+// The parsers never trust their input: every error names the file and the
+// line, column or JSON path at fault, and says how to export the file again.
+// The live source (pipeline/inventory/live) stores AWS's raw answers and runs
+// them through the same parsers, so files and live runs give identical rows.
+package inventory

@@ -1,0 +1,165 @@
+package queries
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"text/template"
+	"time"
+)
+
+//go:embed */*.sql.tmpl
+var files embed.FS
+
+// templates parses every embedded template once, keyed "engine/name".
+var templates = sync.OnceValues(parseAll)
+
+// Params are the values a template may use. Engines fill what their dialect
+// needs; Render checks that the chosen template got what it requires.
+type Params struct {
+	// Start and End bound the window, both inclusive; End is the as-of.
+	// They are rendered in UTC.
+	Start, End time.Time
+
+	// Files are the CloudTrail log files the local engine reads, in the
+	// order given, as paths DuckDB opens (slash-separated, absolute).
+	Files []string
+	// MaxObjectSize is the largest uncompressed file, in bytes: DuckDB's
+	// JSON reader holds a whole file ({"Records":[...]} is one object) and
+	// gives each thread a buffer of twice this size. 0 means DuckDB's
+	// default, 16 MiB.
+	MaxObjectSize int64
+}
+
+// defaultMaxObjectSize is DuckDB's own default maximum_object_size.
+const defaultMaxObjectSize = 16 << 20
+
+// Render fills in the template engine/name (e.g. "local", "activity") and
+// returns the SQL, ready to run and to store as evidence.
+func Render(engine, name string, p Params) (string, error) {
+	key := engine + "/" + name
+	all, err := templates()
+	if err != nil {
+		return "", err
+	}
+	t, ok := all[key]
+	if !ok {
+		return "", fmt.Errorf("rendering query %s: no such query; available: %s", key, strings.Join(available(), ", "))
+	}
+	if err := p.check(engine); err != nil {
+		return "", fmt.Errorf("rendering query %s: %w", key, err)
+	}
+	if p.MaxObjectSize <= 0 {
+		p.MaxObjectSize = defaultMaxObjectSize
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, p); err != nil {
+		return "", fmt.Errorf("rendering query %s: %w", key, err)
+	}
+	return b.String(), nil
+}
+
+// Names lists the queries an engine has, sorted; empty for an unknown engine.
+func Names(engine string) []string {
+	var names []string
+	for _, key := range available() {
+		if e, n, _ := strings.Cut(key, "/"); e == engine {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// Engines lists the engines that have queries, sorted.
+func Engines() []string {
+	var engines []string
+	for _, key := range available() {
+		e, _, _ := strings.Cut(key, "/")
+		if !slices.Contains(engines, e) {
+			engines = append(engines, e)
+		}
+	}
+	return engines
+}
+
+func available() []string {
+	all, _ := templates()
+	keys := make([]string, 0, len(all))
+	for k := range all {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func (p Params) check(engine string) error {
+	var errs []error
+	if p.Start.IsZero() || p.End.IsZero() {
+		errs = append(errs, errors.New("the window needs both a start and an end (as-of) time"))
+	} else if p.End.Before(p.Start) {
+		errs = append(errs, fmt.Errorf("the window ends (%s) before it starts (%s)",
+			p.End.UTC().Format(time.RFC3339), p.Start.UTC().Format(time.RFC3339)))
+	}
+	if engine == "local" {
+		if len(p.Files) == 0 {
+			errs = append(errs, errors.New("the local engine needs at least one CloudTrail log file to read"))
+		}
+		for _, f := range p.Files {
+			if f == "" || strings.ContainsRune(f, 0) {
+				errs = append(errs, fmt.Errorf("file path %q cannot be used in SQL (empty or holds a NUL byte)", f))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// funcs are the helpers templates use to inline values as SQL literals.
+var funcs = template.FuncMap{
+	// str quotes s as an SQL string literal: single quotes doubled, nothing
+	// else is special in standard SQL strings (DuckDB, Trino).
+	"str": quote,
+	// ts renders t as a DuckDB TIMESTAMPTZ literal in UTC, to the microsecond
+	// (DuckDB's precision).
+	"ts": func(t time.Time) string {
+		return "TIMESTAMPTZ " + quote(t.UTC().Truncate(time.Microsecond).Format("2006-01-02 15:04:05.999999")+"+00")
+	},
+	// last reports whether i is the last index of a slice of length n, to
+	// place separators.
+	"last": func(i, n int) bool { return i == n-1 },
+}
+
+func quote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// parseAll parses the embedded templates. A failure is a defect of the build
+// (the package's tests parse every template), reported by Render.
+func parseAll() (map[string]*template.Template, error) {
+	out := map[string]*template.Template{}
+	err := fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		text, err := files.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		key := strings.TrimSuffix(p, ".sql.tmpl")
+		t, err := template.New(path.Base(p)).Funcs(funcs).Option("missingkey=error").Parse(string(text))
+		if err != nil {
+			return err
+		}
+		out[key] = t
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("parsing embedded query templates: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,182 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dormant-iam/dormant/tables"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+func writeCSV(t testing.TB, in *Input) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := NewCSVWriter().Write(context.Background(), &buf, in); err != nil {
+		t.Fatalf("CSV writer: %v", err)
+	}
+	return buf.Bytes()
+}
+
+func TestCSVGolden(t *testing.T) {
+	got := writeCSV(t, sampleInput())
+	golden := filepath.Join("testdata", "findings.golden.csv")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("reading golden file (run go test ./reports -run TestCSVGolden -update to create it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("findings.csv differs from %s (rerun with -update if the change is intended):\n%s", golden, got)
+	}
+}
+
+// TestCSVColumnsCoverFindings holds the report to the findings table: every
+// column of tables.Finding appears once, under its table name.
+func TestCSVColumnsCoverFindings(t *testing.T) {
+	var tags []string
+	for f := range reflect.TypeFor[tables.Finding]().Fields() {
+		tags = append(tags, f.Tag.Get("arrow"))
+	}
+	cols := FindingColumns()
+	sorted := slices.Clone(cols)
+	slices.Sort(sorted)
+	slices.Sort(tags)
+	if !slices.Equal(sorted, tags) {
+		t.Errorf("CSV columns %q\nfindings table columns %q", sorted, tags)
+	}
+	for i, want := range []string{"account_id", "user_name", "user_id", "arn"} {
+		if cols[i] != want {
+			t.Errorf("column %d = %s, want %s", i, cols[i], want)
+		}
+	}
+	for _, c := range findingColumns {
+		if c.title == "" {
+			t.Errorf("column %s has no workbook title", c.name)
+		}
+	}
+}
+
+func TestCSVReadBack(t *testing.T) {
+	in := sampleInput()
+	records, err := csv.NewReader(bytes.NewReader(writeCSV(t, in))).ReadAll()
+	if err != nil {
+		t.Fatalf("reading the CSV back: %v", err)
+	}
+	if len(records) != len(in.Findings)+1 {
+		t.Fatalf("%d records, want header + %d findings", len(records), len(in.Findings))
+	}
+	header := records[0]
+	col := func(name string) int {
+		i := slices.Index(header, name)
+		if i < 0 {
+			t.Fatalf("header has no %s column: %q", name, header)
+		}
+		return i
+	}
+	for _, name := range []string{"account_id", "user_name", "user_id", "arn", "status", "decision", "last_activity", "last_activity_source", "days_inactive", "reasons"} {
+		col(name)
+	}
+	for i, f := range in.Findings {
+		rec := records[i+1]
+		if rec[col("account_id")] != f.AccountID || rec[col("user_id")] != f.UserID || rec[col("arn")] != f.ARN ||
+			rec[col("status")] != f.Status || rec[col("decision")] != f.Decision {
+			t.Errorf("row %d = %q, finding %+v", i+2, rec, f)
+		}
+		// User names are text from IAM: formulas are neutralized, the rest verbatim.
+		name := rec[col("user_name")]
+		if strings.ContainsAny(f.UserName[:1], "=+-@") {
+			if name != "'"+f.UserName {
+				t.Errorf("row %d user_name = %q, want %q quoted against formula injection", i+2, name, f.UserName)
+			}
+		} else if name != f.UserName {
+			t.Errorf("row %d user_name = %q, want %q", i+2, name, f.UserName)
+		}
+		if got := strings.Split(rec[col("reasons")], ReasonSeparator); !slices.Equal(got, f.Reasons) {
+			t.Errorf("row %d reasons = %q, want %q", i+2, got, f.Reasons)
+		}
+		for _, c := range []struct {
+			name string
+			want time.Time
+		}{
+			{"last_activity", f.LastActivity}, {"create_date", f.CreateDate}, {"password_last_used", f.PasswordLastUsed},
+			{"cloudtrail_last_event", f.CloudTrailLastEvent}, {"exemption_expires", f.ExemptionExpires},
+		} {
+			v := rec[col(c.name)]
+			if c.want.IsZero() {
+				if v != "" {
+					t.Errorf("row %d %s = %q, want empty for an unknown time", i+2, c.name, v)
+				}
+				continue
+			}
+			got, err := time.Parse(time.RFC3339, v)
+			if err != nil || !got.Equal(c.want) || !strings.HasSuffix(v, "Z") {
+				t.Errorf("row %d %s = %q, want %s in RFC 3339 UTC", i+2, c.name, v, c.want.Format(time.RFC3339))
+			}
+		}
+		days := rec[col("days_inactive")]
+		if f.DaysInactive < 0 {
+			if days != "" {
+				t.Errorf("row %d days_inactive = %q, want empty when unknown", i+2, days)
+			}
+		} else if n, err := strconv.ParseInt(days, 10, 64); err != nil || n != f.DaysInactive {
+			t.Errorf("row %d days_inactive = %q, want %d", i+2, days, f.DaysInactive)
+		}
+		if got := rec[col("password_enabled")]; got != strconv.FormatBool(f.PasswordEnabled) {
+			t.Errorf("row %d password_enabled = %q", i+2, got)
+		}
+	}
+	frank := records[slices.IndexFunc(in.Findings, func(f tables.Finding) bool { return f.UserName == "frank" })+1]
+	if got := frank[col("exemption_reason")]; got != `'=HYPERLINK("http://evil.example","vendor, legacy")` {
+		t.Errorf("exemption_reason = %q, want the formula quoted", got)
+	}
+	dave := records[slices.IndexFunc(in.Findings, func(f tables.Finding) bool { return f.UserName == "dave" })+1]
+	if got := dave[col("unused_keys")]; got != "2" {
+		t.Errorf("dave unused_keys = %q, want 2", got)
+	}
+}
+
+func TestNeutralizeFormula(t *testing.T) {
+	tests := map[string]string{
+		"":            "",
+		"alice":       "alice",
+		"=1+2":        "'=1+2",
+		"+1":          "'+1",
+		"-1":          "'-1",
+		"@SUM(A1)":    "'@SUM(A1)",
+		"\t=1":        "'\t=1",
+		"\r=1":        "'\r=1",
+		"a=b":         "a=b",
+		"'quoted":     "'quoted",
+		"user@corp":   "user@corp",
+		"with, comma": "with, comma",
+	}
+	for in, want := range tests {
+		if got := neutralizeFormula(in); got != want {
+			t.Errorf("neutralizeFormula(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestCSVCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var buf bytes.Buffer
+	if err := NewCSVWriter().Write(ctx, &buf, sampleInput()); err == nil {
+		t.Errorf("CSV writer ignored a cancelled context")
+	}
+}

@@ -1,0 +1,298 @@
+package manifest
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/dormant-iam/dormant/tables"
+)
+
+// Input is what Build needs from a run. It is a plain struct rather than the
+// reports package's Input so that remediation can import this package
+// without the report writers.
+type Input struct {
+	RunID           string
+	GeneratedAt     time.Time
+	AsOf            time.Time
+	WindowDays      int
+	DeleteAfterDays int
+	Findings        []tables.Finding
+}
+
+// Build plans remediation for a run's findings and signs the result:
+//
+//   - a user entry for every user whose decision is deactivate or delete
+//     (such a finding must be inactive or never_used, not root, not exempt);
+//   - an access_key entry for every unused key (tables.Finding.UnusedKeys) of
+//     a user who stays: decision keep, status active or new, not exempt.
+//
+// Root, exempt, review, new and active users never get a user entry. A
+// finding whose decision contradicts its status, or that lacks what
+// remediation needs to act safely (unique ID, ARN, the key's creation time),
+// is an error naming it rather than an entry silently dropped or guessed.
+func Build(in Input) (*Manifest, error) {
+	if in.RunID == "" {
+		return nil, errors.New("building manifest: run ID is empty")
+	}
+	if in.AsOf.IsZero() {
+		return nil, errors.New("building manifest: as-of time is not set")
+	}
+	if in.WindowDays < 1 || in.DeleteAfterDays < 1 {
+		return nil, fmt.Errorf("building manifest: window (%d days) and delete-after (%d days) must be at least one day",
+			in.WindowDays, in.DeleteAfterDays)
+	}
+	asOf := in.AsOf.UTC()
+	m := &Manifest{
+		SchemaVersion:   SchemaVersion,
+		RunID:           in.RunID,
+		GeneratedAt:     in.GeneratedAt.UTC(),
+		AsOf:            asOf,
+		WindowDays:      in.WindowDays,
+		DeleteAfterDays: in.DeleteAfterDays,
+		Entries:         []Entry{},
+	}
+	if m.GeneratedAt.IsZero() {
+		return nil, errors.New("building manifest: generated-at time is not set")
+	}
+	windowStart := asOf.AddDate(0, 0, -in.WindowDays)
+	for i := range in.Findings {
+		f := &in.Findings[i]
+		entries, err := plan(f, asOf, windowStart, in.DeleteAfterDays)
+		if err != nil {
+			return nil, fmt.Errorf("building manifest: finding %d (%s/%s): %w", i+1, f.AccountID, f.UserName, err)
+		}
+		m.Entries = append(m.Entries, entries...)
+	}
+	slices.SortFunc(m.Entries, compareEntries)
+	if err := m.Sign(); err != nil {
+		return nil, fmt.Errorf("building manifest: %w", err)
+	}
+	// The plan must pass the same checks remediation applies when it reads
+	// it back; failing here names the finding instead of failing days later.
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("building manifest: %w", err)
+	}
+	return m, nil
+}
+
+// compareEntries orders entries by account, user name, user ID, kind (the
+// user before its keys) and key slot.
+func compareEntries(a, b Entry) int {
+	return cmp.Or(
+		cmp.Compare(a.AccountID, b.AccountID),
+		cmp.Compare(a.UserName, b.UserName),
+		cmp.Compare(a.UserID, b.UserID),
+		cmp.Compare(kindRank(a.Kind), kindRank(b.Kind)),
+		cmp.Compare(a.KeySlot, b.KeySlot),
+	)
+}
+
+func kindRank(k string) int {
+	if k == KindUser {
+		return 0
+	}
+	return 1
+}
+
+func isRoot(f *tables.Finding) bool {
+	return f.Status == tables.StatusRoot || f.UserName == tables.RootUserName
+}
+
+// plan returns the entries one finding contributes.
+func plan(f *tables.Finding, asOf, windowStart time.Time, deleteAfterDays int) ([]Entry, error) {
+	switch f.Decision {
+	case tables.DecisionDeactivate, tables.DecisionDelete:
+		if isRoot(f) {
+			return nil, fmt.Errorf("decision %s on the root user: the root user is never remediated", f.Decision)
+		}
+		if f.Status != tables.StatusInactive && f.Status != tables.StatusNeverUsed {
+			return nil, fmt.Errorf("decision %s contradicts status %s: only inactive and never_used users are remediated", f.Decision, f.Status)
+		}
+		if f.Exemption != "" {
+			return nil, fmt.Errorf("decision %s on a user exempt by %s: exempt users are never remediated", f.Decision, f.Exemption)
+		}
+		if err := checkIdentity(f); err != nil {
+			return nil, err
+		}
+		e := baseEntry(f, KindUser, f.Decision)
+		if f.Decision == tables.DecisionDelete {
+			e.Actions = deleteActions(f)
+		} else {
+			e.Actions = deactivateActions(f, deleteAfter(f, asOf, deleteAfterDays))
+		}
+		return []Entry{e}, nil
+	case tables.DecisionKeep:
+		if len(f.UnusedKeys) == 0 || isRoot(f) || f.Exemption != "" ||
+			(f.Status != tables.StatusActive && f.Status != tables.StatusNew) {
+			return nil, nil
+		}
+		if err := checkIdentity(f); err != nil {
+			return nil, err
+		}
+		var out []Entry
+		for _, slot := range f.UnusedKeys {
+			e, err := keyEntry(f, int(slot), windowStart)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+		}
+		return out, nil
+	case tables.DecisionReview:
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("unknown decision %q: want %s, %s, %s or %s", f.Decision,
+			tables.DecisionDelete, tables.DecisionDeactivate, tables.DecisionReview, tables.DecisionKeep)
+	}
+}
+
+// checkIdentity requires what remediation matches a live user by.
+func checkIdentity(f *tables.Finding) error {
+	if f.UserID == "" {
+		return errors.New("no unique user ID (the user is missing from the authorization details); remediation matches users by unique ID so a re-created user is never touched: classify such a user review")
+	}
+	if f.ARN == "" {
+		return errors.New("no ARN")
+	}
+	return nil
+}
+
+func baseEntry(f *tables.Finding, kind, decision string) Entry {
+	reasons := slices.Clone(f.Reasons)
+	if reasons == nil {
+		reasons = []string{}
+	}
+	return Entry{
+		Kind:      kind,
+		AccountID: f.AccountID,
+		UserName:  f.UserName,
+		UserID:    f.UserID,
+		ARN:       f.ARN,
+		Decision:  decision,
+		Reasons:   reasons,
+		Evidence: Evidence{
+			CreateDate:          timePtr(f.CreateDate),
+			PasswordLastUsed:    timePtr(f.PasswordLastUsed),
+			Key1LastUsed:        timePtr(f.Key1LastUsed),
+			Key2LastUsed:        timePtr(f.Key2LastUsed),
+			CloudTrailLastEvent: timePtr(f.CloudTrailLastEvent),
+			LastActivity:        timePtr(f.LastActivity),
+			LastActivitySource:  f.LastActivitySource,
+			DaysInactive:        int(f.DaysInactive),
+			Status:              f.Status,
+		},
+	}
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// deleteAfter is the day a deactivated user becomes due for deletion: the
+// day inactivity (counted as the finding counts it) reaches deleteAfterDays.
+func deleteAfter(f *tables.Finding, asOf time.Time, deleteAfterDays int) string {
+	days := deleteAfterDays
+	if f.DaysInactive >= 0 {
+		days -= int(f.DaysInactive)
+	}
+	return asOf.AddDate(0, 0, days).Format(time.DateOnly)
+}
+
+func keySlotTarget(slot int) string { return "access key " + strconv.Itoa(slot) }
+
+func inactiveKey(slot int, why string) Action {
+	return Action{
+		Call:       CallUpdateAccessKey,
+		Target:     keySlotTarget(slot),
+		Parameters: map[string]string{"Status": "Inactive"},
+		Why:        why,
+	}
+}
+
+func deactivateActions(f *tables.Finding, deleteAfter string) []Action {
+	var acts []Action
+	const keyWhy = "the key is active; an inactive key no longer authenticates and can be re-activated if its owner objects"
+	if f.Key1Active {
+		acts = append(acts, inactiveKey(1, keyWhy))
+	}
+	if f.Key2Active {
+		acts = append(acts, inactiveKey(2, keyWhy))
+	}
+	if f.PasswordEnabled {
+		acts = append(acts, Action{
+			Call:   CallDeleteLoginProfile,
+			Target: "login profile",
+			Why:    "removes the console password so nobody can sign in as the user; an administrator can set a new one",
+		})
+	}
+	acts = append(acts, Action{
+		Call:       CallTagUser,
+		Target:     "user",
+		Parameters: map[string]string{TagDeleteAfter: deleteAfter},
+		Why: fmt.Sprintf("records the deactivation (%s, set to the day remediation runs) and that the user is due for deletion from %s if it stays unused",
+			TagDeactivated, deleteAfter),
+	})
+	return acts
+}
+
+func deleteActions(f *tables.Finding) []Action {
+	login := "DeleteUser fails while a console password exists"
+	if !f.PasswordEnabled {
+		login += "; the credential report shows none, so NoSuchEntity is expected and counts as done"
+	}
+	return []Action{
+		{Call: CallDeleteLoginProfile, Target: "login profile", Why: login},
+		{Call: CallDeleteAccessKey, Target: "every access key", Why: "DeleteUser fails while any access key exists"},
+		{Call: CallDeleteSigningCertificate, Target: "every signing certificate", Why: "DeleteUser fails while any signing certificate exists"},
+		{Call: CallDeleteSSHPublicKey, Target: "every SSH public key", Why: "DeleteUser fails while any SSH public key exists"},
+		{Call: CallDeleteServiceSpecificCredential, Target: "every service-specific credential", Why: "DeleteUser fails while any service-specific (e.g. CodeCommit) credential exists"},
+		{Call: CallDeactivateMFADevice, Target: "every MFA device", Why: "an MFA device must be deactivated before it can be deleted or the user removed"},
+		{Call: CallDeleteVirtualMFADevice, Target: "every virtual MFA device", Why: "a virtual MFA device outlives the user unless deleted, after deactivation"},
+		{Call: CallDeleteUserPolicy, Target: "every inline policy", Why: "DeleteUser fails while inline policies exist (their documents are in the backup)"},
+		{Call: CallDetachUserPolicy, Target: "every attached managed policy", Why: "DeleteUser fails while managed policies are attached (the policies themselves stay)"},
+		{Call: CallRemoveUserFromGroup, Target: "all group memberships", Why: "DeleteUser fails while the user is in any group"},
+		{Call: CallDeleteUserPermissionsBoundary, Target: "permissions boundary", Why: "removes the permissions boundary before the user: AWS does not document whether a boundary blocks DeleteUser, and removing it first is harmless"},
+		{Call: CallDeleteUser, Target: "the user", Why: fmt.Sprintf("the user is %s and past the delete-after threshold", f.Status)},
+	}
+}
+
+func keyEntry(f *tables.Finding, slot int, windowStart time.Time) (Entry, error) {
+	var active bool
+	var rotated, lastUsed time.Time
+	switch slot {
+	case 1:
+		active, rotated, lastUsed = f.Key1Active, f.Key1LastRotated, f.Key1LastUsed
+	case 2:
+		active, rotated, lastUsed = f.Key2Active, f.Key2LastRotated, f.Key2LastUsed
+	default:
+		return Entry{}, fmt.Errorf("unused key slot %d: the credential report has slots 1 and 2", slot)
+	}
+	if !active {
+		return Entry{}, fmt.Errorf("access key %d is listed as unused but is not active", slot)
+	}
+	if rotated.IsZero() {
+		return Entry{}, fmt.Errorf("access key %d has no last-rotated time, which is what identifies the key (the credential report has no key IDs)", slot)
+	}
+	e := baseEntry(f, KindAccessKey, DecisionDeactivate)
+	e.KeySlot = slot
+	e.KeyLastRotated = rotated.UTC()
+	used := "never used"
+	if !lastUsed.IsZero() {
+		used = "last used " + lastUsed.UTC().Format(time.DateOnly)
+	}
+	e.Reasons = []string{
+		fmt.Sprintf("access key %d (created %s) is active but unused since the window start %s: %s",
+			slot, rotated.UTC().Format(time.DateOnly), windowStart.Format(time.DateOnly), used),
+		fmt.Sprintf("the user stays (status %s), so only this key is deactivated", f.Status),
+	}
+	e.Actions = []Action{inactiveKey(slot, "the key is active but unused; an inactive key no longer authenticates and can be re-activated if its owner objects")}
+	return e, nil
+}

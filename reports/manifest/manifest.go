@@ -1,0 +1,218 @@
+package manifest
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/dormant-iam/dormant/internal/atomicfile"
+)
+
+// SchemaVersion identifies the manifest format; schema/v1.json describes it.
+// A reader refuses any other value: a later format gets a new version and a
+// new schema file next to this one.
+const SchemaVersion = "dormant.manifest/v1"
+
+//go:embed schema/v1.json
+var schemaV1 []byte
+
+// Schema returns the published JSON Schema (draft 2020-12) of SchemaVersion.
+func Schema() []byte {
+	return append([]byte(nil), schemaV1...)
+}
+
+// Entry kinds.
+const (
+	KindUser      = "user"       // the IAM user as a whole
+	KindAccessKey = "access_key" // one unused access key of a user who stays
+)
+
+// Decisions an entry can carry. Review and keep never reach a manifest.
+const (
+	DecisionDeactivate = "deactivate"
+	DecisionDelete     = "delete"
+)
+
+// IAM calls that actions name, as "service:Action".
+const (
+	CallUpdateAccessKey                 = "iam:UpdateAccessKey"
+	CallTagUser                         = "iam:TagUser"
+	CallDeleteLoginProfile              = "iam:DeleteLoginProfile"
+	CallDeleteAccessKey                 = "iam:DeleteAccessKey"
+	CallDeleteSigningCertificate        = "iam:DeleteSigningCertificate"
+	CallDeleteSSHPublicKey              = "iam:DeleteSSHPublicKey"
+	CallDeleteServiceSpecificCredential = "iam:DeleteServiceSpecificCredential"
+	CallDeactivateMFADevice             = "iam:DeactivateMFADevice"
+	CallDeleteVirtualMFADevice          = "iam:DeleteVirtualMFADevice"
+	CallDeleteUserPolicy                = "iam:DeleteUserPolicy"
+	CallDetachUserPolicy                = "iam:DetachUserPolicy"
+	CallRemoveUserFromGroup             = "iam:RemoveUserFromGroup"
+	CallDeleteUserPermissionsBoundary   = "iam:DeleteUserPermissionsBoundary"
+	CallDeleteUser                      = "iam:DeleteUser"
+)
+
+// DeleteOrder is the order in which IAM requires a user's attachments to be
+// removed before DeleteUser succeeds (IAM User Guide, "Deleting an IAM user
+// (AWS CLI)"; the permissions boundary is not in AWS's list but removing it
+// first is harmless). Every delete entry carries exactly these calls, in
+// this order: the manifest cannot know every certificate or SSH key, so
+// remediation lists each kind live and acts on what it finds.
+var DeleteOrder = []string{
+	CallDeleteLoginProfile,
+	CallDeleteAccessKey,
+	CallDeleteSigningCertificate,
+	CallDeleteSSHPublicKey,
+	CallDeleteServiceSpecificCredential,
+	CallDeactivateMFADevice,
+	CallDeleteVirtualMFADevice,
+	CallDeleteUserPolicy,
+	CallDetachUserPolicy,
+	CallRemoveUserFromGroup,
+	CallDeleteUserPermissionsBoundary,
+	CallDeleteUser,
+}
+
+// Tag keys remediation sets on a deactivated user.
+const (
+	// TagDeactivated is set to the date remediation deactivates the user;
+	// the manifest cannot know that date, so it is not a parameter.
+	TagDeactivated = "dormant:deactivated"
+	// TagDeleteAfter is the date (YYYY-MM-DD) from which the user is due for
+	// deletion: last activity (or creation) plus delete_after_days.
+	TagDeleteAfter = "dormant:delete-after"
+)
+
+// Manifest is the remediation plan. Field order is the JSON order.
+type Manifest struct {
+	SchemaVersion   string    `json:"schema_version"`
+	RunID           string    `json:"run_id"`
+	GeneratedAt     time.Time `json:"generated_at"`
+	AsOf            time.Time `json:"as_of"`
+	WindowDays      int       `json:"window_days"`
+	DeleteAfterDays int       `json:"delete_after_days"`
+	// Digest is "sha256:<hex>" over the canonical JSON of Entries.
+	Digest  string  `json:"digest"`
+	Entries []Entry `json:"entries"`
+}
+
+// Entry is one thing to remediate: a user, or one access key of a user who
+// stays.
+type Entry struct {
+	Kind      string   `json:"kind"` // KindUser or KindAccessKey
+	AccountID string   `json:"account_id"`
+	UserName  string   `json:"user_name"`
+	UserID    string   `json:"user_id"`
+	ARN       string   `json:"arn"`
+	Decision  string   `json:"decision"` // DecisionDeactivate or DecisionDelete
+	Reasons   []string `json:"reasons"`
+	Evidence  Evidence `json:"evidence"`
+	// KeySlot and KeyLastRotated identify the key of an access_key entry:
+	// the credential report has no key IDs, so remediation matches the live
+	// key whose creation date equals KeyLastRotated.
+	KeySlot         int       `json:"key_slot,omitempty"`
+	KeyLastRotated  time.Time `json:"key_last_rotated,omitzero"`
+	Actions         []Action  `json:"actions"`
+	ReviewerComment string    `json:"reviewer_comment,omitempty"`
+}
+
+// Evidence is what the run saw at as_of. A nil time is unknown or never.
+type Evidence struct {
+	CreateDate          *time.Time `json:"create_date,omitempty"`
+	PasswordLastUsed    *time.Time `json:"password_last_used,omitempty"`
+	Key1LastUsed        *time.Time `json:"key1_last_used,omitempty"`
+	Key2LastUsed        *time.Time `json:"key2_last_used,omitempty"`
+	CloudTrailLastEvent *time.Time `json:"cloudtrail_last_event,omitempty"`
+	LastActivity        *time.Time `json:"last_activity,omitempty"`
+	LastActivitySource  string     `json:"last_activity_source,omitempty"`
+	// DaysInactive is whole days from last activity (or creation) to as-of;
+	// -1 when neither is known.
+	DaysInactive int    `json:"days_inactive"`
+	Status       string `json:"status"`
+}
+
+// Action is one IAM call of an entry's plan.
+type Action struct {
+	Call   string `json:"call"`   // e.g. "iam:DeleteLoginProfile"
+	Target string `json:"target"` // what it acts on, e.g. "access key 1"
+	// Parameters are request values fixed at planning time: {"Status":
+	// "Inactive"} for UpdateAccessKey, {TagDeleteAfter: date} for TagUser.
+	Parameters map[string]string `json:"parameters,omitempty"`
+	Why        string            `json:"why"`
+}
+
+// Label names the entry in messages: account/user, plus the key slot.
+func (e *Entry) Label() string {
+	if e.Kind == KindAccessKey {
+		return fmt.Sprintf("%s/%s access key %d", e.AccountID, e.UserName, e.KeySlot)
+	}
+	return e.AccountID + "/" + e.UserName
+}
+
+// Encode writes the manifest as indented JSON (two spaces, no HTML
+// escaping). It does not sign: call Sign first if entries changed. Entries
+// are encoded one at a time, so a large plan is never held twice in memory;
+// the bytes are the same as indenting the whole document at once.
+func (m *Manifest) Encode(w io.Writer) error {
+	header := *m
+	header.Entries = []Entry{}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&header); err != nil {
+		return fmt.Errorf("encoding manifest: %w", err)
+	}
+	head := buf.Bytes()
+	const emptyTail = "[]\n}\n"
+	if len(m.Entries) == 0 || !bytes.HasSuffix(head, []byte(emptyTail)) {
+		_, err := w.Write(head)
+		return err
+	}
+	if _, err := w.Write(head[:len(head)-len(emptyTail)]); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, "[\n"); err != nil {
+		return err
+	}
+	// An entry sits two levels deep: its lines carry four spaces of prefix.
+	enc.SetIndent("    ", "  ")
+	for i := range m.Entries {
+		buf.Reset()
+		buf.WriteString("    ")
+		if err := enc.Encode(&m.Entries[i]); err != nil {
+			return fmt.Errorf("encoding manifest entry %d (%s): %w", i, m.Entries[i].Label(), err)
+		}
+		out := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		if i < len(m.Entries)-1 {
+			out = append(out, ',')
+		}
+		out = append(out, '\n')
+		if _, err := w.Write(out); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(w, "  ]\n}\n")
+	return err
+}
+
+// WriteFile validates the manifest (digest included) and writes it to path
+// atomically.
+func (m *Manifest) WriteFile(path string) error {
+	if err := m.Verify(); err != nil {
+		return fmt.Errorf("writing manifest %s: %w", path, err)
+	}
+	return atomicfile.Write(path, m.Encode)
+}
+
+// normalized returns a shallow copy whose nil slices encode as [] rather
+// than null, so a manifest with no entries still matches its schema.
+func (m *Manifest) normalized() *Manifest {
+	c := *m
+	if c.Entries == nil {
+		c.Entries = []Entry{}
+	}
+	return &c
+}

@@ -1,0 +1,229 @@
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/dormant-iam/dormant/reports/manifest/internal/jsonschema"
+)
+
+// schemaObject returns the schema object for a Go type: the root, or a $defs entry.
+func schemaObject(t *testing.T, schema map[string]any, def string) map[string]any {
+	t.Helper()
+	if def == "" {
+		return schema
+	}
+	obj, ok := schema["$defs"].(map[string]any)[def].(map[string]any)
+	if !ok {
+		t.Fatalf("schema has no $defs/%s", def)
+	}
+	return obj
+}
+
+// TestSchemaDescribesTypes holds the published schema and the Go types to
+// each other: the same members, required exactly when Go always writes them,
+// and no other members allowed.
+func TestSchemaDescribesTypes(t *testing.T) {
+	var schema map[string]any
+	if err := json.Unmarshal(Schema(), &schema); err != nil {
+		t.Fatal(err)
+	}
+	if got := schema["properties"].(map[string]any)["schema_version"].(map[string]any)["const"]; got != SchemaVersion {
+		t.Errorf("schema's schema_version const = %v, want %s", got, SchemaVersion)
+	}
+	for _, tc := range []struct {
+		typ reflect.Type
+		def string
+	}{
+		{reflect.TypeFor[Manifest](), ""},
+		{reflect.TypeFor[Entry](), "entry"},
+		{reflect.TypeFor[Evidence](), "evidence"},
+		{reflect.TypeFor[Action](), "action"},
+	} {
+		obj := schemaObject(t, schema, tc.def)
+		if obj["additionalProperties"] != false {
+			t.Errorf("%s: schema allows additional properties", tc.typ)
+		}
+		var goNames, goRequired []string
+		for f := range tc.typ.Fields() {
+			tag := f.Tag.Get("json")
+			name, opts, _ := strings.Cut(tag, ",")
+			if name == "" || name == "-" {
+				t.Fatalf("%s.%s has no json name", tc.typ, f.Name)
+			}
+			goNames = append(goNames, name)
+			if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") {
+				goRequired = append(goRequired, name)
+			}
+		}
+		var schemaNames []string
+		for name := range obj["properties"].(map[string]any) {
+			schemaNames = append(schemaNames, name)
+		}
+		var schemaRequired []string
+		for _, r := range obj["required"].([]any) {
+			schemaRequired = append(schemaRequired, r.(string))
+		}
+		sort.Strings(goNames)
+		sort.Strings(goRequired)
+		sort.Strings(schemaNames)
+		sort.Strings(schemaRequired)
+		if !slices.Equal(goNames, schemaNames) {
+			t.Errorf("%s members: Go %q, schema %q", tc.typ, goNames, schemaNames)
+		}
+		if !slices.Equal(goRequired, schemaRequired) {
+			t.Errorf("%s required: Go always writes %q, schema requires %q", tc.typ, goRequired, schemaRequired)
+		}
+	}
+	// The schema's fixed delete order is the one Build writes.
+	var order []string
+	allOf := schemaObject(t, schema, "entry")["allOf"].([]any)
+	for _, item := range allOf {
+		then, _ := item.(map[string]any)["then"].(map[string]any)
+		acts, _ := then["properties"].(map[string]any)["actions"].(map[string]any)
+		if prefix, ok := acts["prefixItems"].([]any); ok {
+			for _, p := range prefix {
+				order = append(order, p.(map[string]any)["properties"].(map[string]any)["call"].(map[string]any)["const"].(string))
+			}
+		}
+	}
+	if !slices.Equal(order, DeleteOrder) {
+		t.Errorf("schema delete order %q, DeleteOrder %q", order, DeleteOrder)
+	}
+}
+
+func TestGeneratedManifestsMatchSchema(t *testing.T) {
+	s, err := jsonschema.Compile(Schema())
+	if err != nil {
+		t.Fatalf("compiling the published schema: %v", err)
+	}
+	in := testInput()
+	empty := in
+	empty.Findings = nil
+	for name, in := range map[string]Input{"fixture": in, "empty": empty} {
+		m, err := Build(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := m.Encode(&buf); err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.Decode(buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if probs := s.Validate(doc); len(probs) > 0 {
+			t.Errorf("%s: generated manifest fails its schema: %v", name, probs)
+		}
+	}
+}
+
+// TestSchemaWithReferenceValidator checks the schema file with an
+// independent, complete JSON Schema implementation when one is installed
+// (Python's jsonschema), so the schema is valid draft 2020-12 and means what
+// this package's validator takes it to mean: it accepts a generated manifest
+// and rejects edits that break its rules.
+func TestSchemaWithReferenceValidator(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 not on PATH")
+	}
+	if err := exec.Command("python3", "-c", "import jsonschema").Run(); err != nil {
+		t.Skip("python3 jsonschema module not installed")
+	}
+	dir := t.TempDir()
+	schemaPath := filepath.Join(dir, "schema.json")
+	if err := os.WriteFile(schemaPath, Schema(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := mustBuild(t)
+	var buf bytes.Buffer
+	if err := m.Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	docs := map[string]func(doc map[string]any){
+		"valid": func(map[string]any) {},
+		"bad-decision": func(doc map[string]any) {
+			entryAt(doc, 0)["decision"] = "remove"
+		},
+		"delete-missing-steps": func(doc map[string]any) {
+			entryAt(doc, 3)["decision"] = "delete"
+		},
+		"key-slot-on-user": func(doc map[string]any) {
+			entryAt(doc, 0)["key_slot"] = 1
+		},
+		"unknown-field": func(doc map[string]any) {
+			doc["signed_by"] = "me"
+		},
+		"bad-timestamp": func(doc map[string]any) {
+			doc["as_of"] = "yesterday"
+		},
+		"key-entry-delete": func(doc map[string]any) {
+			entryAt(doc, 2)["decision"] = "delete"
+		},
+	}
+	names := make([]string, 0, len(docs))
+	for name, edit := range docs {
+		var doc map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		edit(doc)
+		data, _ := json.Marshal(doc)
+		if err := os.WriteFile(filepath.Join(dir, name+".json"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	const script = `
+import json, sys
+from jsonschema import Draft202012Validator, FormatChecker
+schema = json.load(open(sys.argv[1]))
+Draft202012Validator.check_schema(schema)
+v = Draft202012Validator(schema, format_checker=FormatChecker())
+for path in sys.argv[2:]:
+    errs = list(v.iter_errors(json.load(open(path))))
+    print(path.rsplit("/", 1)[-1][:-5], len(errs))
+`
+	args := []string{"-c", script, schemaPath}
+	for _, n := range names {
+		args = append(args, filepath.Join(dir, n+".json"))
+	}
+	out, err := exec.Command("python3", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("python jsonschema: %v\n%s", err, out)
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		name, count, _ := strings.Cut(line, " ")
+		got[name] = count
+	}
+	for _, n := range names {
+		valid := got[n] == "0"
+		if want := n == "valid"; valid != want {
+			t.Errorf("reference validator on %s: %s errors, want valid=%v", n, got[n], want)
+		}
+		// And this package's reader agrees.
+		_, err := Parse(mustRead(t, filepath.Join(dir, n+".json")))
+		if (err == nil) != (n == "valid") {
+			t.Errorf("Parse(%s) = %v, reference validator valid=%v", n, err, valid)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}

@@ -1,0 +1,112 @@
+package reports
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dormant-iam/dormant/internal/atomicfile"
+	"github.com/dormant-iam/dormant/tables"
+)
+
+// Input is everything a report may show. Findings are tables.Finding rows,
+// sorted as the findings stage sorts them; writers keep that order.
+type Input struct {
+	RunID           string
+	GeneratedAt     time.Time
+	AsOf            time.Time
+	WindowDays      int
+	DeleteAfterDays int
+	Engine          string // local, athena or lake
+	ToolVersion     string
+
+	Findings   []tables.Finding
+	Coverage   []tables.Coverage
+	References []tables.Reference
+	Accounts   []AccountScope
+	Inputs     []EvidenceFile
+	Queries    []QueryEvidence
+}
+
+// AccountScope is one account the run was asked to assess.
+type AccountScope struct {
+	AccountID string
+	Assessed  bool
+	// Error says why an account was not assessed (e.g. AssumeRole denied).
+	Error string
+	// CredentialReportGeneratedAt is when IAM generated the report the run used.
+	CredentialReportGeneratedAt time.Time
+}
+
+// EvidenceFile is one input file of the run.
+type EvidenceFile struct {
+	Path   string // relative to the run directory, forward slashes
+	SHA256 string // lowercase hex
+	Bytes  int64
+}
+
+// QueryEvidence is one query an engine ran.
+type QueryEvidence struct {
+	Engine       string
+	Name         string // e.g. "activity", "coverage"
+	QueryID      string // Athena or CloudTrail Lake query ID; empty for local
+	SQL          string
+	BytesScanned int64
+	CostUSD      float64 // estimate from bytes scanned
+}
+
+// WindowStart is the first instant counted as recent activity.
+func (in *Input) WindowStart() time.Time {
+	return in.AsOf.UTC().AddDate(0, 0, -in.WindowDays)
+}
+
+// Writer renders one report format.
+type Writer interface {
+	// Name is a short name for logs and errors, e.g. "csv".
+	Name() string
+	// Path is where the report goes, relative to the run directory, with
+	// forward slashes, e.g. "reports/findings.csv".
+	Path() string
+	Write(ctx context.Context, w io.Writer, in *Input) error
+}
+
+// Report paths inside the run directory.
+const (
+	CSVPath      = "reports/findings.csv"
+	XLSXPath     = "reports/dormant-report.xlsx"
+	ManifestPath = "reports/remediation-manifest.json"
+)
+
+// All returns a writer for every report format, in the order they are written.
+func All() []Writer {
+	return []Writer{NewCSVWriter(), NewXLSXWriter(), NewManifestWriter()}
+}
+
+// WriteAll writes every writer's output under dir, each file atomically: a
+// writer that fails leaves no file (and an older file of that name
+// untouched). It stops at the first failure, so a failed run is never taken
+// for a complete one.
+func WriteAll(ctx context.Context, dir string, in *Input, ws ...Writer) error {
+	if in == nil {
+		return errors.New("writing reports: no input")
+	}
+	for _, w := range ws {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("writing reports: %w", err)
+		}
+		rel := w.Path()
+		if rel == "" || path.IsAbs(rel) || path.Clean(rel) != rel || strings.HasPrefix(rel, "../") || strings.Contains(rel, `\`) {
+			return fmt.Errorf("writing %s report: path %q must be relative to the run directory, clean, with forward slashes", w.Name(), rel)
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := atomicfile.Write(dst, func(f io.Writer) error { return w.Write(ctx, f, in) }); err != nil {
+			return fmt.Errorf("writing %s report %s: %w", w.Name(), dst, err)
+		}
+	}
+	return nil
+}
