@@ -37,7 +37,10 @@ type Config struct {
 	ExemptTag       string
 	Allowlist       string // YAML file, optional
 
-	Out         string
+	Out string
+	// Resume reuses the stages of the run already in Out whose inputs and
+	// settings are unchanged, so a second run never pays twice for a scan.
+	Resume      bool
 	ToolVersion string
 	Logger      *slog.Logger
 }

@@ -57,9 +57,11 @@ type InputRecord struct {
 
 // StageRecord times one stage.
 type StageRecord struct {
-	Name       string    `json:"name"`
-	StartedAt  time.Time `json:"started_at"`
-	DurationMS int64     `json:"duration_ms"`
+	Name        string    `json:"name"`
+	StartedAt   time.Time `json:"started_at"`
+	DurationMS  int64     `json:"duration_ms"`
+	Fingerprint string    `json:"fingerprint,omitempty"` // inputs and settings; --resume reuses a stage whose fingerprint is unchanged
+	Reused      bool      `json:"reused,omitempty"`      // copied from the previous run by --resume
 }
 
 // QueryRecord is one engine call, with its SQL stored under queries/.
@@ -83,15 +85,6 @@ type Counts struct {
 	Findings     findings.Summary `json:"findings"`
 }
 
-// reportMeta sits beside a stored credential report: the CSV itself carries
-// no generation time, and verify must see the one this run used.
-type reportMeta struct {
-	AccountID   string    `json:"account_id"`
-	Source      string    `json:"source"`
-	Format      string    `json:"format"`
-	GeneratedAt time.Time `json:"generated_at,omitzero"`
-}
-
 func newRunRecord(cfg Config, runID string, started time.Time) *RunRecord {
 	return &RunRecord{
 		RunID: runID, ToolVersion: cfg.ToolVersion, StartedAt: started,
@@ -104,8 +97,8 @@ func newRunRecord(cfg Config, runID string, started time.Time) *RunRecord {
 	}
 }
 
-func (r *RunRecord) addStage(name string, started time.Time, d time.Duration) {
-	r.Stages = append(r.Stages, StageRecord{Name: name, StartedAt: started.UTC(), DurationMS: d.Milliseconds()})
+func (r *RunRecord) addStage(name string, started time.Time, d time.Duration, fingerprint string, reused bool) {
+	r.Stages = append(r.Stages, StageRecord{Name: name, StartedAt: started.UTC(), DurationMS: d.Milliseconds(), Fingerprint: fingerprint, Reused: reused})
 }
 
 func (r *RunRecord) addInput(path, account, kind, source string, generated time.Time) {

@@ -31,15 +31,30 @@ type Result struct {
 
 // state carries what the stages hand each other within one run.
 type state struct {
-	cfg     Config
-	st      *staging
-	rec     *RunRecord
-	inv     *inventory.Inventory
-	refs    []tables.Reference
-	act     *activity.Result
-	finds   []tables.Finding
-	allow   []findings.AllowEntry
-	summary findings.Summary
+	cfg  Config
+	st   *staging
+	rec  *RunRecord
+	prev *previousRun      // the run already in --out, for --resume; nil otherwise
+	fps  map[string]string // stage fingerprints of this run
+
+	accounts []string
+	users    []tables.User
+	policies []tables.Policy
+	refs     []tables.Reference
+	act      []tables.Activity
+	cov      []tables.Coverage
+	finds    []tables.Finding
+	summary  findings.Summary
+}
+
+// stage is one numbered step of the run. A stage with a fingerprint can be
+// reused under --resume: when the run in --out recorded the same fingerprint,
+// its outputs are copied instead of recomputed, and load reads them back.
+type stage struct {
+	name        string
+	fingerprint func(context.Context) (string, error) // nil: always run
+	run         func(context.Context) error
+	load        func(context.Context) error
 }
 
 // Run executes the whole job: inventory, references, activity, findings,
@@ -64,26 +79,43 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}()
 
 	s := &state{cfg: cfg, st: st, rec: newRunRecord(cfg, runID, started)}
-	steps := []struct {
-		name string
-		fn   func(context.Context) error
-	}{
-		{"inventory", s.inventory},
-		{"references", s.references},
-		{"activity", s.activity},
-		{"findings", s.findings},
-		{"reports", s.reports},
+	if cfg.Resume {
+		if s.prev, err = openPreviousRun(st.final); err != nil {
+			cfg.Logger.Warn("--resume: no reusable run in --out; running every stage", "reason", err)
+		}
+	}
+	steps := []stage{
+		{"inventory", s.inventoryFingerprint, s.inventory, s.loadInventory},
+		{"references", s.referencesFingerprint, s.references, s.loadReferences},
+		{"activity", s.activityFingerprint, s.activity, s.loadActivity},
+		{"findings", s.findingsFingerprint, s.findings, s.loadFindings},
+		{"reports", nil, s.reports, nil},
 	}
 	for i, step := range steps {
 		if err := context.Cause(ctx); err != nil {
 			return nil, fmt.Errorf("run cancelled before %s: %w", step.name, err)
 		}
-		cfg.Logger.Info("stage", "step", fmt.Sprintf("%d/%d", i+1, len(steps)), "name", step.name)
+		log := cfg.Logger.With("step", fmt.Sprintf("%d/%d", i+1, len(steps)), "stage", step.name)
 		t0 := time.Now()
-		if err := step.fn(ctx); err != nil {
-			return nil, fmt.Errorf("%s: %w", step.name, err)
+		fp := ""
+		if step.fingerprint != nil {
+			if fp, err = step.fingerprint(ctx); err != nil {
+				return nil, fmt.Errorf("%s: fingerprinting inputs: %w", step.name, err)
+			}
 		}
-		s.rec.addStage(step.name, t0, time.Since(t0))
+		reused, err := s.reuse(ctx, step, fp)
+		if err != nil {
+			return nil, fmt.Errorf("%s: reusing the previous run's outputs: %w", step.name, err)
+		}
+		if reused {
+			log.Info("stage unchanged since the previous run: reused its outputs", "fingerprint", fp[:12])
+		} else {
+			log.Info("stage")
+			if err := step.run(ctx); err != nil {
+				return nil, fmt.Errorf("%s: %w", step.name, err)
+			}
+		}
+		s.rec.addStage(step.name, t0, time.Since(t0), fp, reused)
 	}
 
 	s.rec.FinishedAt = time.Now().UTC()
@@ -108,21 +140,16 @@ func (s *state) inventory(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.inv = inv
 	for _, r := range inv.Reports {
 		ext := ".csv"
-		if r.Format != "csv" {
+		if r.Format != inventory.FormatCSV {
 			ext = ".json"
 		}
-		rel := filepath.ToSlash(filepath.Join(InputsDir, r.AccountID, "credential-report"+ext))
+		rel := InputsDir + "/" + r.AccountID + "/credential-report" + ext
 		if err := s.copyInput(r.Name, rel); err != nil {
 			return err
 		}
-		meta := reportMeta{AccountID: r.AccountID, Source: r.Name, Format: r.Format, GeneratedAt: r.GeneratedAt}
-		if err := writeJSON(s.st.path(filepath.Join(InputsDir, r.AccountID, "credential-report.meta.json")), meta); err != nil {
-			return fmt.Errorf("writing credential report metadata for %s: %w", r.AccountID, err)
-		}
-		s.rec.addInput(rel, r.AccountID, "credential-report", r.Name, r.GeneratedAt)
+		s.rec.addInput(rel, r.AccountID, kindCredentialReport, r.Name, r.GeneratedAt)
 	}
 	seen := map[string]int{}
 	for _, d := range inv.Details {
@@ -131,47 +158,54 @@ func (s *state) inventory(ctx context.Context) error {
 		if n := seen[d.AccountID]; n > 1 {
 			name = fmt.Sprintf("authorization-details-%d.json", n)
 		}
-		rel := filepath.ToSlash(filepath.Join(InputsDir, d.AccountID, name))
+		rel := InputsDir + "/" + d.AccountID + "/" + name
 		if err := s.copyInput(d.Name, rel); err != nil {
 			return err
 		}
-		s.rec.addInput(rel, d.AccountID, "authorization-details", d.Name, time.Time{})
+		s.rec.addInput(rel, d.AccountID, kindAuthorizationDetails, d.Name, time.Time{})
 	}
+	s.users, s.policies = inv.Users, inv.Policies
 	s.rec.Accounts = accountsOf(inv)
+	s.accounts = accountList(s.rec.Accounts)
 	if err := tables.WriteParquet(s.st.path(InventoryTable), inv.Users); err != nil {
 		return fmt.Errorf("writing inventory table: %w", err)
 	}
 	if err := tables.WriteParquet(s.st.path(PoliciesTable), inv.Policies); err != nil {
 		return fmt.Errorf("writing policies table: %w", err)
 	}
-	s.rec.Counts.Users = len(inv.Users)
-	s.rec.Counts.Policies = len(inv.Policies)
+	s.rec.Counts.Users, s.rec.Counts.Policies = len(inv.Users), len(inv.Policies)
 	return nil
 }
 
 // references finds the policies that name each user, from the authorization details.
 func (s *state) references(ctx context.Context) error {
-	refs, err := references.Scan(s.inv.Users, s.inv.Policies)
+	refs, err := references.Scan(s.users, s.policies)
 	if err != nil {
 		return err
 	}
 	s.refs = refs
 	s.rec.Counts.References = len(refs)
-	s.rec.ReferenceChecks = []string{"authorization-details"}
+	s.rec.ReferenceChecks = []string{references.CheckIAM}
 	return tables.WriteParquet(s.st.path(ReferenceTable), refs)
+}
+
+func (s *state) engine() activity.Engine {
+	return activity.NewLocal(s.cfg.CloudTrail, activity.WithLogger(s.cfg.Logger))
+}
+
+func (s *state) query() activity.Query {
+	// Every account's logs are read, not only the inventory's: a user's
+	// cross-account calls are logged in the other account's trail.
+	return activity.Query{Start: s.cfg.WindowStart(), End: s.cfg.AsOf}
 }
 
 // activity runs the engine's queries over CloudTrail for the window.
 func (s *state) activity(ctx context.Context) error {
-	eng := activity.NewLocal(s.cfg.CloudTrail)
-	// Every account's logs are read, not only the inventory's: a user's
-	// cross-account calls are logged in the other account's trail.
-	q := activity.Query{Start: s.cfg.WindowStart(), End: s.cfg.AsOf}
-	res, err := eng.Run(ctx, q)
+	eng := s.engine()
+	res, err := eng.Run(ctx, s.query())
 	if err != nil {
 		return fmt.Errorf("querying CloudTrail with the %s engine: %w", eng.Name(), err)
 	}
-	s.act = res
 	var sqlFiles []string
 	for i, r := range res.Runs {
 		rel := fmt.Sprintf("%s/%s.sql", QueriesDir, r.Name)
@@ -187,6 +221,7 @@ func (s *state) activity(ctx context.Context) error {
 			BytesScanned: r.BytesScanned, EngineTimeMS: r.EngineTime.Milliseconds(), Files: r.Files, CostUSD: r.CostUSD,
 		})
 	}
+	s.act, s.cov = res.Activity, res.Coverage
 	if err := tables.WriteParquet(s.st.path(ActivityTable), res.Activity); err != nil {
 		return fmt.Errorf("writing activity table: %w", err)
 	}
@@ -198,40 +233,48 @@ func (s *state) activity(ctx context.Context) error {
 	return nil
 }
 
-// findings joins the stage tables in Arrow and classifies every user.
-func (s *state) findings(ctx context.Context) error {
-	opts := findings.DefaultOptions(s.cfg.AsOf)
-	opts.WindowDays = s.cfg.WindowDays
-	opts.DeleteAfterDays = s.cfg.DeleteAfterDays
-	opts.ExemptTagKey = s.cfg.ExemptTag
-	opts.ReportMaxAge = s.cfg.ReportMaxAge
-	if s.cfg.Allowlist != "" {
-		allow, err := findings.LoadAllowlist(s.cfg.Allowlist)
+func (s *state) classifyOptions() (findings.Options, error) {
+	return classifyOptions(s.cfg.AsOf, s.cfg.WindowDays, s.cfg.DeleteAfterDays, s.cfg.ExemptTag, s.cfg.ReportMaxAge, s.cfg.Allowlist)
+}
+
+func classifyOptions(asOf time.Time, window, deleteAfter int, exemptTag string, maxAge time.Duration, allowlist string) (findings.Options, error) {
+	opts := findings.DefaultOptions(asOf)
+	opts.WindowDays, opts.DeleteAfterDays = window, deleteAfter
+	opts.ExemptTagKey, opts.ReportMaxAge = exemptTag, maxAge
+	if allowlist != "" {
+		allow, err := findings.LoadAllowlist(allowlist)
 		if err != nil {
-			return err
+			return opts, err
 		}
 		opts.Allowlist = allow
-		s.allow = allow
-		if err := s.copyInput(s.cfg.Allowlist, InputsDir+"/allowlist.yaml"); err != nil {
-			return err
-		}
-		s.rec.addInput(InputsDir+"/allowlist.yaml", "", "allowlist", s.cfg.Allowlist, time.Time{})
 	}
-	if err := opts.Validate(); err != nil {
+	return opts, opts.Validate()
+}
+
+// findings joins the stage tables in Arrow and classifies every user.
+func (s *state) findings(ctx context.Context) error {
+	opts, err := s.classifyOptions()
+	if err != nil {
 		return err
 	}
+	if s.cfg.Allowlist != "" {
+		if err := s.copyInput(s.cfg.Allowlist, AllowlistInput); err != nil {
+			return err
+		}
+		s.rec.addInput(AllowlistInput, "", kindAllowlist, s.cfg.Allowlist, time.Time{})
+	}
 	mem := memory.NewGoAllocator()
-	users, err := tables.Encode(mem, s.inv.Users)
+	users, err := tables.Encode(mem, s.users)
 	if err != nil {
 		return err
 	}
 	defer users.Release()
-	act, err := tables.Encode(mem, s.act.Activity)
+	act, err := tables.Encode(mem, s.act)
 	if err != nil {
 		return err
 	}
 	defer act.Release()
-	cov, err := tables.Encode(mem, s.act.Coverage)
+	cov, err := tables.Encode(mem, s.cov)
 	if err != nil {
 		return err
 	}
@@ -256,30 +299,40 @@ func (s *state) findings(ctx context.Context) error {
 
 // reports writes the workbook, the CSV and the remediation manifest.
 func (s *state) reports(ctx context.Context) error {
-	in := &reports.Input{
-		RunID: s.rec.RunID, GeneratedAt: s.rec.StartedAt, AsOf: s.cfg.AsOf,
-		WindowDays: s.cfg.WindowDays, DeleteAfterDays: s.cfg.DeleteAfterDays,
-		Engine: s.cfg.Engine, ToolVersion: s.cfg.ToolVersion,
-		Findings: s.finds, Coverage: s.act.Coverage, References: s.refs,
+	in, err := reportInput(s.st.dir, s.rec, s.finds, s.cov, s.refs)
+	if err != nil {
+		return err
 	}
-	for _, a := range s.rec.Accounts {
+	return reports.WriteAll(ctx, s.st.dir, in, reports.All()...)
+}
+
+// reportInput gathers what the reports show from the run record and tables;
+// verify calls it on a stored run to regenerate the same reports.
+func reportInput(dir string, rec *RunRecord, finds []tables.Finding, cov []tables.Coverage, refs []tables.Reference) (*reports.Input, error) {
+	in := &reports.Input{
+		RunID: rec.RunID, GeneratedAt: rec.StartedAt, AsOf: rec.AsOf,
+		WindowDays: rec.WindowDays, DeleteAfterDays: rec.Settings.DeleteAfterDays,
+		Engine: rec.Settings.Engine, ToolVersion: rec.ToolVersion,
+		Findings: finds, Coverage: cov, References: refs,
+	}
+	for _, a := range rec.Accounts {
 		in.Accounts = append(in.Accounts, reports.AccountScope{AccountID: a.AccountID, Assessed: a.Assessed, Error: a.Error, CredentialReportGeneratedAt: a.ReportGeneratedAt})
 	}
-	for _, f := range s.rec.Inputs {
-		sum, n, err := evidence.HashFile(s.st.path(f.Path))
+	for _, f := range rec.Inputs {
+		sum, n, err := evidence.HashFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		in.Inputs = append(in.Inputs, reports.EvidenceFile{Path: f.Path, SHA256: sum, Bytes: n})
 	}
-	for _, q := range s.rec.Queries {
-		sqlText, err := os.ReadFile(s.st.path(q.SQLFile))
+	for _, q := range rec.Queries {
+		sqlText, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(q.SQLFile)))
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("reading the stored query %s: %w", q.SQLFile, err)
 		}
 		in.Queries = append(in.Queries, reports.QueryEvidence{Engine: q.Engine, Name: q.Name, QueryID: q.QueryID, SQL: string(sqlText), BytesScanned: q.BytesScanned, CostUSD: q.CostUSD})
 	}
-	return reports.WriteAll(ctx, s.st.dir, in, reports.NewCSVWriter(), reports.NewXLSXWriter(), reports.NewManifestWriter())
+	return in, nil
 }
 
 // copyInput keeps an input byte for byte, as the user (or AWS) gave it.
@@ -294,26 +347,28 @@ func (s *state) copyInput(src, rel string) error {
 	return nil
 }
 
-func accountIDs(inv *inventory.Inventory) []string {
+func accountsOf(inv *inventory.Inventory) []AccountRecord {
+	gen := map[string]time.Time{}
 	var ids []string
 	for _, r := range inv.Reports {
+		gen[r.AccountID] = r.GeneratedAt
 		ids = append(ids, r.AccountID)
 	}
 	for _, d := range inv.Details {
 		ids = append(ids, d.AccountID)
 	}
 	slices.Sort(ids)
-	return slices.Compact(ids)
+	var out []AccountRecord
+	for _, id := range slices.Compact(ids) {
+		out = append(out, AccountRecord{AccountID: id, Assessed: true, ReportGeneratedAt: gen[id]})
+	}
+	return out
 }
 
-func accountsOf(inv *inventory.Inventory) []AccountRecord {
-	gen := map[string]time.Time{}
-	for _, r := range inv.Reports {
-		gen[r.AccountID] = r.GeneratedAt
-	}
-	var out []AccountRecord
-	for _, id := range accountIDs(inv) {
-		out = append(out, AccountRecord{AccountID: id, Assessed: true, ReportGeneratedAt: gen[id]})
+func accountList(recs []AccountRecord) []string {
+	out := make([]string, 0, len(recs))
+	for _, a := range recs {
+		out = append(out, a.AccountID)
 	}
 	return out
 }

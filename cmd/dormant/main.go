@@ -38,6 +38,7 @@ func commands() []command {
 	return []command{
 		{"run", "run the whole job: inventory, activity, findings, reports", cmdRun},
 		{"demo", "generate a synthetic organization and run the whole job on it", cmdDemo},
+		{"verify", "check a run directory offline: hashes, and findings recomputed from its inputs", cmdVerify},
 		{"version", "print the version", cmdVersion},
 	}
 }

@@ -54,6 +54,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfg.ExemptTag, "exempt-tag", pipeline.DefaultExemptTag, "users tagged <key>=true are exempt")
 	fs.Var(&reportMaxAge, "report-max-age", "a credential report older than this at as-of turns candidates into review (7d)")
 	fs.StringVar(&cfg.Out, "out", "dormant-out", "run directory to write (the evidence bundle)")
+	fs.BoolVar(&cfg.Resume, "resume", false, "reuse the stages of the run already in --out whose inputs and settings are unchanged")
 	fs.Var(&failOn, "fail-on", "exit 3 when any finding has one of these statuses or decisions (e.g. inactive,never_used or delete)")
 	if err := parseFlags(fs, args, &cfgPath); err != nil {
 		return err

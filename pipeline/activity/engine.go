@@ -102,6 +102,9 @@ func isAccountID(s string) bool {
 // sortResult puts the rows in the documented order, so that every engine's
 // output is deterministic whatever order its SQL returned.
 func sortResult(r *Result) {
+	for i := range r.Activity {
+		slices.Sort(r.Activity[i].AccessKeyIDs)
+	}
 	slices.SortFunc(r.Activity, func(a, b tables.Activity) int {
 		return cmp.Or(
 			cmp.Compare(a.AccountID, b.AccountID),

@@ -331,6 +331,20 @@ func TestLocalRunCancelled(t *testing.T) {
 	}
 }
 
+// Cancelling the context stops a running scan (Ctrl-C).
+func TestLocalRunCancelledMidScan(t *testing.T) {
+	dir := t.TempDir()
+	generateBenchTrail(t, dir, 100_000)
+	eng := NewLocal(dir, WithThreads(1), WithLogger(quiet()))
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	started := time.Now()
+	_, err := eng.Run(ctx, Query{Start: benchDays[0], End: benchDays[len(benchDays)-1]})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v after %s, want context.Canceled", err, time.Since(started))
+	}
+}
+
 func TestLocalRunBadInput(t *testing.T) {
 	tests := []struct {
 		name, root string
@@ -350,6 +364,23 @@ func TestLocalRunBadInput(t *testing.T) {
 				t.Errorf("got %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// An explicit memory limit too small for the read buffers is refused before
+// DuckDB runs, saying what to raise.
+func TestLocalRunMemoryLimit(t *testing.T) {
+	eng := NewLocal(filepath.Join("testdata", "trail"), WithThreads(4), WithMemoryLimit(100<<20), WithLogger(quiet()))
+	_, err := eng.Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+	if err == nil || !strings.Contains(err.Error(), "raise the memory limit to at least 192 MiB") {
+		t.Errorf("got %v, want the memory limit refused", err)
+	}
+	eng = NewLocal(filepath.Join("testdata", "trail"), WithThreads(1), WithMemoryLimit(100<<20), WithLogger(quiet()))
+	if _, err := eng.Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd}); err != nil {
+		t.Errorf("one thread in 100 MiB: %v", err)
+	}
+	if eng.Name() != "local" {
+		t.Errorf("Name() = %q", eng.Name())
 	}
 }
 

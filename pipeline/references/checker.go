@@ -27,6 +27,13 @@ type Checker interface {
 	Check(ctx context.Context, candidates []tables.User) (refs []tables.Reference, unchecked []Unchecked, err error)
 }
 
+// OrphanReporter is a Checker that also finds orphaned unique IDs in the
+// documents it reads (the live resource-policy checks). Orphans returns those
+// found by the checker's last Check; Run collects them into Result.Orphans.
+type OrphanReporter interface {
+	Orphans() []Orphan
+}
+
 // Unchecked is a resource a checker could not read.
 type Unchecked struct {
 	AccountID   string
@@ -92,6 +99,10 @@ type Result struct {
 	References []tables.Reference // sorted as SortReferences does
 	Unchecked  []Unchecked        // sorted by account, kind, resource, region
 	Checks     []string           // the checks that ran, in the order given
+	// Orphans are the orphaned unique IDs the checks that are OrphanReporters
+	// found, sorted as SortOrphans does. Orphans over the authorization
+	// details are not among them: PolicyChecker does not report them.
+	Orphans []Orphan
 }
 
 // Run runs the checkers concurrently over the candidates and merges what they
@@ -135,6 +146,9 @@ func Run(ctx context.Context, candidates []tables.User, checkers ...Checker) (Re
 			res.References = append(res.References, o.refs...)
 			res.Unchecked = append(res.Unchecked, o.unchecked...)
 			res.Checks = append(res.Checks, checkers[i].Name())
+			if r, ok := checkers[i].(OrphanReporter); ok {
+				res.Orphans = append(res.Orphans, r.Orphans()...)
+			}
 		case errors.Is(o.err, context.Canceled):
 			cancelled = append(cancelled, o.err)
 		default:
@@ -151,6 +165,8 @@ func Run(ctx context.Context, candidates []tables.User, checkers ...Checker) (Re
 	}
 	SortReferences(res.References)
 	res.References = slices.Compact(res.References)
+	SortOrphans(res.Orphans)
+	res.Orphans = slices.Compact(res.Orphans)
 	slices.SortFunc(res.Unchecked, func(a, b Unchecked) int {
 		return cmp.Or(
 			strings.Compare(a.AccountID, b.AccountID),

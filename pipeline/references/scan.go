@@ -141,12 +141,7 @@ type Orphan struct {
 // Documents that cannot be parsed are skipped with a warning: Scan, which
 // runs over the same documents, fails on them with the policy named.
 func Orphans(users []tables.User, policies []tables.Policy) []Orphan {
-	known := make(map[string]bool, len(users))
-	for _, u := range users {
-		if u.UserID != "" {
-			known[u.UserID] = true
-		}
-	}
+	known := KnownUserIDs(users)
 	var out []Orphan
 	for _, p := range policies {
 		kind, ok := policyKinds[p.Kind]
@@ -157,19 +152,7 @@ func Orphans(users []tables.User, policies []tables.Policy) []Orphan {
 		if account == "" {
 			account = accountOfARN(p.OwnerARN)
 		}
-		err := walkDocument(p.Document, func(s site, v string) {
-			id, ok := uniqueIDOf(v)
-			if !ok {
-				return
-			}
-			switch {
-			case strings.HasPrefix(id, "AIDA"):
-				if known[id] {
-					return
-				}
-			case s.element != elemPrincipal && s.element != elemNotPrincipal:
-				return
-			}
+		err := walkOrphans(p.Document, known, func(s site, id string) {
 			out = append(out, Orphan{
 				AccountID:   account,
 				Kind:        kind,
@@ -183,7 +166,14 @@ func Orphans(users []tables.User, policies []tables.Policy) []Orphan {
 				"policy", describe(p), "account", account, "error", err)
 		}
 	}
-	slices.SortFunc(out, func(a, b Orphan) int {
+	SortOrphans(out)
+	return slices.Compact(out)
+}
+
+// SortOrphans puts orphans in the order every output uses: by account, kind,
+// resource ARN, location and unique ID.
+func SortOrphans(orphans []Orphan) {
+	slices.SortFunc(orphans, func(a, b Orphan) int {
 		return cmp.Or(
 			strings.Compare(a.AccountID, b.AccountID),
 			strings.Compare(a.Kind, b.Kind),
@@ -192,7 +182,39 @@ func Orphans(users []tables.User, policies []tables.Policy) []Orphan {
 			strings.Compare(a.UniqueID, b.UniqueID),
 		)
 	})
-	return slices.Compact(out)
+}
+
+// KnownUserIDs is the set of unique IDs of the users, the existing principals
+// Orphans and PolicyOrphans compare IDs with.
+func KnownUserIDs(users []tables.User) map[string]bool {
+	known := make(map[string]bool, len(users))
+	for _, u := range users {
+		if u.UserID != "" {
+			known[u.UserID] = true
+		}
+	}
+	return known
+}
+
+// walkOrphans calls emit for every unique ID in doc that, by Orphans' rules,
+// names no existing principal: a user ID (AIDA...) not in known, anywhere; a
+// role ID (AROA...) in Principal or NotPrincipal.
+func walkOrphans(doc string, known map[string]bool, emit func(s site, id string)) error {
+	return walkDocument(doc, func(s site, v string) {
+		id, ok := uniqueIDOf(v)
+		if !ok {
+			return
+		}
+		switch {
+		case strings.HasPrefix(id, "AIDA"):
+			if known[id] {
+				return
+			}
+		case s.element != elemPrincipal && s.element != elemNotPrincipal:
+			return
+		}
+		emit(s, id)
+	})
 }
 
 // accountOfARN returns the account field of an ARN, or "".

@@ -1,0 +1,240 @@
+package remediate
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Journal results.
+const (
+	ResultOK          = "ok"           // the call succeeded
+	ResultAlreadyDone = "already_done" // NoSuchEntity on a removal: the thing was already gone
+	ResultError       = "error"
+)
+
+// JournalRecord is one line of the journal: one IAM call and its result.
+type JournalRecord struct {
+	Time    time.Time `json:"time"`
+	RunID   string    `json:"run_id"` // the manifest's run (or the backup's, for restore)
+	Account string    `json:"account"`
+	User    string    `json:"user"`
+	UserID  string    `json:"user_id"`
+	// Entry names the manifest entry (account/user, plus the key slot), or
+	// "restore account/user".
+	Entry string `json:"entry"`
+	// Action is deactivate, delete, deactivate-key, delete-key or restore.
+	Action string `json:"action"`
+	Call   string `json:"call"` // e.g. iam:DeleteAccessKey
+	// Target is what the call acts on within the user: a key ID, MFA
+	// serial, policy name or ARN, group name; empty for the user itself.
+	Target     string         `json:"target,omitempty"`
+	Parameters map[string]any `json:"parameters"`
+	Result     string         `json:"result"` // ResultOK, ResultAlreadyDone or ResultError
+	ErrorCode  string         `json:"error_code,omitempty"`
+	Error      string         `json:"error,omitempty"`
+	// CreatedUserID is the new unique ID a restore's CreateUser got.
+	CreatedUserID string `json:"created_user_id,omitempty"`
+}
+
+func (r *JournalRecord) succeeded() bool {
+	return r.Result == ResultOK || r.Result == ResultAlreadyDone
+}
+
+// entryKey identifies one entry's work within a run.
+type entryKey struct{ runID, account, userID, entry, action string }
+
+type stepKey struct {
+	entryKey
+	call, target string
+}
+
+// journal is the append-only record of calls. The journal is the one file
+// not written through atomicfile: it must survive a crash mid-run line by
+// line, so each record is appended with a single write and synced.
+type journal struct {
+	path string
+	mu   sync.Mutex
+	f    *os.File // nil when only reading (dry run) or without a journal
+	done map[stepKey]JournalRecord
+	// calls holds, per entry, the last successful record of each call.
+	calls map[entryKey]map[string]JournalRecord
+	// users marks users (run, account, unique ID) with at least one
+	// successful change.
+	users map[string]bool
+}
+
+func userKey(runID, account, userID string) string { return runID + "\x00" + account + "\x00" + userID }
+
+// openJournal loads path's records (a missing file is an empty journal) and,
+// when write is set, opens it for appending. An empty path is no journal.
+func openJournal(path string, write bool, logger *slog.Logger) (*journal, error) {
+	j := &journal{path: path, done: map[stepKey]JournalRecord{}, calls: map[entryKey]map[string]JournalRecord{}, users: map[string]bool{}}
+	if path == "" {
+		return j, nil
+	}
+	endsInNewline, err := j.load(logger)
+	if err != nil {
+		return nil, err
+	}
+	if !write {
+		return j, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("creating journal directory for %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("opening journal %s: %w", path, err)
+	}
+	if !endsInNewline {
+		// A crash cut the last line short; start the next one on its own line.
+		if _, err := f.Write([]byte("\n")); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("writing journal %s: %w", path, err)
+		}
+	}
+	j.f = f
+	return j, nil
+}
+
+// load reads the records; it reports whether the file ends in a newline.
+func (j *journal) load(logger *slog.Logger) (bool, error) {
+	data, err := os.ReadFile(j.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading journal %s: %w", j.path, err)
+	}
+	endsInNewline := len(data) == 0 || data[len(data)-1] == '\n'
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := bytes.TrimSpace(sc.Bytes())
+		if len(text) == 0 {
+			continue
+		}
+		var r JournalRecord
+		if err := json.Unmarshal(text, &r); err != nil {
+			last := !endsInNewline && line == bytes.Count(data, []byte("\n"))+1
+			if last {
+				logger.Warn("ignoring the journal's last line, cut short by an interruption", "journal", j.path, "line", line)
+				continue
+			}
+			return false, fmt.Errorf("reading journal %s line %d: %w; the journal is damaged: move it aside to start over, or fix the line", j.path, line, err)
+		}
+		j.note(r)
+	}
+	if err := sc.Err(); err != nil {
+		return false, fmt.Errorf("reading journal %s: %w", j.path, err)
+	}
+	return endsInNewline, nil
+}
+
+func (j *journal) note(r JournalRecord) {
+	if !r.succeeded() {
+		return
+	}
+	ek := entryKey{r.RunID, r.Account, r.UserID, r.Entry, r.Action}
+	j.done[stepKey{ek, r.Call, r.Target}] = r
+	if j.calls[ek] == nil {
+		j.calls[ek] = map[string]JournalRecord{}
+	}
+	j.calls[ek][r.Call] = r
+	j.users[userKey(r.RunID, r.Account, r.UserID)] = true
+}
+
+// stepDone returns the record of an earlier successful call of the step.
+func (j *journal) stepDone(ek entryKey, call, target string) (JournalRecord, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	r, ok := j.done[stepKey{ek, call, target}]
+	return r, ok
+}
+
+// doneCall returns the record of an earlier successful call of the entry.
+func (j *journal) doneCall(ek entryKey, call string) (JournalRecord, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	r, ok := j.calls[ek][call]
+	return r, ok
+}
+
+// touched says whether any call changed the user in the run.
+func (j *journal) touched(runID, account, userID string) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.users[userKey(runID, account, userID)]
+}
+
+// append writes r as one line and syncs it, so that what was done survives
+// a crash right after.
+func (j *journal) append(r JournalRecord) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.note(r)
+	if j.f == nil {
+		return nil
+	}
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encoding journal record: %w", err)
+	}
+	if _, err := j.f.Write(append(data, '\n')); err != nil {
+		return fmt.Errorf("writing journal %s: %w", j.path, err)
+	}
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("syncing journal %s: %w", j.path, err)
+	}
+	return nil
+}
+
+func (j *journal) close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		return nil
+	}
+	err := j.f.Close()
+	j.f = nil
+	if err != nil {
+		return fmt.Errorf("closing journal %s: %w", j.path, err)
+	}
+	return nil
+}
+
+// ReadJournal returns every record of a journal file, for tests and tools.
+func ReadJournal(r io.Reader) ([]JournalRecord, error) {
+	var out []JournalRecord
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var rec JournalRecord
+		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&rec); err != nil {
+			return nil, fmt.Errorf("reading journal line %d: %w", line, err)
+		}
+		out = append(out, rec)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading journal: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,234 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"time"
+
+	"github.com/dormant-iam/dormant/pipeline/findings"
+	"github.com/dormant-iam/dormant/pipeline/inventory"
+	"github.com/dormant-iam/dormant/pipeline/references"
+	"github.com/dormant-iam/dormant/reports"
+	"github.com/dormant-iam/dormant/reports/evidence"
+	"github.com/dormant-iam/dormant/tables"
+)
+
+// Verification is the outcome of checking a run directory offline.
+type Verification struct {
+	Dir      string
+	Problems []string // empty: every hash matches and the findings follow from the inputs
+	Checked  []string // what was checked, for the user
+}
+
+// OK reports whether nothing differs.
+func (v *Verification) OK() bool { return len(v.Problems) == 0 }
+
+func (v *Verification) problem(format string, args ...any) {
+	v.Problems = append(v.Problems, fmt.Sprintf(format, args...))
+}
+
+// Verify checks a run directory the way an auditor would, offline: every
+// file against SHA256SUMS; the inventory recomputed from the stored inputs;
+// the findings recomputed from the inventory, references, activity and
+// coverage tables with the settings in run.json; and the reports regenerated
+// from those findings. The error is for a bundle that cannot be read at all.
+func Verify(ctx context.Context, dir string) (*Verification, error) {
+	v := &Verification{Dir: dir}
+	bad, err := evidence.VerifySums(ctx, dir)
+	if err != nil {
+		return nil, fmt.Errorf("verifying %s: %w", filepath.Join(dir, SumsFile), err)
+	}
+	for _, m := range bad {
+		v.problem("%s: %s", SumsFile, m.String())
+	}
+	v.Checked = append(v.Checked, "every file against "+SumsFile)
+
+	var rec RunRecord
+	data, err := os.ReadFile(filepath.Join(dir, RunFile))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", RunFile, err)
+	}
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", filepath.Join(dir, RunFile), err)
+	}
+	path := func(rel string) string { return filepath.Join(dir, filepath.FromSlash(rel)) }
+
+	// Inventory from the stored inputs.
+	var crs []*inventory.CredentialReport
+	var dets []*inventory.AuthorizationDetails
+	for _, in := range rec.Inputs {
+		switch in.Kind {
+		case kindCredentialReport:
+			raw, err := os.ReadFile(path(in.Path))
+			if err != nil {
+				v.problem("%s: %v", in.Path, err)
+				continue
+			}
+			r, err := inventory.ParseCredentialReport(in.Path, raw)
+			if err != nil {
+				v.problem("%s: %v", in.Path, err)
+				continue
+			}
+			if r.GeneratedAt.IsZero() {
+				r.GeneratedAt = in.GeneratedAt
+			}
+			crs = append(crs, r)
+		case kindAuthorizationDetails:
+			raw, err := os.ReadFile(path(in.Path))
+			if err != nil {
+				v.problem("%s: %v", in.Path, err)
+				continue
+			}
+			d, err := inventory.ParseAuthorizationDetails(in.Path, raw)
+			if err != nil {
+				v.problem("%s: %v", in.Path, err)
+				continue
+			}
+			dets = append(dets, d)
+		}
+	}
+	users, policies, err := inventory.Build(crs, dets)
+	if err != nil {
+		v.problem("recomputing the inventory from %s/: %v", InputsDir, err)
+		return v, nil
+	}
+	for i := range users {
+		// The row's source names the file the run read, which was the user's
+		// original path; everything else must match.
+		users[i].ReportGeneratedAt = users[i].ReportGeneratedAt.UTC()
+	}
+	storedUsers := compareTable(v, path(InventoryTable), InventoryTable, users, func(u *tables.User) { u.Source = "" })
+	compareTable(v, path(PoliciesTable), PoliciesTable, policies, nil)
+	v.Checked = append(v.Checked, "inventory and policies recomputed from "+InputsDir+"/")
+
+	// References: every policy reference the stored inputs give must be in
+	// the stored table (which may hold more, from live checks).
+	storedRefs, err := tables.ReadParquet[tables.Reference](path(ReferenceTable))
+	if err != nil {
+		v.problem("%s: %v", ReferenceTable, err)
+	} else if refs, err := references.Scan(users, policies); err != nil {
+		v.problem("recomputing references: %v", err)
+	} else {
+		have := map[tables.Reference]bool{}
+		for _, r := range storedRefs {
+			have[r] = true
+		}
+		for _, r := range refs {
+			if !have[r] {
+				v.problem("%s: missing the reference %s: %s (%s) naming %s/%s", ReferenceTable, r.Kind, r.ResourceARN, r.Location, r.AccountID, r.UserName)
+			}
+		}
+		v.Checked = append(v.Checked, "policy references recomputed from the authorization details")
+	}
+
+	// Findings from the stored tables and run.json's settings.
+	act, err1 := tables.ReadParquet[tables.Activity](path(ActivityTable))
+	cov, err2 := tables.ReadParquet[tables.Coverage](path(CoverageTable))
+	if err1 != nil || err2 != nil || storedUsers == nil || storedRefs == nil {
+		for _, e := range []error{err1, err2} {
+			if e != nil {
+				v.problem("%v", e)
+			}
+		}
+		return v, nil
+	}
+	allowlist := ""
+	for _, in := range rec.Inputs {
+		if in.Kind == kindAllowlist {
+			allowlist = path(in.Path)
+		}
+	}
+	opts, err := classifyOptions(rec.AsOf, rec.WindowDays, rec.Settings.DeleteAfterDays, rec.Settings.ExemptTag,
+		time.Duration(rec.Settings.ReportMaxAgeHours*float64(time.Hour)), allowlist)
+	if err != nil {
+		v.problem("reading the settings in %s: %v", RunFile, err)
+		return v, nil
+	}
+	finds, err := findings.Classify(storedUsers, act, cov, storedRefs, opts)
+	if err != nil {
+		v.problem("recomputing findings: %v", err)
+		return v, nil
+	}
+	compareTable(v, path(FindingsTable), FindingsTable, finds, nil)
+	v.Checked = append(v.Checked, "findings recomputed from the inventory, references, activity and coverage tables")
+
+	// Reports regenerated from the recomputed findings.
+	in, err := reportInput(dir, &rec, finds, cov, storedRefs)
+	if err != nil {
+		v.problem("gathering report inputs: %v", err)
+		return v, nil
+	}
+	for _, w := range reports.All() {
+		var buf bytes.Buffer
+		if err := w.Write(ctx, &buf, in); err != nil {
+			v.problem("regenerating %s: %v", w.Path(), err)
+			continue
+		}
+		stored, err := os.ReadFile(path(w.Path()))
+		if err != nil {
+			v.problem("%s: %v", w.Path(), err)
+			continue
+		}
+		for _, d := range compareReport(w.Path(), stored, buf.Bytes()) {
+			v.problem("%s: %s", w.Path(), d)
+		}
+	}
+	v.Checked = append(v.Checked, "reports regenerated from the recomputed findings")
+	return v, nil
+}
+
+// compareTable reads a stored table and reports the first row that differs
+// from the recomputed rows; it returns the stored rows (nil if unreadable).
+func compareTable[T any](v *Verification, file, rel string, want []T, mask func(*T)) []T {
+	got, err := tables.ReadParquet[T](file)
+	if err != nil {
+		v.problem("%s: %v", rel, err)
+		return nil
+	}
+	if len(got) != len(want) {
+		v.problem("%s: %d rows, but %d recomputed", rel, len(got), len(want))
+		return got
+	}
+	for i := range got {
+		a, b := got[i], want[i]
+		if mask != nil {
+			mask(&a)
+			mask(&b)
+		}
+		if !equalRows(a, b) {
+			v.problem("%s: row %d differs from the recomputed one:\n  stored     %+v\n  recomputed %+v", rel, i+1, a, b)
+			return got
+		}
+	}
+	return got
+}
+
+// equalRows compares rows as Arrow stores them: microsecond times, and no
+// difference between a nil and an empty list.
+func equalRows[T any](a, b T) bool {
+	ja, _ := json.Marshal(normalizeRow(a))
+	jb, _ := json.Marshal(normalizeRow(b))
+	return bytes.Equal(ja, jb)
+}
+
+func normalizeRow[T any](r T) T {
+	v := reflect.ValueOf(&r).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		switch {
+		case f.Kind() == reflect.Slice && f.Len() == 0:
+			f.Set(reflect.Zero(f.Type()))
+		case f.Type() == reflect.TypeOf(time.Time{}):
+			t := f.Interface().(time.Time)
+			if !t.IsZero() {
+				f.Set(reflect.ValueOf(t.UTC().Truncate(time.Microsecond)))
+			}
+		}
+	}
+	return r
+}
