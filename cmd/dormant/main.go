@@ -38,6 +38,9 @@ func commands() []command {
 	return []command{
 		{"run", "run the whole job: inventory, activity, findings, reports", cmdRun},
 		{"demo", "generate a synthetic organization and run the whole job on it", cmdDemo},
+		{"remediate", "carry out a remediation manifest: re-check, back up, deactivate or delete", cmdRemediate},
+		{"restore", "put a remediated user back from its backup", cmdRestore},
+		{"manifest", "write the manifest a reviewer approved in the workbook (--from-workbook)", cmdManifest},
 		{"verify", "check a run directory offline: hashes, and findings recomputed from its inputs", cmdVerify},
 		{"version", "print the version", cmdVersion},
 	}

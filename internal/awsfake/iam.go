@@ -250,7 +250,7 @@ func iamGenerateCredentialReport(req *request) (any, *apiError) {
 		desc = "Report is older than 4 hours. Starting a new report generation task"
 	}
 	// The content is a snapshot of the state when generation starts.
-	a.CredentialReport = &CredentialReport{GeneratedTime: now, ReadyAt: now.Add(req.s.cfg.reportDelay), Content: a.CredentialReportCSV()}
+	a.CredentialReport = &CredentialReport{GeneratedTime: now, ReadyAt: now.Add(req.s.cfg.reportDelay), Content: a.reportContent()}
 	return result{State: "STARTED", Description: desc}, nil
 }
 

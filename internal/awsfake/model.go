@@ -92,6 +92,12 @@ type Account struct {
 	// CredentialReport is the account's latest credential report, nil when
 	// none was ever generated. AWS keeps one report per account.
 	CredentialReport *CredentialReport
+	// ReportTemplate, when set, is the CSV every credential report of the
+	// account is generated with, instead of one rendered from the state.
+	// Loaders of exported files ([FromDemo], [FromFiles]) set it so that a
+	// report generated live holds exactly the exported rows (users deleted
+	// since, or missing from the authorization details, included).
+	ReportTemplate []byte
 
 	org *Org
 }
@@ -566,7 +572,7 @@ func (a *Account) Policy(arn string) *ManagedPolicy {
 // SeedCredentialReport stores a complete report generated at t from the
 // current state, as if GenerateCredentialReport had run then.
 func (a *Account) SeedCredentialReport(t time.Time) {
-	a.CredentialReport = &CredentialReport{GeneratedTime: t, ReadyAt: t, Content: a.CredentialReportCSV()}
+	a.CredentialReport = &CredentialReport{GeneratedTime: t, ReadyAt: t, Content: a.reportContent()}
 }
 
 // gen returns the Org that generates IDs, or a detached one for accounts

@@ -10,6 +10,9 @@
 // principals that no longer exist. Checker is the seam for the live checks
 // (S3, KMS, SNS, SQS, Secrets Manager, ECR, Lambda, tagging); Run runs any set
 // of them, the offline PolicyChecker included, and Select picks them by name.
+// Matcher and PolicyOrphans apply the same rules to the resource policies the
+// live checks (package live) read, and Run collects the orphans of checks
+// that are OrphanReporters.
 //
 // # What names a user
 //

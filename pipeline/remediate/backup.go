@@ -55,11 +55,11 @@ type Backup struct {
 	AttachedPolicies    []Attached     `json:"attached_policies"`
 	InlinePolicies      []InlinePolicy `json:"inline_policies"`
 	// LoginProfile is nil when the user had no console password.
-	LoginProfile               *LoginProfile      `json:"login_profile"`
-	AccessKeys                 []AccessKey        `json:"access_keys"`
-	MFADevices                 []MFADevice        `json:"mfa_devices"`
-	SSHPublicKeys              []Credential       `json:"ssh_public_keys"`
-	SigningCertificates        []Credential       `json:"signing_certificates"`
+	LoginProfile               *LoginProfile       `json:"login_profile"`
+	AccessKeys                 []AccessKey         `json:"access_keys"`
+	MFADevices                 []MFADevice         `json:"mfa_devices"`
+	SSHPublicKeys              []Credential        `json:"ssh_public_keys"`
+	SigningCertificates        []Credential        `json:"signing_certificates"`
 	ServiceSpecificCredentials []ServiceCredential `json:"service_specific_credentials"`
 }
 

@@ -81,7 +81,7 @@ func openJournal(path string, write bool, logger *slog.Logger) (*journal, error)
 	if path == "" {
 		return j, nil
 	}
-	endsInNewline, err := j.load(logger)
+	tail, err := j.load(logger)
 	if err != nil {
 		return nil, err
 	}
@@ -91,12 +91,18 @@ func openJournal(path string, write bool, logger *slog.Logger) (*journal, error)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("creating journal directory for %s: %w", path, err)
 	}
+	if tail.cut {
+		// The last line was cut short by a crash and records nothing that
+		// happened for sure: drop it, so the next record starts clean.
+		if err := os.Truncate(path, tail.keep); err != nil {
+			return nil, fmt.Errorf("dropping the cut last line of journal %s: %w", path, err)
+		}
+	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("opening journal %s: %w", path, err)
 	}
-	if !endsInNewline {
-		// A crash cut the last line short; start the next one on its own line.
+	if tail.noNewline {
 		if _, err := f.Write([]byte("\n")); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("writing journal %s: %w", path, err)
@@ -106,40 +112,47 @@ func openJournal(path string, write bool, logger *slog.Logger) (*journal, error)
 	return j, nil
 }
 
-// load reads the records; it reports whether the file ends in a newline.
-func (j *journal) load(logger *slog.Logger) (bool, error) {
+// journalTail describes how the journal file ends.
+type journalTail struct {
+	cut       bool  // the last line is incomplete JSON without a newline
+	keep      int64 // bytes up to the end of the last complete line
+	noNewline bool  // the last line is complete but lacks its newline
+}
+
+// load reads the records and reports how the file ends.
+func (j *journal) load(logger *slog.Logger) (journalTail, error) {
+	var tail journalTail
 	data, err := os.ReadFile(j.path)
 	if errors.Is(err, os.ErrNotExist) {
-		return true, nil
+		return tail, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("reading journal %s: %w", j.path, err)
+		return tail, fmt.Errorf("reading journal %s: %w", j.path, err)
 	}
-	endsInNewline := len(data) == 0 || data[len(data)-1] == '\n'
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := bytes.TrimSpace(sc.Bytes())
-		if len(text) == 0 {
-			continue
+	for line, off := 1, 0; off < len(data); line++ {
+		end := bytes.IndexByte(data[off:], '\n')
+		last := end < 0
+		if last {
+			end = len(data) - off
 		}
-		var r JournalRecord
-		if err := json.Unmarshal(text, &r); err != nil {
-			last := !endsInNewline && line == bytes.Count(data, []byte("\n"))+1
-			if last {
-				logger.Warn("ignoring the journal's last line, cut short by an interruption", "journal", j.path, "line", line)
-				continue
+		text := bytes.TrimSpace(data[off : off+end])
+		if len(text) > 0 {
+			var r JournalRecord
+			if err := json.Unmarshal(text, &r); err != nil {
+				if last {
+					logger.Warn("ignoring the journal's last line, cut short by an interruption", "journal", j.path, "line", line)
+					return journalTail{cut: true, keep: int64(off)}, nil
+				}
+				return tail, fmt.Errorf("reading journal %s line %d: %w; the journal is damaged: move it aside to start over, or fix the line", j.path, line, err)
 			}
-			return false, fmt.Errorf("reading journal %s line %d: %w; the journal is damaged: move it aside to start over, or fix the line", j.path, line, err)
+			j.note(r)
 		}
-		j.note(r)
+		off += end + 1
+		if last {
+			tail.noNewline = len(text) > 0
+		}
 	}
-	if err := sc.Err(); err != nil {
-		return false, fmt.Errorf("reading journal %s: %w", j.path, err)
-	}
-	return endsInNewline, nil
+	return tail, nil
 }
 
 func (j *journal) note(r JournalRecord) {

@@ -97,8 +97,11 @@ func stepLabel(result string, dry bool) string {
 func formatEntry(er *EntryResult, i, n int, apply bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n[%d/%d] %s: %s (unique ID %s)\n", i+1, n, er.Entry, er.Action, er.UserID)
+	for _, reason := range er.Reasons {
+		fmt.Fprintf(&b, "  reason: %s\n", reason)
+	}
 	for _, note := range er.Notes {
-		fmt.Fprintf(&b, "  check:  %s\n", note)
+		fmt.Fprintf(&b, "  note:   %s\n", note)
 	}
 	for j, s := range er.Steps {
 		fmt.Fprintf(&b, "  %2d. %s\n      why: %s\n      -> %s", j+1, s.Step.String(), s.Step.Why, stepLabel(s.Result, !apply))

@@ -27,8 +27,8 @@ const (
 
 // Step results.
 const (
-	StepPlanned     = "planned"      // dry run
-	StepOK          = ResultOK       // the call succeeded
+	StepPlanned     = "planned" // dry run
+	StepOK          = ResultOK  // the call succeeded
 	StepAlreadyDone = ResultAlreadyDone
 	StepDoneEarlier = "done_earlier" // the journal shows it succeeded in an earlier run
 	StepFailed      = ResultError
@@ -50,7 +50,9 @@ type EntryResult struct {
 	UserID    string
 	Kind      string
 	Action    string // ActionDeactivate, ActionDelete, ActionDeactivateKey, ActionDeleteKey
-	Outcome   Outcome
+	// Reasons are the manifest's reasons for the entry.
+	Reasons []string
+	Outcome Outcome
 	// Reason says why it was skipped, failed or already done.
 	Reason string
 	// Notes are what the re-check found and mode decisions, for the record.

@@ -194,7 +194,7 @@ func finalCall(action string) string {
 
 func (r *Remediator) runEntry(ctx context.Context, st *runState, e *manifest.Entry) EntryResult {
 	action, note := effectiveAction(e, r.cfg.mode)
-	er := EntryResult{Entry: e.Label(), AccountID: e.AccountID, UserName: e.UserName, UserID: e.UserID, Kind: e.Kind, Action: action}
+	er := EntryResult{Entry: e.Label(), AccountID: e.AccountID, UserName: e.UserName, UserID: e.UserID, Kind: e.Kind, Action: action, Reasons: e.Reasons}
 	if note != "" {
 		er.Notes = append(er.Notes, note)
 	}
@@ -205,7 +205,7 @@ func (r *Remediator) runEntry(ctx context.Context, st *runState, e *manifest.Ent
 	ek := entryKey{st.m.RunID, e.AccountID, e.UserID, e.Label(), action}
 	if rec, ok := st.j.doneCall(ek, finalCall(action)); ok {
 		er.Outcome = OutcomeAlreadyDone
-		er.Reason = fmt.Sprintf("already done: %s succeeded at %s (journal %s)", rec.Call, rec.Time.UTC().Format(time.RFC3339), st.j.path)
+		er.Reason = fmt.Sprintf("%s succeeded at %s (journal %s)", rec.Call, rec.Time.UTC().Format(time.RFC3339), st.j.path)
 		return er
 	}
 	if ctx.Err() != nil {
@@ -309,11 +309,11 @@ func (r *Remediator) runKeyEntry(ctx context.Context, st *runState, e *manifest.
 		return er
 	}
 	er.Backup = backupPath(st.backupDir, e.AccountID, e.UserName, e.KeySlot)
-	if _, note, err := r.backupFor(ctx, api, st, e, er.Action, ScopeAccessKey, key.ID, got, er.Backup); err != nil {
+	_, note, err := r.backupFor(ctx, api, st, e, er.Action, ScopeAccessKey, key.ID, got, er.Backup)
+	if err != nil {
 		return failed(ctx, er, err)
-	} else {
-		er.Notes = append(er.Notes, note)
 	}
+	er.Notes = append(er.Notes, note)
 	return r.carryOut(ctx, st, api, e, ek, er, keyPlan(e, e.UserName, key, er.Action == ActionDeleteKey))
 }
 
@@ -402,7 +402,7 @@ func (r *Remediator) backupFor(ctx context.Context, api IAMAPI, st *runState, e 
 // carryOut runs (or, dry, lists) the steps and sets the outcome.
 func (r *Remediator) carryOut(ctx context.Context, st *runState, api IAMAPI, e *manifest.Entry, ek entryKey, er EntryResult, steps []Step) EntryResult {
 	base := JournalRecord{RunID: st.m.RunID, Account: e.AccountID, User: e.UserName, UserID: e.UserID, Entry: e.Label(), Action: er.Action}
-	x := r.runSteps(ctx, api, st.j, ek, base, steps, false)
+	x := r.runSteps(ctx, api, st.j, ek, base, steps, stepPolicy{skipDone: true})
 	er.Steps = x.steps
 	switch {
 	case x.err != nil:
@@ -423,6 +423,16 @@ func (r *Remediator) carryOut(ctx context.Context, st *runState, api IAMAPI, e *
 	return er
 }
 
+// stepPolicy says how runSteps treats the journal and failures.
+type stepPolicy struct {
+	// skipDone skips steps the journal shows done in this run's earlier
+	// attempts (remediation). Restore plans from the live state instead.
+	skipDone bool
+	// keepGoing continues past a failed step (restore puts back as much as
+	// it can); remediation stops the user at the first failure.
+	keepGoing bool
+}
+
 type stepsOutcome struct {
 	steps       []StepResult
 	err         error // the first failure
@@ -435,15 +445,16 @@ type stepsOutcome struct {
 // runSteps makes the steps' calls in order, journaling each. Each call runs
 // to completion even when ctx is cancelled (Ctrl-C stops between calls, never
 // inside one), bounded by the call timeout. Remediation stops at the first
-// failure; restore (keepGoing) tries every step.
-func (r *Remediator) runSteps(ctx context.Context, api IAMAPI, j *journal, ek entryKey, base JournalRecord, steps []Step, keepGoing bool) stepsOutcome {
+// failure; restore (keepGoing) tries every step after CreateUser.
+func (r *Remediator) runSteps(ctx context.Context, api IAMAPI, j *journal, ek entryKey, base JournalRecord, steps []Step, pol stepPolicy) stepsOutcome {
+	keepGoing := pol.keepGoing
 	x := stepsOutcome{steps: make([]StepResult, len(steps))}
 	for i := range steps {
 		x.steps[i] = StepResult{Step: steps[i], Result: StepNotRun}
 	}
 	for i := range steps {
 		s := &steps[i]
-		if _, ok := j.stepDone(ek, s.Call, s.Target); ok {
+		if _, ok := j.stepDone(ek, s.Call, s.Target); ok && pol.skipDone {
 			x.steps[i].Result = StepDoneEarlier
 			x.ran++
 			continue

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/dormant-iam/dormant/pipeline/remediate"
+)
+
+// remediateExitHelp is the exit status both commands document.
+const remediateExitHelp = `
+Exit status: 0 when every entry was done, already done, or (dry run) planned;
+1 when the manifest or backup was refused, or any entry failed, was skipped
+(the live re-check found a reason not to act) or was interrupted; 2 for bad
+flags.
+`
+
+// remediateAWSFlags are how remediate and restore reach AWS.
+type remediateAWSFlags struct {
+	profile, region, roleName, externalID, endpointURL string
+	logFormat, logLevel                                string
+}
+
+func (f *remediateAWSFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.profile, "profile", "", "AWS shared config profile (default: the SDK's default chain)")
+	fs.StringVar(&f.region, "region", "", "AWS region to sign IAM calls for (IAM is global; default from the profile, else us-east-1)")
+	fs.StringVar(&f.roleName, "role-name", "", "role assumed in every account other than the caller's, e.g. OrganizationAccountAccessRole")
+	fs.StringVar(&f.externalID, "external-id", "", "external ID for AssumeRole")
+	fs.StringVar(&f.endpointURL, "endpoint-url", "", "override the IAM and STS endpoint (e.g. an emulator)")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+}
+
+// deps loads the AWS config and builds the Remediator's collaborators.
+func (f *remediateAWSFlags) deps(ctx context.Context, stdout, stderr io.Writer) (remediate.Deps, error) {
+	logger, err := newLogger(stderr, f.logFormat, f.logLevel)
+	if err != nil {
+		return remediate.Deps{}, err
+	}
+	var opts []func(*config.LoadOptions) error
+	if f.profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(f.profile))
+	}
+	if f.region != "" {
+		opts = append(opts, config.WithRegion(f.region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return remediate.Deps{}, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if f.endpointURL != "" {
+		cfg.BaseEndpoint = aws.String(f.endpointURL)
+	}
+	clients := remediate.AWSClients(cfg, remediate.AWSAccess{RoleName: f.roleName, ExternalID: f.externalID})
+	return remediate.Deps{Clients: clients, Out: stdout, Logger: logger, Now: time.Now}, nil
+}
+
+// remediateConfigErr maps the package's option errors to usage errors.
+func remediateConfigErr(err error) error {
+	if ce := (*remediate.ConfigError)(nil); errors.As(err, &ce) {
+		return usageError{err}
+	}
+	return err
+}
+
+func cmdRemediate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dormant remediate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		awsF         remediateAWSFlags
+		cfgPath      string
+		manifestPath string
+		apply        bool
+		only         listFlag
+		mode         string
+		backupDir    string
+		journal      string
+		concurrency  int
+		maxAge       = ageFlag(remediate.DefaultMaxAge)
+		allowEdited  bool
+		exemptTag    string
+		grace        = daysFlag(remediate.DefaultGraceDays)
+	)
+	awsF.register(fs)
+	fs.StringVar(&cfgPath, "config", "", "YAML file with flag values (same names); the command line wins")
+	fs.StringVar(&manifestPath, "manifest", "", "the remediation manifest to carry out (reports/remediation-manifest.json of a run); required")
+	fs.BoolVar(&apply, "apply", false, "make the changes; without it, print the plan (the exact calls per user, in order, and why) and change nothing")
+	fs.Var(&only, "only", "only these users, as account/user (e.g. 111111111111/alice); repeatable or comma-separated")
+	fs.StringVar(&mode, "mode", "", "deactivate: delete entries are only deactivated; delete: unused-key entries delete the key instead of deactivating it (a deactivate entry is never upgraded); default: each entry's decision")
+	fs.StringVar(&backupDir, "backup-dir", "", "where backups go, <dir>/<account>/<user>.json (default: backup-<run id> next to the manifest)")
+	fs.StringVar(&journal, "journal", "", "JSON-lines journal of every call; a re-run with the same journal continues where it stopped (default: journal.jsonl in the backup directory)")
+	fs.IntVar(&concurrency, "concurrency", remediate.DefaultConcurrency, "users remediated at once")
+	fs.Var(&maxAge, "max-age", "refuse a manifest whose evidence is older than this, in days (30d) or as a duration; 0 disables the check")
+	fs.BoolVar(&allowEdited, "allow-edited", false, "accept a manifest whose digest does not match its entries or whose schema version is unknown")
+	fs.StringVar(&exemptTag, "exempt-tag", remediate.DefaultExemptTag, "users tagged <key>=true are never touched")
+	fs.Var(&grace, "grace", "a delete entry downgraded by --mode deactivate is tagged dormant:delete-after this many days after today; deactivate entries carry the manifest's own date")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: dormant remediate --manifest FILE [--apply] [flags]\n\nCarries out a remediation manifest: re-checks each user live, backs it up, then\ndeactivates or deletes it. Dry run unless --apply.\n\nFlags:\n")
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), remediateExitHelp)
+	}
+	if err := parseFlags(fs, args, &cfgPath); err != nil {
+		return err
+	}
+	if manifestPath == "" {
+		return usageError{errors.New("--manifest is required")}
+	}
+	deps, err := awsF.deps(ctx, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	r, err := remediate.New(deps,
+		remediate.WithApply(apply), remediate.WithOnly(only...), remediate.WithMode(mode),
+		remediate.WithBackupDir(backupDir), remediate.WithJournal(journal), remediate.WithConcurrency(concurrency),
+		remediate.WithMaxAge(time.Duration(maxAge)), remediate.WithAllowEdited(allowEdited),
+		remediate.WithExemptTag(exemptTag), remediate.WithGraceDays(int(grace)))
+	if err != nil {
+		return remediateConfigErr(err)
+	}
+	res, err := r.Run(ctx, manifestPath)
+	if err != nil {
+		return remediateConfigErr(err)
+	}
+	return res.Err()
+}
+
+func cmdRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dormant restore", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		awsF       remediateAWSFlags
+		backupPath string
+		apply      bool
+		journal    string
+	)
+	awsF.register(fs)
+	fs.StringVar(&backupPath, "backup", "", "backup file written by remediate, <backup dir>/<account>/<user>.json; required")
+	fs.BoolVar(&apply, "apply", false, "make the changes; without it, print what would be put back and change nothing")
+	fs.StringVar(&journal, "journal", "", "JSON-lines journal of every call (default: the remediation's journal, journal.jsonl in the backup directory)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: dormant restore --backup FILE [--apply] [flags]\n\nPuts a remediated user back from its backup: re-creates a deleted user (with a\nNEW unique ID) with its path, boundary, policies, groups and tags, or\nre-activates a deactivated user's keys, and lists what cannot come back\n(key secrets, passwords, MFA devices, SSH keys, certificates, service\ncredentials). Dry run unless --apply.\n\nFlags:\n")
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), remediateExitHelp)
+	}
+	if err := parseFlags(fs, args, nil); err != nil {
+		return err
+	}
+	if backupPath == "" {
+		return usageError{errors.New("--backup is required")}
+	}
+	deps, err := awsF.deps(ctx, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	r, err := remediate.New(deps, remediate.WithApply(apply), remediate.WithJournal(journal))
+	if err != nil {
+		return remediateConfigErr(err)
+	}
+	res, err := r.Restore(ctx, backupPath)
+	if err != nil {
+		return err
+	}
+	return res.Err()
+}
