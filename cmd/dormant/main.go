@@ -24,6 +24,7 @@ const (
 	exitError    = 1
 	exitUsage    = 2
 	exitFindings = 3 // findings present with --fail-on
+	exitSkipped  = 4 // remediate: nothing failed, but some users were skipped (re-check)
 )
 
 // errFindings says the run worked and found what --fail-on asked about.
@@ -73,6 +74,9 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return exitOK
 		case errors.Is(err, errFindings):
 			return exitFindings
+		case errors.As(err, new(skippedError)):
+			fmt.Fprintf(stderr, "dormant %s: %v\n", c.name, err)
+			return exitSkipped
 		case errors.As(err, new(usageError)):
 			fmt.Fprintf(stderr, "dormant %s: %v\n", c.name, err)
 			return exitUsage
@@ -101,6 +105,10 @@ func cmdVersion(_ context.Context, args []string, stdout, _ io.Writer) error {
 
 // usageError marks bad flags or arguments (exit 2).
 type usageError struct{ error }
+
+// skippedError marks a remediation where nothing failed but some users were
+// skipped by the live re-check (exit 4), so scripts can tell the two apart.
+type skippedError struct{ error }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level

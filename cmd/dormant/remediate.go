@@ -17,9 +17,9 @@ import (
 // remediateExitHelp is the exit status both commands document.
 const remediateExitHelp = `
 Exit status: 0 when every entry was done, already done, or (dry run) planned;
-1 when the manifest or backup was refused, or any entry failed, was skipped
-(the live re-check found a reason not to act) or was interrupted; 2 for bad
-flags.
+1 when the manifest or backup was refused, or any entry failed or was
+interrupted; 4 when nothing failed but some entries were skipped (the live
+re-check found a reason not to act); 2 for bad flags.
 `
 
 // remediateAWSFlags are how remediate and restore reach AWS.
@@ -127,6 +127,9 @@ func cmdRemediate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	res, err := r.Run(ctx, manifestPath)
 	if err != nil {
 		return remediateConfigErr(err)
+	}
+	if err := res.Err(); err != nil && res.Count(remediate.OutcomeFailed) == 0 && res.Count(remediate.OutcomeInterrupted) == 0 {
+		return skippedError{err}
 	}
 	return res.Err()
 }

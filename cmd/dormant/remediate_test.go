@@ -115,7 +115,7 @@ func TestRemediateCommand(t *testing.T) {
 		{"tampered", append([]string{"remediate", "--manifest", tampered}, aws...), exitError, "", "digest does not match", false},
 		{"tampered, allowed", append([]string{"remediate", "--manifest", tampered, "--allow-edited"}, aws...), exitOK, "WARNING", "", false},
 		{"max age", append([]string{"remediate", "--manifest", good, "--max-age", "1d"}, aws...), exitError, "", "older than the maximum age 1d", false},
-		{"skipped", append([]string{"remediate", "--manifest", skip, "--apply", "--journal", filepath.Join(dir, "skip.jsonl")}, aws...), exitError, "after the manifest's as-of", "1 skipped of 1 entries", false},
+		{"skipped", append([]string{"remediate", "--manifest", skip, "--apply", "--journal", filepath.Join(dir, "skip.jsonl")}, aws...), exitSkipped, "after the manifest's as-of", "1 skipped of 1 entries", false},
 		{"no role for the member account", []string{"remediate", "--manifest", good, "--apply", "--endpoint-url", srv.URL(), "--only", remMember + "/bob",
 			"--journal", filepath.Join(dir, "norole.jsonl"), "--backup-dir", filepath.Join(dir, "norole")}, exitError, "pass --role-name", "1 failed", false},
 		{"apply", append([]string{"remediate", "--manifest", good, "--apply", "--backup-dir", backups, "--journal", journal, "--concurrency", "2"}, aws...), exitOK, "summary: 2 done", "", true},
