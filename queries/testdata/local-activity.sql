@@ -6,7 +6,7 @@
 --   kind = 'activity'  one row per IAM user, or account root, that used its
 --                      credentials or failed a console sign-in in the window;
 --   kind = 'coverage'  per account and region, the first and last event and
---                      the number of records in every file read, the lead-in
+--                      the number of records in the files read, the lead-in
 --                      day before the window included.
 WITH records AS (
     SELECT filename AS file, unnest(Records) AS r
@@ -54,7 +54,15 @@ WITH records AS (
 
 events AS (
     SELECT
-        file,
+        -- Coverage is kept per account and region a record was logged for;
+        -- a record without them takes the folders its file was delivered
+        -- to: AWSLogs/[o-id/]<account>/CloudTrail/<region>/YYYY/MM/DD/<file>.
+        CASE WHEN coalesce(r.recipientAccountId, '') = ''
+             THEN regexp_extract(file, '([0-9]{12})/CloudTrail/[^/]+/[0-9]{4}/[0-9]{2}/[0-9]{2}/[^/]+$', 1)
+             ELSE r.recipientAccountId END AS trail_account,
+        CASE WHEN coalesce(r.awsRegion, '') = ''
+             THEN regexp_extract(file, '/CloudTrail/([^/]+)/[0-9]{4}/[0-9]{2}/[0-9]{2}/[^/]+$', 1)
+             ELSE r.awsRegion END AS trail_region,
         r.eventTime AS event_time,
         -- Duplicate deliveries share the eventID and count once; a record
         -- without one is identified by its content.
@@ -125,7 +133,7 @@ attributed AS (
 
 keyed AS (
     SELECT
-        file, event_time, event_id, event_name, event_source, source_ip, region,
+        trail_account, trail_region, event_time, event_id, event_name, event_source, source_ip, region,
         access_key_id, principal, counted,
         -- Activity key: the unique ID, or the ARN when the event has no ID.
         CASE WHEN counted THEN principal.account_id END AS account_id,
@@ -141,13 +149,13 @@ keyed AS (
     FROM attributed
 ),
 
--- One aggregation, two grouping sets: per file (coverage) and per principal
--- (activity). Events that count for nobody fall in the principal set's NULL
--- group, which is dropped below.
+-- One aggregation, two grouping sets: per account and region (coverage) and
+-- per principal (activity). Events that count for nobody fall in the
+-- principal set's NULL group, which is dropped below.
 grouped AS (
     SELECT
-        GROUPING(file) = 0 AS by_file,
-        file, account_id, principal_id, arn_key,
+        GROUPING(trail_account, trail_region) = 0 AS for_coverage,
+        trail_account, trail_region, account_id, principal_id, arn_key,
         min(event_time) AS first_record,
         max(event_time) AS last_record,
         count(*) AS records,
@@ -168,7 +176,7 @@ grouped AS (
         arg_max(principal.user_name, {'t': event_time, 'id': event_id})
             FILTER (WHERE counted AND principal.user_name <> '') AS latest_user_name
     FROM keyed
-    GROUP BY GROUPING SETS ((file), (account_id, principal_id, arn_key))
+    GROUP BY GROUPING SETS ((trail_account, trail_region), (account_id, principal_id, arn_key))
 )
 
 SELECT
@@ -190,31 +198,22 @@ SELECT
     last_failed_console_login,
     access_key_ids
 FROM grouped
-WHERE NOT by_file AND account_id IS NOT NULL
+WHERE NOT for_coverage AND account_id IS NOT NULL
 
 UNION ALL
 
--- The account and region of a file are the folders it was delivered to:
--- AWSLogs/[o-id/]<account>/CloudTrail/<region>/YYYY/MM/DD/<file>.
 SELECT
     'coverage',
-    folder.account_id,
+    trail_account,
     NULL,
     NULL,
     NULL,
-    folder.region,
-    min(first_record),
-    max(last_record),
-    sum(records)::BIGINT,
+    trail_region,
+    first_record,
+    last_record,
+    records,
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-FROM (
-    SELECT
-        regexp_extract(file, '([0-9]{12})/CloudTrail/([^/]+)/[0-9]{4}/[0-9]{2}/[0-9]{2}/[^/]+$',
-                       ['account_id', 'region']) AS folder,
-        first_record, last_record, records
-    FROM grouped
-    WHERE by_file
-)
-GROUP BY folder.account_id, folder.region
+FROM grouped
+WHERE for_coverage
 
 ORDER BY kind, account_id, principal_id, arn, region
