@@ -125,8 +125,9 @@ func casesFor(c coverage, otherCovered bool) []caseSpec {
 }
 
 // assignCases returns n case names for an account: one of each applicable
-// case first (in priority order), the rest by weight with largest
-// remainders, so proportions hold at every size.
+// case first (in priority order), then the rest where each case falls
+// furthest short of its weighted share, so that proportions hold at every
+// size (most users active) and every case still appears.
 func assignCases(specs []caseSpec, n int) []string {
 	out := make([]string, 0, n)
 	for _, cs := range specs {
@@ -135,40 +136,50 @@ func assignCases(specs []caseSpec, n int) []string {
 		}
 		out = append(out, cs.name)
 	}
-	m := n - len(out)
+	m := int64(n - len(out))
 	if m == 0 {
 		return out
 	}
-	total := 0
+	var total int64
 	for _, cs := range specs {
-		total += cs.weight
+		total += int64(cs.weight)
 	}
-	type share struct {
-		i   int
-		rem int
-	}
-	counts := make([]int, len(specs))
-	rems := make([]share, len(specs))
-	given := 0
+	// Shortfall of case i, scaled by total: its share n*w/total minus the
+	// one it already has. Without any shortfall, share by weight.
+	extra := make([]int64, len(specs))
+	var sum int64
 	for i, cs := range specs {
-		counts[i] = m * cs.weight / total
-		rems[i] = share{i, m * cs.weight % total}
+		extra[i] = max(0, int64(n)*int64(cs.weight)-total)
+		sum += extra[i]
+	}
+	if sum == 0 {
+		for i, cs := range specs {
+			extra[i] = int64(cs.weight)
+			sum += extra[i]
+		}
+	}
+	counts := make([]int64, len(specs))
+	rems := make([]int64, len(specs))
+	var given int64
+	for i := range specs {
+		counts[i] = m * extra[i] / sum
+		rems[i] = m * extra[i] % sum
 		given += counts[i]
 	}
-	// Largest remainder; ties by table order, so the result is deterministic.
-	for given < m {
+	// Largest remainders; ties go to the earlier case, so the result is
+	// deterministic.
+	for ; given < m; given++ {
 		best := 0
 		for i := range rems {
-			if rems[i].rem > rems[best].rem {
+			if rems[i] > rems[best] {
 				best = i
 			}
 		}
-		counts[rems[best].i]++
-		rems[best].rem = -1
-		given++
+		counts[best]++
+		rems[best] = -1
 	}
 	for i, cs := range specs {
-		for j := 0; j < counts[i]; j++ {
+		for j := int64(0); j < counts[i]; j++ {
 			out = append(out, cs.name)
 		}
 	}

@@ -101,8 +101,6 @@ type svcGroup struct {
 	tmpls     []int
 }
 
-const grpSTS = 3
-
 var serviceGroups = func() []svcGroup {
 	gs := []svcGroup{
 		{namespace: "ec2"}, {namespace: "s3"}, {namespace: "dynamodb"}, {namespace: "sts"},
@@ -121,6 +119,9 @@ var serviceGroups = func() []svcGroup {
 	}
 	return gs
 }()
+
+// grpSTS indexes the "sts" group in serviceGroups (TestCatalog checks it).
+const grpSTS uint8 = 3
 
 // regionTemplates lists, per region, the catalog entries that may appear
 // there, with cumulative weights for background picks; roTemplates holds the

@@ -9,8 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/dormant-iam/dormant/internal/atomicfile"
 )
 
 // Options sizes the organization.
@@ -61,8 +59,8 @@ func (opts *Options) validate() error {
 	switch {
 	case opts.Accounts < 1 || opts.Accounts > 200:
 		return fmt.Errorf("demo: --accounts %d: want 1 to 200", opts.Accounts)
-	case opts.Users < 0 || opts.Users > 10_000_000:
-		return fmt.Errorf("demo: --users %d: want 0 to 10000000", opts.Users)
+	case opts.Users < 0 || opts.Users > 1_000_000:
+		return fmt.Errorf("demo: --users %d: want 0 to 1000000", opts.Users)
 	case opts.Events < 0 || opts.Events > 2_000_000_000:
 		return fmt.Errorf("demo: --events %d: want 0 to 2000000000", opts.Events)
 	case opts.WindowDays < 14 || opts.WindowDays > 400:
@@ -181,11 +179,7 @@ func Generate(ctx context.Context, dir string, opts Options) (out *Output, err e
 	out.Events, out.RawBytes, out.LogFiles = stats.records.Load(), stats.raw.Load(), stats.files.Load()
 	out.Truth = o.truth()
 
-	gt, err := marshalIndent(truthFile(o, out))
-	if err != nil {
-		return nil, fmt.Errorf("rendering ground truth: %w", err)
-	}
-	if err := atomicfile.WriteBytes(out.GroundTruth, gt); err != nil {
+	if err := writeGroundTruth(out.GroundTruth, truthFile(o, out)); err != nil {
 		return nil, err
 	}
 	slog.DebugContext(ctx, "demo: generated", "dir", dir, "events", out.Events, "log_files", out.LogFiles, "raw_bytes", out.RawBytes, "took", time.Since(start))

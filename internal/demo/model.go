@@ -75,7 +75,6 @@ type role struct {
 	inline              []namedDoc
 	lastUsed            time.Time
 	lastUsedRegion      string
-	description         string
 	maxSession          int
 }
 

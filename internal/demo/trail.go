@@ -84,7 +84,7 @@ type trailAcct struct {
 // finalizeSessions sizes the sessions whose length scales with Events (about
 // 30% of all records come from users), sorts them by file, and records each
 // principal's last counted event in the window.
-func (o *org) finalizeSessions() {
+func (o *org) finalizeSessions() error {
 	var fixed, wsum, scalable int64
 	for i := range o.sessions {
 		s := &o.sessions[i]
@@ -121,7 +121,8 @@ func (o *org) finalizeSessions() {
 		t := o.trails[s.trail]
 		k := s.start / o.p
 		if k < t.k0 || k > t.k1 || s.last() >= t.end {
-			panic(fmt.Sprintf("demo: session outside its trail (period %d not in %d..%d)", k, t.k0, t.k1)) // place() prevents this
+			// place() prevents this; a failure here is a generator bug.
+			return fmt.Errorf("planning CloudTrail for account %s: a session at %d falls outside the trail's periods %d..%d", t.a.id, s.start, t.k0, t.k1)
 		}
 		t.sessOff[k-t.k0+1]++
 		if countsAsUse(s.kind) {
@@ -143,6 +144,7 @@ func (o *org) finalizeSessions() {
 			}
 		}
 	}
+	return nil
 }
 
 // diurnal weighs a period by the hour and weekday of its middle: business
@@ -341,7 +343,7 @@ func (w *worker) period(t *trailAcct, k int64) error {
 
 const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
-// logPath is the S3 key of a log file delivered at deliver.
+// logKey is the S3 key of a log file delivered at deliver.
 func (w *worker) logKey(t *trailAcct, reg int, deliver int64) string {
 	b := make([]byte, 0, 128)
 	b = append(b, "AWSLogs/"...)
@@ -462,8 +464,7 @@ func (w *worker) rawFile(t *trailAcct, reg int, deliver int64, records []byte) e
 }
 
 // countRecords counts the top-level objects in a comma-separated list of
-// JSON objects (strings in generated records never contain braces unescaped
-// in a way that matters: we track string state).
+// JSON objects, skipping braces inside strings.
 func countRecords(b []byte) int64 {
 	var n int64
 	depth, inStr, esc := 0, false, false

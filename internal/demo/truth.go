@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"time"
 
+	"github.com/dormant-iam/dormant/internal/atomicfile"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -178,15 +180,53 @@ func (o *org) truth() []Expected {
 	return out
 }
 
-func marshalIndent(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return nil, err
+// writeGroundTruth streams the file user by user (100,000 users would
+// otherwise be marshalled, then indented, in one piece).
+func writeGroundTruth(path string, f groundTruthFile) error {
+	users := f.Users
+	f.Users = nil
+	head, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return fmt.Errorf("rendering ground truth: %w", err)
 	}
-	return buf.Bytes(), nil
+	// Reopen the object's last field, "users": null, as a list.
+	head = bytes.TrimSuffix(head, []byte("null\n}"))
+	head = bytes.TrimSuffix(head, []byte("null}"))
+	err = atomicfile.Write(path, func(w io.Writer) error {
+		if !bytes.HasSuffix(head, []byte(`"users": `)) {
+			return fmt.Errorf("rendering ground truth: unexpected layout %q", head[max(0, len(head)-20):])
+		}
+		if _, err := w.Write(head); err != nil {
+			return err
+		}
+		if _, err := io.WriteString(w, "["); err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("    ", "  ")
+		for i, u := range users {
+			buf.Reset()
+			if i > 0 {
+				buf.WriteString(",")
+			}
+			buf.WriteString("\n    ")
+			if err := enc.Encode(u); err != nil {
+				return err
+			}
+			buf.Truncate(buf.Len() - 1) // the encoder's newline
+			if _, err := w.Write(buf.Bytes()); err != nil {
+				return err
+			}
+		}
+		_, err := io.WriteString(w, "\n  ]\n}\n")
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("writing ground truth %s: %w", path, err)
+	}
+	return nil
 }
 
 var validStatus = []string{tables.StatusActive, tables.StatusInactive, tables.StatusNeverUsed, tables.StatusNew, tables.StatusExempt, tables.StatusReview, tables.StatusRoot}
