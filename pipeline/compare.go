@@ -3,10 +3,9 @@ package pipeline
 import (
 	"bytes"
 	"fmt"
-	"slices"
 	"strings"
 
-	"github.com/xuri/excelize/v2"
+	"github.com/dormant-iam/dormant/reports"
 )
 
 // compareReport says how a stored report differs from a regenerated one. Text
@@ -14,7 +13,15 @@ import (
 // cell and value), since its zip container need not be byte-stable.
 func compareReport(name string, stored, regenerated []byte) []string {
 	if strings.HasSuffix(name, ".xlsx") {
-		return compareWorkbooks(stored, regenerated)
+		a, err := reports.ReadWorkbookBytes(stored)
+		if err != nil {
+			return []string{fmt.Sprintf("cannot be read as a workbook: %v", err)}
+		}
+		b, err := reports.ReadWorkbookBytes(regenerated)
+		if err != nil {
+			return []string{fmt.Sprintf("the regenerated workbook cannot be read: %v", err)}
+		}
+		return reports.CompareWorkbooks(a, b)
 	}
 	if bytes.Equal(stored, regenerated) {
 		return nil
@@ -33,50 +40,4 @@ func compareReport(name string, stored, regenerated []byte) []string {
 		}
 	}
 	return []string{"differs from the regenerated report"}
-}
-
-func compareWorkbooks(stored, regenerated []byte) []string {
-	a, err := excelize.OpenReader(bytes.NewReader(stored))
-	if err != nil {
-		return []string{fmt.Sprintf("cannot be opened as a workbook: %v", err)}
-	}
-	defer a.Close()
-	b, err := excelize.OpenReader(bytes.NewReader(regenerated))
-	if err != nil {
-		return []string{fmt.Sprintf("the regenerated workbook cannot be opened: %v", err)}
-	}
-	defer b.Close()
-	if sa, sb := a.GetSheetList(), b.GetSheetList(); !slices.Equal(sa, sb) {
-		return []string{fmt.Sprintf("sheets %v, regenerated %v", sa, sb)}
-	}
-	for _, sheet := range a.GetSheetList() {
-		ra, err1 := a.GetRows(sheet, excelize.Options{RawCellValue: true})
-		rb, err2 := b.GetRows(sheet, excelize.Options{RawCellValue: true})
-		if err1 != nil || err2 != nil {
-			return []string{fmt.Sprintf("sheet %s cannot be read: %v %v", sheet, err1, err2)}
-		}
-		for i := 0; i < max(len(ra), len(rb)); i++ {
-			var x, y []string
-			if i < len(ra) {
-				x = ra[i]
-			}
-			if i < len(rb) {
-				y = rb[i]
-			}
-			for j := 0; j < max(len(x), len(y)); j++ {
-				var cx, cy string
-				if j < len(x) {
-					cx = x[j]
-				}
-				if j < len(y) {
-					cy = y[j]
-				}
-				if cx != cy {
-					cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
-					return []string{fmt.Sprintf("sheet %s cell %s is %q, regenerated %q", sheet, cell, cx, cy)}
-				}
-			}
-		}
-	}
-	return nil
 }

@@ -5,27 +5,29 @@ import (
 	"time"
 
 	"github.com/dormant-iam/dormant/pipeline/findings"
+	"github.com/dormant-iam/dormant/reports"
 	"github.com/dormant-iam/dormant/tables"
 )
 
 // RunRecord is run.json: the settings, inputs, stages and queries of one run,
 // enough for an auditor to know what was run on what.
 type RunRecord struct {
-	RunID           string            `json:"run_id"`
-	ToolVersion     string            `json:"tool_version"`
-	StartedAt       time.Time         `json:"started_at"`
-	FinishedAt      time.Time         `json:"finished_at"`
-	AsOf            time.Time         `json:"as_of"`
-	WindowDays      int               `json:"window_days"`
-	WindowStart     time.Time         `json:"window_start"`
-	Settings        Settings          `json:"settings"`
-	Accounts        []AccountRecord   `json:"accounts"`
-	Inputs          []InputRecord     `json:"inputs"`
-	Stages          []StageRecord     `json:"stages"`
-	Queries         []QueryRecord     `json:"queries"`
-	ReferenceChecks []string          `json:"reference_checks"`
-	Coverage        []tables.Coverage `json:"coverage"`
-	Counts          Counts            `json:"counts"`
+	RunID           string              `json:"run_id"`
+	ToolVersion     string              `json:"tool_version"`
+	StartedAt       time.Time           `json:"started_at"`
+	FinishedAt      time.Time           `json:"finished_at"`
+	AsOf            time.Time           `json:"as_of"`
+	WindowDays      int                 `json:"window_days"`
+	WindowStart     time.Time           `json:"window_start"`
+	Settings        Settings            `json:"settings"`
+	Accounts        []AccountRecord     `json:"accounts"`
+	Inputs          []InputRecord       `json:"inputs"`
+	Stages          []StageRecord       `json:"stages"`
+	Queries         []QueryRecord       `json:"queries"`
+	ReferenceChecks []string            `json:"reference_checks"`
+	Unchecked       []reports.Unchecked `json:"unchecked,omitempty"` // what reference checks could not read
+	Coverage        []tables.Coverage   `json:"coverage"`
+	Counts          Counts              `json:"counts"`
 }
 
 // Settings are the thresholds in force.
@@ -83,6 +85,10 @@ type Counts struct {
 	References   int              `json:"references"`
 	ActivityRows int              `json:"activity_rows"`
 	Findings     findings.Summary `json:"findings"`
+}
+
+func (s Settings) reportMaxAge() time.Duration {
+	return time.Duration(s.ReportMaxAgeHours * float64(time.Hour))
 }
 
 func newRunRecord(cfg Config, runID string, started time.Time) *RunRecord {

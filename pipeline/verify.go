@@ -144,7 +144,7 @@ func Verify(ctx context.Context, dir string) (*Verification, error) {
 		}
 	}
 	opts, err := classifyOptions(rec.AsOf, rec.WindowDays, rec.Settings.DeleteAfterDays, rec.Settings.ExemptTag,
-		time.Duration(rec.Settings.ReportMaxAgeHours*float64(time.Hour)), allowlist)
+		rec.Settings.reportMaxAge(), allowlist)
 	if err != nil {
 		v.problem("reading the settings in %s: %v", RunFile, err)
 		return v, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,8 +18,8 @@ type countingWriter struct{ n int64 }
 
 func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
-// peakHeap samples the live heap while fn runs: what "bounded memory" means
-// for a 100,000-user workbook. B/op counts every allocation, freed or not.
+// peakHeap samples the heap in use while fn runs. B/op counts every
+// allocation, freed or not; this is what the process holds at its peak.
 func peakHeap(fn func()) uint64 {
 	var peak atomic.Uint64
 	done := make(chan struct{})
@@ -27,7 +28,7 @@ func peakHeap(fn func()) uint64 {
 	go func() {
 		defer wg.Done()
 		var ms runtime.MemStats
-		tick := time.NewTicker(20 * time.Millisecond)
+		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			runtime.ReadMemStats(&ms)
@@ -47,11 +48,20 @@ func peakHeap(fn func()) uint64 {
 	return peak.Load()
 }
 
+// heapInUse is the heap in use after a collection: the input's footprint
+// when called before a writer runs.
+func heapInUse() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
+
+const mib = 1 << 20
+
 func benchmarkWriter(b *testing.B, w Writer) {
 	in := largeInput(benchFindings)
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
+	base := heapInUse()
 	b.ReportAllocs()
 	b.ResetTimer()
 	var out countingWriter
@@ -64,19 +74,60 @@ func benchmarkWriter(b *testing.B, w Writer) {
 			}
 		}))
 	}
-	b.ReportMetric(float64(out.n)/(1<<20), "MB-output")
-	b.ReportMetric(float64(peak-min(peak, base.HeapInuse))/(1<<20), "MB-peak-heap-over-input")
+	b.StopTimer()
+	b.ReportMetric(float64(out.n)/mib, "MB-output")
 	b.ReportMetric(float64(benchFindings)*float64(b.N)/b.Elapsed().Seconds(), "findings/s")
+	// peak-heap-MiB is the whole heap at its peak, the 100,000 findings
+	// included: the figure for the README (target: under 400 MiB).
+	b.ReportMetric(float64(peak)/mib, "peak-heap-MiB")
+	b.ReportMetric(float64(base)/mib, "input-heap-MiB")
+	b.ReportMetric(float64(liveOverhead(b, w, in))/mib, "MB-live-peak")
+}
+
+// liveOverhead is the most heap the writer holds at once beyond its input,
+// measured in an untimed pass with the collector running almost constantly,
+// so garbage the pacer would tolerate does not count as memory the writer
+// needs. For the workbook this stays flat as findings grow: bounded memory.
+func liveOverhead(b *testing.B, w Writer, in *Input) uint64 {
+	old := debug.SetGCPercent(5)
+	defer debug.SetGCPercent(old)
+	base := heapInUse()
+	peak := peakHeap(func() {
+		if err := w.Write(context.Background(), &countingWriter{}, in); err != nil {
+			b.Fatal(err)
+		}
+	})
+	return peak - min(peak, base)
 }
 
 // BenchmarkCSVWriter writes 100,000 findings as CSV.
 func BenchmarkCSVWriter(b *testing.B) { benchmarkWriter(b, NewCSVWriter()) }
 
-// BenchmarkXLSXWriter writes a 100,000-finding workbook, streaming the
-// Findings sheet. The peak-heap metric is the figure for the README.
+// BenchmarkXLSXWriter writes a 100,000-user workbook, every list sheet
+// streamed. peak-heap-MiB is the memory figure for the README.
 func BenchmarkXLSXWriter(b *testing.B) { benchmarkWriter(b, NewXLSXWriter()) }
 
 // BenchmarkManifestWriter plans and encodes remediation for 100,000 findings.
 func BenchmarkManifestWriter(b *testing.B) { benchmarkWriter(b, NewManifestWriter()) }
+
+// BenchmarkWriteAll writes every report of a 100,000-user run to disk, as
+// the reports stage does.
+func BenchmarkWriteAll(b *testing.B) {
+	in := largeInput(benchFindings)
+	base := heapInUse()
+	var peak uint64
+	b.ResetTimer()
+	for b.Loop() {
+		dir := b.TempDir()
+		peak = max(peak, peakHeap(func() {
+			if err := WriteAll(context.Background(), dir, in, All()...); err != nil {
+				b.Fatal(err)
+			}
+		}))
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(peak)/mib, "peak-heap-MiB")
+	b.ReportMetric(float64(base)/mib, "input-heap-MiB")
+}
 
 var _ io.Writer = (*countingWriter)(nil)

@@ -17,13 +17,15 @@ const (
 	kTime
 	kInt
 	kBool
+	kFloat // workbook only
 )
 
-// cell is one value. A zero time and an int with null set are blank.
+// cell is one value. A zero time and a number with null set are blank.
 type cell struct {
 	s    string
 	t    time.Time
 	n    int64
+	f    float64
 	b    bool
 	null bool
 }
@@ -37,6 +39,8 @@ type column struct {
 	get   func(f *tables.Finding) cell
 	// textLen measures a text value without building it, for column widths.
 	textLen func(f *tables.Finding) int
+	// width fixes the workbook column's width; 0 fits the data.
+	width float64
 }
 
 // ReasonSeparator joins a finding's reasons into one cell.

@@ -60,6 +60,11 @@ func csvValue(k kind, v cell) string {
 			return ""
 		}
 		return strconv.FormatInt(v.n, 10)
+	case kFloat:
+		if v.null {
+			return ""
+		}
+		return strconv.FormatFloat(v.f, 'f', -1, 64)
 	case kBool:
 		return strconv.FormatBool(v.b)
 	default:

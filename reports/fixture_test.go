@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dormant-iam/dormant/tables"
@@ -114,6 +115,11 @@ func sampleFindings() []tables.Finding {
 		f.LastActivity, f.LastActivitySource, f.DaysInactive = f.PasswordLastUsed, tables.SourceConsole, 17
 		f.Status, f.Decision = tables.StatusActive, tables.DecisionKeep
 		f.Reasons = []string{"console sign-in 2026-10-15"}
+		if i == 1 {
+			// Active by the run's 90-day window, yet failing IAM.22 (45 days).
+			f.PasswordLastUsed, f.LastActivity, f.DaysInactive = at("2026-09-02T00:00:00Z"), at("2026-09-02T00:00:00Z"), 60
+			f.Reasons = []string{"console sign-in 2026-09-02"}
+		}
 		formulas = append(formulas, f)
 	}
 
@@ -129,14 +135,50 @@ func sampleInput() *Input {
 		AsOf:            asOf,
 		WindowDays:      90,
 		DeleteAfterDays: 365,
+		ReportMaxAge:    7 * 24 * time.Hour,
+		ExemptTag:       "dormant:exempt",
 		Engine:          "local",
 		ToolVersion:     "v0.1.0-test",
 		Findings:        sampleFindings(),
 		Accounts: []AccountScope{
 			{AccountID: "111111111111", Assessed: true, CredentialReportGeneratedAt: at("2026-10-31T22:00:00Z")},
-			{AccountID: "222222222222", Assessed: true, CredentialReportGeneratedAt: at("2026-10-31T23:30:00Z")},
+			// Ten days old at as-of: past the seven-day bound.
+			{AccountID: "222222222222", Assessed: true, CredentialReportGeneratedAt: at("2026-10-22T00:00:00Z")},
 			{AccountID: "333333333333", Assessed: true, CredentialReportGeneratedAt: at("2026-10-31T22:00:00Z")},
 			{AccountID: "444444444444", Assessed: false, Error: "AssumeRole denied: AccessDenied"},
+		},
+		Coverage: []tables.Coverage{
+			// Per region for 111..., out of order on purpose.
+			{AccountID: "111111111111", Region: "us-east-1", FirstEvent: at("2026-07-01T00:00:00Z"), LastEvent: at("2026-10-31T23:59:00Z"), Events: 5000},
+			{AccountID: "111111111111", Region: "eu-west-1", FirstEvent: at("2026-06-15T00:00:00Z"), LastEvent: at("2026-10-30T10:00:00Z"), Events: 700},
+			// The account as a whole for 222..., starting after the window start.
+			{AccountID: "222222222222", FirstEvent: at("2026-09-01T00:00:00Z"), LastEvent: at("2026-10-31T12:00:00Z"), Events: 42},
+			// 333... has no CloudTrail data at all.
+		},
+		ReferenceChecks: []string{"iam", "s3", "kms"},
+		References: []tables.Reference{
+			{AccountID: "111111111111", UserName: "grace", UserID: "AIDAGRACE00000000007", UserARN: "arn:aws:iam::111111111111:user/grace",
+				Kind: "s3 bucket policy", ResourceARN: "arn:aws:s3:::payroll", Region: "us-east-1", Location: "Principal", Match: "arn:aws:iam::111111111111:user/grace"},
+			{AccountID: "111111111111", UserName: "grace", UserID: "AIDAGRACE00000000007", UserARN: "arn:aws:iam::111111111111:user/grace",
+				Kind: "role trust policy", ResourceARN: "arn:aws:iam::111111111111:role/deploy", Location: "Condition", Match: "AIDAGRACE00000000007"},
+		},
+		Unchecked: []Unchecked{
+			{AccountID: "111111111111", Kind: "s3 bucket policy", ResourceARN: "arn:aws:s3:::locked-down", Region: "eu-west-1", Error: "AccessDenied: Access Denied"},
+		},
+		Allowlist: []AllowlistEntry{
+			{AccountID: "111111111111", UserName: "frank", Reason: "vendor, legacy", Owner: "platform-team@example.com", Expires: at("2027-01-01T00:00:00Z")},
+			{AccountID: "333333333333", UserName: "ivan", Reason: "migration", Owner: "ops@example.com", Expires: at("2026-06-30T00:00:00Z")},
+			{AccountID: "222222222222", UserName: "ghost", Reason: "left the company", Owner: "hr@example.com", Expires: at("2027-03-01T00:00:00Z")},
+			{AccountID: "444444444444", UserName: "ci", Reason: "build system", Owner: "ci@example.com", Expires: at("2027-03-01T00:00:00Z")},
+		},
+		Inputs: []EvidenceFile{
+			{Path: "inputs/111111111111/credential-report.csv", SHA256: strings.Repeat("1", 64), Bytes: 2048, AccountID: "111111111111",
+				Kind: "credential report", Source: "aws:111111111111", GeneratedAt: at("2026-10-31T22:00:00Z")},
+			{Path: "inputs/allowlist.yaml", SHA256: strings.Repeat("a", 64), Bytes: 512, Kind: "allowlist", Source: "/etc/dormant/allowlist.yaml"},
+		},
+		Queries: []QueryEvidence{
+			{Engine: "athena", Name: "activity", QueryID: "6f1c9d0e-1111-2222-3333-444455556666", SQLFile: "queries/activity.sql",
+				SQL: "SELECT useridentity.principalid FROM cloudtrail WHERE eventtime >= '2026-08-03'", BytesScanned: 3 << 30, CostUSD: 0.0146, EngineTime: 12345 * time.Millisecond},
 		},
 	}
 }
@@ -165,6 +207,9 @@ func largeInput(n int) *Input {
 		f.CloudTrailLastEvent, f.CloudTrailEvents, f.CloudTrailLastEventName = f.Key1LastUsed, int64(i%1000), "ListBuckets"
 		f.LastActivity, f.LastActivitySource, f.DaysInactive = f.PasswordLastUsed, tables.SourceConsole, int64(i%900)
 		f.Reasons = []string{"last activity before the window start 2026-08-03", fmt.Sprintf("inactive %d days", i%900)}
+		if s.status == tables.StatusActive {
+			f.UnusedKeys = []int64{1}
+		}
 		in.Findings[i] = f
 	}
 	return in

@@ -22,15 +22,28 @@ type Input struct {
 	AsOf            time.Time
 	WindowDays      int
 	DeleteAfterDays int
-	Engine          string // local, athena or lake
-	ToolVersion     string
+	// ReportMaxAge is the freshness bound on credential reports: an older
+	// report at as-of turns candidates into review. Zero: not enforced.
+	ReportMaxAge time.Duration
+	// ExemptTag is the tag key that exempts a user when set to "true".
+	ExemptTag   string
+	Engine      string // local, athena or lake
+	ToolVersion string
 
 	Findings   []tables.Finding
 	Coverage   []tables.Coverage
 	References []tables.Reference
-	Accounts   []AccountScope
-	Inputs     []EvidenceFile
-	Queries    []QueryEvidence
+	// ReferenceChecks names the reference checks that ran (e.g. "iam",
+	// "s3"), in the order they are listed; empty when none ran.
+	ReferenceChecks []string
+	// Unchecked is what the reference checks could not read.
+	Unchecked []Unchecked
+	// Allowlist is every allowlist entry the run was given, expired ones
+	// included, in file order.
+	Allowlist []AllowlistEntry
+	Accounts  []AccountScope
+	Inputs    []EvidenceFile
+	Queries   []QueryEvidence
 }
 
 // AccountScope is one account the run was asked to assess.
@@ -43,11 +56,34 @@ type AccountScope struct {
 	CredentialReportGeneratedAt time.Time
 }
 
+// Unchecked is a resource a reference check could not read, so a user it
+// might name could not be ruled out.
+type Unchecked struct {
+	AccountID   string
+	Kind        string // what was not read, e.g. "s3 bucket policy"
+	ResourceARN string
+	Region      string
+	Error       string // the error as the service returned it
+}
+
+// AllowlistEntry is one entry of the allowlist file.
+type AllowlistEntry struct {
+	AccountID string
+	UserName  string
+	Reason    string
+	Owner     string
+	Expires   time.Time
+}
+
 // EvidenceFile is one input file of the run.
 type EvidenceFile struct {
-	Path   string // relative to the run directory, forward slashes
-	SHA256 string // lowercase hex
-	Bytes  int64
+	Path        string // relative to the run directory, forward slashes
+	SHA256      string // lowercase hex
+	Bytes       int64
+	AccountID   string    // the account it describes; empty when none
+	Kind        string    // e.g. "credential report", "authorization details", "allowlist"
+	Source      string    // where it came from: a file path, or aws:<account>
+	GeneratedAt time.Time // when AWS generated it, where known
 }
 
 // QueryEvidence is one query an engine ran.
@@ -55,9 +91,11 @@ type QueryEvidence struct {
 	Engine       string
 	Name         string // e.g. "activity", "coverage"
 	QueryID      string // Athena or CloudTrail Lake query ID; empty for local
+	SQLFile      string // where the SQL is stored, relative to the run directory
 	SQL          string
 	BytesScanned int64
-	CostUSD      float64 // estimate from bytes scanned
+	CostUSD      float64       // estimate from bytes scanned
+	EngineTime   time.Duration // as the engine reports it (Athena's EngineExecutionTimeInMillis), or wall time for local
 }
 
 // WindowStart is the first instant counted as recent activity.

@@ -14,11 +14,43 @@ import (
 	"github.com/dormant-iam/dormant/tables"
 )
 
-// Sheet names of the workbook.
+// Sheet names of the workbook, in workbook order.
 const (
-	SheetSummary  = "Summary"
-	SheetFindings = "Findings"
+	SheetSummary    = "Summary"
+	SheetFindings   = "Findings"
+	SheetUnusedKeys = "Unused keys"
+	SheetExceptions = "Exceptions"
+	SheetReferences = "References"
+	SheetUnchecked  = "Unchecked"
+	SheetCoverage   = "Coverage"
+	SheetEvidence   = "Evidence"
+	SheetMethod     = "Method"
 )
+
+// Column titles the reviewer round trip reads back (see package review).
+const (
+	TitleAccountID        = "Account ID"
+	TitleUserName         = "User name"
+	TitleUserID           = "User ID"
+	TitleARN              = "ARN"
+	TitleKeySlot          = "Key slot"
+	TitleKeyCreated       = "Key created (UTC)"
+	TitleReviewerDecision = "Reviewer decision"
+	TitleReviewerComment  = "Reviewer comment"
+	// SummaryRunIDLabel labels the run ID on the Summary sheet (column A,
+	// the value in column B), so a reviewed workbook is tied to its run.
+	SummaryRunIDLabel = "Run ID"
+)
+
+// The reviewer's choices in the Reviewer decision dropdowns.
+const (
+	ReviewApprove = "Approve"
+	ReviewReject  = "Reject"
+	ReviewDefer   = "Defer"
+)
+
+// ReviewDecisions are the dropdown's values, in dropdown order.
+var ReviewDecisions = []string{ReviewApprove, ReviewReject, ReviewDefer}
 
 // DateTimeFormat is the Excel number format of every date cell: dates are
 // real Excel serial numbers (sortable, filterable), shown in UTC.
@@ -30,8 +62,7 @@ var (
 	Decisions = []string{tables.DecisionDelete, tables.DecisionDeactivate, tables.DecisionReview, tables.DecisionKeep}
 )
 
-// sheet is one sheet of the workbook. The auditor's workbook grows by
-// appending to workbookSheets; each builder gets the shared styles.
+// sheet is one sheet of the workbook; each builder gets the shared styles.
 type sheet struct {
 	name  string
 	write func(ctx context.Context, wb *workbook, in *Input) error
@@ -40,15 +71,40 @@ type sheet struct {
 var workbookSheets = []sheet{
 	{SheetSummary, writeSummary},
 	{SheetFindings, writeFindings},
+	{SheetUnusedKeys, writeUnusedKeys},
+	{SheetExceptions, writeExceptions},
+	{SheetReferences, writeReferences},
+	{SheetUnchecked, writeUnchecked},
+	{SheetCoverage, writeCoverage},
+	{SheetEvidence, writeEvidence},
+	{SheetMethod, writeMethod},
+}
+
+// SheetNames lists the workbook's sheets in order.
+func SheetNames() []string {
+	out := make([]string, len(workbookSheets))
+	for i, s := range workbookSheets {
+		out[i] = s.name
+	}
+	return out
 }
 
 type xlsxWriter struct{}
 
-// NewXLSXWriter writes reports/dormant-report.xlsx: a Summary sheet (run,
-// scope, counts by status and decision per account) and a Findings sheet
-// (one row per finding, the CSV's columns with real Excel dates, numbers
-// and booleans, frozen header, autofilter). Findings are streamed, so memory
-// stays bounded by the input rather than growing with the workbook.
+// NewXLSXWriter writes reports/dormant-report.xlsx, the auditor's workbook:
+//
+//   - Summary: the run, its scope (accounts assessed and not, with why),
+//     data freshness, counts by status and decision per account, the
+//     controls it evidences, and two charts (users by status; users by days
+//     since last activity).
+//   - Findings: one row per finding, the CSV's columns as real Excel dates,
+//     numbers and booleans, plus the IAM.22 and IAM.8 control results and
+//     the reviewer's columns (a dropdown and a comment).
+//   - Unused keys (each with its own reviewer columns), Exceptions,
+//     References, Unchecked, Coverage, Evidence and Method.
+//
+// Every list sheet is streamed, so memory stays bounded by the input rather
+// than growing with the workbook. The same Input gives the same bytes.
 func NewXLSXWriter() Writer { return xlsxWriter{} }
 
 func (xlsxWriter) Name() string { return "xlsx" }
@@ -58,22 +114,32 @@ func (xlsxWriter) Path() string { return XLSXPath }
 type workbook struct {
 	f      *excelize.File
 	styles struct {
-		title, header, groupHeader, label, date, integer, bold, boldInt, note int
+		title, section, header, reviewHeader, groupHeader, label, date, integer, bold, boldInt, note, wrap int
+		// Conditional formats (differential styles).
+		cfRed, cfAmber, cfGreen, cfBlue, cfGrey int
 	}
+	numFmts map[string]int // number format -> cell style
 }
 
 func (xlsxWriter) Write(ctx context.Context, w io.Writer, in *Input) (err error) {
 	if n := len(in.Findings) + 1; n > excelize.TotalRows {
 		return fmt.Errorf("writing workbook: %d findings do not fit one sheet (%d rows at most): use %s", len(in.Findings), excelize.TotalRows-1, CSVPath)
 	}
+	if n := countUnusedKeys(in.Findings) + 1; n > excelize.TotalRows {
+		return fmt.Errorf("writing workbook: %d unused keys do not fit one sheet (%d rows at most): use %s", n-1, excelize.TotalRows-1, CSVPath)
+	}
+	if n := len(in.References) + 1; n > excelize.TotalRows {
+		return fmt.Errorf("writing workbook: %d references do not fit one sheet (%d rows at most)", n-1, excelize.TotalRows-1)
+	}
 	f := excelize.NewFile()
+	f.SetZipWriter(newOrderedZip)
 	defer func() {
-		// Close removes the stream's temporary files.
+		// Close removes the streams' temporary files.
 		if cerr := f.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("closing workbook: %w", cerr)
 		}
 	}()
-	wb := &workbook{f: f}
+	wb := &workbook{f: f, numFmts: map[string]int{}}
 	if err := wb.newStyles(); err != nil {
 		return fmt.Errorf("writing workbook: %w", err)
 	}
@@ -87,6 +153,9 @@ func (xlsxWriter) Write(ctx context.Context, w io.Writer, in *Input) (err error)
 			return fmt.Errorf("writing workbook: adding sheet %s: %w", s.name, err)
 		}
 	}
+	// Before streaming: SetActiveSheet reads every sheet back, and a
+	// streamed sheet read back is parsed whole into memory.
+	f.SetActiveSheet(0)
 	for _, s := range workbookSheets {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -95,7 +164,6 @@ func (xlsxWriter) Write(ctx context.Context, w io.Writer, in *Input) (err error)
 			return fmt.Errorf("writing workbook sheet %s: %w", s.name, err)
 		}
 	}
-	f.SetActiveSheet(0)
 	props := &excelize.DocProperties{
 		Title:   "Dormant IAM users: " + in.RunID,
 		Subject: "IAM users unused since " + in.WindowStart().Format(time.DateOnly),
@@ -118,28 +186,35 @@ func (xlsxWriter) Write(ctx context.Context, w io.Writer, in *Input) (err error)
 func (wb *workbook) newStyles() error {
 	dateFmt := DateTimeFormat
 	border := []excelize.Border{{Type: "bottom", Color: "808080", Style: 1}}
+	header := func(fill string) *excelize.Style {
+		return &excelize.Style{
+			Font:      &excelize.Font{Bold: true},
+			Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{fill}},
+			Border:    border,
+			Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"},
+		}
+	}
 	defs := []struct {
 		id    *int
 		style *excelize.Style
 	}{
 		{&wb.styles.title, &excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}}},
-		{&wb.styles.header, &excelize.Style{
-			Font:      &excelize.Font{Bold: true},
-			Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
-			Border:    border,
-			Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"},
-		}},
+		{&wb.styles.section, &excelize.Style{Font: &excelize.Font{Bold: true, Size: 12}}},
+		{&wb.styles.header, header("DDEBF7")},
+		// The reviewer's columns stand out: they are the ones to fill in.
+		{&wb.styles.reviewHeader, header("FFE699")},
 		{&wb.styles.groupHeader, &excelize.Style{
 			Font:      &excelize.Font{Bold: true},
 			Alignment: &excelize.Alignment{Horizontal: "center"},
 			Border:    border,
 		}},
-		{&wb.styles.label, &excelize.Style{Font: &excelize.Font{Bold: true}}},
+		{&wb.styles.label, &excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{Vertical: "top"}}},
 		{&wb.styles.date, &excelize.Style{CustomNumFmt: &dateFmt, Alignment: &excelize.Alignment{Horizontal: "left"}}},
 		{&wb.styles.integer, &excelize.Style{NumFmt: 1}}, // 0
 		{&wb.styles.bold, &excelize.Style{Font: &excelize.Font{Bold: true}}},
 		{&wb.styles.boldInt, &excelize.Style{NumFmt: 1, Font: &excelize.Font{Bold: true}}},
 		{&wb.styles.note, &excelize.Style{Font: &excelize.Font{Italic: true, Color: "595959"}}},
+		{&wb.styles.wrap, &excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
 	}
 	for _, d := range defs {
 		id, err := wb.f.NewStyle(d.style)
@@ -148,19 +223,57 @@ func (wb *workbook) newStyles() error {
 		}
 		*d.id = id
 	}
+	// Excel's own "Good", "Neutral" and "Bad" colours.
+	conds := []struct {
+		id         *int
+		fill, font string
+	}{
+		{&wb.styles.cfRed, "FFC7CE", "9C0006"},
+		{&wb.styles.cfAmber, "FFEB9C", "9C5700"},
+		{&wb.styles.cfGreen, "C6EFCE", "006100"},
+		{&wb.styles.cfBlue, "DDEBF7", "1F4E78"},
+		{&wb.styles.cfGrey, "EDEDED", "404040"},
+	}
+	for _, c := range conds {
+		id, err := wb.f.NewConditionalStyle(&excelize.Style{
+			Font: &excelize.Font{Color: c.font},
+			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{c.fill}},
+		})
+		if err != nil {
+			return fmt.Errorf("creating conditional style: %w", err)
+		}
+		*c.id = id
+	}
 	return nil
+}
+
+// numStyle returns the cell style for a number format, created once.
+func (wb *workbook) numStyle(format string) (int, error) {
+	if id, ok := wb.numFmts[format]; ok {
+		return id, nil
+	}
+	id, err := wb.f.NewStyle(&excelize.Style{CustomNumFmt: &format})
+	if err != nil {
+		return 0, fmt.Errorf("creating number format %q: %w", format, err)
+	}
+	wb.numFmts[format] = id
+	return id, nil
 }
 
 // cellName is the A1 reference of a cell: column letters in bijective
 // base 26 (A..Z, AA...), then the row number. Callers keep within the sheet
 // limits (rows are checked against excelize.TotalRows up front).
 func cellName(col, row int) string {
+	return colName(col) + strconv.Itoa(row)
+}
+
+func colName(col int) string {
 	var letters []byte
 	for c := col; c > 0; c = (c - 1) / 26 {
 		letters = append(letters, byte('A'+(c-1)%26))
 	}
 	slices.Reverse(letters)
-	return string(letters) + strconv.Itoa(row)
+	return string(letters)
 }
 
 // xlsxValue is a cell's value as the stream writer takes it: nil for blank.
@@ -176,6 +289,11 @@ func xlsxValue(k kind, v cell) any {
 			return nil
 		}
 		return v.n
+	case kFloat:
+		if v.null {
+			return nil
+		}
+		return v.f
 	case kBool:
 		return v.b
 	default:
@@ -188,26 +306,38 @@ func xlsxValue(k kind, v cell) any {
 	}
 }
 
+// Width bounds of streamed table columns, in characters.
+const (
+	minWidth    = 8
+	maxWidth    = 60
+	maxTitle    = 18 // longer titles wrap in the header row
+	headerSlack = 2
+)
+
+var dateWidth = len("2006-01-02 15:04:05")
+
+// fitWidth is a column's width for its longest value and its title.
+func fitWidth(title string, data, limit int) float64 {
+	w := max(data, min(utf8.RuneCountInString(title), maxTitle)) + headerSlack
+	return float64(min(max(w, minWidth), limit))
+}
+
 // columnWidths sizes each Findings column to its longest value (within
 // bounds), so the sheet opens readable without truncating or sprawling.
-func columnWidths(findings []tables.Finding) []float64 {
-	const (
-		minWidth    = 8
-		maxWidth    = 60
-		maxTitle    = 18 // longer titles wrap in the header row
-		reasonsMax  = 100
-		dateWidth   = len("2006-01-02 15:04:05")
-		boolWidth   = len("FALSE")
-		headerSlack = 2
-	)
-	widths := make([]float64, len(findingColumns))
-	for i, c := range findingColumns {
+func columnWidths(cols []column, findings []tables.Finding) []float64 {
+	const reasonsMax = 100
+	widths := make([]float64, len(cols))
+	for i, c := range cols {
+		if c.width > 0 {
+			widths[i] = c.width
+			continue
+		}
 		data := 0
 		switch c.kind {
 		case kTime:
 			data = dateWidth
 		case kBool:
-			data = boolWidth
+			data = len("FALSE")
 		case kInt:
 			data = 1
 			for j := range findings {
@@ -228,43 +358,129 @@ func columnWidths(findings []tables.Finding) []float64 {
 		if c.name == "reasons" {
 			limit = reasonsMax
 		}
-		w := max(data, min(utf8.RuneCountInString(c.title), maxTitle)) + headerSlack
-		widths[i] = float64(min(max(w, minWidth), limit))
+		widths[i] = fitWidth(c.title, data, limit)
 	}
 	return widths
 }
 
-func writeFindings(ctx context.Context, wb *workbook, in *Input) error {
+// tableColumn is one column of a streamed list sheet.
+type tableColumn struct {
+	title  string
+	kind   kind
+	numFmt string  // number format of a kInt or kFloat column; "" for the default
+	width  float64 // fixed width; 0 fits the data
+	review bool    // a reviewer's column: highlighted header
+}
+
+// table is a list sheet: a header row and one row per item, streamed.
+type table struct {
+	sheet string
+	cols  []tableColumn
+	rows  int
+	// fill sets out (one cell per column) for row i (0-based, data rows only).
+	fill func(i int, out []cell)
+	// widths, when set, are used instead of measuring the data.
+	widths []float64
+	// freezeCols keeps that many identity columns in view when scrolling right.
+	freezeCols int
+	// prepare runs before streaming starts (the stream writer emits the
+	// worksheet's settings around the rows): data validations and
+	// conditional formats over the data rows 2..lastRow.
+	prepare func(lastRow int) error
+}
+
+func (wb *workbook) colIndex(t *table, title string) int {
+	return slices.IndexFunc(t.cols, func(c tableColumn) bool { return c.title == title }) + 1
+}
+
+// measure fits each unsized column to its data.
+func (t *table) measure() []float64 {
+	widths := make([]float64, len(t.cols))
+	data := make([]int, len(t.cols))
+	for j, c := range t.cols {
+		switch c.kind {
+		case kTime:
+			data[j] = dateWidth
+		case kBool:
+			data[j] = len("FALSE")
+		case kInt, kFloat:
+			data[j] = max(1, len(c.numFmt))
+		}
+	}
+	row := make([]cell, len(t.cols))
+	for i := range t.rows {
+		clear(row)
+		t.fill(i, row)
+		for j, c := range t.cols {
+			switch c.kind {
+			case kText:
+				data[j] = max(data[j], utf8.RuneCountInString(row[j].s))
+			case kInt:
+				if !row[j].null {
+					data[j] = max(data[j], len(strconv.FormatInt(row[j].n, 10)))
+				}
+			case kFloat:
+				if !row[j].null {
+					data[j] = max(data[j], len(strconv.FormatFloat(row[j].f, 'f', 2, 64)))
+				}
+			}
+		}
+	}
+	for j, c := range t.cols {
+		if c.width > 0 {
+			widths[j] = c.width
+			continue
+		}
+		widths[j] = fitWidth(c.title, data[j], maxWidth)
+	}
+	return widths
+}
+
+// writeTable streams a list sheet: header with autofilter, frozen header
+// (and identity columns), typed cells, fitted widths.
+func (wb *workbook) writeTable(ctx context.Context, t *table) error {
 	f := wb.f
-	lastCol := len(findingColumns)
-	lastRow := len(in.Findings) + 1
-	// The autofilter must be on the worksheet before streaming starts: the
-	// stream writer emits the worksheet's settings around the streamed rows.
-	if err := f.AutoFilter(SheetFindings, "A1:"+cellName(lastCol, lastRow), nil); err != nil {
+	lastCol := len(t.cols)
+	lastRow := t.rows + 1
+	// The autofilter, validations and conditional formats must be on the
+	// worksheet before streaming starts.
+	if err := f.AutoFilter(t.sheet, "A1:"+cellName(lastCol, lastRow), nil); err != nil {
 		return fmt.Errorf("setting autofilter: %w", err)
 	}
-	sw, err := f.NewStreamWriter(SheetFindings)
+	if t.prepare != nil && t.rows > 0 {
+		if err := t.prepare(lastRow); err != nil {
+			return err
+		}
+	}
+	sw, err := f.NewStreamWriter(t.sheet)
 	if err != nil {
 		return fmt.Errorf("starting stream: %w", err)
 	}
-	if err := sw.SetPanes(&excelize.Panes{
+	panes := &excelize.Panes{
 		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
 		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
-	}); err != nil {
+	}
+	if t.freezeCols > 0 {
+		top := cellName(t.freezeCols+1, 2)
+		panes.XSplit, panes.TopLeftCell, panes.ActivePane = t.freezeCols, top, "bottomRight"
+		panes.Selection = []excelize.Selection{{SQRef: top, ActiveCell: top, Pane: "bottomRight"}}
+	}
+	if err := sw.SetPanes(panes); err != nil {
 		return fmt.Errorf("freezing header: %w", err)
 	}
-	for i, w := range columnWidths(in.Findings) {
-		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
-			return fmt.Errorf("setting width of column %d: %w", i+1, err)
-		}
-	}
-	for i, c := range findingColumns {
+	for i, c := range t.cols {
 		style := 0
-		switch c.kind {
-		case kTime:
+		switch {
+		case c.kind == kTime:
 			style = wb.styles.date
-		case kInt:
+		case (c.kind == kInt || c.kind == kFloat) && c.numFmt != "":
+			if style, err = wb.numStyle(c.numFmt); err != nil {
+				return err
+			}
+		case c.kind == kInt:
 			style = wb.styles.integer
+		case c.kind == kText && c.width > maxWidth:
+			style = wb.styles.wrap
 		}
 		if style != 0 {
 			if err := sw.SetColStyle(i+1, i+1, style); err != nil {
@@ -272,25 +488,43 @@ func writeFindings(ctx context.Context, wb *workbook, in *Input) error {
 			}
 		}
 	}
-	row := make([]any, len(findingColumns))
-	for i, c := range findingColumns {
-		row[i] = excelize.Cell{StyleID: wb.styles.header, Value: c.title}
+	// Widths last and from the right: excelize puts each newly set column
+	// first and the stream writer does not sort them, while Excel expects
+	// <col> elements in ascending order.
+	widths := t.widths
+	if widths == nil {
+		widths = t.measure()
+	}
+	for i := len(widths) - 1; i >= 0; i-- {
+		if err := sw.SetColWidth(i+1, i+1, widths[i]); err != nil {
+			return fmt.Errorf("setting width of column %d: %w", i+1, err)
+		}
+	}
+	row := make([]any, len(t.cols))
+	for i, c := range t.cols {
+		style := wb.styles.header
+		if c.review {
+			style = wb.styles.reviewHeader
+		}
+		row[i] = excelize.Cell{StyleID: style, Value: c.title}
 	}
 	if err := sw.SetRow("A1", row, excelize.RowOpts{Height: 32}); err != nil {
 		return fmt.Errorf("writing header: %w", err)
 	}
-	for i := range in.Findings {
+	cells := make([]cell, len(t.cols))
+	for i := range t.rows {
 		if i%ctxCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		fd := &in.Findings[i]
-		for j, c := range findingColumns {
-			row[j] = xlsxValue(c.kind, c.get(fd))
+		clear(cells)
+		t.fill(i, cells)
+		for j, c := range t.cols {
+			row[j] = xlsxValue(c.kind, cells[j])
 		}
 		if err := sw.SetRow(cellName(1, i+2), row); err != nil {
-			return fmt.Errorf("writing row %d (%s/%s): %w", i+2, fd.AccountID, fd.UserName, err)
+			return fmt.Errorf("writing row %d: %w", i+2, err)
 		}
 	}
 	if err := sw.Flush(); err != nil {
@@ -299,215 +533,154 @@ func writeFindings(ctx context.Context, wb *workbook, in *Input) error {
 	return nil
 }
 
-// accountCounts is one line of the Summary's counts table.
-type accountCounts struct {
-	scope     AccountScope
-	inScope   bool // listed in Input.Accounts
-	users     int
-	statuses  []int // by Statuses
-	decisions []int // by Decisions
+// cellRule colours cells of a column whose value equals one of values.
+type cellRule struct {
+	values []string
+	style  int
 }
 
-func countByAccount(in *Input) ([]*accountCounts, *accountCounts, error) {
-	byID := map[string]*accountCounts{}
-	get := func(id string) *accountCounts {
-		a, ok := byID[id]
-		if !ok {
-			a = &accountCounts{scope: AccountScope{AccountID: id}, statuses: make([]int, len(Statuses)), decisions: make([]int, len(Decisions))}
-			byID[id] = a
-		}
-		return a
-	}
-	for _, s := range in.Accounts {
-		a := get(s.AccountID)
-		a.scope, a.inScope = s, true
-	}
-	total := &accountCounts{statuses: make([]int, len(Statuses)), decisions: make([]int, len(Decisions))}
-	for i := range in.Findings {
-		fd := &in.Findings[i]
-		si := slices.Index(Statuses, fd.Status)
-		di := slices.Index(Decisions, fd.Decision)
-		if si < 0 || di < 0 {
-			return nil, nil, fmt.Errorf("finding %d (%s/%s): status %q or decision %q is not one the report knows (statuses %v, decisions %v)",
-				i+1, fd.AccountID, fd.UserName, fd.Status, fd.Decision, Statuses, Decisions)
-		}
-		for _, a := range []*accountCounts{get(fd.AccountID), total} {
-			a.users++
-			a.statuses[si]++
-			a.decisions[di]++
+// colourColumn adds conditional formats to a column's data rows.
+func (wb *workbook) colourColumn(sheet string, col, lastRow int, rules ...cellRule) error {
+	ref := cellName(col, 2) + ":" + cellName(col, lastRow)
+	var opts []excelize.ConditionalFormatOptions
+	for _, r := range rules {
+		for _, v := range r.values {
+			opts = append(opts, excelize.ConditionalFormatOptions{
+				Type: "cell", Criteria: "==", Value: strconv.Quote(v), Format: &r.style,
+			})
 		}
 	}
-	out := make([]*accountCounts, 0, len(byID))
-	for _, a := range byID {
-		out = append(out, a)
-	}
-	slices.SortFunc(out, func(a, b *accountCounts) int {
-		switch {
-		case a.scope.AccountID < b.scope.AccountID:
-			return -1
-		case a.scope.AccountID > b.scope.AccountID:
-			return 1
-		}
-		return 0
-	})
-	return out, total, nil
-}
-
-func writeSummary(ctx context.Context, wb *workbook, in *Input) error {
-	f, st := wb.f, &wb.styles
-	accounts, total, err := countByAccount(in)
-	if err != nil {
-		return err
-	}
-	set := func(cell string, v any, style int) error {
-		if err := f.SetCellValue(SheetSummary, cell, v); err != nil {
-			return fmt.Errorf("setting %s: %w", cell, err)
-		}
-		if style != 0 {
-			if err := f.SetCellStyle(SheetSummary, cell, cell, style); err != nil {
-				return fmt.Errorf("styling %s: %w", cell, err)
-			}
-		}
-		return nil
-	}
-	if err := set("A1", "Dormant IAM users", st.title); err != nil {
-		return err
-	}
-	assessed := 0
-	for _, a := range in.Accounts {
-		if a.Assessed {
-			assessed++
-		}
-	}
-	timeOrBlank := func(t time.Time) any {
-		if t.IsZero() {
-			return nil
-		}
-		return t.UTC()
-	}
-	facts := []struct {
-		label string
-		value any
-		style int
-	}{
-		{"Run ID", in.RunID, 0},
-		{"Generated (UTC)", timeOrBlank(in.GeneratedAt), st.date},
-		{"As of (UTC)", timeOrBlank(in.AsOf), st.date},
-		{"Window (days)", in.WindowDays, st.integer},
-		{"Window start (UTC)", timeOrBlank(in.WindowStart()), st.date},
-		{"Delete after (days)", in.DeleteAfterDays, st.integer},
-		{"Engine", in.Engine, 0},
-		{"Tool version", in.ToolVersion, 0},
-		{"Accounts in scope", len(in.Accounts), st.integer},
-		{"Accounts assessed", assessed, st.integer},
-		{"Users reported", len(in.Findings), st.integer},
-	}
-	r := 3
-	for _, fact := range facts {
-		if err := set(cellName(1, r), fact.label, st.label); err != nil {
-			return err
-		}
-		if fact.value != nil {
-			if err := set(cellName(2, r), fact.value, fact.style); err != nil {
-				return err
-			}
-		}
-		r++
-	}
-
-	// Counts per account: a group header over the status and decision columns.
-	r++
-	fixed := []string{"Account ID", "Assessed", "Not assessed because", "Credential report generated (UTC)", "Users"}
-	statusCol := len(fixed) + 1
-	decisionCol := statusCol + len(Statuses)
-	lastCol := decisionCol + len(Decisions) - 1
-	if err := set(cellName(statusCol, r), "Users by status", st.groupHeader); err != nil {
-		return err
-	}
-	if err := set(cellName(decisionCol, r), "Users by decision", st.groupHeader); err != nil {
-		return err
-	}
-	if err := f.MergeCell(SheetSummary, cellName(statusCol, r), cellName(decisionCol-1, r)); err != nil {
-		return fmt.Errorf("merging header: %w", err)
-	}
-	if err := f.MergeCell(SheetSummary, cellName(decisionCol, r), cellName(lastCol, r)); err != nil {
-		return fmt.Errorf("merging header: %w", err)
-	}
-	r++
-	header := append(append(slices.Clone(fixed), Statuses...), Decisions...)
-	for i, h := range header {
-		if err := set(cellName(i+1, r), h, st.header); err != nil {
-			return err
-		}
-	}
-	r++
-	writeCounts := func(a *accountCounts, style int) error {
-		row := []any{a.users}
-		for _, n := range a.statuses {
-			row = append(row, n)
-		}
-		for _, n := range a.decisions {
-			row = append(row, n)
-		}
-		if err := f.SetSheetRow(SheetSummary, cellName(len(fixed), r), &row); err != nil {
-			return fmt.Errorf("writing counts row %d: %w", r, err)
-		}
-		return f.SetCellStyle(SheetSummary, cellName(len(fixed), r), cellName(lastCol, r), style)
-	}
-	for _, a := range accounts {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		assessedText := "yes"
-		switch {
-		case !a.inScope:
-			assessedText = "not in scope list"
-		case !a.scope.Assessed:
-			assessedText = "no"
-		}
-		if err := set(cellName(1, r), a.scope.AccountID, 0); err != nil {
-			return err
-		}
-		if err := set(cellName(2, r), assessedText, 0); err != nil {
-			return err
-		}
-		if a.scope.Error != "" {
-			if err := set(cellName(3, r), a.scope.Error, 0); err != nil {
-				return err
-			}
-		}
-		if !a.scope.CredentialReportGeneratedAt.IsZero() {
-			if err := set(cellName(4, r), a.scope.CredentialReportGeneratedAt.UTC(), st.date); err != nil {
-				return err
-			}
-		}
-		if err := writeCounts(a, st.integer); err != nil {
-			return err
-		}
-		r++
-	}
-	if err := set(cellName(1, r), "Total", st.bold); err != nil {
-		return err
-	}
-	if err := writeCounts(total, st.boldInt); err != nil {
-		return err
-	}
-	r += 2
-	if err := set(cellName(1, r), "All times are UTC. Statuses and decisions are explained on each finding's Reasons.", st.note); err != nil {
-		return err
-	}
-
-	widths := []float64{24, 24, 30, 22, 10}
-	for i, w := range widths {
-		col, _ := excelize.ColumnNumberToName(i + 1)
-		if err := f.SetColWidth(SheetSummary, col, col, w); err != nil {
-			return fmt.Errorf("setting column width: %w", err)
-		}
-	}
-	first, _ := excelize.ColumnNumberToName(statusCol)
-	last, _ := excelize.ColumnNumberToName(lastCol)
-	if err := f.SetColWidth(SheetSummary, first, last, 12); err != nil {
-		return fmt.Errorf("setting column width: %w", err)
+	if err := wb.f.SetConditionalFormat(sheet, ref, opts); err != nil {
+		return fmt.Errorf("setting conditional format on %s: %w", ref, err)
 	}
 	return nil
+}
+
+// reviewDropdown puts the Approve / Reject / Defer list on a column's data rows.
+func (wb *workbook) reviewDropdown(sheet string, col, lastRow int, what string) error {
+	dv := excelize.NewDataValidation(true)
+	dv.Sqref = cellName(col, 2) + ":" + cellName(col, lastRow)
+	if err := dv.SetDropList(ReviewDecisions); err != nil {
+		return fmt.Errorf("setting reviewer dropdown: %w", err)
+	}
+	dv.SetInput("Reviewer decision", "Approve to let remediation act on this "+what+"; Reject or Defer (or leave blank) to leave it alone.")
+	dv.SetError(excelize.DataValidationErrorStyleStop, "Reviewer decision", "Choose Approve, Reject or Defer.")
+	if err := wb.f.AddDataValidation(sheet, dv); err != nil {
+		return fmt.Errorf("adding reviewer dropdown: %w", err)
+	}
+	return nil
+}
+
+// reviewColours marks the reviewer's choices.
+func (wb *workbook) reviewColours(sheet string, col, lastRow int) error {
+	st := &wb.styles
+	return wb.colourColumn(sheet, col, lastRow,
+		cellRule{[]string{ReviewApprove}, st.cfGreen},
+		cellRule{[]string{ReviewReject}, st.cfRed},
+		cellRule{[]string{ReviewDefer}, st.cfAmber})
+}
+
+// controlColours marks failed controls.
+func (wb *workbook) controlColours(sheet string, col, lastRow int) error {
+	return wb.colourColumn(sheet, col, lastRow, cellRule{[]string{ControlFail}, wb.styles.cfRed})
+}
+
+// Findings sheet column names that are the workbook's own (not in the CSV).
+const (
+	colLongestUnused    = "longest_unused_days"
+	colReviewerDecision = "reviewer_decision"
+	colReviewerComment  = "reviewer_comment"
+)
+
+func controlColName(c Control) string { return "control_" + c.ID }
+func controlTitle(c Control) string   { return fmt.Sprintf("%s (%d days)", c.ID, c.Threshold) }
+
+// findingSheetColumns is the Findings sheet's layout: the findings table's
+// identity and verdict columns, then the reviewer's two columns (next to
+// the reasons they weigh), the control results, and the remaining signals.
+func findingSheetColumns(asOf time.Time) []column {
+	split := slices.IndexFunc(findingColumns, func(c column) bool { return c.name == "reasons" }) + 1
+	cols := slices.Clone(findingColumns[:split])
+	cols = append(cols,
+		column{name: colReviewerDecision, title: TitleReviewerDecision, kind: kText, width: 14, get: func(*tables.Finding) cell { return cell{} }},
+		column{name: colReviewerComment, title: TitleReviewerComment, kind: kText, width: 40, get: func(*tables.Finding) cell { return cell{} }},
+		column{
+			name: colLongestUnused, title: "Longest-unused credential (days)", kind: kInt, width: 14,
+			get: func(f *tables.Finding) cell {
+				d, ok := longestUnused(f, asOf)
+				return cell{n: d, null: !ok}
+			},
+		},
+	)
+	for _, c := range Controls {
+		cols = append(cols, column{
+			name: controlColName(c), title: controlTitle(c), kind: kText, width: 11,
+			get: func(f *tables.Finding) cell { return cell{s: ControlResult(f, asOf, c.Threshold)} },
+		})
+	}
+	return append(cols, findingColumns[split:]...)
+}
+
+// FindingSheetTitles returns the Findings sheet's header, in order.
+func FindingSheetTitles(asOf time.Time) []string {
+	cols := findingSheetColumns(asOf)
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.title
+	}
+	return out
+}
+
+func writeFindings(ctx context.Context, wb *workbook, in *Input) error {
+	asOf := in.AsOf.UTC()
+	cols := findingSheetColumns(asOf)
+	t := &table{
+		sheet:      SheetFindings,
+		rows:       len(in.Findings),
+		widths:     columnWidths(cols, in.Findings),
+		freezeCols: 2, // account and user stay in view
+		fill: func(i int, out []cell) {
+			f := &in.Findings[i]
+			for j, c := range cols {
+				out[j] = c.get(f)
+			}
+		},
+	}
+	for _, c := range cols {
+		t.cols = append(t.cols, tableColumn{
+			title: c.title, kind: c.kind,
+			review: c.name == colReviewerDecision || c.name == colReviewerComment,
+		})
+	}
+	t.prepare = func(lastRow int) error {
+		st := &wb.styles
+		col := func(name string) int {
+			return slices.IndexFunc(cols, func(c column) bool { return c.name == name }) + 1
+		}
+		if err := wb.colourColumn(SheetFindings, col("status"), lastRow,
+			cellRule{[]string{tables.StatusInactive, tables.StatusNeverUsed}, st.cfRed},
+			cellRule{[]string{tables.StatusReview}, st.cfAmber},
+			cellRule{[]string{tables.StatusActive}, st.cfGreen},
+			cellRule{[]string{tables.StatusNew}, st.cfBlue},
+			cellRule{[]string{tables.StatusExempt, tables.StatusRoot}, st.cfGrey},
+		); err != nil {
+			return err
+		}
+		if err := wb.colourColumn(SheetFindings, col("decision"), lastRow,
+			cellRule{[]string{tables.DecisionDelete, tables.DecisionDeactivate}, st.cfRed},
+			cellRule{[]string{tables.DecisionReview}, st.cfAmber},
+		); err != nil {
+			return err
+		}
+		for _, c := range Controls {
+			if err := wb.controlColours(SheetFindings, col(controlColName(c)), lastRow); err != nil {
+				return err
+			}
+		}
+		if err := wb.reviewDropdown(SheetFindings, col(colReviewerDecision), lastRow, "user"); err != nil {
+			return err
+		}
+		return wb.reviewColours(SheetFindings, col(colReviewerDecision), lastRow)
+	}
+	return wb.writeTable(ctx, t)
 }

@@ -126,8 +126,7 @@ func plan(f *tables.Finding, asOf, windowStart time.Time, deleteAfterDays int) (
 		}
 		return []Entry{e}, nil
 	case tables.DecisionKeep:
-		if len(f.UnusedKeys) == 0 || isRoot(f) || f.Exemption != "" ||
-			(f.Status != tables.StatusActive && f.Status != tables.StatusNew) {
+		if !PlansKeys(f) {
 			return nil, nil
 		}
 		if err := checkIdentity(f); err != nil {
@@ -148,6 +147,15 @@ func plan(f *tables.Finding, asOf, windowStart time.Time, deleteAfterDays int) (
 		return nil, fmt.Errorf("unknown decision %q: want %s, %s, %s or %s", f.Decision,
 			tables.DecisionDelete, tables.DecisionDeactivate, tables.DecisionReview, tables.DecisionKeep)
 	}
+}
+
+// PlansKeys reports whether Build gives the finding's unused keys their own
+// access_key entries: a user who stays (decision keep, status active or new),
+// neither root nor exempt, with unused keys. The workbook's Unused keys sheet
+// marks the same keys as in the remediation plan.
+func PlansKeys(f *tables.Finding) bool {
+	return f.Decision == tables.DecisionKeep && len(f.UnusedKeys) > 0 && !isRoot(f) && f.Exemption == "" &&
+		(f.Status == tables.StatusActive || f.Status == tables.StatusNew)
 }
 
 // checkIdentity requires what remediation matches a live user by.

@@ -93,9 +93,30 @@ type Manifest struct {
 	AsOf            time.Time `json:"as_of"`
 	WindowDays      int       `json:"window_days"`
 	DeleteAfterDays int       `json:"delete_after_days"`
+	// ReviewedFrom is set on a manifest made from a reviewed workbook
+	// (`dormant manifest --from-workbook`): what the approvals came from.
+	ReviewedFrom *Review `json:"reviewed_from,omitempty"`
 	// Digest is "sha256:<hex>" over the canonical JSON of Entries.
 	Digest  string  `json:"digest"`
 	Entries []Entry `json:"entries"`
+}
+
+// Review says where a reviewed manifest's approvals came from. It is in the
+// header, outside the digest: the digest still proves the entries are the
+// ones signed, and Entry.ReviewerComment carries each entry's review.
+type Review struct {
+	// Workbook is the reviewed workbook's file name.
+	Workbook string `json:"workbook"`
+	// WorkbookSHA256 is the reviewed workbook's SHA-256, lowercase hex, so
+	// the signed-off file can be matched to this manifest.
+	WorkbookSHA256 string `json:"workbook_sha256"`
+	// RunDigest is the digest of the run's manifest the review started from.
+	RunDigest string `json:"run_digest"`
+	// How the run's entries were decided: approved ones are the entries.
+	Approved  int `json:"approved"`
+	Rejected  int `json:"rejected"`
+	Deferred  int `json:"deferred"`
+	Undecided int `json:"undecided"`
 }
 
 // Entry is one thing to remediate: a user, or one access key of a user who

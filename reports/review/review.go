@@ -1,0 +1,641 @@
+package review
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/dormant-iam/dormant/reports"
+	"github.com/dormant-iam/dormant/reports/manifest"
+	"github.com/dormant-iam/dormant/tables"
+)
+
+// Problem is one thing wrong with, or worth knowing about, a reviewed
+// workbook.
+type Problem struct {
+	Sheet string
+	// Row is the sheet row (1-based) the problem is about; 0 when it is
+	// about no single row of the reviewed workbook.
+	Row     int
+	Message string
+	// Refused problems make the workbook unusable: it no longer matches the
+	// run, or a decision is not one of the dropdown's. Others are notes.
+	Refused bool
+}
+
+func (p Problem) String() string {
+	switch {
+	case p.Sheet == "":
+		return p.Message
+	case p.Row > 0:
+		return fmt.Sprintf("%s row %d: %s", p.Sheet, p.Row, p.Message)
+	}
+	return p.Sheet + ": " + p.Message
+}
+
+// ErrRefused is what a RefusedError matches with errors.Is.
+var ErrRefused = errors.New("reviewed workbook refused")
+
+// RefusedError lists why a reviewed workbook cannot be used.
+type RefusedError struct {
+	Workbook string
+	Problems []Problem // the refusing ones
+}
+
+// maxShown bounds the message; Problems keeps them all.
+const maxShown = 20
+
+func (e *RefusedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v: %s cannot be used (%d problem(s)); fix the rows named, or start again from the run's own workbook:", ErrRefused, e.Workbook, len(e.Problems))
+	for i, p := range e.Problems {
+		if i == maxShown {
+			fmt.Fprintf(&b, "\n  ... and %d more", len(e.Problems)-maxShown)
+			break
+		}
+		b.WriteString("\n  - ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
+
+// decision is a reviewer's choice on one row.
+type decision int
+
+const (
+	undecided decision = iota
+	approve
+	reject
+	deferred
+)
+
+func parseDecision(s string) (decision, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "":
+		return undecided, true
+	case strings.ToLower(reports.ReviewApprove):
+		return approve, true
+	case strings.ToLower(reports.ReviewReject):
+		return reject, true
+	case strings.ToLower(reports.ReviewDefer):
+		return deferred, true
+	}
+	return undecided, false
+}
+
+// verdict is what the reviewer said about one expected row.
+type verdict struct {
+	decision decision
+	comment  string
+	row      int // the reviewed workbook's row
+}
+
+// FromWorkbook reads the reviewer's decisions from a reviewed workbook and
+// returns the run's manifest cut down to the approved entries, each with
+// the reviewer's comment, re-signed, with ReviewedFrom set. findings are the
+// run's findings (tables/findings.parquet) in the order the run wrote them.
+//
+// A workbook that no longer matches the run is refused: the error is a
+// *RefusedError (errors.Is ErrRefused) and the problems name each row. When
+// the workbook is accepted, problems holds notes (an approved row the run
+// plans nothing for, entries left undecided).
+func FromWorkbook(ctx context.Context, workbookPath string, runManifest *manifest.Manifest, findings []tables.Finding) (*manifest.Manifest, []Problem, error) {
+	if runManifest == nil {
+		return nil, nil, errors.New("reading reviewed workbook: no run manifest given")
+	}
+	if err := runManifest.Verify(); err != nil {
+		return nil, nil, fmt.Errorf("checking the run's manifest before applying a review: %w", err)
+	}
+	sum, err := hashFile(workbookPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := excelize.OpenFile(workbookPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening reviewed workbook %s: %w", workbookPath, err)
+	}
+	defer f.Close()
+
+	r := &reader{ctx: ctx, f: f}
+	if err := r.checkRunID(runManifest.RunID); err != nil {
+		return nil, nil, fmt.Errorf("reading reviewed workbook %s: %w", workbookPath, err)
+	}
+	users, err := r.readSheet(findingsSheet(findings))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading reviewed workbook %s: %w", workbookPath, err)
+	}
+	keyRows := reports.UnusedKeyRows(findings)
+	keys, err := r.readSheet(keysSheet(findings, keyRows))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading reviewed workbook %s: %w", workbookPath, err)
+	}
+	r.sortProblems()
+	if refused := r.refused(); len(refused) > 0 {
+		return nil, r.problems, &RefusedError{Workbook: workbookPath, Problems: refused}
+	}
+
+	m, err := apply(r, runManifest, findings, keyRows, users, keys)
+	if err != nil {
+		return nil, nil, fmt.Errorf("applying review %s: %w", workbookPath, err)
+	}
+	m.ReviewedFrom.Workbook = filepath.Base(workbookPath)
+	m.ReviewedFrom.WorkbookSHA256 = sum
+	if err := m.Sign(); err != nil {
+		return nil, nil, fmt.Errorf("applying review %s: %w", workbookPath, err)
+	}
+	if err := m.Verify(); err != nil {
+		return nil, nil, fmt.Errorf("applying review %s: the reviewed manifest does not verify: %w", workbookPath, err)
+	}
+	r.sortProblems()
+	return m, r.problems, nil
+}
+
+func hashFile(path string) (string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("reading reviewed workbook: %w", err)
+	}
+	defer fh.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, fh); err != nil {
+		return "", fmt.Errorf("hashing reviewed workbook %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// apply keeps the approved entries of the run's manifest.
+func apply(r *reader, run *manifest.Manifest, findings []tables.Finding, keyRows []reports.KeyRow, users, keys []verdict) (*manifest.Manifest, error) {
+	userIdx := make(map[string]int, len(findings))
+	for i := range findings {
+		if findings[i].UserID != "" {
+			userIdx[findings[i].AccountID+"\x00"+findings[i].UserID] = i
+		}
+	}
+	keyIdx := make(map[string]int, len(keyRows))
+	for i, k := range keyRows {
+		f := &findings[k.Finding]
+		keyIdx[f.AccountID+"\x00"+f.UserID+"\x00"+strconv.FormatInt(k.Slot, 10)] = i
+	}
+	out := *run
+	out.Entries = []manifest.Entry{}
+	review := &manifest.Review{RunDigest: run.Digest}
+	out.ReviewedFrom = review
+	plannedUser := make([]bool, len(findings))
+	plannedKey := make([]bool, len(keyRows))
+	for i := range run.Entries {
+		e := run.Entries[i]
+		var v verdict
+		switch e.Kind {
+		case manifest.KindUser:
+			fi, ok := userIdx[e.AccountID+"\x00"+e.UserID]
+			if !ok {
+				return nil, fmt.Errorf("manifest entry %s (user ID %s) is not among the run's findings: the manifest and the findings are from different runs", e.Label(), e.UserID)
+			}
+			v, plannedUser[fi] = users[fi], true
+		case manifest.KindAccessKey:
+			ki, ok := keyIdx[e.AccountID+"\x00"+e.UserID+"\x00"+strconv.Itoa(e.KeySlot)]
+			if !ok {
+				return nil, fmt.Errorf("manifest entry %s (user ID %s) is not among the run's unused keys: the manifest and the findings are from different runs", e.Label(), e.UserID)
+			}
+			v, plannedKey[ki] = keys[ki], true
+		default:
+			return nil, fmt.Errorf("manifest entry %s has unknown kind %q", e.Label(), e.Kind)
+		}
+		switch v.decision {
+		case approve:
+			review.Approved++
+			e.ReviewerComment = v.comment
+			out.Entries = append(out.Entries, e)
+		case reject:
+			review.Rejected++
+		case deferred:
+			review.Deferred++
+		default:
+			review.Undecided++
+		}
+	}
+	for i, v := range users {
+		if v.decision == approve && !plannedUser[i] {
+			f := &findings[i]
+			r.note(reports.SheetFindings, v.row, fmt.Sprintf("%s/%s is approved, but the run plans no change to this user (status %s, decision %s): nothing to do",
+				f.AccountID, f.UserName, f.Status, f.Decision))
+		}
+	}
+	for i, v := range keys {
+		if v.decision == approve && !plannedKey[i] {
+			f := &findings[keyRows[i].Finding]
+			r.note(reports.SheetUnusedKeys, v.row, fmt.Sprintf("%s/%s access key %d is approved, but the run does not plan to deactivate it (user status %s): nothing to do",
+				f.AccountID, f.UserName, keyRows[i].Slot, f.Status))
+		}
+	}
+	if review.Undecided > 0 {
+		r.note("", 0, fmt.Sprintf("%d planned entr%s had no reviewer decision and %s dropped", review.Undecided, plural(review.Undecided, "y", "ies"), plural(review.Undecided, "is", "are")))
+	}
+	return &out, nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// reader reads the reviewed workbook and collects problems.
+type reader struct {
+	ctx      context.Context
+	f        *excelize.File
+	problems []Problem
+}
+
+func (r *reader) refuse(sheet string, row int, msg string) {
+	r.problems = append(r.problems, Problem{Sheet: sheet, Row: row, Message: msg, Refused: true})
+}
+
+func (r *reader) note(sheet string, row int, msg string) {
+	r.problems = append(r.problems, Problem{Sheet: sheet, Row: row, Message: msg})
+}
+
+// sortProblems orders problems as a reader goes through the workbook: by
+// sheet, then row, with the sheet-wide ones (missing rows) after the rows.
+func (r *reader) sortProblems() {
+	rank := func(sheet string) int {
+		if i := slices.Index(reports.SheetNames(), sheet); i >= 0 {
+			return i
+		}
+		return len(reports.SheetNames())
+	}
+	row := func(n int) int {
+		if n == 0 {
+			return math.MaxInt
+		}
+		return n
+	}
+	slices.SortStableFunc(r.problems, func(a, b Problem) int {
+		return cmp.Or(cmp.Compare(rank(a.Sheet), rank(b.Sheet)), cmp.Compare(row(a.Row), row(b.Row)))
+	})
+}
+
+func (r *reader) refused() []Problem {
+	var out []Problem
+	for _, p := range r.problems {
+		if p.Refused {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// checkRunID ties the workbook to the run through the Summary's run ID.
+func (r *reader) checkRunID(runID string) error {
+	if idx, _ := r.f.GetSheetIndex(reports.SheetSummary); idx < 0 {
+		r.refuse(reports.SheetSummary, 0, "the sheet is missing: this is not a dormant workbook, or it was restructured")
+		return nil
+	}
+	found := false
+	err := eachRow(r.ctx, r.f, reports.SheetSummary, func(row int, cells []string) error {
+		if found || len(cells) == 0 || cells[0] != reports.SummaryRunIDLabel {
+			return nil
+		}
+		found = true
+		got := ""
+		if len(cells) > 1 {
+			got = cells[1]
+		}
+		if got != runID {
+			r.refuse(reports.SheetSummary, row, fmt.Sprintf("run ID %q is not the run's %q: the workbook belongs to another run", got, runID))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !found {
+		r.refuse(reports.SheetSummary, 0, fmt.Sprintf("no %q row: the run the workbook belongs to cannot be told", reports.SummaryRunIDLabel))
+	}
+	return nil
+}
+
+// eachRow streams a sheet's non-blank rows with raw cell values.
+func eachRow(ctx context.Context, f *excelize.File, sheet string, fn func(row int, cells []string) error) (err error) {
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return fmt.Errorf("reading sheet %s: %w", sheet, err)
+	}
+	defer func() {
+		if cerr := rows.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("reading sheet %s: %w", sheet, cerr)
+		}
+	}()
+	for n := 1; rows.Next(); n++ {
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		cells, err := rows.Columns(excelize.Options{RawCellValue: true})
+		if err != nil {
+			return fmt.Errorf("reading sheet %s row %d: %w", sheet, n, err)
+		}
+		blank := true
+		for _, c := range cells {
+			if strings.TrimSpace(c) != "" {
+				blank = false
+				break
+			}
+		}
+		if blank {
+			continue
+		}
+		if err := fn(n, cells); err != nil {
+			return err
+		}
+	}
+	return rows.Error()
+}
+
+// identityField is one column that ties a row to the run.
+type identityField struct {
+	title string // the column header
+	name  string // how messages call it
+	// normalize turns a raw cell into the form the expected values take.
+	normalize func(raw string) string
+}
+
+// sheetSpec says what rows a sheet must hold.
+type sheetSpec struct {
+	sheet    string
+	fields   []identityField
+	expected int
+	// value returns expected row i's identity values, in fields order.
+	value func(i int) []string
+	// label names expected row i in messages, e.g. "111111111111/alice".
+	label func(i int) string
+	// noun is what an expected row is, e.g. "finding for".
+	noun string
+	// byName is the field index that, with the account, finds the run's row
+	// a reviewer's edited row was meant to be (the user name).
+	byName, byID int
+}
+
+func trimmed(raw string) string { return strings.TrimSpace(raw) }
+
+// excelTime normalizes a date cell: Excel stores dates as serial numbers,
+// and a workbook re-saved by Excel may carry them with a rounding error far
+// below a second.
+func excelTime(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return ""
+	}
+	serial, err := strconv.ParseFloat(raw, 64)
+	if err != nil {
+		return raw
+	}
+	t, err := excelize.ExcelDateToTime(serial, false)
+	if err != nil {
+		return raw
+	}
+	return t.UTC().Round(time.Second).Format(time.RFC3339)
+}
+
+func timeValue(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Round(time.Second).Format(time.RFC3339)
+}
+
+var userFields = []identityField{
+	{reports.TitleAccountID, "account", trimmed},
+	{reports.TitleUserName, "user name", trimmed},
+	{reports.TitleUserID, "user ID", trimmed},
+	{reports.TitleARN, "ARN", trimmed},
+}
+
+func findingsSheet(findings []tables.Finding) sheetSpec {
+	return sheetSpec{
+		sheet: reports.SheetFindings, fields: userFields, expected: len(findings),
+		value: func(i int) []string {
+			f := &findings[i]
+			return []string{f.AccountID, f.UserName, f.UserID, f.ARN}
+		},
+		label:  func(i int) string { return findings[i].AccountID + "/" + findings[i].UserName },
+		noun:   "finding for",
+		byName: 1, byID: 2,
+	}
+}
+
+func keysSheet(findings []tables.Finding, rows []reports.KeyRow) sheetSpec {
+	fields := append(append([]identityField(nil), userFields...),
+		identityField{reports.TitleKeySlot, "key slot", trimmed},
+		identityField{reports.TitleKeyCreated, "key creation time", excelTime},
+	)
+	return sheetSpec{
+		sheet: reports.SheetUnusedKeys, fields: fields, expected: len(rows),
+		value: func(i int) []string {
+			k := rows[i]
+			f := &findings[k.Finding]
+			created := f.Key1LastRotated
+			if k.Slot == 2 {
+				created = f.Key2LastRotated
+			}
+			return []string{f.AccountID, f.UserName, f.UserID, f.ARN, strconv.FormatInt(k.Slot, 10), timeValue(created)}
+		},
+		label: func(i int) string {
+			f := &findings[rows[i].Finding]
+			return fmt.Sprintf("%s/%s key %d", f.AccountID, f.UserName, rows[i].Slot)
+		},
+		noun:   "unused key",
+		byName: 1, byID: 2,
+	}
+}
+
+// pendingRow is a reviewed row that matched no expected row exactly.
+type pendingRow struct {
+	row    int
+	values []string
+}
+
+// readSheet matches a sheet's rows to the expected rows by identity (so
+// sorting is harmless) and returns each expected row's verdict. Mismatches
+// are recorded as refusing problems.
+func (r *reader) readSheet(spec sheetSpec) ([]verdict, error) {
+	if idx, _ := r.f.GetSheetIndex(spec.sheet); idx < 0 {
+		r.refuse(spec.sheet, 0, "the sheet is missing: this is not a dormant workbook, or it was restructured")
+		return nil, nil
+	}
+	key := func(vals []string) string { return strings.Join(vals, "\x00") }
+	index := make(map[string]int, spec.expected)
+	for i := range spec.expected {
+		k := key(spec.value(i))
+		if j, dup := index[k]; dup {
+			return nil, fmt.Errorf("the run lists %s twice (%s rows %d and %d as written): its findings are not unique", spec.label(i), spec.sheet, j+2, i+2)
+		}
+		index[k] = i
+	}
+	verdicts := make([]verdict, spec.expected)
+	claimed := make([]int, spec.expected) // the reviewed row that matched, 0 if none
+	var pending []pendingRow
+	var cols []int // identity field -> column index
+	decisionCol, commentCol := -1, -1
+	headerOK := false
+	vals := make([]string, len(spec.fields))
+	cellAt := func(cells []string, c int) string {
+		if c >= 0 && c < len(cells) {
+			return cells[c]
+		}
+		return ""
+	}
+	err := eachRow(r.ctx, r.f, spec.sheet, func(row int, cells []string) error {
+		if cols == nil {
+			// The first non-blank row is the header.
+			cols = make([]int, len(spec.fields))
+			find := func(title string) int {
+				for c, h := range cells {
+					if strings.TrimSpace(h) == title {
+						return c
+					}
+				}
+				r.refuse(spec.sheet, row, fmt.Sprintf("no %q column: the header was edited; use the workbook the run wrote", title))
+				return -1
+			}
+			headerOK = row == 1
+			if !headerOK {
+				r.refuse(spec.sheet, row, "the header is not on row 1: rows were inserted above it")
+			}
+			for i, fld := range spec.fields {
+				if cols[i] = find(fld.title); cols[i] < 0 {
+					headerOK = false
+				}
+			}
+			if decisionCol = find(reports.TitleReviewerDecision); decisionCol < 0 {
+				headerOK = false
+			}
+			if commentCol = find(reports.TitleReviewerComment); commentCol < 0 {
+				headerOK = false
+			}
+			return nil
+		}
+		if !headerOK {
+			return nil
+		}
+		empty := true
+		for i, fld := range spec.fields {
+			vals[i] = fld.normalize(cellAt(cells, cols[i]))
+			empty = empty && vals[i] == ""
+		}
+		rawDecision := cellAt(cells, decisionCol)
+		comment := strings.TrimSpace(cellAt(cells, commentCol))
+		if empty {
+			if strings.TrimSpace(rawDecision) != "" || comment != "" {
+				r.refuse(spec.sheet, row, "a reviewer decision or comment on a row with no user: rows may not be added")
+			}
+			// Otherwise a note typed below the table: not a row of the run.
+			return nil
+		}
+		d, ok := parseDecision(rawDecision)
+		if !ok {
+			r.refuse(spec.sheet, row, fmt.Sprintf("reviewer decision %q is not one of %s", rawDecision, strings.Join(reports.ReviewDecisions, ", ")))
+		}
+		i, found := index[key(vals)]
+		switch {
+		case !found:
+			pending = append(pending, pendingRow{row: row, values: append([]string(nil), vals...)})
+		case claimed[i] != 0:
+			r.refuse(spec.sheet, row, fmt.Sprintf("duplicates row %d (%s): rows may not be copied", claimed[i], spec.label(i)))
+		default:
+			claimed[i] = row
+			verdicts[i] = verdict{decision: d, comment: comment, row: row}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cols == nil {
+		r.refuse(spec.sheet, 0, "the sheet is empty: it has lost its header and rows")
+		return verdicts, nil
+	}
+	if !headerOK {
+		return verdicts, nil
+	}
+	explained := r.explainPending(spec, pending, claimed)
+	for i := range spec.expected {
+		if claimed[i] == 0 && !explained[i] {
+			r.refuse(spec.sheet, 0, fmt.Sprintf("the run's %s %s (row %d as written) has no row: rows may not be removed", spec.noun, spec.label(i), i+2))
+		}
+	}
+	return verdicts, nil
+}
+
+// explainPending reports each reviewed row that matched nothing: against the
+// run's row it most likely was (the one the run wrote at that position, or
+// the one with its account and user name, or its account and user ID), or
+// as an added row. It returns the expected rows so explained.
+func (r *reader) explainPending(spec sheetSpec, pending []pendingRow, claimed []int) map[int]bool {
+	explained := map[int]bool{}
+	if len(pending) == 0 {
+		return explained
+	}
+	byName := map[string]int{}
+	byID := map[string]int{}
+	for i := range spec.expected {
+		if claimed[i] != 0 {
+			continue
+		}
+		v := spec.value(i)
+		byName[v[0]+"\x00"+v[spec.byName]] = i
+		if v[spec.byID] != "" {
+			byID[v[0]+"\x00"+v[spec.byID]] = i
+		}
+	}
+	free := func(i int) bool { return i >= 0 && i < spec.expected && claimed[i] == 0 && !explained[i] }
+	for _, p := range pending {
+		cand := -1
+		if i, ok := byName[p.values[0]+"\x00"+p.values[spec.byName]]; ok && free(i) {
+			cand = i
+		} else if i, ok := byID[p.values[0]+"\x00"+p.values[spec.byID]]; ok && free(i) {
+			cand = i
+		} else if free(p.row - 2) {
+			cand = p.row - 2
+		}
+		if cand < 0 {
+			r.refuse(spec.sheet, p.row, fmt.Sprintf("%s/%s (%s %q) is not in the run: rows may not be added or have their identity edited",
+				p.values[0], p.values[spec.byName], spec.fields[spec.byID].name, p.values[spec.byID]))
+			continue
+		}
+		explained[cand] = true
+		want := spec.value(cand)
+		var diffs []string
+		for k, fld := range spec.fields {
+			if p.values[k] != want[k] {
+				diffs = append(diffs, fmt.Sprintf("%s %q", fld.name, p.values[k]))
+			}
+		}
+		var wantVals []string
+		for k, fld := range spec.fields {
+			if p.values[k] != want[k] {
+				wantVals = append(wantVals, fmt.Sprintf("%s %q", fld.name, want[k]))
+			}
+		}
+		r.refuse(spec.sheet, p.row, fmt.Sprintf("%s does not match the run's %s %s (%s): identity cells may not be edited",
+			strings.Join(diffs, ", "), spec.noun, spec.label(cand), strings.Join(wantVals, ", ")))
+	}
+	return explained
+}

@@ -1,0 +1,184 @@
+package reports
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dormant-iam/dormant/tables"
+)
+
+// methodSetting is one threshold in force, as the Method sheet lists it.
+type methodSetting struct {
+	name    string
+	value   any
+	meaning string
+}
+
+func methodSettings(in *Input) []methodSetting {
+	maxAge := "not enforced"
+	if in.ReportMaxAge > 0 {
+		maxAge = formatAge(in.ReportMaxAge)
+	}
+	tag := "(none)"
+	if in.ExemptTag != "" {
+		tag = in.ExemptTag + "=true"
+	}
+	checks := "none ran"
+	if len(in.ReferenceChecks) > 0 {
+		checks = strings.Join(in.ReferenceChecks, ", ")
+	}
+	out := []methodSetting{
+		{"As of (UTC)", in.AsOf.UTC(), "The instant the evidence describes."},
+		{"Window (days)", in.WindowDays, "Activity on or after the window start counts as recent."},
+		{"Window start (UTC)", in.WindowStart(), "As of minus the window."},
+		{"Delete after (days)", in.DeleteAfterDays, "Inactive (or, never used, existing) longer than this: delete instead of deactivate."},
+		{"Credential report max age", maxAge, "A credential report older than this at as-of turns candidates into review."},
+		{"Exempt tag", tag, "A user with this tag is exempt."},
+		{"Reference checks", checks, "Where the run looked for policies and resources that name a candidate."},
+		{"Engine", in.Engine, "What read CloudTrail: local (DuckDB over log files), athena or lake (CloudTrail Lake)."},
+	}
+	for _, c := range Controls {
+		out = append(out, methodSetting{c.ID + " threshold (days)", c.Threshold, c.Title + " (" + c.Standard + ")."})
+	}
+	return out
+}
+
+// formatAge writes a duration in days when whole, else hours.
+func formatAge(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return fmt.Sprintf("%g hours", d.Hours())
+}
+
+// methodRules states the classification in plain words, with the
+// thresholds in force. It follows DESIGN.md's classification section.
+func methodRules(in *Input) [][2]string {
+	ws := in.WindowStart().Format(time.DateOnly)
+	tag := "the exempt tag"
+	if in.ExemptTag != "" {
+		tag = "the tag " + in.ExemptTag + "=true"
+	}
+	maxAge := "its freshness bound"
+	if in.ReportMaxAge > 0 {
+		maxAge = formatAge(in.ReportMaxAge)
+	}
+	rules := [][2]string{
+		{"Scope", "Every IAM user of every assessed account, from the IAM credential report and the account authorization details, both stored as AWS returned them. " +
+			"An account that could not be read is listed on the Summary as not assessed, with the error; its users are not reported and never remediated."},
+		{"Last activity", "The latest of: console password last used, access key 1 and 2 last used (credential report), and the user's last successful CloudTrail event. " +
+			"Events are matched by the user's unique ID, so a user deleted and re-created under the same name never inherits the old one's events; " +
+			"by ARN only for events after the user's creation. A federated session issued by the user counts as its use."},
+		{"Days inactive", "Whole days from last activity (never used: from creation) to as-of."},
+		{tables.StatusActive, fmt.Sprintf("Last activity on or after the window start (%s).", ws)},
+		{tables.StatusNew, fmt.Sprintf("Created on or after the window start (%s) and never used: grace, not remediated.", ws)},
+		{tables.StatusInactive, fmt.Sprintf("Last activity before the window start (%s).", ws)},
+		{tables.StatusNeverUsed, fmt.Sprintf("Created before the window start (%s) and never used in any way.", ws)},
+		{tables.StatusExempt, "Has " + tag + ", or an allowlist entry names it with a reason, an owner and an expiry date. " +
+			"An expired entry no longer exempts; the Exceptions sheet lists both."},
+		{tables.StatusReview, "Would be inactive or never_used, but the evidence is incomplete or disagrees: the trail's coverage starts after the window start or misses the account; " +
+			"the credential report is older than " + maxAge + " at as-of; failed console logins in the window (someone is trying the name); " +
+			"the user is named in a policy or owns tagged resources (References sheet); or it is missing from the authorization details. Review is never remediated."},
+		{tables.StatusRoot, "The account root user: reported apart, never remediated."},
+		{"Decision", fmt.Sprintf("inactive or never_used with nothing to review: deactivate (keys inactive, console password removed, user tagged); "+
+			"delete once inactive (never used: existing) longer than %d days; review: review; everything else: keep.", in.DeleteAfterDays)},
+		{"Unused keys", fmt.Sprintf("An active user's active access key created before, and unused since, the window start (%s) is deactivated on its own; the user stays.", ws)},
+		{"Controls", "IAM.22 and IAM.8 are evaluated at as-of whatever the run's window: a console password or an active access key unused for the threshold or longer fails; " +
+			"a credential never used counts from its creation (the user's for a password, the key's for a key)."},
+		{"Reviewer", "Choose Approve, Reject or Defer in the Reviewer decision column of Findings (users) and Unused keys (keys), with a comment if useful. " +
+			"`dormant manifest --from-workbook` keeps only approved entries of the run's remediation manifest, with the comments; rejected, deferred and blank rows are dropped. " +
+			"Rows may be sorted and filtered, but not added, removed, duplicated, or have their account, user name, user ID, ARN or key changed: such a workbook is refused."},
+		{"Evidence", "The run directory holds every input as received, the SQL as run, the tables, these reports and SHA256SUMS over all of them; " +
+			"`dormant verify` re-hashes them and recomputes the findings offline."},
+	}
+	return rules
+}
+
+// sheetGuide says what each sheet holds.
+var sheetGuide = [][2]string{
+	{SheetSummary, "The run, its scope and data freshness, counts by status and decision, the controls evidenced, charts."},
+	{SheetFindings, "One row per user: identity, status, decision, reasons, the reviewer's columns, control results and every signal with its date."},
+	{SheetUnusedKeys, "Active users' access keys unused since the window start, each with its own reviewer columns."},
+	{SheetExceptions, "Exempt users (tag or allowlist: owner, reason, expiry), expired allowlist entries, and entries that exempted nobody."},
+	{SheetReferences, "Policies and resources that name a candidate: what kind, the resource, the region and where in the policy."},
+	{SheetUnchecked, "What the reference checks could not read, with the error: a candidate may be named there."},
+	{SheetCoverage, "CloudTrail data seen per account and region: first and last event, events."},
+	{SheetEvidence, "Every input file and query with its SHA-256; query IDs, bytes scanned, cost and engine time."},
+	{SheetMethod, "This sheet: the settings in force and the rules."},
+}
+
+func writeMethod(ctx context.Context, wb *workbook, in *Input) error {
+	f, st := wb.f, &wb.styles
+	r := 1
+	set := func(col int, v any, style int) error {
+		ref := cellName(col, r)
+		if err := f.SetCellValue(SheetMethod, ref, v); err != nil {
+			return fmt.Errorf("setting %s: %w", ref, err)
+		}
+		if style != 0 {
+			if err := f.SetCellStyle(SheetMethod, ref, ref, style); err != nil {
+				return fmt.Errorf("styling %s: %w", ref, err)
+			}
+		}
+		return nil
+	}
+	row := func(vals []any, styles []int) error {
+		for i, v := range vals {
+			if err := set(i+1, v, styles[i]); err != nil {
+				return err
+			}
+		}
+		r++
+		return nil
+	}
+	hdr := []int{st.header, st.header, st.header}
+	if err := set(1, "How this workbook was made", st.title); err != nil {
+		return err
+	}
+	r += 2
+	if err := row([]any{"Setting", "Value", "Meaning"}, hdr); err != nil {
+		return err
+	}
+	for _, s := range methodSettings(in) {
+		style := 0
+		switch s.value.(type) {
+		case time.Time:
+			style = st.date
+		case int:
+			style = st.integer
+		}
+		if err := row([]any{s.name, s.value, s.meaning}, []int{st.label, style, st.wrap}); err != nil {
+			return err
+		}
+	}
+	r++
+	if err := row([]any{"Rule", "In plain words"}, hdr[:2]); err != nil {
+		return err
+	}
+	for _, rule := range methodRules(in) {
+		if err := row([]any{rule[0], rule[1]}, []int{st.label, st.wrap}); err != nil {
+			return err
+		}
+	}
+	r++
+	if err := row([]any{"Sheet", "What it holds"}, hdr[:2]); err != nil {
+		return err
+	}
+	for _, g := range sheetGuide {
+		if err := row([]any{g[0], g[1]}, []int{st.label, st.wrap}); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i, w := range []float64{30, 100, 60} {
+		col := colName(i + 1)
+		if err := f.SetColWidth(SheetMethod, col, col, w); err != nil {
+			return fmt.Errorf("setting column width: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,220 @@
+package reports
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/xuri/excelize/v2"
+)
+
+// orderedZip is the workbook's zip writer. excelize writes streamed sheets
+// in Go map order, so a workbook with several streamed sheets would come out
+// with its parts in a different order on every run: same content, different
+// bytes. orderedZip compresses each part as excelize hands it over, keeps
+// the compressed bytes, and writes the parts sorted by name on Close (the
+// content types first, as Office does), so the same input gives the same
+// bytes. Memory is the compressed workbook, which excelize buffers anyway.
+// excelize also lists the content types' image extensions in map order
+// once a sheet has a drawing (the charts); that small part is kept as text
+// and its <Default> elements sorted, which OPC allows (their order carries
+// no meaning).
+type orderedZip struct {
+	w       io.Writer
+	parts   []*zipPart
+	current *zipPart
+	err     error
+}
+
+type zipPart struct {
+	name string
+	raw  bool // kept uncompressed until Close: the content types
+	data bytes.Buffer
+	fw   *flate.Writer
+	crc  hash.Hash32
+	size uint64
+}
+
+func (p *zipPart) Write(b []byte) (int, error) {
+	if p.raw {
+		return p.data.Write(b)
+	}
+	p.crc.Write(b)
+	p.size += uint64(len(b))
+	return p.fw.Write(b)
+}
+
+// contentTypesPart is the one part whose text orderedZip normalizes.
+const contentTypesPart = "[Content_Types].xml"
+
+var defaultElement = regexp.MustCompile(`<Default [^>]*>(?:</Default>)?`)
+
+// sortDefaults sorts the run of <Default> elements of the content types.
+func sortDefaults(xml []byte) []byte {
+	locs := defaultElement.FindAllIndex(xml, -1)
+	if len(locs) < 2 {
+		return xml
+	}
+	// Only a contiguous run is reordered; anything else is left as is.
+	for i := 1; i < len(locs); i++ {
+		if locs[i][0] != locs[i-1][1] {
+			return xml
+		}
+	}
+	elems := make([]string, len(locs))
+	for i, l := range locs {
+		elems[i] = string(xml[l[0]:l[1]])
+	}
+	slices.Sort(elems)
+	out := slices.Clone(xml[:locs[0][0]])
+	out = append(out, strings.Join(elems, "")...)
+	return append(out, xml[locs[len(locs)-1][1]:]...)
+}
+
+// compress replaces a raw part's text with its normalized, compressed form.
+func (p *zipPart) compress() error {
+	text := sortDefaults(p.data.Bytes())
+	var buf bytes.Buffer
+	fw, err := flate.NewWriter(&buf, flate.DefaultCompression)
+	if err != nil {
+		return err
+	}
+	if _, err := fw.Write(text); err != nil {
+		return err
+	}
+	if err := fw.Close(); err != nil {
+		return err
+	}
+	p.crc.Reset()
+	p.crc.Write(text)
+	p.size = uint64(len(text))
+	p.data, p.raw = buf, false
+	return nil
+}
+
+func newOrderedZip(w io.Writer) excelize.ZipWriter { return &orderedZip{w: w} }
+
+var _ excelize.ZipWriter = (*orderedZip)(nil)
+
+func (z *orderedZip) finish() error {
+	if z.current == nil {
+		return nil
+	}
+	if z.current.raw {
+		z.current = nil
+		return nil
+	}
+	err := z.current.fw.Close()
+	z.current.fw = nil
+	z.current = nil
+	return err
+}
+
+// Create starts a part; the previous one is complete (excelize writes one
+// part at a time, as archive/zip requires).
+func (z *orderedZip) Create(name string) (io.Writer, error) {
+	if z.err != nil {
+		return nil, z.err
+	}
+	if err := z.finish(); err != nil {
+		z.err = fmt.Errorf("compressing %s: %w", z.parts[len(z.parts)-1].name, err)
+		return nil, z.err
+	}
+	if slices.ContainsFunc(z.parts, func(p *zipPart) bool { return p.name == name }) {
+		z.err = fmt.Errorf("zip part %s written twice", name)
+		return nil, z.err
+	}
+	p := &zipPart{name: name, crc: crc32.NewIEEE()}
+	z.parts = append(z.parts, p)
+	z.current = p
+	if name == contentTypesPart {
+		p.raw = true
+		return p, nil
+	}
+	fw, err := flate.NewWriter(&p.data, flate.DefaultCompression)
+	if err != nil {
+		return nil, err
+	}
+	p.fw = fw
+	return p, nil
+}
+
+// AddFS copies every regular file of fsys as a part.
+func (z *orderedZip) AddFS(fsys fs.FS) error {
+	return fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		f, err := fsys.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w, err := z.Create(name)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(w, f)
+		return err
+	})
+}
+
+// partRank puts the content types first, as Office writes them.
+func partRank(name string) int {
+	if name == contentTypesPart {
+		return 0
+	}
+	return 1
+}
+
+func (z *orderedZip) Close() error {
+	if z.err != nil {
+		return z.err
+	}
+	if err := z.finish(); err != nil {
+		return fmt.Errorf("compressing workbook part: %w", err)
+	}
+	for _, p := range z.parts {
+		if p.raw {
+			if err := p.compress(); err != nil {
+				return fmt.Errorf("compressing workbook part %s: %w", p.name, err)
+			}
+		}
+	}
+	slices.SortFunc(z.parts, func(a, b *zipPart) int {
+		if r := partRank(a.name) - partRank(b.name); r != 0 {
+			return r
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	zw := zip.NewWriter(z.w)
+	for _, p := range z.parts {
+		w, err := zw.CreateRaw(&zip.FileHeader{
+			Name:               p.name,
+			Method:             zip.Deflate,
+			CRC32:              p.crc.Sum32(),
+			CompressedSize64:   uint64(p.data.Len()),
+			UncompressedSize64: p.size,
+		})
+		if err != nil {
+			return fmt.Errorf("writing workbook part %s: %w", p.name, err)
+		}
+		if _, err := w.Write(p.data.Bytes()); err != nil {
+			return fmt.Errorf("writing workbook part %s: %w", p.name, err)
+		}
+		p.data = bytes.Buffer{} // release as we go
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("finishing workbook zip: %w", err)
+	}
+	z.parts = nil
+	return nil
+}
