@@ -6,7 +6,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/dormant-iam/dormant/pipeline/inventory/live"
 )
 
 // Defaults, named so the CLI, the config file and the Method sheet agree.
@@ -21,9 +24,27 @@ const (
 // Config is everything a run needs; cmd/dormant fills it from flags and the
 // config file, tests fill it directly.
 type Config struct {
-	// Inventory from files the user exported (one per account).
+	// Inventory from files the user exported (one per account). With none,
+	// the inventory is read live from AWS.
 	CredentialReports    []string
 	AuthorizationDetails []string
+
+	// AWS access, for live inventory and live reference checks.
+	Profile, Region string
+	EndpointURL     string   // overrides every service's endpoint
+	Accounts        []string // accounts to read; empty: the caller's (or --org)
+	Org             bool     // every ACTIVE account of the Organization
+	RoleName        string   // assumed in accounts other than the caller's
+	ExternalID      string
+	Concurrency     int  // accounts read at once
+	FreshReport     bool // never reuse a credential report IAM generated before this run
+	Progress        func(live.AccountProgress)
+
+	// References.
+	SkipReferences  bool
+	ReferenceChecks []string // empty: every check that can run (live: all; files: iam)
+	Regions         []string // regions the live checks read; empty: DefaultRegions
+	OwnerTags       []string // tag keys naming a resource's owner; empty: the default set
 
 	// Activity.
 	Engine     string // "local"
@@ -81,8 +102,23 @@ func (c Config) Validate() error {
 	if c.Out == "" {
 		errs = append(errs, errors.New("--out is required: the directory the run (the evidence bundle) is written to"))
 	}
-	if len(c.CredentialReports) == 0 {
-		errs = append(errs, errors.New("no --credential-report given: pass one credential report file per account (CSV as GetCredentialReport returns it, or the AWS CLI's JSON)"))
+	if c.Live() {
+		if len(c.AuthorizationDetails) > 0 {
+			errs = append(errs, errors.New("--authorization-details without --credential-report: give both files per account, or neither to read IAM from AWS"))
+		}
+		if c.Org && len(c.Accounts) > 0 {
+			errs = append(errs, errors.New("--org and --accounts both given: choose one"))
+		}
+		for _, a := range c.Accounts {
+			if len(a) != 12 || strings.Trim(a, "0123456789") != "" {
+				errs = append(errs, fmt.Errorf("--accounts: %q is not a 12-digit account ID", a))
+			}
+		}
+	} else if c.Org || len(c.Accounts) > 0 {
+		errs = append(errs, errors.New("--org and --accounts read IAM from AWS; they cannot be combined with --credential-report files"))
+	}
+	if c.SkipReferences && len(c.ReferenceChecks) > 0 {
+		errs = append(errs, errors.New("--skip-references and --reference-checks both given: choose one"))
 	}
 	for _, p := range append(append([]string{}, c.CredentialReports...), c.AuthorizationDetails...) {
 		if _, err := os.Stat(p); err != nil {
@@ -121,6 +157,9 @@ func (c Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Live reports whether the inventory is read from AWS rather than files.
+func (c Config) Live() bool { return len(c.CredentialReports) == 0 }
 
 // WindowStart is as-of minus the window.
 func (c Config) WindowStart() time.Time {

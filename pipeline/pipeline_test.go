@@ -262,10 +262,20 @@ func TestConfigValidate(t *testing.T) {
 	if err == nil {
 		t.Fatal("an empty config must not validate")
 	}
-	for _, want := range []string{"--out", "--credential-report", "--cloudtrail"} {
+	for _, want := range []string{"--out", "--cloudtrail"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("validation error should mention %s: %v", want, err)
 		}
+	}
+	half := cfg
+	half.AuthorizationDetails = []string{"authorization-details.json"}
+	if err := half.Validate(); err == nil || !strings.Contains(err.Error(), "--authorization-details without --credential-report") {
+		t.Errorf("details without reports should be refused: %v", err)
+	}
+	mixed := cfg
+	mixed.CredentialReports, mixed.Org = []string{"r.csv"}, true
+	if err := mixed.Validate(); err == nil || !strings.Contains(err.Error(), "--org") {
+		t.Errorf("--org with files should be refused: %v", err)
 	}
 	cfg.Engine = "bigquery"
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "bigquery") {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dormant-iam/dormant/pipeline/findings"
+	"github.com/dormant-iam/dormant/pipeline/references"
 	"github.com/dormant-iam/dormant/reports"
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -26,6 +27,7 @@ type RunRecord struct {
 	Queries         []QueryRecord       `json:"queries"`
 	ReferenceChecks []string            `json:"reference_checks"`
 	Unchecked       []reports.Unchecked `json:"unchecked,omitempty"` // what reference checks could not read
+	Orphans         []references.Orphan `json:"orphans,omitempty"`   // unique IDs in policies that match no existing user
 	Coverage        []tables.Coverage   `json:"coverage"`
 	Counts          Counts              `json:"counts"`
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/dormant-iam/dormant/internal/atomicfile"
@@ -65,6 +66,9 @@ func (f *fingerprint) addFile(path string) error {
 func (f *fingerprint) sum() string { return hex.EncodeToString(f.h.Sum(nil)) }
 
 func (s *state) inventoryFingerprint(ctx context.Context) (string, error) {
+	if s.cfg.Live() {
+		return "", nil // AWS is read every time; the stage fingerprints what it got
+	}
 	f := newFingerprint("inventory", s.cfg.ToolVersion)
 	for _, p := range s.cfg.CredentialReports {
 		if err := f.addFile(p); err != nil {
@@ -87,8 +91,16 @@ func (s *state) inventoryFingerprint(ctx context.Context) (string, error) {
 }
 
 func (s *state) referencesFingerprint(ctx context.Context) (string, error) {
+	checks, err := s.referenceChecks()
+	if err != nil {
+		return "", err
+	}
+	if slices.ContainsFunc(checks, func(n string) bool { return n != references.CheckIAM }) {
+		return "", nil // live checks read AWS every time
+	}
 	f := newFingerprint("references", s.cfg.ToolVersion)
-	f.add(s.fps["inventory"], references.CheckIAM)
+	f.add(s.fps["inventory"])
+	f.add(checks...)
 	return s.remember("references", f.sum()), nil
 }
 
@@ -112,6 +124,9 @@ func (s *state) activityFingerprint(ctx context.Context) (string, error) {
 }
 
 func (s *state) findingsFingerprint(ctx context.Context) (string, error) {
+	if s.fps["inventory"] == "" || s.fps["references"] == "" || s.fps["activity"] == "" {
+		return "", nil
+	}
 	f := newFingerprint("findings", s.cfg.ToolVersion)
 	f.add(s.fps["inventory"], s.fps["references"], s.fps["activity"])
 	f.add(s.cfg.AsOf.Format(time.RFC3339Nano), fmt.Sprint(s.cfg.WindowDays), fmt.Sprint(s.cfg.DeleteAfterDays),
@@ -252,6 +267,8 @@ func (s *state) carryRecord(stage string) {
 		s.rec.Counts.Users, s.rec.Counts.Policies = prev.Counts.Users, prev.Counts.Policies
 	case "references":
 		s.rec.ReferenceChecks = prev.ReferenceChecks
+		s.rec.Orphans = prev.Orphans
+		s.rec.Unchecked = prev.Unchecked
 		s.rec.Counts.References = prev.Counts.References
 	case "activity":
 		s.rec.Queries = prev.Queries

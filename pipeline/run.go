@@ -27,6 +27,9 @@ type Result struct {
 	Out     string
 	Record  *RunRecord
 	Summary findings.Summary
+	// Partial is set when some accounts could not be assessed (see
+	// Record.Accounts for why); their users are in no report.
+	Partial bool
 }
 
 // state carries what the stages hand each other within one run.
@@ -36,6 +39,8 @@ type state struct {
 	rec  *RunRecord
 	prev *previousRun      // the run already in --out, for --resume; nil otherwise
 	fps  map[string]string // stage fingerprints of this run
+
+	awsSess *awsSession // created on first use
 
 	accounts []string
 	users    []tables.User
@@ -86,8 +91,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	steps := []stage{
 		{"inventory", s.inventoryFingerprint, s.inventory, s.loadInventory},
-		{"references", s.referencesFingerprint, s.references, s.loadReferences},
 		{"activity", s.activityFingerprint, s.activity, s.loadActivity},
+		{"references", s.referencesFingerprint, s.references, s.loadReferences},
 		{"findings", s.findingsFingerprint, s.findings, s.loadFindings},
 		{"reports", nil, s.reports, nil},
 	}
@@ -130,12 +135,22 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	committed = true
 	cfg.Logger.Info("run complete", "out", st.final, "users", s.summary.Total, "duration", time.Since(started).Round(time.Millisecond))
-	return &Result{RunID: runID, Out: st.final, Record: s.rec, Summary: s.summary}, nil
+	res := &Result{RunID: runID, Out: st.final, Record: s.rec, Summary: s.summary}
+	for _, a := range s.rec.Accounts {
+		res.Partial = res.Partial || !a.Assessed
+	}
+	return res, nil
 }
 
 // inventory parses the exported files, keeps them raw under inputs/<account>/
 // and writes the inventory and policy tables.
 func (s *state) inventory(ctx context.Context) error {
+	if s.cfg.Live() {
+		if err := s.liveInventory(ctx); err != nil {
+			return err
+		}
+		return s.writeInventory()
+	}
 	inv, err := inventory.LoadFiles(ctx, s.cfg.CredentialReports, s.cfg.AuthorizationDetails)
 	if err != nil {
 		return err
@@ -166,27 +181,113 @@ func (s *state) inventory(ctx context.Context) error {
 	}
 	s.users, s.policies = inv.Users, inv.Policies
 	s.rec.Accounts = accountsOf(inv)
+	return s.writeInventory()
+}
+
+func (s *state) writeInventory() error {
 	s.accounts = accountList(s.rec.Accounts)
-	if err := tables.WriteParquet(s.st.path(InventoryTable), inv.Users); err != nil {
+	if err := tables.WriteParquet(s.st.path(InventoryTable), s.users); err != nil {
 		return fmt.Errorf("writing inventory table: %w", err)
 	}
-	if err := tables.WriteParquet(s.st.path(PoliciesTable), inv.Policies); err != nil {
+	if err := tables.WriteParquet(s.st.path(PoliciesTable), s.policies); err != nil {
 		return fmt.Errorf("writing policies table: %w", err)
 	}
-	s.rec.Counts.Users, s.rec.Counts.Policies = len(inv.Users), len(inv.Policies)
+	s.rec.Counts.Users, s.rec.Counts.Policies = len(s.users), len(s.policies)
 	return nil
 }
 
-// references finds the policies that name each user, from the authorization details.
+// referenceChecks are the checks this run makes: what the user asked for, or
+// every check that can run (live AWS access: all; files: the policies in the
+// authorization details).
+func (s *state) referenceChecks() ([]string, error) {
+	if s.cfg.SkipReferences {
+		return nil, nil
+	}
+	if len(s.cfg.ReferenceChecks) > 0 {
+		for _, n := range s.cfg.ReferenceChecks {
+			if !slices.Contains(references.KnownChecks, n) {
+				return nil, fmt.Errorf("--reference-checks %q is not a check; use %s", n, strings.Join(references.KnownChecks, ","))
+			}
+			if n != references.CheckIAM && !s.cfg.Live() {
+				return nil, fmt.Errorf("--reference-checks %s reads AWS live; it cannot run on exported files (only iam can)", n)
+			}
+		}
+		return s.cfg.ReferenceChecks, nil
+	}
+	if s.cfg.Live() {
+		return references.KnownChecks, nil
+	}
+	return []string{references.CheckIAM}, nil
+}
+
+// references finds who and what still names each user: the policies in the
+// authorization details for every user, and, live, resource policies and
+// owner tags for the users a first classification would offer for removal.
 func (s *state) references(ctx context.Context) error {
-	refs, err := references.Scan(s.users, s.policies)
+	checks, err := s.referenceChecks()
 	if err != nil {
 		return err
 	}
+	s.rec.ReferenceChecks = checks
+	var refs []tables.Reference
+	if slices.Contains(checks, references.CheckIAM) {
+		if refs, err = references.Scan(s.users, s.policies); err != nil {
+			return err
+		}
+		for _, o := range references.Orphans(s.users, s.policies) {
+			s.rec.Orphans = append(s.rec.Orphans, o)
+		}
+	}
+	liveChecks := slices.DeleteFunc(slices.Clone(checks), func(n string) bool { return n == references.CheckIAM })
+	if len(liveChecks) > 0 {
+		candidates, err := s.candidates()
+		if err != nil {
+			return err
+		}
+		res, err := s.liveReferences(ctx, candidates, liveChecks)
+		if err != nil {
+			return fmt.Errorf("checking references live: %w", err)
+		}
+		refs = append(refs, res.References...)
+		for _, u := range res.Unchecked {
+			s.rec.Unchecked = append(s.rec.Unchecked, reports.Unchecked{AccountID: u.AccountID, Kind: u.Kind, ResourceARN: u.ResourceARN, Region: u.Region, Error: u.Error})
+		}
+		s.rec.Orphans = append(s.rec.Orphans, res.Orphans...)
+	}
+	references.SortReferences(refs)
+	references.SortOrphans(s.rec.Orphans)
+	if n := len(s.rec.Orphans); n > 0 {
+		s.cfg.Logger.Warn("policies name unique IDs of users that no longer exist (broken references left by earlier deletions); see orphans in run.json", "count", n)
+	}
 	s.refs = refs
 	s.rec.Counts.References = len(refs)
-	s.rec.ReferenceChecks = []string{references.CheckIAM}
 	return tables.WriteParquet(s.st.path(ReferenceTable), refs)
+}
+
+// candidates are the users a classification without references would offer
+// for removal: the only ones whose accounts the live checks call.
+func (s *state) candidates() ([]tables.User, error) {
+	opts, err := s.classifyOptions()
+	if err != nil {
+		return nil, err
+	}
+	prelim, err := findings.Classify(s.users, s.act, s.cov, nil, opts)
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]bool{}
+	for _, f := range prelim {
+		if f.Status == tables.StatusInactive || f.Status == tables.StatusNeverUsed {
+			want[f.AccountID+"/"+f.ARN] = true
+		}
+	}
+	var out []tables.User
+	for _, u := range s.users {
+		if want[u.AccountID+"/"+u.ARN] {
+			out = append(out, u)
+		}
+	}
+	return out, nil
 }
 
 func (s *state) engine() activity.Engine {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/dormant-iam/dormant/pipeline/findings"
@@ -89,6 +90,13 @@ func Verify(ctx context.Context, dir string) (*Verification, error) {
 				v.problem("%s: %v", in.Path, err)
 				continue
 			}
+			// A page holding only AWS-managed policies names no account;
+			// run.json says whose it is.
+			if d.AccountID == "" {
+				d.AccountID = in.AccountID
+			} else if d.AccountID != in.AccountID {
+				v.problem("%s: holds account %s, but run.json says %s", in.Path, d.AccountID, in.AccountID)
+			}
 			dets = append(dets, d)
 		}
 	}
@@ -111,6 +119,8 @@ func Verify(ctx context.Context, dir string) (*Verification, error) {
 	storedRefs, err := tables.ReadParquet[tables.Reference](path(ReferenceTable))
 	if err != nil {
 		v.problem("%s: %v", ReferenceTable, err)
+	} else if !slices.Contains(rec.ReferenceChecks, references.CheckIAM) {
+		v.Checked = append(v.Checked, "policy references: not checked in this run")
 	} else if refs, err := references.Scan(users, policies); err != nil {
 		v.problem("recomputing references: %v", err)
 	} else {

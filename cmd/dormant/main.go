@@ -25,6 +25,7 @@ const (
 	exitUsage    = 2
 	exitFindings = 3 // findings present with --fail-on
 	exitSkipped  = 4 // remediate: nothing failed, but some users were skipped (re-check)
+	exitPartial  = 5 // run: some accounts could not be assessed
 )
 
 // errFindings says the run worked and found what --fail-on asked about.
@@ -74,6 +75,9 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return exitOK
 		case errors.Is(err, errFindings):
 			return exitFindings
+		case errors.As(err, new(partialError)):
+			fmt.Fprintf(stderr, "dormant %s: %v\n", c.name, err)
+			return exitPartial
 		case errors.As(err, new(skippedError)):
 			fmt.Fprintf(stderr, "dormant %s: %v\n", c.name, err)
 			return exitSkipped
@@ -109,6 +113,9 @@ type usageError struct{ error }
 // skippedError marks a remediation where nothing failed but some users were
 // skipped by the live re-check (exit 4), so scripts can tell the two apart.
 type skippedError struct{ error }
+
+// partialError marks a run that completed for some accounts only (exit 5).
+type partialError struct{ error }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level

@@ -48,6 +48,20 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfgPath, "config", "", "YAML file with flag values (same names); the command line wins")
 	fs.Var(&reportsF, "credential-report", "credential report file (CSV as GetCredentialReport returns it, or the AWS CLI's JSON); repeatable, one per account")
 	fs.Var(&detailsF, "authorization-details", "output of `aws iam get-account-authorization-details`; repeatable, one per account")
+	var accounts, checks, regions, ownerTags listFlag
+	fs.StringVar(&cfg.Profile, "profile", "", "AWS shared config profile (live inventory and reference checks)")
+	fs.StringVar(&cfg.Region, "region", "", "AWS region for the SDK (default: from the profile or environment, else us-east-1)")
+	fs.StringVar(&cfg.EndpointURL, "endpoint-url", "", "override every AWS service endpoint (e.g. an emulator); AWS_ENDPOINT_URL_<SERVICE> also works")
+	fs.Var(&accounts, "accounts", "accounts to read live, comma-separated (default: the caller's account)")
+	fs.BoolVar(&cfg.Org, "org", false, "read every ACTIVE account of the AWS Organization")
+	fs.StringVar(&cfg.RoleName, "role-name", "", "role assumed in each account other than the caller's (e.g. OrganizationAccountAccessRole)")
+	fs.StringVar(&cfg.ExternalID, "external-id", "", "external ID for AssumeRole")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 8, "accounts read at once")
+	fs.BoolVar(&cfg.FreshReport, "fresh-report", false, "never reuse a credential report IAM generated before this run (waits out IAM's 4-hour reuse)")
+	fs.BoolVar(&cfg.SkipReferences, "skip-references", false, "do not look for policies and resources that name candidates")
+	fs.Var(&checks, "reference-checks", "reference checks to run: iam,s3,kms,sns,sqs,secretsmanager,ecr,lambda,tagging (default: all that can run)")
+	fs.Var(&regions, "regions", "regions the live reference checks read (default: every region enabled by default)")
+	fs.Var(&ownerTags, "owner-tags", "tag keys that name a resource's owner (default Owner,owner,CreatedBy,created-by)")
 	fs.StringVar(&cfg.Engine, "engine", pipeline.DefaultEngine, "activity engine: local")
 	fs.StringVar(&cfg.CloudTrail, "cloudtrail", "", "folder holding AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz (local engine)")
 	fs.StringVar(&cfg.Allowlist, "allowlist", "", "YAML list of {account_id, user_name, reason, owner, expires} exemptions")
@@ -64,6 +78,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	cfg.CredentialReports, cfg.AuthorizationDetails = reportsF, detailsF
+	cfg.Accounts, cfg.ReferenceChecks, cfg.Regions, cfg.OwnerTags = accounts, checks, regions, ownerTags
+	cfg.Progress = accountProgress(stderr)
 	cfg.AsOf, cfg.WindowDays, cfg.DeleteAfterDays = common.asOf.t, int(common.window), int(common.deleteAfter)
 	cfg.ReportMaxAge = time.Duration(reportMaxAge)
 	cfg.ToolVersion, cfg.Logger = version, logger
@@ -76,12 +92,26 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	printSummary(stdout, res)
-	return failOnFindings(res, failOn)
+	if err := failOnFindings(res, failOn); err != nil {
+		return err
+	}
+	if res.Partial {
+		return partialError{fmt.Errorf("some accounts could not be assessed (see run.json and the workbook's Summary)")}
+	}
+	return nil
 }
 
 func printSummary(w io.Writer, res *pipeline.Result) {
 	s := res.Summary
-	fmt.Fprintf(w, "dormant: %d users assessed in %d accounts\n", s.Total, len(res.Record.Accounts))
+	assessed := 0
+	for _, a := range res.Record.Accounts {
+		if a.Assessed {
+			assessed++
+		} else {
+			fmt.Fprintf(w, "NOT ASSESSED: account %s: %s\n", a.AccountID, a.Error)
+		}
+	}
+	fmt.Fprintf(w, "dormant: %d users assessed in %d accounts\n", s.Total, assessed)
 	for _, st := range []string{tables.StatusActive, tables.StatusInactive, tables.StatusNeverUsed, tables.StatusNew, tables.StatusExempt, tables.StatusReview, tables.StatusRoot} {
 		fmt.Fprintf(w, "  %-11s %d\n", st, s.ByStatus[st])
 	}

@@ -259,23 +259,15 @@ var (
 )
 
 // validate checks the options before any call is made.
-func (o *Options) validate() error {
+func (o Options) validate() error {
 	if o.Org && len(o.Accounts) > 0 {
 		return errors.New("reading IAM inventory: both a list of accounts and the whole Organization were asked for; give one of --accounts or --org")
 	}
-	seen := map[string]bool{}
-	var accounts []string
 	for _, a := range o.Accounts {
-		a = strings.TrimSpace(a)
 		if !accountIDPattern.MatchString(a) {
 			return fmt.Errorf("reading IAM inventory: account %q is not a 12-digit AWS account ID (keep leading zeros)", a)
 		}
-		if !seen[a] {
-			seen[a] = true
-			accounts = append(accounts, a)
-		}
 	}
-	o.Accounts = accounts
 	if o.Concurrency < 1 {
 		return fmt.Errorf("reading IAM inventory: concurrency %d: want at least 1", o.Concurrency)
 	}
@@ -328,8 +320,9 @@ type AccountInventory struct {
 	Elapsed time.Duration
 }
 
-// Relative names the raw inputs are parsed under (and so the rows' Source):
-// where the run directory keeps them.
+// ReportFile is the name the account's credential report is parsed under
+// (and so its rows' Source): where the run directory keeps it, relative to
+// the run directory.
 func ReportFile(accountID string) string {
 	return "inputs/" + accountID + "/credential-report.csv"
 }
@@ -442,7 +435,13 @@ func (s *Source) Collect(ctx context.Context) ([]AccountInventory, error) {
 func (s *Source) targets(ctx context.Context, who caller) ([]string, error) {
 	switch {
 	case len(s.opts.Accounts) > 0:
-		return slices.Clone(s.opts.Accounts), nil
+		var targets []string
+		for _, a := range s.opts.Accounts {
+			if !slices.Contains(targets, a) {
+				targets = append(targets, a)
+			}
+		}
+		return targets, nil
 	case !s.opts.Org:
 		return []string{who.account}, nil
 	}

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/dormant-iam/dormant/pipeline/inventory/live"
+)
+
+// accountProgress renders per-account progress on stderr when it is a
+// terminal; otherwise the pipeline's structured log lines say the same.
+func accountProgress(w io.Writer) func(live.AccountProgress) {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	var mu sync.Mutex
+	return func(p live.AccountProgress) {
+		mu.Lock()
+		defer mu.Unlock()
+		detail := p.Detail
+		if p.Err != nil {
+			detail = p.Err.Error()
+		}
+		fmt.Fprintf(w, "\r\033[K[%d/%d] %s %s %s", p.Finished, p.Total, p.AccountID, p.State, detail)
+		if p.Finished == p.Total {
+			fmt.Fprintln(w)
+		}
+	}
+}
