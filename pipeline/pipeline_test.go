@@ -126,6 +126,13 @@ func TestDemoEndToEnd(t *testing.T) {
 				t.Errorf("workbook %s/%s: status %q, want %q", r[acct], r[user], r[status], e.Status)
 			}
 		}
+		orphans, err := x.GetRows("Orphans")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(orphans) < 2 || !strings.Contains(strings.Join(orphans[1], " "), "AIDA") {
+			t.Errorf("the demo's trust policy naming a deleted user's unique ID is not on the Orphans sheet: %v", orphans)
+		}
 		panes, err := x.GetPanes("Findings")
 		if err != nil || !panes.Freeze || panes.YSplit != 1 {
 			t.Errorf("Findings header row is not frozen: %+v %v", panes, err)

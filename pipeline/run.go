@@ -418,6 +418,9 @@ func reportInput(dir string, rec *RunRecord, finds []tables.Finding, cov []table
 		Findings: finds, Coverage: cov, References: refs,
 		ReferenceChecks: rec.ReferenceChecks, Unchecked: rec.Unchecked,
 	}
+	for _, o := range rec.Orphans {
+		in.Orphans = append(in.Orphans, reports.Orphan{AccountID: o.AccountID, Kind: o.Kind, ResourceARN: o.ResourceARN, Location: o.Location, UniqueID: o.UniqueID})
+	}
 	for _, a := range rec.Accounts {
 		in.Accounts = append(in.Accounts, reports.AccountScope{AccountID: a.AccountID, Assessed: a.Assessed, Error: a.Error, CredentialReportGeneratedAt: a.ReportGeneratedAt})
 	}

@@ -38,6 +38,8 @@ type Input struct {
 	ReferenceChecks []string
 	// Unchecked is what the reference checks could not read.
 	Unchecked []Unchecked
+	// Orphans are unique IDs in policies that match no existing user.
+	Orphans []Orphan
 	// Allowlist is every allowlist entry the run was given, expired ones
 	// included, in file order.
 	Allowlist []AllowlistEntry
@@ -64,6 +66,16 @@ type Unchecked struct {
 	ResourceARN string
 	Region      string
 	Error       string // the error as the service returned it
+}
+
+// Orphan is a bare unique ID in a policy that matches no existing user: a
+// broken reference an earlier deletion left behind.
+type Orphan struct {
+	AccountID   string
+	Kind        string
+	ResourceARN string
+	Location    string
+	UniqueID    string
 }
 
 // AllowlistEntry is one entry of the allowlist file.

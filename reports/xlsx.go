@@ -22,6 +22,7 @@ const (
 	SheetExceptions = "Exceptions"
 	SheetReferences = "References"
 	SheetUnchecked  = "Unchecked"
+	SheetOrphans    = "Orphans"
 	SheetCoverage   = "Coverage"
 	SheetEvidence   = "Evidence"
 	SheetMethod     = "Method"
@@ -75,6 +76,7 @@ var workbookSheets = []sheet{
 	{SheetExceptions, writeExceptions},
 	{SheetReferences, writeReferences},
 	{SheetUnchecked, writeUnchecked},
+	{SheetOrphans, writeOrphans},
 	{SheetCoverage, writeCoverage},
 	{SheetEvidence, writeEvidence},
 	{SheetMethod, writeMethod},

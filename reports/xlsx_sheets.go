@@ -276,6 +276,24 @@ func writeUnchecked(ctx context.Context, wb *workbook, in *Input) error {
 	return wb.writeTable(ctx, t)
 }
 
+func writeOrphans(ctx context.Context, wb *workbook, in *Input) error {
+	t := &table{
+		sheet: SheetOrphans, rows: len(in.Orphans),
+		cols: []tableColumn{
+			{title: TitleAccountID, kind: kText},
+			{title: "Kind", kind: kText},
+			{title: "Resource ARN", kind: kText},
+			{title: "Where in the policy", kind: kText},
+			{title: "Unique ID", kind: kText},
+		},
+		fill: func(i int, out []cell) {
+			o := &in.Orphans[i]
+			out[0], out[1], out[2], out[3], out[4] = cell{s: o.AccountID}, cell{s: o.Kind}, cell{s: o.ResourceARN}, cell{s: o.Location}, cell{s: o.UniqueID}
+		},
+	}
+	return wb.writeTable(ctx, t)
+}
+
 // AllRegions is how the workbook shows a coverage row for an account as a
 // whole (the engine did not tell regions apart).
 const AllRegions = "(all regions)"
