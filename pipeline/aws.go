@@ -67,22 +67,35 @@ func (s *state) aws(ctx context.Context) (*awsSession, error) {
 	if s.cfg.EndpointURL != "" {
 		cfg.BaseEndpoint = aws.String(s.cfg.EndpointURL)
 	}
-	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	s.awsSess = &awsSession{cfg: cfg, creds: map[string]aws.CredentialsProvider{}}
+	return s.awsSess, nil
+}
+
+// identify learns the caller's account and partition, once.
+func (a *awsSession) identify(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.callerAccount != "" {
+		return nil
+	}
+	id, err := sts.NewFromConfig(a.cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return nil, fmt.Errorf("identifying the caller with sts:GetCallerIdentity (check --profile and credentials): %w", err)
+		return fmt.Errorf("identifying the caller with sts:GetCallerIdentity (check --profile and credentials): %w", err)
 	}
-	sess := &awsSession{cfg: cfg, callerAccount: aws.ToString(id.Account), partition: "aws", creds: map[string]aws.CredentialsProvider{}}
-	if a, err := arn.Parse(aws.ToString(id.Arn)); err == nil {
-		sess.partition = a.Partition
+	a.callerAccount, a.partition = aws.ToString(id.Account), "aws"
+	if p, err := arn.Parse(aws.ToString(id.Arn)); err == nil {
+		a.partition = p.Partition
 	}
-	s.awsSess = sess
-	return sess, nil
+	return nil
 }
 
 // credentials acts in an account: the caller's own credentials in its own
 // account, the audit role elsewhere.
 func (a *awsSession) credentials(roleName, externalID string) func(ctx context.Context, account string) (aws.CredentialsProvider, error) {
 	return func(ctx context.Context, account string) (aws.CredentialsProvider, error) {
+		if err := a.identify(ctx); err != nil {
+			return nil, err
+		}
 		if account == a.callerAccount {
 			return a.cfg.Credentials, nil
 		}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -47,8 +48,13 @@ type Config struct {
 	OwnerTags       []string // tag keys naming a resource's owner; empty: the default set
 
 	// Activity.
-	Engine     string // "local"
-	CloudTrail string // folder holding AWSLogs/... for the local engine
+	Engine       string    // local, athena or lake
+	CloudTrail   string    // local engine: a folder holding AWSLogs/..., or s3://bucket/prefix/ to sync
+	Cache        string    // local engine: per-day aggregates and the S3 sync's files
+	ScanProgress io.Writer // a terminal for the scan's progress line; nil: log lines
+
+	AthenaDatabase, AthenaTable, AthenaWorkgroup, AthenaOutput, AthenaCatalog string
+	EventDataStore                                                            string // CloudTrail Lake: ARN or ID
 
 	// Window and thresholds.
 	AsOf            time.Time
@@ -131,16 +137,26 @@ func (c Config) Validate() error {
 		}
 	}
 	switch c.Engine {
-	case "local":
+	case EngineLocal:
 		if c.CloudTrail == "" {
-			errs = append(errs, errors.New("--cloudtrail is required with --engine local: a folder holding AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz"))
+			errs = append(errs, errors.New("--cloudtrail is required with --engine local: a folder holding AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz, or s3://bucket/prefix/ to sync"))
+		} else if c.fromS3() {
+			// checked by the sync
 		} else if st, err := os.Stat(c.CloudTrail); err != nil {
 			errs = append(errs, fmt.Errorf("reading --cloudtrail: %w", err))
 		} else if !st.IsDir() {
 			errs = append(errs, fmt.Errorf("--cloudtrail %s is not a directory", c.CloudTrail))
 		}
+	case EngineAthena:
+		if c.AthenaDatabase == "" || c.AthenaTable == "" {
+			errs = append(errs, errors.New("--engine athena needs --athena-database and --athena-table: the table over the trail's logs (AWS's CloudTrail DDL)"))
+		}
+	case EngineLake:
+		if c.EventDataStore == "" {
+			errs = append(errs, errors.New("--engine lake needs --event-data-store: the event data store's ARN or ID"))
+		}
 	default:
-		errs = append(errs, fmt.Errorf("--engine %q is not known; use local", c.Engine))
+		errs = append(errs, fmt.Errorf("--engine %q is not known; use local, athena or lake", c.Engine))
 	}
 	if c.WindowDays < 1 {
 		errs = append(errs, fmt.Errorf("--window must be at least 1 day, got %d", c.WindowDays))

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/dormant-iam/dormant/internal/atomicfile"
-	"github.com/dormant-iam/dormant/pipeline/activity"
 	"github.com/dormant-iam/dormant/pipeline/findings"
 	"github.com/dormant-iam/dormant/pipeline/references"
 	"github.com/dormant-iam/dormant/reports/evidence"
@@ -102,25 +101,6 @@ func (s *state) referencesFingerprint(ctx context.Context) (string, error) {
 	f.add(s.fps["inventory"])
 	f.add(checks...)
 	return s.remember("references", f.sum()), nil
-}
-
-func (s *state) activityFingerprint(ctx context.Context) (string, error) {
-	f := newFingerprint("activity", s.cfg.ToolVersion)
-	q := s.query()
-	f.add(s.cfg.Engine, q.Start.Format(time.RFC3339Nano), q.End.Format(time.RFC3339Nano))
-	plan, err := activity.NewLocal(s.cfg.CloudTrail).Plan(ctx, q)
-	if err != nil {
-		return "", err
-	}
-	f.add(plan.SQL)
-	for _, lf := range plan.Files {
-		st, err := os.Stat(lf.Path)
-		if err != nil {
-			return "", err
-		}
-		f.add(lf.Path, fmt.Sprint(st.Size()), st.ModTime().UTC().Format(time.RFC3339Nano))
-	}
-	return s.remember("activity", f.sum()), nil
 }
 
 func (s *state) findingsFingerprint(ctx context.Context) (string, error) {

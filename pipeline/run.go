@@ -40,7 +40,8 @@ type state struct {
 	prev *previousRun      // the run already in --out, for --resume; nil otherwise
 	fps  map[string]string // stage fingerprints of this run
 
-	awsSess *awsSession // created on first use
+	awsSess *awsSession     // created on first use
+	eng     activity.Engine // the activity engine, once built
 
 	accounts []string
 	users    []tables.User
@@ -290,10 +291,6 @@ func (s *state) candidates() ([]tables.User, error) {
 	return out, nil
 }
 
-func (s *state) engine() activity.Engine {
-	return activity.NewLocal(s.cfg.CloudTrail, activity.WithLogger(s.cfg.Logger))
-}
-
 func (s *state) query() activity.Query {
 	// Every account's logs are read, not only the inventory's: a user's
 	// cross-account calls are logged in the other account's trail.
@@ -302,7 +299,13 @@ func (s *state) query() activity.Query {
 
 // activity runs the engine's queries over CloudTrail for the window.
 func (s *state) activity(ctx context.Context) error {
-	eng := s.engine()
+	eng := s.eng // built (and, from S3, synced) by the fingerprint
+	if eng == nil {
+		var err error
+		if eng, err = s.engine(ctx); err != nil {
+			return err
+		}
+	}
 	res, err := eng.Run(ctx, s.query())
 	if err != nil {
 		return fmt.Errorf("querying CloudTrail with the %s engine: %w", eng.Name(), err)

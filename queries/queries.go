@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -35,6 +36,25 @@ type Params struct {
 	// gives each thread a buffer of twice this size. 0 means DuckDB's
 	// default, 16 MiB.
 	MaxObjectSize int64
+
+	// Database and Table name the Athena table over the trail's log files
+	// (AWS's documented CloudTrail DDL); rendered as quoted identifiers.
+	Database, Table string
+	// Filters are WHERE conditions the Athena engine derived from the
+	// table's partition keys (the read days, the accounts): SQL the engine
+	// builds from quoted literals, never text a user typed. They are ANDed.
+	Filters []string
+
+	// EventDataStore is the CloudTrail Lake event data store's ID (the part
+	// of its ARN after "eventdatastore/"), which Lake SQL names in FROM.
+	EventDataStore string
+	// ReadFrom and ReadUntil bound the event times the Lake query reads,
+	// [ReadFrom, ReadUntil): the days whose folders the local engine reads.
+	ReadFrom, ReadUntil time.Time
+
+	// Accounts in scope for the athena and lake queries; empty means every
+	// account in the data. (The local engine selects accounts by folder.)
+	Accounts []string
 }
 
 // defaultMaxObjectSize is DuckDB's own default maximum_object_size.
@@ -106,6 +126,19 @@ func (p Params) check(engine string) error {
 		errs = append(errs, fmt.Errorf("the window ends (%s) before it starts (%s)",
 			p.End.UTC().Format(time.RFC3339), p.Start.UTC().Format(time.RFC3339)))
 	}
+	switch engine {
+	case "athena":
+		errs = append(errs, p.checkAthena()...)
+	case "lake":
+		errs = append(errs, p.checkLake()...)
+	}
+	if engine == "athena" || engine == "lake" {
+		for _, a := range p.Accounts {
+			if !isAccountID(a) {
+				errs = append(errs, fmt.Errorf("account %q is not an AWS account ID (12 digits)", a))
+			}
+		}
+	}
 	if engine == "local" {
 		if len(p.Files) == 0 {
 			errs = append(errs, errors.New("the local engine needs at least one CloudTrail log file to read"))
@@ -117,6 +150,50 @@ func (p Params) check(engine string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func (p Params) checkAthena() []error {
+	var errs []error
+	for _, f := range []struct{ name, value string }{{"database", p.Database}, {"table", p.Table}} {
+		if f.value == "" || strings.ContainsRune(f.value, 0) {
+			errs = append(errs, fmt.Errorf("the athena query needs the Athena %s's name (got %q): pass --athena-%s", f.name, f.value, f.name))
+		}
+	}
+	for i, f := range p.Filters {
+		if strings.TrimSpace(f) == "" {
+			errs = append(errs, fmt.Errorf("filter %d of the athena query is empty", i+1))
+		}
+	}
+	return errs
+}
+
+// eventDataStoreID is the form of an event data store ID: Lake SQL names it
+// unquoted in FROM, so nothing else may reach the SQL.
+var eventDataStoreID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,127}$`)
+
+func (p Params) checkLake() []error {
+	var errs []error
+	if !eventDataStoreID.MatchString(p.EventDataStore) {
+		errs = append(errs, fmt.Errorf("event data store ID %q is not one (letters, digits and hyphens, as in the ARN after \"eventdatastore/\"): check --event-data-store", p.EventDataStore))
+	}
+	if p.ReadFrom.IsZero() || p.ReadUntil.IsZero() || !p.ReadUntil.After(p.ReadFrom) {
+		errs = append(errs, fmt.Errorf("the lake query needs the span of event times to read (got %s to %s)",
+			p.ReadFrom.UTC().Format(time.RFC3339), p.ReadUntil.UTC().Format(time.RFC3339)))
+	}
+	return errs
+}
+
+// isAccountID reports whether s is a 12-digit AWS account ID.
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // funcs are the helpers templates use to inline values as SQL literals.
@@ -132,6 +209,30 @@ var funcs = template.FuncMap{
 	// last reports whether i is the last index of a slice of length n, to
 	// place separators.
 	"last": func(i, n int) bool { return i == n-1 },
+	// ident quotes s as an SQL identifier: double quotes doubled (Trino,
+	// DuckDB).
+	"ident": func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` },
+	// isoTS renders t as a Trino TIMESTAMP WITH TIME ZONE in UTC, to the
+	// millisecond (Trino's precision for from_iso8601_timestamp); the
+	// fraction is cut, so pass ceilMS of a lower bound.
+	"isoTS": func(t time.Time) string {
+		return "from_iso8601_timestamp(" + quote(t.UTC().Format("2006-01-02T15:04:05.000Z")) + ")"
+	},
+	// plainTS renders t as a TIMESTAMP literal (no zone: Lake's eventtime is
+	// UTC), to the millisecond, the fraction cut.
+	"plainTS": func(t time.Time) string {
+		return "TIMESTAMP " + quote(t.UTC().Format("2006-01-02 15:04:05.000"))
+	},
+	// ceilMS rounds t up to the millisecond. Cloud engines keep event times
+	// to the millisecond; with the window's start rounded up and its end
+	// cut down, "between" selects exactly the events the local engine's
+	// microsecond bounds do.
+	"ceilMS": func(t time.Time) time.Time {
+		if c := t.Truncate(time.Millisecond); c.Before(t) {
+			return c.Add(time.Millisecond)
+		}
+		return t
+	},
 }
 
 func quote(s string) string {

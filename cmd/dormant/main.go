@@ -43,6 +43,7 @@ func commands() []command {
 		{"remediate", "carry out a remediation manifest: re-check, back up, deactivate or delete", cmdRemediate},
 		{"restore", "put a remediated user back from its backup", cmdRestore},
 		{"manifest", "write the manifest a reviewer approved in the workbook (--from-workbook)", cmdManifest},
+		{"queries", "print the activity query an engine would run (queries print --engine athena|lake|local)", cmdQueries},
 		{"verify", "check a run directory offline: hashes, and findings recomputed from its inputs", cmdVerify},
 		{"version", "print the version", cmdVersion},
 	}

@@ -12,11 +12,7 @@ import (
 // accountProgress renders per-account progress on stderr when it is a
 // terminal; otherwise the pipeline's structured log lines say the same.
 func accountProgress(w io.Writer) func(live.AccountProgress) {
-	f, ok := w.(*os.File)
-	if !ok {
-		return nil
-	}
-	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+	if !isTerminal(w) {
 		return nil
 	}
 	var mu sync.Mutex
@@ -32,4 +28,13 @@ func accountProgress(w io.Writer) func(live.AccountProgress) {
 			fmt.Fprintln(w)
 		}
 	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

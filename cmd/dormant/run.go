@@ -62,8 +62,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Var(&checks, "reference-checks", "reference checks to run: iam,s3,kms,sns,sqs,secretsmanager,ecr,lambda,tagging (default: all that can run)")
 	fs.Var(&regions, "regions", "regions the live reference checks read (default: every region enabled by default)")
 	fs.Var(&ownerTags, "owner-tags", "tag keys that name a resource's owner (default Owner,owner,CreatedBy,created-by)")
-	fs.StringVar(&cfg.Engine, "engine", pipeline.DefaultEngine, "activity engine: local")
-	fs.StringVar(&cfg.CloudTrail, "cloudtrail", "", "folder holding AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz (local engine)")
+	fs.StringVar(&cfg.Engine, "engine", pipeline.DefaultEngine, "activity engine: local (DuckDB/Go over log files), athena, or lake (CloudTrail Lake)")
+	fs.StringVar(&cfg.CloudTrail, "cloudtrail", "", "local engine: folder holding AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz, or s3://bucket/prefix/ to sync the window's days")
+	fs.StringVar(&cfg.Cache, "cache", "", "local engine: keep per-day aggregates (and files synced from S3) here, so later runs read only new days")
+	fs.StringVar(&cfg.AthenaDatabase, "athena-database", "", "athena: database of the CloudTrail table")
+	fs.StringVar(&cfg.AthenaTable, "athena-table", "", "athena: the CloudTrail table (AWS's documented DDL)")
+	fs.StringVar(&cfg.AthenaWorkgroup, "athena-workgroup", "", "athena: workgroup (default primary)")
+	fs.StringVar(&cfg.AthenaOutput, "athena-output", "", "athena: s3://bucket/prefix/ for results (default: the workgroup's)")
+	fs.StringVar(&cfg.AthenaCatalog, "athena-catalog", "", "athena: data catalog (default AwsDataCatalog)")
+	fs.StringVar(&cfg.EventDataStore, "event-data-store", "", "lake: the event data store's ARN or ID")
 	fs.StringVar(&cfg.Allowlist, "allowlist", "", "YAML list of {account_id, user_name, reason, owner, expires} exemptions")
 	fs.StringVar(&cfg.ExemptTag, "exempt-tag", pipeline.DefaultExemptTag, "users tagged <key>=true are exempt")
 	fs.Var(&reportMaxAge, "report-max-age", "a credential report older than this at as-of turns candidates into review (7d)")
@@ -80,6 +87,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cfg.CredentialReports, cfg.AuthorizationDetails = reportsF, detailsF
 	cfg.Accounts, cfg.ReferenceChecks, cfg.Regions, cfg.OwnerTags = accounts, checks, regions, ownerTags
 	cfg.Progress = accountProgress(stderr)
+	if isTerminal(stderr) {
+		cfg.ScanProgress = stderr
+	}
 	cfg.AsOf, cfg.WindowDays, cfg.DeleteAfterDays = common.asOf.t, int(common.window), int(common.deleteAfter)
 	cfg.ReportMaxAge = time.Duration(reportMaxAge)
 	cfg.ToolVersion, cfg.Logger = version, logger

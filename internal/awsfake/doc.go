@@ -29,6 +29,12 @@
 // state in AWS's exact 22-column CSV format, with the generate/poll life cycle
 // and the 4-hour reuse rule.
 //
+// [FromDemo] and [FromFiles] build an Org from exported files instead (a
+// `dormant demo` directory, or credential reports and authorization details
+// as `aws iam` prints them), so that real clients read back exactly what a
+// files-based run reads: the reports verbatim, the entities of the
+// authorization details.
+//
 // Options inject the faults a bulk inventory must survive: latency per call,
 // throttling before success, LimitExceeded on report generation, AccessDenied
 // for chosen accounts, slow report generation and small page sizes. Every

@@ -24,6 +24,7 @@ type LogFile struct {
 	Region    string    // the region folder
 	Day       time.Time // the date folder, UTC midnight
 	Size      int64     // bytes on disk (compressed for .json.gz)
+	ModTime   time.Time // last modified; with Size, how the cache tells a file changed
 	// Uncompressed is the size of the JSON text: the file's size for .json,
 	// the gzip trailer's ISIZE for .json.gz (0 when the file is too short to
 	// have one). The reader sizes its buffers by the largest.
@@ -49,14 +50,22 @@ const awsLogsSearchDepth = 4
 // folder that cannot be read is an error: silently missing logs could make a
 // user look unused.
 func DiscoverFiles(ctx context.Context, root string, q Query) ([]LogFile, error) {
+	return discoverFiles(ctx, root, q, true)
+}
+
+// discoverFiles is DiscoverFiles; without trailers, the Uncompressed size of
+// .json.gz files is left 0 rather than read from each file's gzip trailer,
+// which costs an open per file: the Go scanner learns the size by reading.
+func discoverFiles(ctx context.Context, root string, q Query, trailers bool) ([]LogFile, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
 	first, last := q.ReadDays()
 	d := discovery{
-		ctx:   ctx,
-		first: dayKey(first.Year(), int(first.Month()), first.Day()),
-		last:  dayKey(last.Year(), int(last.Month()), last.Day()),
+		trailers: trailers,
+		ctx:      ctx,
+		first:    dayKey(first.Year(), int(first.Month()), first.Day()),
+		last:     dayKey(last.Year(), int(last.Month()), last.Day()),
 	}
 	if len(q.Accounts) > 0 {
 		d.accounts = map[string]bool{}
@@ -86,6 +95,7 @@ func DiscoverFiles(ctx context.Context, root string, q Query) ([]LogFile, error)
 }
 
 type discovery struct {
+	trailers    bool // read .json.gz files' uncompressed size
 	ctx         context.Context
 	first, last int             // date folders to read, as dayKey
 	accounts    map[string]bool // nil: every account
@@ -286,7 +296,7 @@ func (d *discovery) walkRegion(r regionDir) ([]LogFile, error) {
 				if err := d.ctx.Err(); err != nil {
 					return nil, err
 				}
-				found, err := dayFiles(filepath.Join(mp, de.Name()), r, time.Date(y, time.Month(m), dd, 0, 0, 0, 0, time.UTC))
+				found, err := dayFiles(filepath.Join(mp, de.Name()), r, time.Date(y, time.Month(m), dd, 0, 0, 0, 0, time.UTC), d.trailers)
 				if err != nil {
 					return nil, err
 				}
@@ -298,7 +308,7 @@ func (d *discovery) walkRegion(r regionDir) ([]LogFile, error) {
 }
 
 // dayFiles lists the log files of one date folder.
-func dayFiles(dir string, r regionDir, day time.Time) ([]LogFile, error) {
+func dayFiles(dir string, r regionDir, day time.Time, trailers bool) ([]LogFile, error) {
 	entries, err := readDir(dir)
 	if err != nil {
 		return nil, err
@@ -320,9 +330,12 @@ func dayFiles(dir string, r regionDir, day time.Time) ([]LogFile, error) {
 		if !info.Mode().IsRegular() {
 			continue
 		}
-		f := LogFile{Path: p, AccountID: r.account, Region: r.region, Day: day, Size: info.Size(), Uncompressed: info.Size()}
+		f := LogFile{Path: p, AccountID: r.account, Region: r.region, Day: day, Size: info.Size(), Uncompressed: info.Size(),
+			ModTime: info.ModTime()}
 		if strings.HasSuffix(name, ".gz") {
-			if f.Uncompressed, err = gzipSize(p, info.Size()); err != nil {
+			if !trailers {
+				f.Uncompressed = 0
+			} else if f.Uncompressed, err = gzipSize(p, info.Size()); err != nil {
 				return nil, fmt.Errorf("reading CloudTrail log file %s: %w", p, err)
 			}
 		}

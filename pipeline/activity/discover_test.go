@@ -204,6 +204,13 @@ func TestDiscoverFilesFields(t *testing.T) {
 			Day: ts("2026-10-01T00:00:00Z"), Size: int64(gz.Len()), Uncompressed: int64(len(content))},
 		{Path: gzPath, AccountID: acctB, Region: "ap-southeast-2", Day: ts("2026-10-02T00:00:00Z"), Size: int64(gz.Len()), Uncompressed: int64(len(content))},
 	}
+	for i := range want {
+		info, err := os.Stat(want[i].Path) // through the link: the file's own time
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i].ModTime = info.ModTime()
+	}
 	if !reflect.DeepEqual(files, want) {
 		t.Errorf("got  %+v\nwant %+v", files, want)
 	}

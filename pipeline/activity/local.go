@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -20,19 +21,26 @@ import (
 	"github.com/dormant-iam/dormant/tables"
 )
 
-// Local is the embedded engine: DuckDB reading CloudTrail log files on disk.
+// Local is the embedded engine: CloudTrail log files on disk, read by the
+// Go scanner (goscan.go) or by DuckDB (the SQL of queries/local), and
+// optionally cached per day (cache.go).
 type Local struct {
 	root     string
 	threads  int
 	memLimit int64
 	tempDir  string
 	log      *slog.Logger
+
+	scanner  string    // ScannerGo or ScannerDuckDB
+	progress io.Writer // terminal for the progress line; nil: log lines
+	cacheDir string    // per-day aggregates; empty: no cache
+	etag     func(path string) (string, bool)
 }
 
 // LocalOption configures a Local engine.
 type LocalOption func(*Local)
 
-// WithThreads sets how many threads DuckDB uses; n <= 0 means GOMAXPROCS.
+// WithThreads sets how many threads the scan uses; n <= 0 means GOMAXPROCS.
 func WithThreads(n int) LocalOption {
 	return func(l *Local) { l.threads = n }
 }
@@ -40,7 +48,9 @@ func WithThreads(n int) LocalOption {
 // WithMemoryLimit caps DuckDB's memory, in bytes; beyond it, aggregation
 // spills to the temporary folder. n <= 0 means the default: 512 MiB plus, per
 // thread, 256 MiB or three times the largest file (uncompressed), whichever
-// is more.
+// is more. Either scanner refuses a limit too small for its threads' read
+// buffers (the Go scanner holds one file's JSON per thread, and otherwise
+// only the principals' aggregates).
 func WithMemoryLimit(n int64) LocalOption {
 	return func(l *Local) { l.memLimit = n }
 }
@@ -68,6 +78,9 @@ func NewLocal(root string, opts ...LocalOption) *Local {
 	}
 	if l.log == nil {
 		l.log = slog.Default()
+	}
+	if l.scanner == "" {
+		l.scanner = ScannerGo
 	}
 	return l
 }
@@ -118,6 +131,12 @@ func (l *Local) Plan(ctx context.Context, q Query) (*Plan, error) {
 // coverage tables. With no file to read it returns empty tables and no run:
 // the findings stage then sees no coverage and sends users to review.
 func (l *Local) Run(ctx context.Context, q Query) (*Result, error) {
+	if err := l.checkScanner(); err != nil {
+		return nil, err
+	}
+	if l.scanner == ScannerGo {
+		return l.runGo(ctx, q)
+	}
 	plan, err := l.Plan(ctx, q)
 	if err != nil {
 		return nil, err

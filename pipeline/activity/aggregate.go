@@ -1,0 +1,736 @@
+package activity
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/binary"
+	"encoding/hex"
+	"slices"
+	"time"
+
+	"github.com/dormant-iam/dormant/tables"
+)
+
+// This file holds the Go scanner's implementation of the identity rules of
+// queries/local/activity.sql.tmpl, which remains their specification: the
+// DuckDB scanner runs that SQL verbatim, and the equivalence tests check
+// that both produce identical tables.
+//
+// Duplicates: a principal's event, console-login and failed-login counts
+// are distinct counts of eventID (a record without one is identified by a
+// hash of its fields, as the SQL does with md5 of the record), over the
+// principal's whole window, like count(DISTINCT event_id). Coverage counts
+// every record as delivered, duplicates included (count(*)): it measures the
+// log data read, not the events.
+//
+// Memory: only events that count for a user or root keep their eventID
+// (16 bytes for AWS's UUIDs), per principal, in a list sorted and
+// deduplicated at the end; role sessions, services and everything else
+// leave nothing behind but their coverage counters.
+
+// window bounds the events that count, in microseconds, both inclusive.
+type window struct{ start, end int64 }
+
+func newWindow(q Query) window {
+	return window{
+		start: q.Start.UTC().Truncate(time.Microsecond).UnixMicro(),
+		end:   q.End.UTC().Truncate(time.Microsecond).UnixMicro(),
+	}
+}
+
+func (w window) contains(t int64) bool { return t >= w.start && t <= w.end }
+
+// Buckets split event times for the incremental cache: bucket 2d holds the
+// instant of day d's midnight (UTC), bucket 2d+1 the rest of day d, so that
+// a window whose edges fall on midnights is a union of whole buckets.
+const microsPerDay = 86_400_000_000
+
+func bucketOf(t int64) int64 {
+	d := floorDiv(t, microsPerDay)
+	if t == d*microsPerDay {
+		return 2 * d
+	}
+	return 2*d + 1
+}
+
+// bucketSpan is the first and last microsecond of a bucket.
+func bucketSpan(b int64) (lo, hi int64) {
+	d := floorDiv(b, 2)
+	if b%2 == 0 {
+		return d * microsPerDay, d * microsPerDay
+	}
+	return d*microsPerDay + 1, (d+1)*microsPerDay - 1
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// bucketIn says where a bucket lies relative to w: +1 inside, 0 across an
+// edge (partial), -1 outside.
+func (w window) bucketIn(b int64) int {
+	lo, hi := bucketSpan(b)
+	switch {
+	case lo >= w.start && hi <= w.end:
+		return 1
+	case hi < w.start || lo > w.end:
+		return -1
+	}
+	return 0
+}
+
+// eventID is an event's identity for distinct counts: AWS's eventIDs are
+// lowercase UUIDs, kept as 16 bytes; anything else as its text.
+type idSet struct {
+	uuids  [][16]byte
+	others []string
+}
+
+func (s *idSet) add(id []byte) {
+	if u, ok := parseUUID(id); ok {
+		s.uuids = append(s.uuids, u)
+		return
+	}
+	s.others = append(s.others, string(id))
+}
+
+func (s *idSet) merge(o *idSet) {
+	s.uuids = append(s.uuids, o.uuids...)
+	s.others = append(s.others, o.others...)
+}
+
+// compact sorts and deduplicates the set in place.
+func (s *idSet) compact() {
+	slices.SortFunc(s.uuids, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
+	s.uuids = slices.Compact(s.uuids)
+	slices.Sort(s.others)
+	s.others = slices.Compact(s.others)
+}
+
+// count is the number of distinct IDs; it compacts the set.
+func (s *idSet) count() int64 {
+	s.compact()
+	return int64(len(s.uuids) + len(s.others))
+}
+
+// strings lists the set's IDs as text (compacted), for the cache.
+func (s *idSet) strings() []string {
+	s.compact()
+	if len(s.uuids)+len(s.others) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(s.uuids)+len(s.others))
+	for _, u := range s.uuids {
+		out = append(out, formatUUID(u))
+	}
+	return append(out, s.others...)
+}
+
+func idSetOf(ids []string) idSet {
+	var s idSet
+	for _, id := range ids {
+		s.add([]byte(id))
+	}
+	return s
+}
+
+const hexDigits = "0123456789abcdef"
+
+// parseUUID parses a lowercase canonical UUID (8-4-4-4-12 hex digits); an
+// uppercase one stays text, since eventIDs compare as text.
+func parseUUID(b []byte) (u [16]byte, ok bool) {
+	if len(b) != 36 || b[8] != '-' || b[13] != '-' || b[18] != '-' || b[23] != '-' {
+		return u, false
+	}
+	j := 0
+	for i := 0; i < 36; i += 2 {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i--
+			continue
+		}
+		hi, ok1 := unhex(b[i])
+		lo, ok2 := unhex(b[i+1])
+		if !ok1 || !ok2 {
+			return u, false
+		}
+		u[j] = hi<<4 | lo
+		j++
+	}
+	return u, true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
+}
+
+func formatUUID(u [16]byte) string {
+	var b [36]byte
+	j := 0
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b[j] = '-'
+			j++
+		}
+		b[j], b[j+1] = hexDigits[c>>4], hexDigits[c&15]
+		j += 2
+	}
+	return string(b[:])
+}
+
+// stamped is a value with the (time, eventID) it was seen at, for the
+// SQL's arg_max(value, {t, id}).
+type stamped struct {
+	has bool
+	t   int64
+	id  []byte
+}
+
+// newer reports whether (t, id) comes after s's stamp.
+func (s *stamped) newer(t int64, id []byte) bool {
+	return !s.has || t > s.t || t == s.t && bytes.Compare(id, s.id) > 0
+}
+
+func (s *stamped) set(t int64, id []byte) {
+	s.has, s.t, s.id = true, t, append(s.id[:0], id...)
+}
+
+// same reports whether (t, id) equals s's stamp: a duplicate delivery.
+func (s *stamped) same(t int64, id []byte) bool {
+	return s.has && t == s.t && bytes.Equal(id, s.id)
+}
+
+// latestUse is the SQL's latest: the last use's name, source, IP and region.
+type latestUse struct {
+	stamped
+	name, source, ip, region []byte
+}
+
+func (l *latestUse) offer(t int64, id, name, source, ip, region []byte) {
+	switch {
+	case l.newer(t, id):
+	case l.same(t, id) && bytes.Compare(bytes.Join([][]byte{name, source, ip, region}, []byte{0}),
+		bytes.Join([][]byte{l.name, l.source, l.ip, l.region}, []byte{0})) > 0:
+		// Equal stamps with different values cannot come from AWS; keep the
+		// greater, so that the result does not depend on reading order.
+	default:
+		return
+	}
+	l.set(t, id)
+	l.name = append(l.name[:0], name...)
+	l.source = append(l.source[:0], source...)
+	l.ip = append(l.ip[:0], ip...)
+	l.region = append(l.region[:0], region...)
+}
+
+// latestText is arg_max of one text value.
+type latestText struct {
+	stamped
+	v []byte
+}
+
+func (l *latestText) offer(t int64, id, v []byte) {
+	if l.newer(t, id) || l.same(t, id) && bytes.Compare(v, l.v) > 0 {
+		l.set(t, id)
+		l.v = append(l.v[:0], v...)
+	}
+}
+
+// userAgg is the running aggregate of one principal (in one cache bucket,
+// when the scan feeds the cache).
+type userAgg struct {
+	account, principalID, arnKey string
+	bucket                       int64
+
+	hasUse            bool
+	firstUse, lastUse int64
+	use, console      idSet
+	failed            idSet
+	hasFailed         bool
+	lastFailed        int64
+	keys              []string // AKIA keys, unsorted, distinct
+	latest            latestUse
+	arn, user         latestText
+}
+
+func (u *userAgg) addKey(k []byte) {
+	for _, have := range u.keys {
+		if have == string(k) {
+			return
+		}
+	}
+	u.keys = append(u.keys, string(k))
+}
+
+// merge folds o into u.
+func (u *userAgg) merge(o *userAgg) {
+	if o.hasUse {
+		if !u.hasUse {
+			u.hasUse, u.firstUse, u.lastUse = true, o.firstUse, o.lastUse
+		} else {
+			u.firstUse, u.lastUse = min(u.firstUse, o.firstUse), max(u.lastUse, o.lastUse)
+		}
+	}
+	u.use.merge(&o.use)
+	u.console.merge(&o.console)
+	u.failed.merge(&o.failed)
+	if o.hasFailed && (!u.hasFailed || o.lastFailed > u.lastFailed) {
+		u.hasFailed, u.lastFailed = true, o.lastFailed
+	}
+	for _, k := range o.keys {
+		u.addKey([]byte(k))
+	}
+	if o.latest.has {
+		u.latest.offer(o.latest.t, o.latest.id, o.latest.name, o.latest.source, o.latest.ip, o.latest.region)
+	}
+	if o.arn.has {
+		u.arn.offer(o.arn.t, o.arn.id, o.arn.v)
+	}
+	if o.user.has {
+		u.user.offer(o.user.t, o.user.id, o.user.v)
+	}
+}
+
+// row is the activity table's row for u.
+func (u *userAgg) row() tables.Activity {
+	a := tables.Activity{
+		AccountID:           u.account,
+		PrincipalID:         u.principalID,
+		Events:              u.use.count(),
+		ConsoleLogins:       u.console.count(),
+		FailedConsoleLogins: u.failed.count(),
+	}
+	switch {
+	case u.principalID == "":
+		a.ARN = u.arnKey
+	case u.arn.has:
+		a.ARN = string(u.arn.v)
+	}
+	if u.user.has {
+		a.UserName = string(u.user.v)
+	}
+	if u.hasUse {
+		a.FirstEvent, a.LastEvent = microTime(u.firstUse), microTime(u.lastUse)
+	}
+	if u.latest.has {
+		a.LastEventName, a.LastEventSource = string(u.latest.name), string(u.latest.source)
+		a.LastSourceIP, a.LastRegion = string(u.latest.ip), string(u.latest.region)
+	}
+	if u.hasFailed {
+		a.LastFailedConsoleLogin = microTime(u.lastFailed)
+	}
+	if len(u.keys) > 0 {
+		a.AccessKeyIDs = slices.Sorted(slices.Values(u.keys))
+	}
+	return a
+}
+
+func microTime(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// covAgg is the coverage of one account and region.
+type covAgg struct {
+	account, region string
+	hasTime         bool
+	first, last     int64
+	records         int64
+}
+
+func (c *covAgg) merge(o *covAgg) {
+	c.records += o.records
+	if o.hasTime {
+		if !c.hasTime {
+			c.hasTime, c.first, c.last = true, o.first, o.last
+		} else {
+			c.first, c.last = min(c.first, o.first), max(c.last, o.last)
+		}
+	}
+}
+
+func (c *covAgg) row() tables.Coverage {
+	r := tables.Coverage{AccountID: c.account, Region: c.region, Events: c.records}
+	if c.hasTime {
+		r.FirstEvent, r.LastEvent = microTime(c.first), microTime(c.last)
+	}
+	return r
+}
+
+// aggregator applies the rules to records and keeps the aggregates. Each
+// scanning goroutine has its own; they are merged at the end.
+type aggregator struct {
+	win window
+	// bucketed: keep every attributed event, per cache bucket, whatever the
+	// window (the cache applies it when merging); edge then receives the
+	// events of buckets the window cuts through, filtered by the window.
+	bucketed bool
+	edge     *aggregator
+
+	cov   map[string]*covAgg
+	users map[string]*userAgg
+
+	keyBuf   []byte
+	lastCov  []byte
+	lastAgg  *covAgg
+	arnBuf   []byte
+	idBuf    []byte
+	hashBuf  []byte
+	principl attribution
+}
+
+func newAggregator(w window, bucketed bool) *aggregator {
+	a := &aggregator{win: w, bucketed: bucketed, cov: map[string]*covAgg{}, users: map[string]*userAgg{}}
+	if bucketed {
+		a.edge = newAggregator(w, false)
+	}
+	return a
+}
+
+var rootUserName = []byte(tables.RootUserName)
+
+// attribution is the principal a record counts for (the SQL's principal).
+type attribution struct {
+	accountSet              bool
+	account, pid, arn, user []byte
+}
+
+// attribute applies the identity rules; ok is false when the record counts
+// for nobody.
+func (a *aggregator) attribute(r *record, p *attribution) bool {
+	u := &r.user
+	if !u.present || u.userName.is("HIDDEN_DUE_TO_SECURITY_REASONS") || !u.typ.set {
+		return false
+	}
+	*p = attribution{}
+	ownAccount := func() {
+		if u.accountID.nonEmpty() {
+			p.account, p.accountSet = u.accountID.v, true
+		} else {
+			p.account, p.accountSet = r.recipient.v, r.recipient.set
+		}
+	}
+	switch string(u.typ.v) {
+	case "IAMUser":
+		ownAccount()
+		p.pid, p.arn, p.user = u.principalID.v, u.arn.v, u.userName.v
+	case "FederatedUser":
+		si := u.issuer
+		if si == nil || !si.typ.is("IAMUser") {
+			return false
+		}
+		p.account, p.accountSet = si.accountID.v, si.accountID.set
+		p.pid, p.arn, p.user = si.principalID.v, si.arn.v, si.userName.v
+	case "AWSAccount":
+		if !u.principalID.set || !isUserID(u.principalID.v) {
+			return false
+		}
+		p.account, p.accountSet = u.accountID.v, u.accountID.set
+		p.pid = u.principalID.v
+	case "Root":
+		ownAccount()
+		if p.accountSet {
+			a.arnBuf = append(append(append(a.arnBuf[:0], "arn:aws:iam::"...), p.account...), ":root"...)
+			p.arn = a.arnBuf
+		}
+		p.user = rootUserName
+	default:
+		return false
+	}
+	return p.accountSet && (len(p.pid) > 0 || len(p.arn) > 0)
+}
+
+// isUserID matches the SQL's regexp_full_match(principalId, 'AIDA[A-Z0-9]+').
+func isUserID(b []byte) bool {
+	if len(b) < 5 || string(b[:4]) != "AIDA" {
+		return false
+	}
+	for _, c := range b[4:] {
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// loginOutcome is the SQL's console_login: responseElements' ConsoleLogin
+// member, whether responseElements is an object or that object as a JSON
+// string; ok is false for NULL.
+func loginOutcome(resp []byte) (v []byte, ok bool) {
+	if len(resp) == 0 {
+		return nil, false
+	}
+	var p jsonReader
+	p.b = resp
+	switch resp[0] {
+	case '{':
+		return p.member("ConsoleLogin")
+	case '"':
+		s, err := p.str()
+		if err != nil {
+			return nil, false
+		}
+		// json_valid: the whole string must be one JSON value.
+		var q jsonReader
+		q.b = s
+		q.ws()
+		if err := q.skipValue(0); err != nil {
+			return nil, false
+		}
+		q.ws()
+		if q.i != len(s) {
+			return nil, false
+		}
+		q.i = 0
+		q.ws()
+		if q.i >= len(s) || s[q.i] != '{' {
+			return nil, false
+		}
+		return q.member("ConsoleLogin")
+	}
+	return nil, false
+}
+
+// member returns the value of the object at p.i's first member named name,
+// as ->> does: a string's value, other values as their JSON text.
+func (p *jsonReader) member(name string) ([]byte, bool) {
+	p.i++ // {
+	for first := true; ; first = false {
+		p.ws()
+		if p.i >= len(p.b) || p.b[p.i] == '}' {
+			return nil, false
+		}
+		if !first {
+			p.i++ // ,
+			p.ws()
+			if p.i >= len(p.b) || p.b[p.i] == '}' {
+				return nil, false
+			}
+		}
+		k, err := p.key()
+		if err != nil {
+			return nil, false
+		}
+		if string(k) == name {
+			f, err := p.text()
+			if err != nil || !f.set {
+				return nil, false
+			}
+			return f.v, true
+		}
+		if err := p.skipValue(0); err != nil {
+			return nil, false
+		}
+	}
+}
+
+// add applies the rules to one record of f.
+func (a *aggregator) add(r *record, f *LogFile) {
+	// Coverage: per account and region the record was logged for, or the
+	// folders its file was delivered to.
+	acct, region := r.recipient.v, r.awsRegion.v
+	k := a.keyBuf[:0]
+	if len(acct) == 0 {
+		k = append(k, f.AccountID...)
+	} else {
+		k = append(k, acct...)
+	}
+	k = append(k, 0)
+	if len(region) == 0 {
+		k = append(k, f.Region...)
+	} else {
+		k = append(k, region...)
+	}
+	a.keyBuf = k
+	c := a.lastAgg
+	if c == nil || !bytes.Equal(k, a.lastCov) {
+		c = a.cov[string(k)]
+		if c == nil {
+			i := bytes.IndexByte(k, 0)
+			c = &covAgg{account: string(k[:i]), region: string(k[i+1:])}
+			a.cov[string(k)] = c
+		}
+		a.lastAgg, a.lastCov = c, append(a.lastCov[:0], k...)
+	}
+	c.records++
+	if r.hasTime {
+		if !c.hasTime {
+			c.hasTime, c.first, c.last = true, r.time, r.time
+		} else if r.time < c.first {
+			c.first = r.time
+		} else if r.time > c.last {
+			c.last = r.time
+		}
+	}
+
+	if !r.hasTime || !a.attribute(r, &a.principl) {
+		return
+	}
+	var bucket int64
+	if a.bucketed {
+		bucket = bucketOf(r.time)
+		if a.win.bucketIn(bucket) == 0 {
+			a.edge.addUser(r, &a.principl, 0)
+		}
+	} else if !a.win.contains(r.time) {
+		return
+	}
+	a.addUser(r, &a.principl, bucket)
+}
+
+// addUser adds a counted record to its principal's aggregate.
+func (a *aggregator) addUser(r *record, p *attribution, bucket int64) {
+	if !a.bucketed && !a.win.contains(r.time) {
+		return
+	}
+	arnKey := p.arn
+	if len(p.pid) > 0 {
+		arnKey = nil
+	}
+	k := append(a.keyBuf[:0], p.account...)
+	k = append(k, 0)
+	k = append(k, p.pid...)
+	k = append(k, 0)
+	k = append(k, arnKey...)
+	if a.bucketed {
+		k = binary.BigEndian.AppendUint64(append(k, 0), uint64(bucket))
+	}
+	a.keyBuf = k
+	u := a.users[string(k)]
+	if u == nil {
+		u = &userAgg{account: string(p.account), principalID: string(p.pid), arnKey: string(arnKey), bucket: bucket}
+		a.users[string(k)] = u
+	}
+
+	id := r.eventID.v
+	if !r.eventID.set {
+		a.idBuf = recordHash(a.idBuf[:0], &a.hashBuf, r)
+		id = a.idBuf
+	}
+	failed := false
+	var login []byte
+	var hasLogin bool
+	if r.eventName.is("ConsoleLogin") {
+		login, hasLogin = loginOutcome(r.response)
+		failed = hasLogin && string(login) == "Failure" || r.errorMessage.is("Failed authentication")
+	}
+	t := r.time
+	if failed {
+		u.failed.add(id)
+		if !u.hasFailed || t > u.lastFailed {
+			u.hasFailed, u.lastFailed = true, t
+		}
+	} else {
+		if !u.hasUse {
+			u.hasUse, u.firstUse, u.lastUse = true, t, t
+		} else if t < u.firstUse {
+			u.firstUse = t
+		} else if t > u.lastUse {
+			u.lastUse = t
+		}
+		u.use.add(id)
+		if hasLogin && string(login) == "Success" {
+			u.console.add(id)
+		}
+		u.latest.offer(t, id, r.eventName.v, r.eventSource.v, r.sourceIP.v, r.awsRegion.v)
+		if key := r.user.accessKeyID.v; len(key) >= 4 && string(key[:4]) == "AKIA" {
+			u.addKey(key)
+		}
+	}
+	if len(p.arn) > 0 {
+		u.arn.offer(t, id, p.arn)
+	}
+	if len(p.user) > 0 {
+		u.user.offer(t, id, p.user)
+	}
+}
+
+// recordHash identifies a record that has no eventID by its fields, as the
+// SQL's md5 of the record does, written as 32 hex digits.
+func recordHash(dst []byte, buf *[]byte, r *record) []byte {
+	b := (*buf)[:0]
+	field := func(f jsonField) {
+		if !f.set {
+			b = append(b, 0)
+			return
+		}
+		b = binary.AppendUvarint(append(b, 1), uint64(len(f.v)))
+		b = append(b, f.v...)
+	}
+	for _, f := range []jsonField{r.eventID, r.eventSource, r.eventName, r.awsRegion, r.sourceIP,
+		r.errorCode, r.errorMessage, r.recipient, {v: r.response, set: r.response != nil}} {
+		field(f)
+	}
+	b = append(b, byte(boolInt(r.hasTime)))
+	b = binary.BigEndian.AppendUint64(b, uint64(r.time))
+	ident := func(id *identity) {
+		b = append(b, byte(boolInt(id.present)))
+		for _, f := range []jsonField{id.typ, id.principalID, id.arn, id.accountID, id.accessKeyID, id.userName} {
+			field(f)
+		}
+		b = append(b, byte(boolInt(id.hasContext)))
+	}
+	ident(&r.user)
+	if r.user.issuer != nil {
+		ident(r.user.issuer)
+	} else {
+		b = append(b, 2)
+	}
+	*buf = b
+	sum := md5.Sum(b)
+	return hex.AppendEncode(dst, sum[:])
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// merge folds o's aggregates into a.
+func (a *aggregator) merge(o *aggregator) {
+	for k, c := range o.cov {
+		if have := a.cov[k]; have != nil {
+			have.merge(c)
+		} else {
+			a.cov[k] = c
+		}
+	}
+	for k, u := range o.users {
+		if have := a.users[k]; have != nil {
+			have.merge(u)
+		} else {
+			a.users[k] = u
+		}
+	}
+	if a.edge != nil && o.edge != nil {
+		a.edge.merge(o.edge)
+	}
+	a.lastAgg, a.lastCov = nil, nil
+}
+
+// result fills res with the tables, in the documented order.
+func (a *aggregator) result(res *Result) {
+	res.Activity = make([]tables.Activity, 0, len(a.users))
+	for _, u := range a.users {
+		res.Activity = append(res.Activity, u.row())
+	}
+	res.Coverage = make([]tables.Coverage, 0, len(a.cov))
+	for _, c := range a.cov {
+		res.Coverage = append(res.Coverage, c.row())
+	}
+	if len(res.Activity) == 0 {
+		res.Activity = nil
+	}
+	if len(res.Coverage) == 0 {
+		res.Coverage = nil
+	}
+	sortResult(res)
+}

@@ -1,0 +1,333 @@
+package activity
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/dormant-iam/dormant/queries"
+)
+
+// Scanners the local engine can read the files with.
+const (
+	// ScannerGo decompresses and reads the files in Go (the default): one
+	// file per goroutine at a time, only the fields the rules use, straight
+	// into per-goroutine aggregates merged at the end.
+	ScannerGo = "go"
+	// ScannerDuckDB runs queries/local/activity.sql.tmpl in an embedded
+	// DuckDB: the rules' specification, kept as the reference the Go
+	// scanner is tested and benchmarked against.
+	ScannerDuckDB = "duckdb"
+)
+
+// Scanners lists the scanner names WithScanner accepts.
+func Scanners() []string { return []string{ScannerGo, ScannerDuckDB} }
+
+// WithScanner chooses how the local engine reads the files: ScannerGo
+// (the default; "" means it) or ScannerDuckDB. Both return identical
+// tables.
+func WithScanner(name string) LocalOption {
+	return func(l *Local) { l.scanner = name }
+}
+
+// WithProgress draws the scan's progress (files and bytes read, rate, time
+// left) on w, which the caller passes only when it is a terminal; without
+// it, scans longer than a few seconds log their progress every 10 seconds.
+func WithProgress(w io.Writer) LocalOption {
+	return func(l *Local) { l.progress = w }
+}
+
+// goScanNote heads the SQL recorded for a Go scan: the evidence keeps the
+// rules as SQL that can be run as it stands.
+const goScanNote = `-- Run by dormant's Go scanner (local engine, scanner "go"): it reads the files
+-- listed below once and applies the rules of this query to them. The query
+-- is kept as the rules' specification and runs as it stands in DuckDB
+-- ("dormant run --scanner duckdb" runs it verbatim); dormant's test suite
+-- checks that both scanners return identical tables.
+`
+
+func (l *Local) checkScanner() error {
+	if l.scanner != ScannerGo && l.scanner != ScannerDuckDB {
+		return fmt.Errorf("choosing the local engine's scanner: unknown scanner %q; use %q or %q",
+			l.scanner, ScannerGo, ScannerDuckDB)
+	}
+	if l.cacheDir != "" && l.scanner != ScannerGo {
+		return fmt.Errorf("using the activity cache %s: the cache needs the %q scanner, not %q",
+			l.cacheDir, ScannerGo, l.scanner)
+	}
+	return nil
+}
+
+// scanStats is what a Go scan read.
+type scanStats struct {
+	filesRead int
+	bytesRead int64 // as stored
+	jsonBytes int64 // of JSON text
+	maxJSON   int64 // the largest file's JSON text (cached days included)
+	cache     *cacheStats
+}
+
+func (s *scanStats) add(o scanStats) {
+	s.filesRead += o.filesRead
+	s.bytesRead += o.bytesRead
+	s.jsonBytes += o.jsonBytes
+	s.maxJSON = max(s.maxJSON, o.maxJSON)
+}
+
+// runGo is Run with the Go scanner. Discovery skips the gzip trailers
+// (an open per file, which counts with many small files): the scan learns
+// the sizes, and the SQL recorded as evidence is rendered after it with the
+// maximum_object_size DuckDB would need.
+func (l *Local) runGo(ctx context.Context, q Query) (*Result, error) {
+	files, err := discoverFiles(ctx, l.root, q, false)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	if len(files) == 0 {
+		first, last := q.ReadDays()
+		l.log.Warn("no CloudTrail log files in the window's date folders",
+			"root", l.root, "first_day", first.Format(time.DateOnly), "last_day", last.Format(time.DateOnly))
+		return res, nil
+	}
+	plan := &Plan{Files: files}
+	var known int64 // the largest size known before reading: plain .json files
+	for _, f := range files {
+		plan.Bytes += f.Size
+		plan.Uncompressed += f.Uncompressed
+		known = max(known, f.Uncompressed)
+	}
+	plan.MaxObject = objectSize(known)
+	if _, err := l.memoryLimit(plan); err != nil {
+		return nil, err
+	}
+	l.log.Info("scanning CloudTrail log files", "files", len(files), "bytes", plan.Bytes,
+		"threads", l.threads, "scanner", l.scanner, "cache", l.cacheDir)
+
+	started := time.Now()
+	var st scanStats
+	if l.cacheDir != "" {
+		st, err = l.cachedScan(ctx, q, files, res)
+	} else {
+		st, err = l.goScan(ctx, q, files, res)
+	}
+	if err != nil {
+		return nil, err
+	}
+	elapsed := time.Since(started)
+
+	spec, err := renderLocalSQL(q, files, objectSize(st.maxJSON))
+	if err != nil {
+		return nil, err
+	}
+	query := goScanNote
+	if st.cache != nil {
+		query += cacheNote(*st.cache)
+	}
+	query += spec
+	sum := sha256.Sum256([]byte(query))
+	res.Runs = []QueryRun{{
+		Engine:       l.Name(),
+		Name:         "activity",
+		QueryID:      "local-" + hex.EncodeToString(sum[:8]),
+		SQL:          query,
+		BytesScanned: st.bytesRead,
+		EngineTime:   elapsed,
+		Files:        st.filesRead,
+	}}
+	sortResult(res)
+	l.log.Info("scanned CloudTrail log files", "files", st.filesRead, "bytes", st.bytesRead, "json_bytes", st.jsonBytes,
+		"activity_rows", len(res.Activity), "coverage_rows", len(res.Coverage), "seconds", elapsed.Seconds(),
+		"mb_per_s", fmt.Sprintf("%.0f", float64(st.jsonBytes)/elapsed.Seconds()/1e6))
+	return res, nil
+}
+
+// renderLocalSQL is the local activity query over files, as Plan renders it.
+func renderLocalSQL(q Query, files []LogFile, maxObject int64) (string, error) {
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = sqlPath(f.Path)
+	}
+	return queries.Render("local", "activity", queries.Params{
+		Start: q.Start, End: q.End, Files: paths, MaxObjectSize: maxObject,
+	})
+}
+
+// goScan reads every file with the Go scanner.
+func (l *Local) goScan(ctx context.Context, q Query, files []LogFile, res *Result) (scanStats, error) {
+	var total int64
+	for _, f := range files {
+		total += f.Size
+	}
+	prog := newProgress(l.progress, l.log, len(files), total)
+	prog.start()
+	defer prog.finish()
+	agg, st, err := l.scanFiles(ctx, files, newWindow(q), false, prog)
+	if err != nil {
+		return st, err
+	}
+	agg.result(res)
+	return st, nil
+}
+
+// scanFiles reads files on l.threads goroutines and returns the merged
+// aggregate. bucketed is the cache's mode (see aggregator).
+func (l *Local) scanFiles(ctx context.Context, files []LogFile, w window, bucketed bool, prog *progress) (*aggregator, scanStats, error) {
+	workers := max(1, min(l.threads, len(files)))
+	aggs := make([]*aggregator, workers)
+	stats := make([]scanStats, workers)
+	var (
+		next   atomic.Int64
+		failed atomic.Bool
+		mu     sync.Mutex
+		errAt  = len(files) // index of the first failed file
+		first  error
+		wg     sync.WaitGroup
+	)
+	for n := range workers {
+		agg := newAggregator(w, bucketed)
+		aggs[n] = agg
+		st := &stats[n]
+		wg.Go(func() {
+			var fr fileReader
+			for !failed.Load() && ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) {
+					return
+				}
+				f := &files[i]
+				size, err := fr.scan(f, func(r *record) { agg.add(r, f) })
+				if err != nil {
+					mu.Lock()
+					if i < errAt {
+						errAt, first = i, err
+					}
+					mu.Unlock()
+					failed.Store(true)
+					return
+				}
+				st.add(scanStats{filesRead: 1, bytesRead: f.Size, jsonBytes: size, maxJSON: size})
+				prog.add(1, f.Size)
+			}
+		})
+	}
+	wg.Wait()
+	var st scanStats
+	for _, s := range stats {
+		st.add(s)
+	}
+	if first != nil {
+		return nil, st, first
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, st, fmt.Errorf("scanning CloudTrail log files: %w", err)
+	}
+	for _, a := range aggs[1:] {
+		aggs[0].merge(a)
+	}
+	return aggs[0], st, nil
+}
+
+// fileReader reads one log file at a time, reusing its buffers.
+type fileReader struct {
+	raw  []byte // the file as stored
+	br   bytes.Reader
+	zr   gzip.Reader
+	buf  []byte // its JSON text
+	json jsonReader
+}
+
+// maxSizeHint caps the buffer reserved from a gzip trailer's size field,
+// which a damaged file could make absurd; larger files still read.
+const maxSizeHint = 256 << 20
+
+// scan reads f and calls fn for each of its records; size is the length of
+// its JSON text.
+func (fr *fileReader) scan(f *LogFile, fn func(*record)) (size int64, err error) {
+	data, err := fr.read(f)
+	if err != nil {
+		return 0, err
+	}
+	if err := fr.json.readFile(data, fn); err != nil {
+		fe := &FileError{Path: sqlPath(f.Path), Err: err, Fix: fixShape}
+		if errors.As(err, new(*syntaxError)) {
+			fe.Fix = fixDamaged
+		}
+		return 0, fe
+	}
+	return int64(len(data)), nil
+}
+
+// read returns f's JSON text, decompressed if its name ends in .gz. The
+// file is read whole, in one call for the size discovery saw: with many
+// small files, system calls are much of the cost.
+func (fr *fileReader) read(f *LogFile) ([]byte, error) {
+	fh, err := os.Open(f.Path)
+	if err != nil {
+		return nil, fmt.Errorf("reading CloudTrail log file %s: %w", f.Path, err)
+	}
+	defer fh.Close()
+	if cap(fr.raw) < int(f.Size) {
+		fr.raw = make([]byte, f.Size)
+	}
+	raw := fr.raw[:f.Size]
+	if n, err := fh.ReadAt(raw, 0); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, damaged(f, fmt.Sprintf("the file shrank while it was read (%d bytes, %d when listed)", n, f.Size), io.ErrUnexpectedEOF)
+		}
+		return nil, fmt.Errorf("reading CloudTrail log file %s: %w", f.Path, err)
+	}
+	if !strings.HasSuffix(f.Path, ".gz") {
+		return raw, nil
+	}
+
+	hint := f.Uncompressed
+	if hint <= 0 || hint > maxSizeHint {
+		hint = min(max(4*f.Size, 64<<10), maxSizeHint)
+	}
+	if cap(fr.buf) < int(hint)+1 {
+		fr.buf = make([]byte, 0, hint+1) // +1: EOF is seen without growing
+	}
+	buf := fr.buf[:0]
+	fr.br.Reset(raw)
+	if err := fr.zr.Reset(&fr.br); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return nil, damaged(f, "the content ends early (truncated)", io.ErrUnexpectedEOF)
+		}
+		return nil, damaged(f, "not a gzip file", err)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := fr.zr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			fr.buf = buf
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, damaged(f, "the content ends early (truncated)", err)
+			}
+			return nil, damaged(f, "the gzip stream is damaged", err)
+		}
+	}
+	fr.buf = buf
+	return buf, nil
+}
+
+func damaged(f *LogFile, what string, err error) error {
+	return &FileError{Path: sqlPath(f.Path), Err: fmt.Errorf("%s: %w", what, err), Fix: fixDamaged}
+}
