@@ -5,36 +5,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dormant-iam/dormant/reports/internal/reporttest"
 	"github.com/dormant-iam/dormant/tables"
 )
 
 var (
-	asOf      = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	generated = time.Date(2026, 11, 1, 3, 4, 5, 0, time.UTC)
+	asOf      = reporttest.AsOf
+	generated = reporttest.Generated
 )
 
-func at(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+func at(s string) time.Time { return reporttest.Time(time.RFC3339, s) }
 
 func finding(acct, name, id string) tables.Finding {
-	return tables.Finding{
-		AccountID:              acct,
-		UserName:               name,
-		UserID:                 id,
-		ARN:                    "arn:aws:iam::" + acct + ":user/" + name,
-		Path:                   "/",
-		CreateDate:             at("2024-01-15T09:30:00Z"),
-		PasswordState:          tables.PasswordNA,
-		DaysInactive:           -1,
-		InCredentialReport:     true,
-		InAuthorizationDetails: true,
-		ReportGeneratedAt:      at("2026-10-31T22:00:00Z"),
-	}
+	return reporttest.User(acct, name, id, at("2024-01-15T09:30:00Z"))
 }
 
 // sampleFindings has every status and decision, every kind of value (zero

@@ -223,8 +223,37 @@ func (req *request) userParam(optional bool) (*User, *apiError) {
 	return u, nil
 }
 
+// userAndParam resolves the user as userParam does, then the required
+// parameter name: the order in which IAM reports what is missing.
+func (req *request) userAndParam(optional bool, name string) (*User, string, *apiError) {
+	u, aerr := req.userParam(optional)
+	if aerr != nil {
+		return nil, "", aerr
+	}
+	v, aerr := req.required(name)
+	if aerr != nil {
+		return nil, "", aerr
+	}
+	return u, v, nil
+}
+
 func (req *request) listLimit() (int, *apiError) {
 	return req.pageLimit(req.str("MaxItems"), "maxItems", 100, 1000)
+}
+
+// listPage answers an IAM List call from all of its items: it reads MaxItems
+// and Marker and returns the page they select, sorted by key, with its
+// IsTruncated/Marker tail.
+func listPage[T any](req *request, items []T, key func(T) string) (members[T], page, *apiError) {
+	limit, aerr := req.listLimit()
+	if aerr != nil {
+		return members[T]{}, page{}, aerr
+	}
+	pg, next, aerr := paginate(req.action, items, key, req.str("Marker"), limit)
+	if aerr != nil {
+		return members[T]{}, page{}, aerr
+	}
+	return list(pg), newPage(next), nil
 }
 
 // reportExpired says whether GetCredentialReport answers ReportExpired.
@@ -454,10 +483,6 @@ func (a *Account) policyUsage() (attached, boundaries map[string]int) {
 }
 
 func iamListUsers(req *request) (any, *apiError) {
-	limit, aerr := req.listLimit()
-	if aerr != nil {
-		return nil, aerr
-	}
 	prefix := req.str("PathPrefix")
 	var users []xUser
 	for _, u := range req.acct.Users {
@@ -465,14 +490,14 @@ func iamListUsers(req *request) (any, *apiError) {
 			users = append(users, userXML(req.acct, u, false))
 		}
 	}
-	pg, next, aerr := paginate(req.action, users, func(u xUser) string { return nameKey(u.UserName) }, req.str("Marker"), limit)
+	pg, tail, aerr := listPage(req, users, func(u xUser) string { return nameKey(u.UserName) })
 	if aerr != nil {
 		return nil, aerr
 	}
 	return struct {
 		Users members[xUser]
 		page
-	}{list(pg), newPage(next)}, nil
+	}{pg, tail}, nil
 }
 
 func iamGetUser(req *request) (any, *apiError) {
@@ -494,22 +519,18 @@ func iamListAccessKeys(req *request) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	limit, aerr := req.listLimit()
-	if aerr != nil {
-		return nil, aerr
-	}
 	var keys []key
 	for _, k := range u.AccessKeys {
 		keys = append(keys, key{u.Name, k.ID, k.Status, isoTime(k.CreateDate)})
 	}
-	pg, next, aerr := paginate(req.action, keys, func(k key) string { return k.CreateDate + k.AccessKeyId }, req.str("Marker"), limit)
+	pg, tail, aerr := listPage(req, keys, func(k key) string { return k.CreateDate + k.AccessKeyId })
 	if aerr != nil {
 		return nil, aerr
 	}
 	return struct {
 		AccessKeyMetadata members[key]
 		page
-	}{list(pg), newPage(next)}, nil
+	}{pg, tail}, nil
 }
 
 // findAccessKey finds an access key of the account's users by ID.
@@ -567,22 +588,18 @@ func iamListMFADevices(req *request) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	limit, aerr := req.listLimit()
-	if aerr != nil {
-		return nil, aerr
-	}
 	var devs []xMFADevice
 	for _, d := range u.MFADevices {
 		devs = append(devs, xMFADevice{u.Name, d.SerialNumber, isoTime(d.EnableDate)})
 	}
-	pg, next, aerr := paginate(req.action, devs, func(d xMFADevice) string { return d.SerialNumber }, req.str("Marker"), limit)
+	pg, tail, aerr := listPage(req, devs, func(d xMFADevice) string { return d.SerialNumber })
 	if aerr != nil {
 		return nil, aerr
 	}
 	return struct {
 		MFADevices members[xMFADevice]
 		page
-	}{list(pg), newPage(next)}, nil
+	}{pg, tail}, nil
 }
 
 func iamListSigningCertificates(req *request) (any, *apiError) {
@@ -597,22 +614,18 @@ func iamListSigningCertificates(req *request) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	limit, aerr := req.listLimit()
-	if aerr != nil {
-		return nil, aerr
-	}
 	var certs []cert
 	for _, c := range u.SigningCertificates {
 		certs = append(certs, cert{u.Name, c.ID, c.Body, c.Status, isoTime(c.UploadDate)})
 	}
-	pg, next, aerr := paginate(req.action, certs, func(c cert) string { return c.UploadDate + c.CertificateId }, req.str("Marker"), limit)
+	pg, tail, aerr := listPage(req, certs, func(c cert) string { return c.UploadDate + c.CertificateId })
 	if aerr != nil {
 		return nil, aerr
 	}
 	return struct {
 		Certificates members[cert]
 		page
-	}{list(pg), newPage(next)}, nil
+	}{pg, tail}, nil
 }
 
 func iamListSSHPublicKeys(req *request) (any, *apiError) {
@@ -626,22 +639,18 @@ func iamListSSHPublicKeys(req *request) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	limit, aerr := req.listLimit()
-	if aerr != nil {
-		return nil, aerr
-	}
 	var keys []sshKey
 	for _, k := range u.SSHPublicKeys {
 		keys = append(keys, sshKey{u.Name, k.ID, k.Status, isoTime(k.UploadDate)})
 	}
-	pg, next, aerr := paginate(req.action, keys, func(k sshKey) string { return k.UploadDate + k.SSHPublicKeyId }, req.str("Marker"), limit)
+	pg, tail, aerr := listPage(req, keys, func(k sshKey) string { return k.UploadDate + k.SSHPublicKeyId })
 	if aerr != nil {
 		return nil, aerr
 	}
 	return struct {
 		SSHPublicKeys members[sshKey]
 		page
-	}{list(pg), newPage(next)}, nil
+	}{pg, tail}, nil
 }
 
 func iamListServiceSpecificCredentials(req *request) (any, *apiError) {
@@ -663,10 +672,6 @@ func iamListServiceSpecificCredentials(req *request) (any, *apiError) {
 		}
 		users = []*User{u}
 	}
-	limit, aerr := req.listLimit()
-	if aerr != nil {
-		return nil, aerr
-	}
 	service := req.str("ServiceName")
 	var creds []cred
 	for _, u := range users {
@@ -676,14 +681,14 @@ func iamListServiceSpecificCredentials(req *request) (any, *apiError) {
 			}
 		}
 	}
-	pg, next, aerr := paginate(req.action, creds, func(c cred) string { return nameKey(c.UserName) + c.CreateDate + c.ServiceSpecificCredentialId }, req.str("Marker"), limit)
+	pg, tail, aerr := listPage(req, creds, func(c cred) string { return nameKey(c.UserName) + c.CreateDate + c.ServiceSpecificCredentialId })
 	if aerr != nil {
 		return nil, aerr
 	}
 	return struct {
 		ServiceSpecificCredentials members[cred]
 		page
-	}{list(pg), newPage(next)}, nil
+	}{pg, tail}, nil
 }
 
 func iamListUserPolicies(req *request) (any, *apiError) {
@@ -691,30 +696,22 @@ func iamListUserPolicies(req *request) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	limit, aerr := req.listLimit()
-	if aerr != nil {
-		return nil, aerr
-	}
 	var names []string
 	for _, p := range u.InlinePolicies {
 		names = append(names, p.Name)
 	}
-	pg, next, aerr := paginate(req.action, names, nameKey, req.str("Marker"), limit)
+	pg, tail, aerr := listPage(req, names, nameKey)
 	if aerr != nil {
 		return nil, aerr
 	}
 	return struct {
 		PolicyNames members[string]
 		page
-	}{list(pg), newPage(next)}, nil
+	}{pg, tail}, nil
 }
 
 func iamGetUserPolicy(req *request) (any, *apiError) {
-	u, aerr := req.userParam(false)
-	if aerr != nil {
-		return nil, aerr
-	}
-	name, aerr := req.required("PolicyName")
+	u, name, aerr := req.userAndParam(false, "PolicyName")
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -735,10 +732,6 @@ func iamListAttachedUserPolicies(req *request) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	limit, aerr := req.listLimit()
-	if aerr != nil {
-		return nil, aerr
-	}
 	prefix := req.str("PathPrefix")
 	var pols []xAttachedPolicy
 	for _, arn := range u.AttachedPolicyARNs {
@@ -747,22 +740,18 @@ func iamListAttachedUserPolicies(req *request) (any, *apiError) {
 		}
 		pols = append(pols, xAttachedPolicy{PolicyName: req.policyName(arn), PolicyArn: arn})
 	}
-	pg, next, aerr := paginate(req.action, pols, func(p xAttachedPolicy) string { return nameKey(p.PolicyName) + p.PolicyArn }, req.str("Marker"), limit)
+	pg, tail, aerr := listPage(req, pols, func(p xAttachedPolicy) string { return nameKey(p.PolicyName) + p.PolicyArn })
 	if aerr != nil {
 		return nil, aerr
 	}
 	return struct {
 		AttachedPolicies members[xAttachedPolicy]
 		page
-	}{list(pg), newPage(next)}, nil
+	}{pg, tail}, nil
 }
 
 func iamListGroupsForUser(req *request) (any, *apiError) {
 	u, aerr := req.userParam(false)
-	if aerr != nil {
-		return nil, aerr
-	}
-	limit, aerr := req.listLimit()
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -772,14 +761,14 @@ func iamListGroupsForUser(req *request) (any, *apiError) {
 			groups = append(groups, xGroup{g.Path, g.Name, g.GroupID, g.ARN(req.acct.ID), isoTime(g.CreateDate)})
 		}
 	}
-	pg, next, aerr := paginate(req.action, groups, func(g xGroup) string { return nameKey(g.GroupName) }, req.str("Marker"), limit)
+	pg, tail, aerr := listPage(req, groups, func(g xGroup) string { return nameKey(g.GroupName) })
 	if aerr != nil {
 		return nil, aerr
 	}
 	return struct {
 		Groups members[xGroup]
 		page
-	}{list(pg), newPage(next)}, nil
+	}{pg, tail}, nil
 }
 
 func iamListUserTags(req *request) (any, *apiError) {
@@ -787,22 +776,18 @@ func iamListUserTags(req *request) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	limit, aerr := req.listLimit()
-	if aerr != nil {
-		return nil, aerr
-	}
 	tags := make([]xTag, len(u.Tags))
 	for i, t := range u.Tags {
 		tags[i] = xTag(t)
 	}
-	pg, next, aerr := paginate(req.action, tags, func(t xTag) string { return t.Key }, req.str("Marker"), limit)
+	pg, tail, aerr := listPage(req, tags, func(t xTag) string { return t.Key })
 	if aerr != nil {
 		return nil, aerr
 	}
 	return struct {
 		Tags members[xTag]
 		page
-	}{list(pg), newPage(next)}, nil
+	}{pg, tail}, nil
 }
 
 type xLoginProfile struct {

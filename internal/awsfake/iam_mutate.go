@@ -23,11 +23,7 @@ var (
 )
 
 func iamUpdateAccessKey(req *request) (any, *apiError) {
-	u, aerr := req.userParam(true)
-	if aerr != nil {
-		return nil, aerr
-	}
-	id, aerr := req.required("AccessKeyId")
+	u, id, aerr := req.userAndParam(true, "AccessKeyId")
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -48,21 +44,12 @@ func iamUpdateAccessKey(req *request) (any, *apiError) {
 }
 
 func iamDeleteAccessKey(req *request) (any, *apiError) {
-	u, aerr := req.userParam(true)
+	u, id, aerr := req.userAndParam(true, "AccessKeyId")
 	if aerr != nil {
 		return nil, aerr
 	}
-	id, aerr := req.required("AccessKeyId")
-	if aerr != nil {
-		return nil, aerr
-	}
-	for i, k := range u.AccessKeys {
-		if k.ID == id {
-			u.AccessKeys = append(u.AccessKeys[:i:i], u.AccessKeys[i+1:]...)
-			return nil, nil
-		}
-	}
-	return nil, errNoSuchEntity("The Access Key with id %s cannot be found", id)
+	return removeOr(&u.AccessKeys, func(k *AccessKey) bool { return k.ID == id },
+		errNoSuchEntity("The Access Key with id %s cannot be found", id))
 }
 
 func iamDeleteLoginProfile(req *request) (any, *apiError) {
@@ -95,79 +82,47 @@ func iamCreateLoginProfile(req *request) (any, *apiError) {
 }
 
 func iamDeleteSigningCertificate(req *request) (any, *apiError) {
-	u, aerr := req.userParam(true)
+	u, id, aerr := req.userAndParam(true, "CertificateId")
 	if aerr != nil {
 		return nil, aerr
 	}
-	id, aerr := req.required("CertificateId")
-	if aerr != nil {
-		return nil, aerr
-	}
-	for i, c := range u.SigningCertificates {
-		if c.ID == id {
-			u.SigningCertificates = append(u.SigningCertificates[:i:i], u.SigningCertificates[i+1:]...)
-			return nil, nil
-		}
-	}
-	return nil, errNoSuchEntity("The Certificate with id %s cannot be found.", id)
+	return removeOr(&u.SigningCertificates, func(c *SigningCertificate) bool { return c.ID == id },
+		errNoSuchEntity("The Certificate with id %s cannot be found.", id))
 }
 
 func iamDeleteSSHPublicKey(req *request) (any, *apiError) {
-	u, aerr := req.userParam(false)
+	u, id, aerr := req.userAndParam(false, "SSHPublicKeyId")
 	if aerr != nil {
 		return nil, aerr
 	}
-	id, aerr := req.required("SSHPublicKeyId")
-	if aerr != nil {
-		return nil, aerr
-	}
-	for i, k := range u.SSHPublicKeys {
-		if k.ID == id {
-			u.SSHPublicKeys = append(u.SSHPublicKeys[:i:i], u.SSHPublicKeys[i+1:]...)
-			return nil, nil
-		}
-	}
-	return nil, errNoSuchEntity("The Public Key with id %s cannot be found.", id)
+	return removeOr(&u.SSHPublicKeys, func(k *SSHPublicKey) bool { return k.ID == id },
+		errNoSuchEntity("The Public Key with id %s cannot be found.", id))
 }
 
 func iamDeleteServiceSpecificCredential(req *request) (any, *apiError) {
-	u, aerr := req.userParam(true)
+	u, id, aerr := req.userAndParam(true, "ServiceSpecificCredentialId")
 	if aerr != nil {
 		return nil, aerr
 	}
-	id, aerr := req.required("ServiceSpecificCredentialId")
-	if aerr != nil {
-		return nil, aerr
-	}
-	for i, c := range u.ServiceSpecificCredentials {
-		if c.ID == id {
-			u.ServiceSpecificCredentials = append(u.ServiceSpecificCredentials[:i:i], u.ServiceSpecificCredentials[i+1:]...)
-			return nil, nil
-		}
-	}
-	return nil, errNoSuchEntity("No such credential %s exists for user %s.", id, u.Name)
+	return removeOr(&u.ServiceSpecificCredentials, func(c *ServiceSpecificCredential) bool { return c.ID == id },
+		errNoSuchEntity("No such credential %s exists for user %s.", id, u.Name))
 }
 
 // iamDeactivateMFADevice disassociates a device from its user. A virtual
 // device survives, unassigned, until DeleteVirtualMFADevice; a hardware
 // device is gone from the account.
 func iamDeactivateMFADevice(req *request) (any, *apiError) {
-	u, aerr := req.userParam(true)
+	u, serial, aerr := req.userAndParam(true, "SerialNumber")
 	if aerr != nil {
 		return nil, aerr
 	}
-	serial, aerr := req.required("SerialNumber")
-	if aerr != nil {
-		return nil, aerr
-	}
-	for i, d := range u.MFADevices {
-		if d.SerialNumber == serial {
-			u.MFADevices = append(u.MFADevices[:i:i], u.MFADevices[i+1:]...)
-			if d.Virtual {
-				req.acct.UnassignedVirtualMFADevices = append(req.acct.UnassignedVirtualMFADevices, d)
-			}
-			return nil, nil
+	var d *MFADevice
+	var ok bool
+	if u.MFADevices, d, ok = removeFirst(u.MFADevices, func(d *MFADevice) bool { return d.SerialNumber == serial }); ok {
+		if d.Virtual {
+			req.acct.UnassignedVirtualMFADevices = append(req.acct.UnassignedVirtualMFADevices, d)
 		}
+		return nil, nil
 	}
 	return nil, errNoSuchEntity("MFA Device with serial number %s does not exist for user %s.", serial, u.Name)
 }
@@ -185,40 +140,21 @@ func iamDeleteVirtualMFADevice(req *request) (any, *apiError) {
 			}
 		}
 	}
-	devs := req.acct.UnassignedVirtualMFADevices
-	for i, d := range devs {
-		if d.SerialNumber == serial {
-			req.acct.UnassignedVirtualMFADevices = append(devs[:i:i], devs[i+1:]...)
-			return nil, nil
-		}
-	}
-	return nil, errNoSuchEntity("VirtualMFADevice with serial number %s doesn't exist.", serial)
+	return removeOr(&req.acct.UnassignedVirtualMFADevices, func(d *MFADevice) bool { return d.SerialNumber == serial },
+		errNoSuchEntity("VirtualMFADevice with serial number %s doesn't exist.", serial))
 }
 
 func iamDeleteUserPolicy(req *request) (any, *apiError) {
-	u, aerr := req.userParam(false)
+	u, name, aerr := req.userAndParam(false, "PolicyName")
 	if aerr != nil {
 		return nil, aerr
 	}
-	name, aerr := req.required("PolicyName")
-	if aerr != nil {
-		return nil, aerr
-	}
-	for i, p := range u.InlinePolicies {
-		if p.Name == name {
-			u.InlinePolicies = append(u.InlinePolicies[:i:i], u.InlinePolicies[i+1:]...)
-			return nil, nil
-		}
-	}
-	return nil, errNoSuchEntity("The user policy with name %s cannot be found.", name)
+	return removeOr(&u.InlinePolicies, func(p *InlinePolicy) bool { return p.Name == name },
+		errNoSuchEntity("The user policy with name %s cannot be found.", name))
 }
 
 func iamPutUserPolicy(req *request) (any, *apiError) {
-	u, aerr := req.userParam(false)
-	if aerr != nil {
-		return nil, aerr
-	}
-	name, aerr := req.required("PolicyName")
+	u, name, aerr := req.userAndParam(false, "PolicyName")
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -242,6 +178,16 @@ func iamPutUserPolicy(req *request) (any, *apiError) {
 		return nil, errLimitExceeded(fmt.Sprintf("Maximum policy size of %d bytes exceeded for user %s", maxInlinePolicyChars, u.Name))
 	}
 	u.InlinePolicies = putInline(u.InlinePolicies, name, doc)
+	return nil, nil
+}
+
+// removeOr removes the first item of *items that matches, or answers
+// notFound when none does: how IAM deletes a user's credential or policy.
+func removeOr[T any](items *[]T, match func(T) bool, notFound *apiError) (any, *apiError) {
+	var ok bool
+	if *items, _, ok = removeFirst(*items, match); !ok {
+		return nil, notFound
+	}
 	return nil, nil
 }
 
@@ -269,11 +215,7 @@ func nonSpaceLen(s string) int {
 }
 
 func iamDetachUserPolicy(req *request) (any, *apiError) {
-	u, aerr := req.userParam(false)
-	if aerr != nil {
-		return nil, aerr
-	}
-	arn, aerr := req.required("PolicyArn")
+	u, arn, aerr := req.userAndParam(false, "PolicyArn")
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -285,11 +227,7 @@ func iamDetachUserPolicy(req *request) (any, *apiError) {
 }
 
 func iamAttachUserPolicy(req *request) (any, *apiError) {
-	u, aerr := req.userParam(false)
-	if aerr != nil {
-		return nil, aerr
-	}
-	arn, aerr := req.required("PolicyArn")
+	u, arn, aerr := req.userAndParam(false, "PolicyArn")
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -333,13 +271,8 @@ func iamRemoveUserFromGroup(req *request) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	for i, name := range u.Groups {
-		if strings.EqualFold(name, g.Name) {
-			u.Groups = append(u.Groups[:i:i], u.Groups[i+1:]...)
-			return nil, nil
-		}
-	}
-	return nil, errNoSuchEntity("User %s is not in group %s.", u.Name, g.Name)
+	return removeOr(&u.Groups, func(name string) bool { return strings.EqualFold(name, g.Name) },
+		errNoSuchEntity("User %s is not in group %s.", u.Name, g.Name))
 }
 
 func iamAddUserToGroup(req *request) (any, *apiError) {
@@ -375,11 +308,7 @@ func iamDeleteUserPermissionsBoundary(req *request) (any, *apiError) {
 }
 
 func iamPutUserPermissionsBoundary(req *request) (any, *apiError) {
-	u, aerr := req.userParam(false)
-	if aerr != nil {
-		return nil, aerr
-	}
-	arn, aerr := req.required("PermissionsBoundary")
+	u, arn, aerr := req.userAndParam(false, "PermissionsBoundary")
 	if aerr != nil {
 		return nil, aerr
 	}

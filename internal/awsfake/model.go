@@ -441,12 +441,7 @@ func UserTag(key, value string) UserOption { return func(u *User) { u.SetTag(key
 
 // User returns the user named name (IAM names are case-insensitive), or nil.
 func (a *Account) User(name string) *User {
-	for _, u := range a.Users {
-		if strings.EqualFold(u.Name, name) {
-			return u
-		}
-	}
-	return nil
+	return byName(a.Users, func(u *User) string { return u.Name }, name)
 }
 
 // AddUser returns the user named name, creating it (path "/", created
@@ -463,14 +458,21 @@ func (a *Account) AddUser(name string, opts ...UserOption) *User {
 	return u
 }
 
-// Group returns the group named name, or nil.
-func (a *Account) Group(name string) *Group {
-	for _, g := range a.Groups {
-		if strings.EqualFold(g.Name, name) {
-			return g
+// byName finds the item whose name is name as IAM compares names (without
+// regard to case), or returns the zero value.
+func byName[T any](items []T, nameOf func(T) string, name string) T {
+	for _, x := range items {
+		if strings.EqualFold(nameOf(x), name) {
+			return x
 		}
 	}
-	return nil
+	var zero T
+	return zero
+}
+
+// Group returns the group named name, or nil.
+func (a *Account) Group(name string) *Group {
+	return byName(a.Groups, func(g *Group) string { return g.Name }, name)
 }
 
 // AddGroup returns the group named name, creating it if needed.
@@ -497,12 +499,7 @@ func (g *Group) AttachPolicy(arn string) *Group {
 
 // Role returns the role named name, or nil.
 func (a *Account) Role(name string) *Role {
-	for _, r := range a.Roles {
-		if strings.EqualFold(r.Name, name) {
-			return r
-		}
-	}
-	return nil
+	return byName(a.Roles, func(r *Role) string { return r.Name }, name)
 }
 
 // RoleOption sets a role attribute in AddRole.
@@ -746,12 +743,21 @@ func addString(list []string, s string) []string {
 }
 
 func removeString(list []string, s string) ([]string, bool) {
-	for i, x := range list {
-		if x == s {
-			return append(list[:i:i], list[i+1:]...), true
+	list, _, ok := removeFirst(list, func(x string) bool { return x == s })
+	return list, ok
+}
+
+// removeFirst returns items without the first one that matches (copied, so
+// that a slice shared with a snapshot is left alone), that item, and whether
+// there was one.
+func removeFirst[T any](items []T, match func(T) bool) ([]T, T, bool) {
+	for i, x := range items {
+		if match(x) {
+			return append(items[:i:i], items[i+1:]...), x, true
 		}
 	}
-	return list, false
+	var zero T
+	return items, zero, false
 }
 
 func status(active bool) string {

@@ -316,37 +316,35 @@ func (o *Org) Validate() error {
 			}
 		}
 		for _, g := range a.Groups {
-			for _, arn := range g.AttachedPolicyARNs {
-				if o.managedPolicy(a, arn) == nil {
-					bad("%s: group %q: attached policy %s does not exist", where, g.Name, arn)
-				}
-			}
-			for _, p := range g.InlinePolicies {
-				if !json.Valid([]byte(p.Document)) {
-					bad("%s: group %q: inline policy %q: document is not valid JSON", where, g.Name, p.Name)
-				}
-			}
+			o.checkPolicies(a, fmt.Sprintf("%s: group %q", where, g.Name), g.AttachedPolicyARNs, g.InlinePolicies, bad)
 		}
 		for _, r := range a.Roles {
 			if !json.Valid([]byte(r.AssumeRolePolicyDocument)) {
 				bad("%s: role %q: AssumeRolePolicyDocument is not valid JSON", where, r.Name)
 			}
-			for _, arn := range r.AttachedPolicyARNs {
-				if o.managedPolicy(a, arn) == nil {
-					bad("%s: role %q: attached policy %s does not exist", where, r.Name, arn)
-				}
-			}
-			for _, p := range r.InlinePolicies {
-				if !json.Valid([]byte(p.Document)) {
-					bad("%s: role %q: inline policy %q: document is not valid JSON", where, r.Name, p.Name)
-				}
-			}
+			o.checkPolicies(a, fmt.Sprintf("%s: role %q", where, r.Name), r.AttachedPolicyARNs, r.InlinePolicies, bad)
 		}
 		for _, p := range a.Policies {
 			checkPolicy(p, fmt.Sprintf("%s: policy %s", where, p.ARN), bad)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkPolicies reports, for the group or role who, the attached policies
+// that exist neither in account a nor in the AWS managed catalogue and the
+// inline policies whose document is not JSON.
+func (o *Org) checkPolicies(a *Account, who string, attached []string, inline []*InlinePolicy, bad func(string, ...any)) {
+	for _, arn := range attached {
+		if o.managedPolicy(a, arn) == nil {
+			bad("%s: attached policy %s does not exist", who, arn)
+		}
+	}
+	for _, p := range inline {
+		if !json.Valid([]byte(p.Document)) {
+			bad("%s: inline policy %q: document is not valid JSON", who, p.Name)
+		}
+	}
 }
 
 func checkPolicy(p *ManagedPolicy, where string, bad func(string, ...any)) {

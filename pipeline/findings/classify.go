@@ -541,18 +541,25 @@ func (c *classifier) lastActivityReason(f *tables.Finding) string {
 	return fmt.Sprintf("last activity %s (%s), %d days before as-of", date(f.LastActivity), f.LastActivitySource, f.DaysInactive)
 }
 
+// keySlot is what the classifier reads of one access key slot.
+type keySlot struct {
+	active            bool
+	lastUsed, rotated time.Time
+}
+
+// keySlots returns the user's key slots 1 and 2, in order.
+func keySlots(u *tables.User) [2]keySlot {
+	return [2]keySlot{
+		{u.Key1Active, u.Key1LastUsed, u.Key1LastRotated},
+		{u.Key2Active, u.Key2LastUsed, u.Key2LastRotated},
+	}
+}
+
 // unusedKeys records an active user's active keys that were not used since
 // the window start. A key created (rotated) inside the window is in grace.
 func (c *classifier) unusedKeys(u *tables.User, f *tables.Finding) {
 	S := c.windowStart
-	slots := [2]struct {
-		active            bool
-		lastUsed, rotated time.Time
-	}{
-		{u.Key1Active, u.Key1LastUsed, u.Key1LastRotated},
-		{u.Key2Active, u.Key2LastUsed, u.Key2LastRotated},
-	}
-	for i, k := range slots {
+	for i, k := range keySlots(u) {
 		if !k.active || !k.lastUsed.Before(S) || !k.rotated.Before(S) {
 			continue
 		}
@@ -580,14 +587,7 @@ func preTrackingReasons(u *tables.User) []string {
 	case u.PasswordState == tables.PasswordUsed && u.PasswordLastUsed.IsZero():
 		out = append(out, "password last use unknown: the credential report marks it used without a date")
 	}
-	keys := [2]struct {
-		active            bool
-		lastUsed, rotated time.Time
-	}{
-		{u.Key1Active, u.Key1LastUsed, u.Key1LastRotated},
-		{u.Key2Active, u.Key2LastUsed, u.Key2LastRotated},
-	}
-	for i, k := range keys {
+	for i, k := range keySlots(u) {
 		if k.active && k.lastUsed.IsZero() && k.rotated.Before(keyTrackingStart) {
 			out = append(out, fmt.Sprintf("access key %d last use unknown: N/A for a key created %s, before key tracking began on %s",
 				i+1, dateOrUnknown(k.rotated), date(keyTrackingStart)))

@@ -336,19 +336,24 @@ func (d *pageDecoder) arn(path, s, typ string) (iamARN, error) {
 	return a, nil
 }
 
-// nameAndPath checks that an entity's name and path agree with its ARN: the ARN is
-// what the credential report is joined on.
-func (d *pageDecoder) nameAndPath(path, kind, name, entityPath string, a iamARN) error {
+// entity checks a user's, group's or role's ARN (of type typ) and that the
+// name (field kind+"Name") and path agree with it: the ARN is what the
+// credential report is joined on.
+func (d *pageDecoder) entity(path, typ, kind, arn, name, entityPath string) (iamARN, error) {
+	a, err := d.arn(path+".Arn", arn, typ)
+	if err != nil {
+		return a, err
+	}
 	if name == "" {
-		return d.fail(path+"."+kind+"Name", errors.New("missing"))
+		return a, d.fail(path+"."+kind+"Name", errors.New("missing"))
 	}
 	if a.Name != name {
-		return d.fail(path+".Arn", fmt.Errorf("ARN names %q but %sName is %q", a.Name, kind, name))
+		return a, d.fail(path+".Arn", fmt.Errorf("ARN names %q but %sName is %q", a.Name, kind, name))
 	}
 	if entityPath != "" && a.Path != entityPath {
-		return d.fail(path+".Path", fmt.Errorf("path %q differs from the ARN's path %q", entityPath, a.Path))
+		return a, d.fail(path+".Path", fmt.Errorf("path %q differs from the ARN's path %q", entityPath, a.Path))
 	}
-	return nil
+	return a, nil
 }
 
 func (d *pageDecoder) time(path string, v rawValue) (time.Time, error) {
@@ -420,11 +425,8 @@ func decodePage(name string, page *wirePage) (*AuthorizationDetails, error) {
 	out := &AuthorizationDetails{Name: name, IsTruncated: page.IsTruncated || page.NextToken != "", Marker: page.Marker}
 	for i, w := range page.UserDetailList {
 		p := fmt.Sprintf("UserDetailList[%d]", i)
-		a, err := d.arn(p+".Arn", w.Arn, "user")
+		a, err := d.entity(p, "user", "User", w.Arn, w.UserName, w.Path)
 		if err != nil {
-			return nil, err
-		}
-		if err := d.nameAndPath(p, "User", w.UserName, w.Path, a); err != nil {
 			return nil, err
 		}
 		if w.UserId == "" {
@@ -451,11 +453,8 @@ func decodePage(name string, page *wirePage) (*AuthorizationDetails, error) {
 	}
 	for i, w := range page.GroupDetailList {
 		p := fmt.Sprintf("GroupDetailList[%d]", i)
-		a, err := d.arn(p+".Arn", w.Arn, "group")
+		a, err := d.entity(p, "group", "Group", w.Arn, w.GroupName, w.Path)
 		if err != nil {
-			return nil, err
-		}
-		if err := d.nameAndPath(p, "Group", w.GroupName, w.Path, a); err != nil {
 			return nil, err
 		}
 		g := GroupDetail{Path: a.Path, GroupName: w.GroupName, GroupId: w.GroupId, Arn: w.Arn}
@@ -472,11 +471,8 @@ func decodePage(name string, page *wirePage) (*AuthorizationDetails, error) {
 	}
 	for i, w := range page.RoleDetailList {
 		p := fmt.Sprintf("RoleDetailList[%d]", i)
-		a, err := d.arn(p+".Arn", w.Arn, "role")
+		a, err := d.entity(p, "role", "Role", w.Arn, w.RoleName, w.Path)
 		if err != nil {
-			return nil, err
-		}
-		if err := d.nameAndPath(p, "Role", w.RoleName, w.Path, a); err != nil {
 			return nil, err
 		}
 		r := RoleDetail{Path: a.Path, RoleName: w.RoleName, RoleId: w.RoleId, Arn: w.Arn, Tags: tags(w.Tags)}

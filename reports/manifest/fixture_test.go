@@ -3,36 +3,19 @@ package manifest
 import (
 	"time"
 
+	"github.com/dormant-iam/dormant/reports/internal/reporttest"
 	"github.com/dormant-iam/dormant/tables"
 )
 
 var (
-	testAsOf      = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	testGenerated = time.Date(2026, 11, 1, 3, 4, 5, 0, time.UTC)
+	testAsOf      = reporttest.AsOf
+	testGenerated = reporttest.Generated
 )
 
-func day(s string) time.Time {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+func day(s string) time.Time { return reporttest.Time(time.DateOnly, s) }
 
 func user(acct, name, id string) tables.Finding {
-	return tables.Finding{
-		AccountID:              acct,
-		UserName:               name,
-		UserID:                 id,
-		ARN:                    "arn:aws:iam::" + acct + ":user/" + name,
-		Path:                   "/",
-		CreateDate:             day("2024-01-15"),
-		PasswordState:          tables.PasswordNA,
-		DaysInactive:           -1,
-		InCredentialReport:     true,
-		InAuthorizationDetails: true,
-		ReportGeneratedAt:      testAsOf.Add(-2 * time.Hour),
-	}
+	return reporttest.User(acct, name, id, day("2024-01-15"))
 }
 
 // testFindings covers every status and decision the manifest must handle.

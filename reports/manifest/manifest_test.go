@@ -26,6 +26,20 @@ func mustBuild(t *testing.T) *Manifest {
 	return m
 }
 
+// encoded builds the manifest for in and returns it as Encode writes it.
+func encoded(t *testing.T, in Input) []byte {
+	t.Helper()
+	m, err := Build(in)
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	var buf bytes.Buffer
+	if err := m.Encode(&buf); err != nil {
+		t.Fatalf("Encode: %v", err)
+	}
+	return buf.Bytes()
+}
+
 func calls(acts []Action) []string {
 	out := make([]string, len(acts))
 	for i, a := range acts {
@@ -135,18 +149,11 @@ func TestBuildDetails(t *testing.T) {
 func TestBuildEmpty(t *testing.T) {
 	in := testInput()
 	in.Findings = nil
-	m, err := Build(in)
-	if err != nil {
-		t.Fatal(err)
+	raw := encoded(t, in)
+	if !strings.Contains(string(raw), `"entries": []`) {
+		t.Errorf("empty manifest encodes entries as %s, want []", raw)
 	}
-	var buf bytes.Buffer
-	if err := m.Encode(&buf); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(buf.String(), `"entries": []`) {
-		t.Errorf("empty manifest encodes entries as %s, want []", buf.String())
-	}
-	if _, err := Parse(buf.Bytes()); err != nil {
+	if _, err := Parse(raw); err != nil {
 		t.Errorf("Parse(empty manifest): %v", err)
 	}
 }

@@ -1,7 +1,6 @@
 package manifest
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -110,15 +109,7 @@ func TestGeneratedManifestsMatchSchema(t *testing.T) {
 	empty := in
 	empty.Findings = nil
 	for name, in := range map[string]Input{"fixture": in, "empty": empty} {
-		m, err := Build(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if err := m.Encode(&buf); err != nil {
-			t.Fatal(err)
-		}
-		doc, err := jsonschema.Decode(buf.Bytes())
+		doc, err := jsonschema.Decode(encoded(t, in))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,11 +136,7 @@ func TestSchemaWithReferenceValidator(t *testing.T) {
 	if err := os.WriteFile(schemaPath, Schema(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m := mustBuild(t)
-	var buf bytes.Buffer
-	if err := m.Encode(&buf); err != nil {
-		t.Fatal(err)
-	}
+	raw := encoded(t, testInput())
 	docs := map[string]func(doc map[string]any){
 		"valid": func(map[string]any) {},
 		"bad-decision": func(doc map[string]any) {
@@ -192,7 +179,7 @@ func TestSchemaWithReferenceValidator(t *testing.T) {
 	names := make([]string, 0, len(docs))
 	for name, edit := range docs {
 		var doc map[string]any
-		if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		if err := json.Unmarshal(raw, &doc); err != nil {
 			t.Fatal(err)
 		}
 		edit(doc)

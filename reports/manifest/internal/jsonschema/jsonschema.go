@@ -238,25 +238,13 @@ func compileNode(v any, where string) (*node, error) {
 			if !ok {
 				return nil, fmt.Errorf("schema %s: prefixItems must be an array", at)
 			}
-			for i, e := range arr {
-				c, err := compileNode(e, at+"/"+strconv.Itoa(i))
-				if err != nil {
-					return nil, err
-				}
-				n.prefixItems = append(n.prefixItems, c)
-			}
+			n.prefixItems, err = compileEach(arr, at)
 		case "allOf":
 			arr, ok := val.([]any)
 			if !ok || len(arr) == 0 {
 				return nil, fmt.Errorf("schema %s: allOf must be a non-empty array", at)
 			}
-			for i, e := range arr {
-				c, err := compileNode(e, at+"/"+strconv.Itoa(i))
-				if err != nil {
-					return nil, err
-				}
-				n.allOf = append(n.allOf, c)
-			}
+			n.allOf, err = compileEach(arr, at)
 		case "if":
 			n.ifN, err = compileNode(val, at)
 		case "then":
@@ -273,6 +261,20 @@ func compileNode(v any, where string) (*node, error) {
 		}
 	}
 	return n, nil
+}
+
+// compileEach compiles the subschemas of an array keyword (prefixItems,
+// allOf), each at its index under at.
+func compileEach(arr []any, at string) ([]*node, error) {
+	var out []*node
+	for i, e := range arr {
+		c, err := compileNode(e, at+"/"+strconv.Itoa(i))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 func count(v any, at string) (*int, error) {
