@@ -38,11 +38,14 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	opts.WindowDays, opts.DeleteAfterDays = int(common.window), int(common.deleteAfter)
 
 	t0 := time.Now()
-	res, err := pipeline.Demo(ctx, pipeline.DemoConfig{
-		Out: out, Options: opts,
-		Config: pipeline.Config{ToolVersion: version, Logger: logger},
-	})
-	if err != nil {
+	var res *pipeline.DemoResult
+	if err := common.withProfiles(func() (err error) {
+		res, err = pipeline.Demo(ctx, pipeline.DemoConfig{
+			Out: out, Options: opts,
+			Config: pipeline.Config{ToolVersion: version, Logger: logger, ScanProgress: terminal(stderr)},
+		})
+		return err
+	}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "demo: %d accounts, %d users, %d CloudTrail records generated under %s/source (as-of %s)\n",

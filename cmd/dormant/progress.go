@@ -38,3 +38,11 @@ func isTerminal(w io.Writer) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
+
+// terminal returns w when it is a terminal, for progress lines; else nil.
+func terminal(w io.Writer) io.Writer {
+	if isTerminal(w) {
+		return w
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dormant-iam/dormant/internal/profiling"
 	"github.com/dormant-iam/dormant/pipeline"
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -20,6 +22,8 @@ type commonFlags struct {
 	deleteAfter daysFlag
 	logFormat   string
 	logLevel    string
+	cpuProfile  string
+	memProfile  string
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
@@ -30,6 +34,18 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.Var(&c.deleteAfter, "delete-after", "inactive (or never used) longer than this: delete instead of deactivate (365d)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile here (for a bug report)")
+	fs.StringVar(&c.memProfile, "memprofile", "", "write a heap profile here when the command ends")
+}
+
+// withProfiles runs fn with the profiles the flags ask for.
+func (c *commonFlags) withProfiles(fn func() error) error {
+	stop, err := profiling.Start(c.cpuProfile, c.memProfile)
+	if err != nil {
+		return err
+	}
+	err = fn()
+	return errors.Join(err, stop())
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -87,9 +103,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cfg.CredentialReports, cfg.AuthorizationDetails = reportsF, detailsF
 	cfg.Accounts, cfg.ReferenceChecks, cfg.Regions, cfg.OwnerTags = accounts, checks, regions, ownerTags
 	cfg.Progress = accountProgress(stderr)
-	if isTerminal(stderr) {
-		cfg.ScanProgress = stderr
-	}
+	cfg.ScanProgress = terminal(stderr)
 	cfg.AsOf, cfg.WindowDays, cfg.DeleteAfterDays = common.asOf.t, int(common.window), int(common.deleteAfter)
 	cfg.ReportMaxAge = time.Duration(reportMaxAge)
 	cfg.ToolVersion, cfg.Logger = version, logger
@@ -97,8 +111,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 
-	res, err := pipeline.Run(ctx, cfg)
-	if err != nil {
+	var res *pipeline.Result
+	if err := common.withProfiles(func() (err error) {
+		res, err = pipeline.Run(ctx, cfg)
+		return err
+	}); err != nil {
 		return err
 	}
 	printSummary(stdout, res)
