@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/dormant-iam/dormant/internal/demo"
+	"github.com/dormant-iam/dormant/internal/profiling"
 	"github.com/dormant-iam/dormant/pipeline/activity"
 )
 
@@ -39,13 +40,40 @@ func main() {
 		users  = flag.Int("users", 2000, "IAM users in the generated organization")
 		dir    = flag.String("dir", "", "folder for the generated organization (default: a temporary folder, removed after)")
 		runs   = flag.Int("runs", 1, "times to run each measurement (the fastest is reported)")
+		prof   = flag.String("cpuprofile", "", "write a CPU profile of the measured Go runs (the Go scanner's scan, or the next day's cached run) to this file")
+		mprof  = flag.String("memprofile", "", "write a heap profile at the end of the same runs to this file")
+		refs   = flag.Bool("refs", true, "scan mode: measure the references (gzip -dc, the DuckDB scanner) too")
 	)
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	cpuProfile, memProfile, withRefs = *prof, *mprof, *refs
 	if err := run(*mode, *events, *users, *dir, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "scanbench:", err)
 		os.Exit(1)
 	}
+}
+
+// cpuProfile and memProfile are where profiled() writes its profiles;
+// empty for none.
+var cpuProfile, memProfile string
+
+// withRefs: the scan mode measures gzip -dc and the DuckDB scanner too.
+var withRefs = true
+
+// profiled runs f under the profilers -cpuprofile and -memprofile ask for.
+func profiled(f func() error) error {
+	if cpuProfile == "" && memProfile == "" {
+		return f()
+	}
+	stop, err := profiling.Start(cpuProfile, memProfile)
+	if err != nil {
+		return err
+	}
+	err = f()
+	if serr := stop(); err == nil {
+		err = serr
+	}
+	return err
 }
 
 // The generated organization's as-of: its last day folder is the day before.
@@ -101,20 +129,27 @@ type measurement struct {
 	wall, cpu time.Duration
 }
 
-func best(name string, runs int, f func() (cpu time.Duration, err error)) (measurement, error) {
+// best runs f runs times; f returns the wall and CPU time of what it
+// measures (not of its preparation).
+func best(name string, runs int, f func() (wall, cpu time.Duration, err error)) (measurement, error) {
 	m := measurement{name: name}
 	for i := range runs {
-		start := time.Now()
-		cpu, err := f()
+		wall, cpu, err := f()
 		if err != nil {
 			return m, fmt.Errorf("%s: %w", name, err)
 		}
-		wall := time.Since(start)
 		if i == 0 || wall < m.wall {
 			m.wall, m.cpu = wall, cpu
 		}
 	}
 	return m, nil
+}
+
+// timed measures f's wall and CPU time (this process's).
+func timed(f func() error) (wall, cpu time.Duration, err error) {
+	start, c := time.Now(), selfCPU()
+	err = f()
+	return time.Since(start), selfCPU() - c, err
 }
 
 // window is the 90-day window ending at end.
@@ -134,26 +169,55 @@ func benchScan(ctx context.Context, root string, runs int) error {
 		paths[i], gz, raw = f.Path, gz+f.Size, raw+f.Uncompressed
 	}
 	fmt.Printf("files: %d, %.1f MB gzipped, %.2f GB of JSON\n", len(files), float64(gz)/1e6, float64(raw)/1e9)
+	if !withRefs {
+		m, err := best("scanner go", runs, func() (time.Duration, time.Duration, error) {
+			return timed(func() error {
+				return profiled(func() error {
+					_, err := activity.NewLocal(root).Run(ctx, q)
+					return err
+				})
+			})
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Printf("scanner go: %.2f s wall, %.2f s CPU, %.0f MB/s; peak RSS %d MiB\n",
+			m.wall.Seconds(), m.cpu.Seconds(), float64(raw)/m.wall.Seconds()/1e6, peakRSS()>>20)
+		return nil
+	}
 	if _, err := gunzip(paths); err != nil { // warm the page cache
 		return err
 	}
-	ref, err := best("gzip -dc, 2 processes", runs, func() (time.Duration, error) { return gunzip(paths) })
+	ref, err := best("gzip -dc, 2 processes", runs, func() (time.Duration, time.Duration, error) {
+		start := time.Now()
+		cpu, err := gunzip(paths)
+		return time.Since(start), cpu, err
+	})
 	if err != nil {
 		return err
 	}
 	results := map[string]*activity.Result{}
 	ms := []measurement{ref}
 	for _, s := range activity.Scanners() {
-		m, err := best("scanner "+s, runs, func() (time.Duration, error) {
-			cpu := selfCPU()
-			res, err := activity.NewLocal(root, activity.WithScanner(s)).Run(ctx, q)
-			results[s] = res
-			return selfCPU() - cpu, err
+		m, err := best("scanner "+s, runs, func() (time.Duration, time.Duration, error) {
+			run := func() error {
+				res, err := activity.NewLocal(root, activity.WithScanner(s)).Run(ctx, q)
+				results[s] = res
+				return err
+			}
+			if s == activity.ScannerGo {
+				return timed(func() error { return profiled(run) })
+			}
+			return timed(run)
 		})
 		if err != nil {
 			return err
 		}
 		ms = append(ms, m)
+		if s == activity.ScannerGo {
+			// The Go scanner runs first: the peak so far is its own.
+			fmt.Printf("peak RSS after the Go scanner: %d MiB\n", peakRSS()>>20)
+		}
 	}
 	fmt.Printf("\n%-24s %9s %9s %11s %11s %9s\n", "", "wall s", "CPU s", "wall/gzip", "CPU/gzip", "MB/s")
 	for _, m := range ms {
@@ -220,21 +284,23 @@ func benchIncremental(ctx context.Context, dir, root string, runs int) error {
 	cacheDir := filepath.Join(dir, "activity-cache")
 	first, next := window(asOf.AddDate(0, 0, -1)), window(asOf)
 
-	full, err := best("full scan, no cache", runs, func() (time.Duration, error) {
-		cpu := selfCPU()
-		_, err := activity.NewLocal(root).Run(ctx, first)
-		return selfCPU() - cpu, err
+	full, err := best("full scan, no cache", runs, func() (time.Duration, time.Duration, error) {
+		return timed(func() error {
+			_, err := activity.NewLocal(root).Run(ctx, first)
+			return err
+		})
 	})
 	if err != nil {
 		return err
 	}
-	cold, err := best("first run, --cache", runs, func() (time.Duration, error) {
+	cold, err := best("first run, --cache", runs, func() (time.Duration, time.Duration, error) {
 		if err := os.RemoveAll(cacheDir); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		cpu := selfCPU()
-		_, err := activity.NewLocal(root, activity.WithCache(cacheDir)).Run(ctx, first)
-		return selfCPU() - cpu, err
+		return timed(func() error {
+			_, err := activity.NewLocal(root, activity.WithCache(cacheDir)).Run(ctx, first)
+			return err
+		})
 	})
 	if err != nil {
 		return err
@@ -250,18 +316,21 @@ func benchIncremental(ctx context.Context, dir, root string, runs int) error {
 		return err
 	}
 	var incr *activity.Result
-	warm, err := best("next day, --cache", runs, func() (time.Duration, error) {
+	warm, err := best("next day, --cache", runs, func() (time.Duration, time.Duration, error) {
 		// Each run starts from the first run's cache.
 		if err := os.RemoveAll(cacheDir); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if err := os.CopyFS(cacheDir, os.DirFS(saved)); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		cpu := selfCPU()
-		res, err := activity.NewLocal(root, activity.WithCache(cacheDir)).Run(ctx, next)
-		incr = res
-		return selfCPU() - cpu, err
+		return timed(func() error {
+			return profiled(func() error {
+				res, err := activity.NewLocal(root, activity.WithCache(cacheDir)).Run(ctx, next)
+				incr = res
+				return err
+			})
+		})
 	})
 	if err != nil {
 		return err
@@ -276,7 +345,8 @@ func benchIncremental(ctx context.Context, dir, root string, runs int) error {
 	}
 	run := incr.Runs[0]
 	same := reflect.DeepEqual(incr.Activity, ref.Activity) && reflect.DeepEqual(incr.Coverage, ref.Coverage)
-	fmt.Printf("\nnext day's run read %d files (%.1f MB); tables identical to a full scan: %v\n",
+	fmt.Printf("\npeak RSS: %d MiB\n", peakRSS()>>20)
+	fmt.Printf("next day's run read %d files (%.1f MB); tables identical to a full scan: %v\n",
 		run.Files, float64(run.BytesScanned)/1e6, same)
 	if !same {
 		return errors.New("the cached run disagrees with the full scan")
@@ -307,6 +377,16 @@ func moveDay(from, to, day string) error {
 
 func selfCPU() time.Duration  { return rusage(syscall.RUSAGE_SELF) }
 func childCPU() time.Duration { return rusage(syscall.RUSAGE_CHILDREN) }
+
+// peakRSS is this process's peak resident set size, in bytes (Linux
+// reports kilobytes).
+func peakRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return int64(ru.Maxrss) << 10
+}
 
 func rusage(who int) time.Duration {
 	var ru syscall.Rusage

@@ -2,10 +2,16 @@ package activity
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/md5"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dormant-iam/dormant/tables"
@@ -22,6 +28,12 @@ import (
 // principal's whole window, like count(DISTINCT event_id). Coverage counts
 // every record as delivered, duplicates included (count(*)): it measures the
 // log data read, not the events.
+//
+// Where the two scanners could differ, on input AWS does not write: a
+// record without an eventID is hashed over the fields the rules read, not
+// md5 of DuckDB's text of the record, so among such records at the same
+// time the "latest" may be another one (their counts agree); a number in a
+// field read as text keeps its spelling (DuckDB writes 1.50 as 1.5).
 //
 // Memory: only events that count for a user or root keep their eventID
 // (16 bytes for AWS's UUIDs), per principal, in a list sorted and
@@ -83,32 +95,112 @@ func (w window) bucketIn(b int64) int {
 	return 0
 }
 
-// eventID is an event's identity for distinct counts: AWS's eventIDs are
-// lowercase UUIDs, kept as 16 bytes; anything else as its text.
+// idSet holds eventIDs for distinct counts: AWS's eventIDs are lowercase
+// UUIDs, kept as 128-bit numbers; anything else as its text. It is a list,
+// sorted and deduplicated when counted: appending is cheaper than a map on
+// the scan's hot path, and takes 16 bytes per ID.
 type idSet struct {
-	uuids  [][16]byte
+	uuids  []uuid
 	others []string
+	// runs, when not nil, are the starts of sorted runs of distinct UUIDs
+	// that make up uuids (each merged from a compacted set, as the cache's
+	// rows are): compact then merges them instead of sorting. nil once a
+	// UUID was added on its own.
+	runs []int
 }
+
+// uuid is a UUID as a number, high half first, so that numeric order is
+// the order of the UUIDs' text.
+type uuid struct{ hi, lo uint64 }
+
+func (a uuid) cmp(b uuid) int {
+	if c := cmp.Compare(a.hi, b.hi); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.lo, b.lo)
+}
+
+func (a uuid) less(b uuid) bool { return a.hi < b.hi || a.hi == b.hi && a.lo < b.lo }
 
 func (s *idSet) add(id []byte) {
 	if u, ok := parseUUID(id); ok {
 		s.uuids = append(s.uuids, u)
+		s.runs = nil
 		return
 	}
 	s.others = append(s.others, string(id))
 }
 
 func (s *idSet) merge(o *idSet) {
+	sorted := (s.runs != nil || len(s.uuids) == 0) && (o.runs != nil || len(o.uuids) == 0)
+	if sorted {
+		for _, r := range o.runs {
+			s.runs = append(s.runs, len(s.uuids)+r)
+		}
+		if s.runs == nil {
+			s.runs = []int{}
+		}
+	} else {
+		s.runs = nil
+		// Unordered: append the shorter list to the longer one, which
+		// spares copying (and briefly holding twice) the longer.
+		if len(o.uuids) > len(s.uuids) {
+			s.uuids, o.uuids = o.uuids, s.uuids
+		}
+	}
 	s.uuids = append(s.uuids, o.uuids...)
 	s.others = append(s.others, o.others...)
+	o.uuids, o.others = nil, nil // merged: o is not used again
 }
 
 // compact sorts and deduplicates the set in place.
 func (s *idSet) compact() {
-	slices.SortFunc(s.uuids, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
-	s.uuids = slices.Compact(s.uuids)
+	if s.runs != nil && len(s.runs) > 1 {
+		s.uuids = mergeRuns(s.uuids, s.runs)
+	} else if s.runs == nil {
+		slices.SortFunc(s.uuids, uuid.cmp)
+		s.uuids = slices.Compact(s.uuids)
+	}
+	s.runs = []int{}
+	if len(s.uuids) > 0 {
+		s.runs = append(s.runs, 0)
+	}
 	slices.Sort(s.others)
 	s.others = slices.Compact(s.others)
+}
+
+// mergeRuns merges the sorted runs of distinct UUIDs starting at runs in a,
+// two by two until one is left, dropping the UUIDs two runs share.
+func mergeRuns(a []uuid, runs []int) []uuid {
+	buf := make([]uuid, 0, len(a))
+	for len(runs) > 1 {
+		buf = buf[:0]
+		next := make([]int, 0, (len(runs)+1)/2)
+		for i := 0; i < len(runs); i += 2 {
+			next = append(next, len(buf))
+			lo, mid, hi := runs[i], len(a), len(a)
+			if i+1 < len(runs) {
+				mid = runs[i+1]
+			}
+			if i+2 < len(runs) {
+				hi = runs[i+2]
+			}
+			x, y := a[lo:mid], a[mid:hi]
+			for len(x) > 0 && len(y) > 0 {
+				switch {
+				case x[0].less(y[0]):
+					buf, x = append(buf, x[0]), x[1:]
+				case y[0].less(x[0]):
+					buf, y = append(buf, y[0]), y[1:]
+				default:
+					buf, x, y = append(buf, x[0]), x[1:], y[1:]
+				}
+			}
+			buf = append(append(buf, x...), y...)
+		}
+		a, buf, runs = buf, a, next
+	}
+	return a
 }
 
 // count is the number of distinct IDs; it compacts the set.
@@ -117,74 +209,108 @@ func (s *idSet) count() int64 {
 	return int64(len(s.uuids) + len(s.others))
 }
 
-// strings lists the set's IDs as text (compacted), for the cache.
-func (s *idSet) strings() []string {
+// encode writes the set for the cache (compacted): its UUIDs as one
+// string of 22-character base64 numbers (fixed width, no separator), its
+// other IDs as a list.
+func (s *idSet) encode() (uuids string, others []string) {
 	s.compact()
-	if len(s.uuids)+len(s.others) == 0 {
-		return nil
-	}
-	out := make([]string, 0, len(s.uuids)+len(s.others))
+	b := make([]byte, 0, uuidB64Len*len(s.uuids))
+	var raw [16]byte
 	for _, u := range s.uuids {
-		out = append(out, formatUUID(u))
+		binary.BigEndian.PutUint64(raw[:8], u.hi)
+		binary.BigEndian.PutUint64(raw[8:], u.lo)
+		b = base64.RawStdEncoding.AppendEncode(b, raw[:])
 	}
-	return append(out, s.others...)
+	if len(s.others) > 0 {
+		others = slices.Clone(s.others)
+	}
+	return string(b), others
 }
 
-func idSetOf(ids []string) idSet {
+// uuidB64Len is the length of a UUID in base64 without padding.
+const uuidB64Len = 22
+
+// decodeIDs reads the UUIDs encode wrote: one sorted run, unless the
+// string was not written so.
+func decodeIDs(uuids string) (idSet, error) {
 	var s idSet
-	for _, id := range ids {
-		s.add([]byte(id))
+	if len(uuids)%uuidB64Len != 0 {
+		return s, fmt.Errorf("a list of event UUIDs is %d characters long, not a multiple of %d", len(uuids), uuidB64Len)
 	}
-	return s
+	s.uuids = make([]uuid, 0, len(uuids)/uuidB64Len)
+	var raw [16]byte
+	sorted := true
+	for i := 0; i < len(uuids); i += uuidB64Len {
+		if _, err := base64.RawStdEncoding.Decode(raw[:], []byte(uuids[i:i+uuidB64Len])); err != nil {
+			return s, fmt.Errorf("decoding event UUIDs: %w", err)
+		}
+		u := uuid{binary.BigEndian.Uint64(raw[:8]), binary.BigEndian.Uint64(raw[8:])}
+		if n := len(s.uuids); n > 0 && !s.uuids[n-1].less(u) {
+			sorted = false
+		}
+		s.uuids = append(s.uuids, u)
+	}
+	if sorted {
+		s.runs = []int{0}
+	}
+	return s, nil
 }
 
 const hexDigits = "0123456789abcdef"
 
+// unhexTable maps a lowercase hex digit to its value, anything else to 0xff.
+var unhexTable = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i, c := range hexDigits {
+		t[c] = byte(i)
+	}
+	return t
+}()
+
+// hex16 parses 16 lowercase hex digits; ok is false if any is not one.
+func hex16[T string | []byte](b T) (v uint64, ok bool) {
+	var bad byte
+	for i := range 16 {
+		d := unhexTable[b[i]]
+		bad |= d
+		v = v<<4 | uint64(d&15)
+	}
+	return v, bad&0xf0 == 0
+}
+
 // parseUUID parses a lowercase canonical UUID (8-4-4-4-12 hex digits); an
 // uppercase one stays text, since eventIDs compare as text.
-func parseUUID(b []byte) (u [16]byte, ok bool) {
+func parseUUID[T string | []byte](b T) (u uuid, ok bool) {
 	if len(b) != 36 || b[8] != '-' || b[13] != '-' || b[18] != '-' || b[23] != '-' {
 		return u, false
 	}
-	j := 0
-	for i := 0; i < 36; i += 2 {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			i--
-			continue
-		}
-		hi, ok1 := unhex(b[i])
-		lo, ok2 := unhex(b[i+1])
-		if !ok1 || !ok2 {
-			return u, false
-		}
-		u[j] = hi<<4 | lo
-		j++
-	}
-	return u, true
+	var buf [32]byte
+	copy(buf[0:8], b[0:8])
+	copy(buf[8:12], b[9:13])
+	copy(buf[12:16], b[14:18])
+	copy(buf[16:20], b[19:23])
+	copy(buf[20:32], b[24:36])
+	hi, ok1 := hex16(buf[:16])
+	lo, ok2 := hex16(buf[16:])
+	return uuid{hi, lo}, ok1 && ok2
 }
 
-func unhex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	}
-	return 0, false
-}
+func formatUUID(u uuid) string { return string(appendUUID(nil, u)) }
 
-func formatUUID(u [16]byte) string {
-	var b [36]byte
-	j := 0
-	for i, c := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b[j] = '-'
-			j++
+func appendUUID(b []byte, u uuid) []byte {
+	for i := range 32 {
+		if i == 8 || i == 12 || i == 16 || i == 20 {
+			b = append(b, '-')
 		}
-		b[j], b[j+1] = hexDigits[c>>4], hexDigits[c&15]
-		j += 2
+		v := u.hi
+		if i >= 16 {
+			v = u.lo
+		}
+		b = append(b, hexDigits[(v>>(60-4*(i%16)))&15])
 	}
-	return string(b[:])
+	return b
 }
 
 // stamped is a value with the (time, eventID) it was seen at, for the
@@ -718,10 +844,26 @@ func (a *aggregator) merge(o *aggregator) {
 
 // result fills res with the tables, in the documented order.
 func (a *aggregator) result(res *Result) {
-	res.Activity = make([]tables.Activity, 0, len(a.users))
+	users := make([]*userAgg, 0, len(a.users))
 	for _, u := range a.users {
-		res.Activity = append(res.Activity, u.row())
+		users = append(users, u)
 	}
+	// Counting sorts each principal's eventIDs: spread over the cores.
+	res.Activity = make([]tables.Activity, len(users))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), len(users)/64)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(users) {
+					return
+				}
+				res.Activity[i] = users[i].row()
+			}
+		})
+	}
+	wg.Wait()
 	res.Coverage = make([]tables.Coverage, 0, len(a.cov))
 	for _, c := range a.cov {
 		res.Coverage = append(res.Coverage, c.row())

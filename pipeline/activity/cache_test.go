@@ -3,6 +3,7 @@ package activity
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -163,6 +164,10 @@ func TestCacheInvalidation(t *testing.T) {
 		{"a file touched", func(t *testing.T, root, _ string) {
 			touch(t, filepath.Join(root, file1))
 		}, false, 3},
+		{"another account's file touched", func(t *testing.T, root, _ string) {
+			touch(t, filepath.Join(root, "AWSLogs", orgID, acctB, "CloudTrail", "eu-west-1", "2026", "10", "02",
+				"222222222222_CloudTrail_eu-west-1_20261002T0815Z_Uj7Ik8Ol9Pz0Xa1S.json.gz"))
+		}, false, 1},
 		{"a file touched, same ETag", func(t *testing.T, root, _ string) {
 			touch(t, filepath.Join(root, file1))
 		}, true, 0},
@@ -176,13 +181,13 @@ func TestCacheInvalidation(t *testing.T) {
 			}
 		}, false, 2},
 		{"a Parquet file damaged", func(t *testing.T, _, cache string) {
-			p := filepath.Join(cache, cacheSubdir, acctA, "2026", "10", "01.parquet")
+			p := filepath.Join(cache, cacheSubdir, "2026", "10", "01.parquet")
 			if err := os.WriteFile(p, []byte("PAR1 not really"), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}, false, 3},
 		{"a manifest damaged", func(t *testing.T, _, cache string) {
-			p := filepath.Join(cache, cacheSubdir, acctA, "2026", "10", "01.json")
+			p := filepath.Join(cache, cacheSubdir, "2026", "10", "01.json")
 			if err := os.WriteFile(p, []byte("{"), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -238,4 +243,143 @@ func TestCacheRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "creating the activity cache") {
 		t.Errorf("cache on a file: got %v", err)
 	}
+}
+
+// A run over some accounts refreshes their folders and keeps the others'
+// aggregates in the days it rewrites.
+func TestCacheAccountsFilter(t *testing.T) {
+	root, cache := copyTrail(t), t.TempDir()
+	all := Query{Start: ts("2026-10-01T00:00:00Z"), End: ts("2026-10-03T00:00:00Z")}
+	onlyB := all
+	onlyB.Accounts = []string{acctB}
+	cachedRun(t, root, cache, all)
+	touch(t, filepath.Join(root, "AWSLogs", orgID, acctB, "CloudTrail", "eu-west-1", "2026", "10", "02",
+		"222222222222_CloudTrail_eu-west-1_20261002T0815Z_Uj7Ik8Ol9Pz0Xa1S.json.gz"))
+	res, read := cachedRun(t, root, cache, onlyB)
+	agreeTables(t, "account B", res, runScanner(t, root, ScannerDuckDB, onlyB))
+	if read != 1 {
+		t.Errorf("the run over account B read %d files, want its changed one", read)
+	}
+	res, read = cachedRun(t, root, cache, all)
+	agreeTables(t, "every account", res, runScanner(t, root, ScannerDuckDB, all))
+	if read != 0 {
+		t.Errorf("the run over every account read %d files, want 0: account A's aggregates were lost", read)
+	}
+}
+
+func TestLatestEncoding(t *testing.T) {
+	u := &userAgg{}
+	u.latest.offer(-5, []byte("id 1:2"), []byte("Get:Thing "), []byte(""), []byte("2001:db8::1"), []byte("é"))
+	u.user.offer(1_800_000_000_000_000, []byte(""), []byte("12:ab"))
+	enc := encodeLatest(u)
+	var got userAgg
+	if err := decodeLatest(enc, &got); err != nil {
+		t.Fatal(err)
+	}
+	if encodeLatest(&got) != enc || got.arn.has || string(got.latest.ip) != "2001:db8::1" || string(got.user.v) != "12:ab" {
+		t.Errorf("round trip of %q gave %q", enc, encodeLatest(&got))
+	}
+	for _, bad := range []string{"X1 0:", "U1 5:ab", "U1", "Uz 0:", "U1 0:"} {
+		if err := decodeLatest(bad, &userAgg{}); err == nil {
+			t.Errorf("decodeLatest(%q) accepted", bad)
+		}
+	}
+}
+
+// rollupTrail writes a month of logs for two accounts: each day, a user's
+// calls (one near midnight, delivered the next day), a duplicate delivery
+// crossing folders, and a role session.
+func rollupTrail(t testing.TB) string {
+	t.Helper()
+	root := t.TempDir()
+	start := ts("2026-09-01T00:00:00Z")
+	for i := range 30 {
+		day := start.AddDate(0, 0, i)
+		for _, acct := range []string{acctA, "333333333333"} {
+			user := func(n int, at time.Time) string {
+				return fmt.Sprintf(`{"eventID":"%08d-0000-4000-8000-%012d","eventTime":"%s","eventName":"Call%d","eventSource":"s3.amazonaws.com",`+
+					`"awsRegion":"us-east-1","sourceIPAddress":"203.0.113.%d","recipientAccountId":"%s",`+
+					`"userIdentity":{"type":"IAMUser","principalId":"AIDAROLLUP%s%d","arn":"arn:aws:iam::%s:user/u%d","accountId":"%s","accessKeyId":"AKIAROLLUP%d","userName":"u%d"}}`,
+					i, n, at.Format(time.RFC3339), n, n, acct, acct, n%3, acct, n%3, acct, n%3, n%3)
+			}
+			recs := []string{
+				user(1, day.Add(9*time.Hour)),
+				user(2, day.Add(13*time.Hour+time.Duration(i)*time.Minute)),
+				`{"eventID":"r` + fmt.Sprint(i) + `","eventTime":"` + day.Add(10*time.Hour).Format(time.RFC3339) + `","awsRegion":"us-east-1",` +
+					`"userIdentity":{"type":"AssumedRole","principalId":"AROAX:s","accountId":"` + acct + `"}}`,
+			}
+			if i > 0 {
+				prev := day.AddDate(0, 0, -1)
+				recs = append(recs, user(3, prev.Add(23*time.Hour+59*time.Minute)), // late delivery
+					user(1, prev.Add(9*time.Hour))) // delivered twice, a day apart
+			}
+			writeTrailFile(t, root, acct, "us-east-1", day.Format("2006/01/02"),
+				fmt.Sprintf("%s_CloudTrail_us-east-1_%sT0005Z_Rollup%010d.json.gz", acct, day.Format("20060102"), i), recs)
+		}
+	}
+	return root
+}
+
+func rollupsIn(t testing.TB, res *Result) string {
+	t.Helper()
+	sql := res.Runs[0].SQL
+	i := strings.Index(sql, "rollups of")
+	if i < 0 {
+		t.Fatalf("no rollup count in the evidence:\n%.600s", sql)
+	}
+	return sql[strings.LastIndex(sql[:i-1], " ")+1 : i-1]
+}
+
+// Rollups of 8-day blocks stand in for their days once built, give the
+// tables of a full scan, and are rebuilt when a day changes or a rollup
+// is damaged.
+func TestCacheRollups(t *testing.T) {
+	root, cache := rollupTrail(t), t.TempDir()
+	q := Query{Start: ts("2026-09-03T00:00:00Z"), End: ts("2026-09-28T00:00:00Z")}
+	check := func(what string, q Query, wantRead int) *Result {
+		t.Helper()
+		res, read := cachedRun(t, root, cache, q)
+		agreeTables(t, what, res, runScanner(t, root, ScannerDuckDB, q))
+		if wantRead >= 0 && read != wantRead {
+			t.Errorf("%s: read %d files, want %d", what, read, wantRead)
+		}
+		return res
+	}
+	check("cold", q, -1)
+	blocks, err := filepath.Glob(filepath.Join(cache, cacheSubdir, "blocks", "*.parquet"))
+	if err != nil || len(blocks) < 2 {
+		t.Fatalf("the cold run built %d rollups (%v), want at least 2", len(blocks), err)
+	}
+	warm := check("warm", q, 0)
+	used := rollupsIn(t, warm)
+	if used == "0" {
+		t.Fatalf("the warm run used no rollup:\n%.600s", warm.Runs[0].SQL)
+	}
+
+	// A day inside a used block changes: its folder is read again and the
+	// block rebuilt.
+	day := blockStart(ts("2026-09-12T00:00:00Z")).AddDate(0, 0, 3)
+	touch(t, filepath.Join(root, "AWSLogs", acctA, "CloudTrail", "us-east-1", filepath.FromSlash(day.Format("2006/01/02")),
+		fmt.Sprintf("%s_CloudTrail_us-east-1_%sT0005Z_Rollup%010d.json.gz", acctA, day.Format("20060102"), day.Day()-1)))
+	changed := check("a day changed", q, 1)
+	if rollupsIn(t, changed) == used {
+		t.Errorf("the block holding the changed day was still used (%s rollups)", used)
+	}
+	if again := check("after the rebuild", q, 0); rollupsIn(t, again) != used {
+		t.Errorf("after the rebuild %s rollups were used, want %s", rollupsIn(t, again), used)
+	}
+
+	// A damaged rollup: its days are read from their own files.
+	if err := os.WriteFile(blocks[0], []byte("PAR1 damaged"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check("a rollup damaged", q, 0)
+	if repaired := check("after the repair", q, 0); rollupsIn(t, repaired) != used {
+		t.Errorf("after the repair %s rollups were used, want %s", rollupsIn(t, repaired), used)
+	}
+
+	// Windows whose edges cut a block, or that read some accounts only.
+	check("edges inside days", Query{Start: ts("2026-09-03T09:30:00Z"), End: ts("2026-09-27T13:10:00Z")}, -1)
+	check("one account", Query{Start: q.Start, End: q.End, Accounts: []string{acctA}}, 0)
+	check("a wider window", Query{Start: ts("2026-08-01T00:00:00Z"), End: ts("2026-10-31T00:00:00Z")}, -1)
 }

@@ -52,8 +52,8 @@ func WithProgress(w io.Writer) LocalOption {
 // rules as SQL that can be run as it stands.
 const goScanNote = `-- Run by dormant's Go scanner (local engine, scanner "go"): it reads the files
 -- listed below once and applies the rules of this query to them. The query
--- is kept as the rules' specification and runs as it stands in DuckDB
--- ("dormant run --scanner duckdb" runs it verbatim); dormant's test suite
+-- is kept as the rules' specification and runs as it stands in DuckDB (the
+-- local engine's "duckdb" scanner runs it verbatim); dormant's test suite
 -- checks that both scanners return identical tables.
 `
 
@@ -87,8 +87,8 @@ func (s *scanStats) add(o scanStats) {
 
 // runGo is Run with the Go scanner. Discovery skips the gzip trailers
 // (an open per file, which counts with many small files): the scan learns
-// the sizes, and the SQL recorded as evidence is rendered after it with the
-// maximum_object_size DuckDB would need.
+// the sizes, and the SQL recorded as evidence carries the
+// maximum_object_size DuckDB would need for the largest file read.
 func (l *Local) runGo(ctx context.Context, q Query) (*Result, error) {
 	files, err := discoverFiles(ctx, l.root, q, false)
 	if err != nil {
@@ -115,22 +115,43 @@ func (l *Local) runGo(ctx context.Context, q Query) (*Result, error) {
 	l.log.Info("scanning CloudTrail log files", "files", len(files), "bytes", plan.Bytes,
 		"threads", l.threads, "scanner", l.scanner, "cache", l.cacheDir)
 
+	// The SQL kept as evidence lists every file: render it while the scan
+	// runs, with the maximum_object_size the files known so far need, and
+	// again at the end only if a larger file turned up.
+	guess := plan.MaxObject
+	var spec string
+	rendered := make(chan error, 1)
+	go func() {
+		var err error
+		spec, err = renderLocalSQL(q, files, guess)
+		rendered <- err
+	}()
+
 	started := time.Now()
-	var st scanStats
+	var (
+		st  scanStats
+		agg *aggregator
+	)
 	if l.cacheDir != "" {
-		st, err = l.cachedScan(ctx, q, files, res)
+		agg, st, err = l.cachedScan(ctx, q, files)
 	} else {
-		st, err = l.goScan(ctx, q, files, res)
+		agg, st, err = l.goScan(ctx, q, files)
 	}
 	if err != nil {
+		<-rendered
 		return nil, err
+	}
+	agg.result(res)
+	if err := <-rendered; err != nil {
+		return nil, err
+	}
+	if need := objectSize(max(st.maxJSON, known)); need != guess {
+		if spec, err = renderLocalSQL(q, files, need); err != nil {
+			return nil, err
+		}
 	}
 	elapsed := time.Since(started)
 
-	spec, err := renderLocalSQL(q, files, objectSize(st.maxJSON))
-	if err != nil {
-		return nil, err
-	}
 	query := goScanNote
 	if st.cache != nil {
 		query += cacheNote(*st.cache)
@@ -165,7 +186,7 @@ func renderLocalSQL(q Query, files []LogFile, maxObject int64) (string, error) {
 }
 
 // goScan reads every file with the Go scanner.
-func (l *Local) goScan(ctx context.Context, q Query, files []LogFile, res *Result) (scanStats, error) {
+func (l *Local) goScan(ctx context.Context, q Query, files []LogFile) (*aggregator, scanStats, error) {
 	var total int64
 	for _, f := range files {
 		total += f.Size
@@ -173,12 +194,7 @@ func (l *Local) goScan(ctx context.Context, q Query, files []LogFile, res *Resul
 	prog := newProgress(l.progress, l.log, len(files), total)
 	prog.start()
 	defer prog.finish()
-	agg, st, err := l.scanFiles(ctx, files, newWindow(q), false, prog)
-	if err != nil {
-		return st, err
-	}
-	agg.result(res)
-	return st, nil
+	return l.scanFiles(ctx, files, newWindow(q), false, prog)
 }
 
 // scanFiles reads files on l.threads goroutines and returns the merged

@@ -165,4 +165,3 @@ func BenchmarkCacheNextDay(b *testing.B) {
 	b.ReportMetric(firstRun.Seconds(), "first-s/op")
 	b.ReportMetric(per/firstRun.Seconds(), "next/first")
 }
-

@@ -23,6 +23,11 @@ import (
 // (or null) of objects (or nulls); userIdentity, sessionContext and
 // sessionIssuer must be objects (or null); eventTime must be a time (or
 // null); a field the rules read may not appear twice in one object.
+//
+// Files that are not CloudTrail's at all may fare differently: a file whose
+// top level is an array is refused here (DuckDB reads its elements as
+// records), and an empty top-level object gives no records here (DuckDB
+// refuses it).
 
 // jsonField is a string field of a record: absent and JSON null both leave
 // set false (SQL NULL).

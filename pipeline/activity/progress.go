@@ -14,11 +14,10 @@ import (
 // terminal (w set) one line is redrawn every tick; otherwise a log line is
 // written every logEvery.
 type progress struct {
-	files, bytes atomic.Int64
+	files, bytes           atomic.Int64
+	totalFiles, totalBytes atomic.Int64
 
-	totalFiles int
-	totalBytes int64
-	started    time.Time
+	started time.Time
 
 	w   io.Writer
 	log *slog.Logger
@@ -43,11 +42,19 @@ const (
 // start, add as files are read, and finish. w is a terminal to draw on, or
 // nil to log instead.
 func newProgress(w io.Writer, log *slog.Logger, files int, bytes int64) *progress {
-	return &progress{
-		totalFiles: files, totalBytes: bytes, w: w, log: log,
+	p := &progress{
+		w: w, log: log,
 		quiet: progressQuiet, tick: progressTick, logEvery: progressLogEvery,
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
+	p.grow(files, bytes)
+	return p
+}
+
+// grow adds to the work to do, when it turns out larger than planned.
+func (p *progress) grow(files int, bytes int64) {
+	p.totalFiles.Add(int64(files))
+	p.totalBytes.Add(bytes)
 }
 
 func (p *progress) start() {
@@ -95,8 +102,8 @@ func (p *progress) run() {
 				p.lastLogs = now
 				files, bytes := p.files.Load(), p.bytes.Load()
 				rate, eta := p.rate(now, bytes)
-				p.log.Info("scanning CloudTrail log files", "files_done", files, "files", p.totalFiles,
-					"bytes_done", bytes, "bytes", p.totalBytes, "mb_per_s", fmt.Sprintf("%.1f", rate/1e6),
+				p.log.Info("scanning CloudTrail log files", "files_done", files, "files", p.totalFiles.Load(),
+					"bytes_done", bytes, "bytes", p.totalBytes.Load(), "mb_per_s", fmt.Sprintf("%.1f", rate/1e6),
 					"eta", eta.Round(time.Second).String())
 			}
 		}
@@ -110,7 +117,7 @@ func (p *progress) rate(now time.Time, bytes int64) (float64, time.Duration) {
 		return 0, 0
 	}
 	rate := float64(bytes) / secs
-	left := float64(p.totalBytes-bytes) / rate
+	left := float64(max(0, p.totalBytes.Load()-bytes)) / rate
 	return rate, time.Duration(left * float64(time.Second))
 }
 
@@ -118,12 +125,13 @@ func (p *progress) rate(now time.Time, bytes int64) (float64, time.Duration) {
 func (p *progress) line(now time.Time) string {
 	files, bytes := p.files.Load(), p.bytes.Load()
 	rate, eta := p.rate(now, bytes)
+	total := p.totalBytes.Load()
 	pct := 0.0
-	if p.totalBytes > 0 {
-		pct = 100 * float64(bytes) / float64(p.totalBytes)
+	if total > 0 {
+		pct = 100 * float64(bytes) / float64(total)
 	}
 	return fmt.Sprintf("scanning CloudTrail: %d/%d files, %s/%s (%.0f%%), %s/s, %s left",
-		files, p.totalFiles, sizeText(bytes), sizeText(p.totalBytes), pct, sizeText(int64(rate)),
+		files, p.totalFiles.Load(), sizeText(bytes), sizeText(total), pct, sizeText(int64(rate)),
 		eta.Round(time.Second))
 }
 

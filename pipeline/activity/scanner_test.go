@@ -411,3 +411,28 @@ func TestUnknownScanner(t *testing.T) {
 		t.Errorf("got %v, want the scanner refused", err)
 	}
 }
+
+// A file larger than DuckDB's default maximum_object_size: the Go scan,
+// which learns sizes by reading, records the SQL that Plan (which reads the
+// gzip trailers) renders.
+func TestGoScanEvidenceLargeFile(t *testing.T) {
+	root := t.TempDir()
+	pad := strings.Repeat("x", 1000)
+	var recs []string
+	for i := 0; len(recs)*1100 < 17<<20; i++ {
+		recs = append(recs, fmt.Sprintf(`{"eventID":"big-%d","eventTime":"2026-10-01T09:00:00Z","requestParameters":{"pad":"%s"}}`, i, pad))
+	}
+	writeTrailFile(t, root, acctA, "us-east-1", "2026/10/01", "111111111111_CloudTrail_us-east-1_20261001T0905Z_Big0000000000000.json.gz", recs)
+	q := Query{Start: fixtureStart, End: fixtureEnd}
+	plan, err := NewLocal(root, WithLogger(quiet())).Plan(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.MaxObject <= 16<<20 {
+		t.Fatalf("the file's JSON is %d bytes: too small for the test", plan.Uncompressed)
+	}
+	run := runScanner(t, root, ScannerGo, q).Runs[0]
+	if got := strings.TrimPrefix(run.SQL, goScanNote); got != plan.SQL {
+		t.Errorf("the Go scan recorded SQL other than Plan's (maximum_object_size %d)", plan.MaxObject)
+	}
+}
