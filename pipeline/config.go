@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/dormant-iam/dormant/pipeline/activity"
 	"github.com/dormant-iam/dormant/pipeline/inventory/live"
 )
 
@@ -51,6 +53,7 @@ type Config struct {
 	Engine       string    // local, athena or lake
 	CloudTrail   string    // local engine: a folder holding AWSLogs/..., or s3://bucket/prefix/ to sync
 	Cache        string    // local engine: per-day aggregates and the S3 sync's files
+	Scanner      string    // local engine: go (default) or duckdb, the reference
 	ScanProgress io.Writer // a terminal for the scan's progress line; nil: log lines
 
 	AthenaDatabase, AthenaTable, AthenaWorkgroup, AthenaOutput, AthenaCatalog string
@@ -157,6 +160,9 @@ func (c Config) Validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("--engine %q is not known; use local, athena or lake", c.Engine))
+	}
+	if c.Scanner != "" && !slices.Contains(activity.Scanners(), c.Scanner) {
+		errs = append(errs, fmt.Errorf("--scanner %q is not known; use %s", c.Scanner, strings.Join(activity.Scanners(), " or ")))
 	}
 	if c.WindowDays < 1 {
 		errs = append(errs, fmt.Errorf("--window must be at least 1 day, got %d", c.WindowDays))

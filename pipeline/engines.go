@@ -31,6 +31,9 @@ func (s *state) engine(ctx context.Context) (activity.Engine, error) {
 	if s.cfg.Cache != "" {
 		local = append(local, activity.WithCache(s.cfg.Cache))
 	}
+	if s.cfg.Scanner != "" {
+		local = append(local, activity.WithScanner(s.cfg.Scanner))
+	}
 	if s.cfg.ScanProgress != nil {
 		local = append(local, activity.WithProgress(s.cfg.ScanProgress))
 	}

@@ -81,6 +81,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfg.Engine, "engine", pipeline.DefaultEngine, "activity engine: local (DuckDB/Go over log files), athena, or lake (CloudTrail Lake)")
 	fs.StringVar(&cfg.CloudTrail, "cloudtrail", "", "local engine: folder holding AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz, or s3://bucket/prefix/ to sync the window's days")
 	fs.StringVar(&cfg.Cache, "cache", "", "local engine: keep per-day aggregates (and files synced from S3) here, so later runs read only new days")
+	fs.StringVar(&cfg.Scanner, "scanner", "", "local engine: go (default, fastest) or duckdb (DuckDB's read_json over the same SQL, the reference)")
 	fs.StringVar(&cfg.AthenaDatabase, "athena-database", "", "athena: database of the CloudTrail table")
 	fs.StringVar(&cfg.AthenaTable, "athena-table", "", "athena: the CloudTrail table (AWS's documented DDL)")
 	fs.StringVar(&cfg.AthenaWorkgroup, "athena-workgroup", "", "athena: workgroup (default primary)")
