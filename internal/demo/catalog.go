@@ -15,6 +15,13 @@ type tmpl struct {
 	add    string // additionalEventData, or ""
 	w      int    // weight among background events
 	errs   string // error code family: "ec2", "rest" (AccessDenied), "json" (AccessDeniedException)
+	host   string // the global endpoint, src.amazonaws.com (set by init)
+}
+
+func init() {
+	for i := range catalog {
+		catalog[i].host = catalog[i].src + ".amazonaws.com"
+	}
 }
 
 var catalog = []tmpl{

@@ -3,7 +3,7 @@ package demo
 import (
 	"math/rand/v2"
 	"strconv"
-	"time"
+	"strings"
 )
 
 // renderer appends CloudTrail records, as JSON, to b. One per worker; all its
@@ -31,10 +31,18 @@ func (w *renderer) reset(now int64) {
 func (w *renderer) expand(s string) {
 	r, a := w.r, w.a
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '$' || i+1 == len(s) {
-			w.b = append(w.b, c)
-			continue
+		// Copy the literal run up to the next placeholder in one append:
+		// templates are mostly literal JSON.
+		j := strings.IndexByte(s[i:], '$')
+		if j < 0 {
+			w.b = append(w.b, s[i:]...)
+			return
+		}
+		w.b = append(w.b, s[i:i+j]...)
+		i += j
+		if i+1 == len(s) {
+			w.b = append(w.b, '$')
+			return
 		}
 		i++
 		switch s[i] {
@@ -105,7 +113,7 @@ func (w *renderer) expand(s string) {
 		case 't':
 			w.b = w.token(w.b)
 		case 'e':
-			w.b = time.Unix(w.now+3600, 0).UTC().AppendFormat(w.b, "Jan 2, 2006, 3:04:05 PM")
+			w.b = appendExpiration(w.b, w.now+3600)
 		default:
 			w.b = append(w.b, '$', s[i])
 		}
@@ -170,6 +178,7 @@ type tailOpts struct {
 	resources string // a template, or ""
 	shared    bool   // sharedEventID (cross-account and service events)
 	tlsHost   string // tlsDetails.clientProvidedHostHeader, or "" for none
+	tlsRegion string // if set, the host is tlsHost.tlsRegion.amazonaws.com
 	console   bool   // sessionCredentialFromConsole
 	vpce      bool
 }
@@ -211,6 +220,11 @@ func (w *renderer) tail(o tailOpts) {
 	if o.tlsHost != "" {
 		w.b = append(w.b, `,"tlsDetails":{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"`...)
 		w.b = append(w.b, o.tlsHost...)
+		if o.tlsRegion != "" {
+			w.b = append(w.b, '.')
+			w.b = append(w.b, o.tlsRegion...)
+			w.b = append(w.b, ".amazonaws.com"...)
+		}
 		w.b = append(w.b, `"}`...)
 	}
 	if o.console {
@@ -219,11 +233,14 @@ func (w *renderer) tail(o tailOpts) {
 	w.b = append(w.b, '}')
 }
 
-func hostFor(t *tmpl, region string) string {
+// hostFor is the host header of a call from template t: the service's
+// global endpoint, or (host, region) for the regional one, which tail joins
+// without building a string per record.
+func hostFor(t *tmpl, region string) (host, reg string) {
 	if t.global || t.src == "s3" && t.name == "ListBuckets" {
-		return t.src + ".amazonaws.com"
+		return t.host, ""
 	}
-	return t.src + "." + region + ".amazonaws.com"
+	return t.src, region
 }
 
 // call writes the body of an API call from template t, after the identity.
@@ -243,7 +260,8 @@ func (w *renderer) call(t *tmpl, ip, ua, errCode, errMsg string, console bool) {
 		w.b = append(w.b, `,"additionalEventData":`...)
 		w.expand(t.add)
 	}
-	w.tail(tailOpts{ro: t.ro, resources: t.res, tlsHost: hostFor(t, region), console: console,
+	host, hostRegion := hostFor(t, region)
+	w.tail(tailOpts{ro: t.ro, resources: t.res, tlsHost: host, tlsRegion: hostRegion, console: console,
 		vpce: (t.src == "s3" || t.src == "kms" || t.src == "ssm") && chance(w.r, 10)})
 }
 
@@ -429,10 +447,10 @@ func (w *renderer) roleCall() {
 	var code, msg string
 	switch e := r.IntN(1000); {
 	case e < 20:
-		code = map[string]string{"ec2": "Client.UnauthorizedOperation", "rest": "AccessDenied", "json": "AccessDeniedException"}[t.errs]
+		code = errorCode(t.errs, "Client.UnauthorizedOperation", "AccessDenied", "AccessDeniedException")
 		msg = "User: arn:aws:sts::" + a.id + ":assumed-role/" + ro.name + "/" + sess + " is not authorized to perform: " + t.src + ":" + t.name + " because no identity-based policy allows the " + t.src + ":" + t.name + " action"
 	case e < 25:
-		code, msg = map[string]string{"ec2": "Client.RequestLimitExceeded", "rest": "Throttling", "json": "ThrottlingException"}[t.errs], "Rate exceeded"
+		code, msg = errorCode(t.errs, "Client.RequestLimitExceeded", "Throttling", "ThrottlingException"), "Rate exceeded"
 	}
 	ip, ua := "AWS Internal", "AWS Internal"
 	switch ro.style {
@@ -448,6 +466,19 @@ func (w *renderer) roleCall() {
 	w.call(t, ip, ua, code, msg, false)
 }
 
+// errorCode is the error code of a service of the given error style.
+func errorCode(style, ec2, rest, json string) string {
+	switch style {
+	case "ec2":
+		return ec2
+	case "rest":
+		return rest
+	case "json":
+		return json
+	}
+	return ""
+}
+
 func (w *renderer) stsAssumeRole(ro *role, sess, ip, ua string) {
 	w.mid("sts", "AssumeRole", regions[w.reg], ip, ua)
 	w.b = append(w.b, `,"requestParameters":{"roleArn":"`...)
@@ -459,7 +490,7 @@ func (w *renderer) stsAssumeRole(ro *role, sess, ip, ua string) {
 	w.b = append(w.b, `","sessionToken":"`...)
 	w.b = w.token(w.b)
 	w.b = append(w.b, `","expiration":"`...)
-	w.b = time.Unix(w.now+3600, 0).UTC().AppendFormat(w.b, "Jan 2, 2006, 3:04:05 PM")
+	w.b = appendExpiration(w.b, w.now+3600)
 	w.b = append(w.b, `"},"assumedRoleUser":{"assumedRoleId":"`...)
 	w.b = append(w.b, ro.id...)
 	w.b = append(w.b, ':')
@@ -513,7 +544,7 @@ func (w *renderer) samlLogin() {
 	w.b = append(w.b, `","sessionToken":"`...)
 	w.b = w.token(w.b)
 	w.b = append(w.b, `","expiration":"`...)
-	w.b = time.Unix(w.now+43200, 0).UTC().AppendFormat(w.b, "Jan 2, 2006, 3:04:05 PM")
+	w.b = appendExpiration(w.b, w.now+43200)
 	w.b = append(w.b, `"},"assumedRoleUser":{"assumedRoleId":"`...)
 	w.b = append(w.b, ro.id...)
 	w.b = append(w.b, ':')
@@ -557,7 +588,7 @@ func (w *renderer) webIdentity() {
 	w.b = append(w.b, `","sessionToken":"`...)
 	w.b = w.token(w.b)
 	w.b = append(w.b, `","expiration":"`...)
-	w.b = time.Unix(w.now+3600, 0).UTC().AppendFormat(w.b, "Jan 2, 2006, 3:04:05 PM")
+	w.b = appendExpiration(w.b, w.now+3600)
 	w.b = append(w.b, `"},"subjectFromWebIdentityToken":"`...)
 	w.b = append(w.b, sub...)
 	w.b = append(w.b, `","assumedRoleUser":{"assumedRoleId":"`...)
@@ -648,7 +679,7 @@ func (w *renderer) sessionEvent(s *session, i int32) {
 		w.b = append(w.b, `","sessionToken":"`...)
 		w.b = w.token(w.b)
 		w.b = append(w.b, `","expiration":"`...)
-		w.b = time.Unix(w.now+129600, 0).UTC().AppendFormat(w.b, "Jan 2, 2006, 3:04:05 PM")
+		w.b = appendExpiration(w.b, w.now+129600)
 		w.b = append(w.b, `"},"federatedUser":{"federatedUserId":"`...)
 		w.b = append(w.b, u.acct.id...)
 		w.b = append(w.b, ':')

@@ -316,7 +316,15 @@ func (w *worker) period(t *trailAcct, k int64) error {
 		if len(w.specs) == 0 {
 			continue
 		}
-		slices.SortFunc(w.specs, func(x, y spec) int { return cmp.Or(cmp.Compare(x.t, y.t), cmp.Compare(x.seq, y.seq)) })
+		slices.SortFunc(w.specs, func(x, y spec) int {
+			// By time, then by seq (unique within the file): the same order
+			// as cmp.Or of both comparisons, without evaluating the second
+			// one every time.
+			if x.t != y.t {
+				return cmp.Compare(x.t, y.t)
+			}
+			return cmp.Compare(x.seq, y.seq)
+		})
 		w.files = w.files[:0]
 		w.dup = w.dup[:0]
 		w.rend.r, w.rend.a, w.rend.reg = r, t.a, uint8(reg)

@@ -158,6 +158,41 @@ func appendTimeZ(b []byte, sec int64) []byte {
 	return append(b, 'Z')
 }
 
+var monthAbbr = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+
+// appendExpiration writes the form STS responses use for a credential's
+// expiration in CloudTrail, "Jan 2, 2006, 3:04:05 PM" (UTC), without going
+// through time.Format for every record.
+func appendExpiration(b []byte, sec int64) []byte {
+	days := sec / 86400
+	s := sec % 86400
+	if s < 0 {
+		s += 86400
+		days--
+	}
+	y, m, d := civil(days)
+	b = append(b, monthAbbr[m-1]...)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, d, 10)
+	b = append(b, ", "...)
+	b = strconv.AppendInt(b, y, 10)
+	b = append(b, ", "...)
+	h := s / 3600
+	h12 := h % 12
+	if h12 == 0 {
+		h12 = 12
+	}
+	b = strconv.AppendInt(b, h12, 10)
+	b = append(b, ':')
+	b = append2(b, s/60%60)
+	b = append(b, ':')
+	b = append2(b, s%60)
+	if h < 12 {
+		return append(b, " AM"...)
+	}
+	return append(b, " PM"...)
+}
+
 // Time layouts of the inputs.
 const (
 	layoutReport = "2006-01-02T15:04:05+00:00" // credential report dates
@@ -171,7 +206,17 @@ func fmtCLI(t time.Time) string    { return t.UTC().Format(layoutCLI) }
 // ASCII, but names may carry any IAM-legal character, so escape properly.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for i < len(s) && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\' {
+		i++
+	}
+	if i == len(s) {
+		// Nothing to escape, the usual case: one copy.
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	b = append(b, s[:i]...)
+	for ; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c == '"' || c == '\\':
