@@ -16,16 +16,18 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	opts := demo.DefaultOptions()
 	var (
-		common commonFlags
-		out    string
+		common  commonFlags
+		out     string
+		cfgPath string
 	)
 	common.register(fs)
+	fs.StringVar(&cfgPath, "config", "", "YAML file with flag values (same names); the command line wins")
 	fs.StringVar(&out, "out", "dormant-demo", "directory for the generated organization (source/) and the run (run/)")
 	fs.IntVar(&opts.Accounts, "accounts", opts.Accounts, "accounts to generate")
 	fs.IntVar(&opts.Users, "users", opts.Users, "IAM users to generate, across all accounts")
 	fs.IntVar(&opts.Events, "events", opts.Events, "CloudTrail records to generate, across all accounts")
 	fs.Int64Var(&opts.Seed, "seed", opts.Seed, "random seed (same seed, same organization)")
-	if err := parseFlags(fs, args, nil); err != nil {
+	if err := parseFlags(fs, args, &cfgPath); err != nil {
 		return err
 	}
 	logger, err := newLogger(stderr, common.logFormat, common.logLevel)
