@@ -271,7 +271,6 @@ func (s *state) loadInventory(ctx context.Context) error {
 	if s.policies, err = tables.ReadParquet[tables.Policy](s.st.path(PoliciesTable)); err != nil {
 		return err
 	}
-	s.accounts = accountList(s.rec.Accounts)
 	return nil
 }
 

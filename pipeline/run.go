@@ -43,7 +43,6 @@ type state struct {
 	awsSess *awsSession     // created on first use
 	eng     activity.Engine // the activity engine, once built
 
-	accounts []string
 	users    []tables.User
 	policies []tables.Policy
 	refs     []tables.Reference
@@ -186,7 +185,6 @@ func (s *state) inventory(ctx context.Context) error {
 }
 
 func (s *state) writeInventory() error {
-	s.accounts = accountList(s.rec.Accounts)
 	if err := tables.WriteParquet(s.st.path(InventoryTable), s.users); err != nil {
 		return fmt.Errorf("writing inventory table: %w", err)
 	}
@@ -483,14 +481,6 @@ func accountsOf(inv *inventory.Inventory) []AccountRecord {
 	var out []AccountRecord
 	for _, id := range slices.Compact(ids) {
 		out = append(out, AccountRecord{AccountID: id, Assessed: true, ReportGeneratedAt: gen[id]})
-	}
-	return out
-}
-
-func accountList(recs []AccountRecord) []string {
-	out := make([]string, 0, len(recs))
-	for _, a := range recs {
-		out = append(out, a.AccountID)
 	}
 	return out
 }
