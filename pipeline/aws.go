@@ -50,25 +50,37 @@ func (s *state) aws(ctx context.Context) (*awsSession, error) {
 	if s.awsSess != nil {
 		return s.awsSess, nil
 	}
-	opts := []func(*config.LoadOptions) error{}
-	if s.cfg.Profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(s.cfg.Profile))
-	}
-	if s.cfg.Region != "" {
-		opts = append(opts, config.WithRegion(s.cfg.Region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := LoadAWSConfig(ctx, s.cfg.Profile, s.cfg.Region, s.cfg.EndpointURL)
 	if err != nil {
-		return nil, fmt.Errorf("loading AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1" // IAM, STS and Organizations are global
-	}
-	if s.cfg.EndpointURL != "" {
-		cfg.BaseEndpoint = aws.String(s.cfg.EndpointURL)
+		return nil, err
 	}
 	s.awsSess = &awsSession{cfg: cfg, creds: map[string]aws.CredentialsProvider{}}
 	return s.awsSess, nil
+}
+
+// LoadAWSConfig is the one place AWS access is configured, for the run and
+// for remediation: the SDK's default chain with an optional profile and
+// region (IAM, STS and Organizations are global, so us-east-1 when none is
+// set), and endpointURL, when given, overriding every service.
+func LoadAWSConfig(ctx context.Context, profile, region, endpointURL string) (aws.Config, error) {
+	var opts []func(*config.LoadOptions) error
+	if profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(profile))
+	}
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if endpointURL != "" {
+		cfg.BaseEndpoint = aws.String(endpointURL)
+	}
+	return cfg, nil
 }
 
 // identify learns the caller's account and partition, once.

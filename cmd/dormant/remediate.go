@@ -8,9 +8,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-
+	"github.com/dormant-iam/dormant/pipeline"
 	"github.com/dormant-iam/dormant/pipeline/remediate"
 )
 
@@ -44,19 +42,9 @@ func (f *remediateAWSFlags) deps(ctx context.Context, stdout, stderr io.Writer) 
 	if err != nil {
 		return remediate.Deps{}, err
 	}
-	var opts []func(*config.LoadOptions) error
-	if f.profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(f.profile))
-	}
-	if f.region != "" {
-		opts = append(opts, config.WithRegion(f.region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := pipeline.LoadAWSConfig(ctx, f.profile, f.region, f.endpointURL)
 	if err != nil {
-		return remediate.Deps{}, fmt.Errorf("loading AWS configuration: %w", err)
-	}
-	if f.endpointURL != "" {
-		cfg.BaseEndpoint = aws.String(f.endpointURL)
+		return remediate.Deps{}, err
 	}
 	clients := remediate.AWSClients(cfg, remediate.AWSAccess{RoleName: f.roleName, ExternalID: f.externalID})
 	return remediate.Deps{Clients: clients, Out: stdout, Logger: logger, Now: time.Now}, nil
