@@ -2,13 +2,16 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/dormant-iam/dormant/internal/atomicfile"
@@ -366,37 +369,46 @@ func (s *state) findings(ctx context.Context) error {
 		s.rec.addInput(AllowlistInput, "", kindAllowlist, s.cfg.Allowlist, time.Time{})
 	}
 	mem := memory.NewGoAllocator()
-	users, err := tables.Encode(mem, s.users)
-	if err != nil {
-		return err
+	var users arrow.RecordBatch
+	var uerr error
+	var wg sync.WaitGroup
+	// The users table is the largest: encoded while the others are.
+	wg.Go(func() { users, uerr = tables.Encode(mem, s.users) })
+	act, err1 := tables.Encode(mem, s.act)
+	cov, err2 := tables.Encode(mem, s.cov)
+	refs, err3 := tables.Encode(mem, s.refs)
+	wg.Wait()
+	for _, r := range []arrow.RecordBatch{users, act, cov, refs} {
+		if r != nil {
+			defer r.Release()
+		}
 	}
-	defer users.Release()
-	act, err := tables.Encode(mem, s.act)
-	if err != nil {
-		return err
+	if err := errors.Join(uerr, err1, err2, err3); err != nil {
+		return fmt.Errorf("encoding the join's input tables: %w", err)
 	}
-	defer act.Release()
-	cov, err := tables.Encode(mem, s.cov)
-	if err != nil {
-		return err
-	}
-	defer cov.Release()
-	refs, err := tables.Encode(mem, s.refs)
-	if err != nil {
-		return err
-	}
-	defer refs.Release()
 	out, err := findings.Join(mem, users, act, cov, refs, opts)
 	if err != nil {
 		return err
 	}
 	defer out.Release()
-	if s.finds, err = tables.Decode[tables.Finding](out); err != nil {
+	// Nothing after this stage reads the inventory or activity rows: letting
+	// them go keeps the reports' garbage collections small.
+	s.users, s.policies, s.act = nil, nil, nil
+	// The findings table goes to disk while the reports' rows are decoded
+	// from it.
+	var werr error
+	wg.Go(func() { werr = tables.WriteRecordParquet(s.st.path(FindingsTable), out) })
+	s.finds, err = tables.Decode[tables.Finding](out)
+	wg.Wait()
+	if err != nil {
 		return err
+	}
+	if werr != nil {
+		return werr
 	}
 	s.summary = findings.Summarize(s.finds)
 	s.rec.Counts.Findings = s.summary
-	return tables.WriteParquet(s.st.path(FindingsTable), s.finds)
+	return nil
 }
 
 // reports writes the workbook, the CSV and the remediation manifest.

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dormant-iam/dormant/internal/atomicfile"
@@ -137,26 +139,77 @@ func All() []Writer {
 	return []Writer{NewCSVWriter(), NewXLSXWriter(), NewManifestWriter()}
 }
 
-// WriteAll writes every writer's output under dir, each file atomically: a
-// writer that fails leaves no file (and an older file of that name
-// untouched). It stops at the first failure, so a failed run is never taken
-// for a complete one.
+// WriteAll writes every writer's output under dir. The writers run
+// concurrently, each into a temporary file beside its target; only when all
+// of them succeeded are the files renamed into place, so a failure leaves
+// every earlier report of dir as it was, and a failed run is never taken for
+// a complete one (nor for a mix of two runs). The first failure cancels the
+// other writers.
 func WriteAll(ctx context.Context, dir string, in *Input, ws ...Writer) error {
 	if in == nil {
 		return errors.New("writing reports: no input")
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("writing reports: %w", err)
+	}
 	for _, w := range ws {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("writing reports: %w", err)
-		}
 		rel := w.Path()
 		if rel == "" || path.IsAbs(rel) || path.Clean(rel) != rel || strings.HasPrefix(rel, "../") || strings.Contains(rel, `\`) {
 			return fmt.Errorf("writing %s report: path %q must be relative to the run directory, clean, with forward slashes", w.Name(), rel)
 		}
-		dst := filepath.Join(dir, filepath.FromSlash(rel))
-		if err := atomicfile.Write(dst, func(f io.Writer) error { return w.Write(ctx, f, in) }); err != nil {
-			return fmt.Errorf("writing %s report %s: %w", w.Name(), dst, err)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	pending := make([]*atomicfile.Pending, len(ws))
+	defer func() {
+		for _, p := range pending {
+			if p != nil {
+				p.Abort() // a no-op once committed
+			}
+		}
+	}()
+	errs := make([]error, len(ws))
+	var wg sync.WaitGroup
+	for i, w := range ws {
+		dst := filepath.Join(dir, filepath.FromSlash(w.Path()))
+		p, err := atomicfile.Create(dst)
+		if err != nil {
+			cancel(err)
+			errs[i] = fmt.Errorf("writing %s report %s: %w", w.Name(), dst, err)
+			break
+		}
+		pending[i] = p
+		wg.Go(func() {
+			if err := p.Fill(func(f io.Writer) error { return w.Write(ctx, f, in) }); err != nil {
+				errs[i] = fmt.Errorf("writing %s report %s: %w", w.Name(), dst, err)
+				cancel(errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	if err := firstFailure(errs); err != nil {
+		return err
+	}
+	for i, p := range pending {
+		if err := p.Commit(); err != nil {
+			return fmt.Errorf("writing %s report: %w", ws[i].Name(), err)
 		}
 	}
 	return nil
+}
+
+// firstFailure is the error that caused the others: a writer's own failure
+// rather than the cancellation it caused in the rest.
+func firstFailure(errs []error) error {
+	var cancelled error
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+			cancelled = cmp.Or(cancelled, err)
+		default:
+			return err
+		}
+	}
+	return cancelled
 }

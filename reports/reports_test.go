@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -102,10 +103,26 @@ func TestWriteAllFailureLeavesNoFile(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "disk on fire") || !strings.Contains(err.Error(), "broken.txt") {
 		t.Fatalf("WriteAll error = %v, want the writer's error naming the file", err)
 	}
-	// The CSV finished before the failure; the failed report and everything
-	// after it were not written, and no temporary file remains.
+	// All or nothing: the CSV and the manifest may have finished, but none
+	// of the reports is put in place, and no temporary file remains.
+	if got := listDir(t, dir); len(got) != 0 {
+		t.Errorf("after a failed writer the directory holds %q, want nothing", got)
+	}
+	// Earlier reports stay as they were when a rewrite of the set fails.
+	if err := WriteAll(context.Background(), dir, sampleInput(), NewCSVWriter()); err != nil {
+		t.Fatal(err)
+	}
+	csvBefore, _ := os.ReadFile(filepath.Join(dir, CSVPath))
+	changed := sampleInput()
+	changed.Findings = changed.Findings[:1]
+	if err := WriteAll(context.Background(), dir, changed, NewCSVWriter(), failingWriter{"reports/broken.txt"}); err == nil {
+		t.Fatal("WriteAll succeeded with a failing writer")
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, CSVPath)); !bytes.Equal(got, csvBefore) {
+		t.Errorf("a failed set of reports replaced the earlier CSV")
+	}
 	if got := listDir(t, dir); !slices.Equal(got, []string{CSVPath}) {
-		t.Errorf("after a failed writer the directory holds %q, want only %s", got, CSVPath)
+		t.Errorf("after a failed rewrite the directory holds %q, want only %s", got, CSVPath)
 	}
 
 	// A failing rewrite keeps the previous complete file.
@@ -164,5 +181,28 @@ func TestWritersDescribeThemselves(t *testing.T) {
 			t.Errorf("writer %q has path %q", w.Name(), w.Path())
 		}
 		seen[w.Path()] = true
+	}
+}
+
+// waitingWriter blocks until its context is cancelled.
+type waitingWriter struct{}
+
+func (waitingWriter) Name() string { return "waiting" }
+func (waitingWriter) Path() string { return "reports/waiting.txt" }
+func (waitingWriter) Write(ctx context.Context, _ io.Writer, _ *Input) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestWriteAllFailureCancelsTheOthers(t *testing.T) {
+	// The writers run at once: one failing cancels one still running, and
+	// the error reported is the failure, not the cancellation it caused.
+	dir := t.TempDir()
+	err := WriteAll(context.Background(), dir, sampleInput(), waitingWriter{}, failingWriter{"reports/broken.txt"})
+	if err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("WriteAll = %v, want the failing writer's error", err)
+	}
+	if got := listDir(t, dir); len(got) != 0 {
+		t.Errorf("left %q", got)
 	}
 }

@@ -115,6 +115,7 @@ func (xlsxWriter) Path() string { return XLSXPath }
 // workbook is the file being built and the styles every sheet shares.
 type workbook struct {
 	f      *excelize.File
+	zip    *orderedZip
 	styles struct {
 		title, section, header, reviewHeader, groupHeader, label, date, integer, bold, boldInt, note, wrap int
 		// Conditional formats (differential styles).
@@ -134,14 +135,18 @@ func (xlsxWriter) Write(ctx context.Context, w io.Writer, in *Input) (err error)
 		return fmt.Errorf("writing workbook: %d references do not fit one sheet (%d rows at most)", n-1, excelize.TotalRows-1)
 	}
 	f := excelize.NewFile()
-	f.SetZipWriter(newOrderedZip)
+	zw := &orderedZip{}
+	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter {
+		zw.w = w
+		return zw
+	})
 	defer func() {
 		// Close removes the streams' temporary files.
 		if cerr := f.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("closing workbook: %w", cerr)
 		}
 	}()
-	wb := &workbook{f: f, numFmts: map[string]int{}}
+	wb := &workbook{f: f, zip: zw, numFmts: map[string]int{}}
 	if err := wb.newStyles(); err != nil {
 		return fmt.Errorf("writing workbook: %w", err)
 	}
@@ -470,6 +475,7 @@ func (wb *workbook) writeTable(ctx context.Context, t *table) error {
 	if err := sw.SetPanes(panes); err != nil {
 		return fmt.Errorf("freezing header: %w", err)
 	}
+	colStyles := make([]int, len(t.cols))
 	for i, c := range t.cols {
 		style := 0
 		switch {
@@ -484,6 +490,7 @@ func (wb *workbook) writeTable(ctx context.Context, t *table) error {
 		case c.kind == kText && c.width > maxWidth:
 			style = wb.styles.wrap
 		}
+		colStyles[i] = style
 		if style != 0 {
 			if err := sw.SetColStyle(i+1, i+1, style); err != nil {
 				return fmt.Errorf("styling column %d: %w", i+1, err)
@@ -513,21 +520,20 @@ func (wb *workbook) writeTable(ctx context.Context, t *table) error {
 	if err := sw.SetRow("A1", row, excelize.RowOpts{Height: 32}); err != nil {
 		return fmt.Errorf("writing header: %w", err)
 	}
-	cells := make([]cell, len(t.cols))
-	for i := range t.rows {
-		if i%ctxCheckEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
+	if t.rows > 0 {
+		// The data rows are encoded when the zip writer reaches this
+		// sheet (xlsx_rows.go): here, one placeholder row marks the spot.
+		token := rowsPlaceholder(len(wb.zip.splices))
+		if err := sw.SetRow("A2", []any{token}); err != nil {
+			return fmt.Errorf("writing rows: %w", err)
+		}
+		enc := newRowEncoder(t, colStyles)
+		wb.zip.splices = append(wb.zip.splices, spliceRows{token: token, write: func(w io.Writer) error {
+			if err := enc.write(ctx, w); err != nil {
+				return fmt.Errorf("writing rows of sheet %s: %w", t.sheet, err)
 			}
-		}
-		clear(cells)
-		t.fill(i, cells)
-		for j, c := range t.cols {
-			row[j] = xlsxValue(c.kind, cells[j])
-		}
-		if err := sw.SetRow(cellName(1, i+2), row); err != nil {
-			return fmt.Errorf("writing row %d: %w", i+2, err)
-		}
+			return nil
+		}})
 	}
 	if err := sw.Flush(); err != nil {
 		return fmt.Errorf("finishing stream: %w", err)

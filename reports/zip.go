@@ -32,6 +32,9 @@ type orderedZip struct {
 	parts   []*zipPart
 	current *zipPart
 	err     error
+	// splices are the tables whose rows go in place of a placeholder row
+	// (see xlsx_rows.go); worksheets are kept as text until Close for them.
+	splices []spliceRows
 }
 
 type zipPart struct {
@@ -79,28 +82,70 @@ func sortDefaults(xml []byte) []byte {
 	return append(out, xml[locs[len(locs)-1][1]:]...)
 }
 
-// compress replaces a raw part's text with its normalized, compressed form.
-func (p *zipPart) compress() error {
-	text := sortDefaults(p.data.Bytes())
+// compress replaces a raw part's text with its normalized, compressed form:
+// the content types with their defaults sorted; a worksheet with its
+// placeholder row (if it has one) replaced by the table's rows, encoded
+// straight into the compressor.
+func (p *zipPart) compress(splices []spliceRows, used []bool) error {
+	text := p.data.Bytes()
+	if p.name == contentTypesPart {
+		text = sortDefaults(text)
+	}
+	prefix, suffix := text, []byte(nil)
+	var rows func(io.Writer) error
+	for i, sp := range splices {
+		at := bytes.Index(text, []byte(sp.token))
+		if at < 0 {
+			continue
+		}
+		start := bytes.LastIndex(text[:at], []byte("<row "))
+		end := bytes.Index(text[at:], []byte("</row>"))
+		if start < 0 || end < 0 || used[i] {
+			return fmt.Errorf("placeholder row %s is malformed or appears twice", sp.token)
+		}
+		used[i] = true
+		prefix, suffix, rows = text[:start], text[at+end+len("</row>"):], sp.write
+	}
 	var buf bytes.Buffer
-	fw, err := flate.NewWriter(&buf, flate.DefaultCompression)
+	fw, err := flate.NewWriter(&buf, zipLevel)
 	if err != nil {
 		return err
 	}
-	if _, err := fw.Write(text); err != nil {
+	p.crc.Reset()
+	p.size = 0
+	out := &partWriter{p: p, fw: fw}
+	if _, err := out.Write(prefix); err != nil {
 		return err
+	}
+	if rows != nil {
+		if err := rows(out); err != nil {
+			return err
+		}
+		if _, err := out.Write(suffix); err != nil {
+			return err
+		}
 	}
 	if err := fw.Close(); err != nil {
 		return err
 	}
-	p.crc.Reset()
-	p.crc.Write(text)
-	p.size = uint64(len(text))
 	p.data, p.raw = buf, false
 	return nil
 }
 
-func newOrderedZip(w io.Writer) excelize.ZipWriter { return &orderedZip{w: w} }
+// partWriter counts and checksums what it compresses into a part.
+type partWriter struct {
+	p  *zipPart
+	fw *flate.Writer
+}
+
+func (w *partWriter) Write(b []byte) (int, error) {
+	w.p.crc.Write(b)
+	w.p.size += uint64(len(b))
+	return w.fw.Write(b)
+}
+
+// zipLevel is the workbook's deflate level.
+const zipLevel = flate.DefaultCompression
 
 var _ excelize.ZipWriter = (*orderedZip)(nil)
 
@@ -135,11 +180,11 @@ func (z *orderedZip) Create(name string) (io.Writer, error) {
 	p := &zipPart{name: name, crc: crc32.NewIEEE()}
 	z.parts = append(z.parts, p)
 	z.current = p
-	if name == contentTypesPart {
+	if name == contentTypesPart || len(z.splices) > 0 && strings.HasPrefix(name, "xl/worksheets/sheet") {
 		p.raw = true
 		return p, nil
 	}
-	fw, err := flate.NewWriter(&p.data, flate.DefaultCompression)
+	fw, err := flate.NewWriter(&p.data, zipLevel)
 	if err != nil {
 		return nil, err
 	}
@@ -182,11 +227,17 @@ func (z *orderedZip) Close() error {
 	if err := z.finish(); err != nil {
 		return fmt.Errorf("compressing workbook part: %w", err)
 	}
+	used := make([]bool, len(z.splices))
 	for _, p := range z.parts {
 		if p.raw {
-			if err := p.compress(); err != nil {
+			if err := p.compress(z.splices, used); err != nil {
 				return fmt.Errorf("compressing workbook part %s: %w", p.name, err)
 			}
+		}
+	}
+	for i, u := range used {
+		if !u {
+			return fmt.Errorf("writing workbook: no worksheet holds placeholder row %s", z.splices[i].token)
 		}
 	}
 	slices.SortFunc(z.parts, func(a, b *zipPart) int {

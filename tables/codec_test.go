@@ -129,3 +129,50 @@ func TestDecodeMissingColumn(t *testing.T) {
 		t.Fatal("decoding coverage as activity should fail naming a column")
 	}
 }
+
+// A table already encoded is written as the same Parquet bytes as its rows
+// (row groups of batchRows included), empty tables too.
+func TestEncodeRecordParquetMatchesRows(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	many := make([]Coverage, batchRows*2+17)
+	for i := range many {
+		many[i] = Coverage{AccountID: "111111111111", Region: "eu-west-1", Events: int64(i)}
+	}
+	for name, rows := range map[string][]Coverage{"empty": {}, "one": many[:1], "many batches": many} {
+		t.Run(name, func(t *testing.T) {
+			var want, got bytes.Buffer
+			if err := EncodeParquet(&want, rows); err != nil {
+				t.Fatal(err)
+			}
+			rec, err := Encode(mem, rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rec.Release()
+			if err := EncodeRecordParquet(&got, rec); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want.Bytes()) {
+				t.Fatalf("record and rows give different Parquet files (%d vs %d bytes)", got.Len(), want.Len())
+			}
+		})
+	}
+	f := normalize([]Finding{{AccountID: "1", Status: StatusReview, Reasons: []string{"a", "b"}, UnusedKeys: []int64{2}, DaysInactive: -1}})
+	rec, err := Encode(mem, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	p := filepath.Join(t.TempDir(), "findings.parquet")
+	if err := WriteRecordParquet(p, rec); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadParquet[Finding](p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(normalize(got), f) {
+		t.Fatalf("got %+v want %+v", got, f)
+	}
+}

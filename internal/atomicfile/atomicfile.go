@@ -39,47 +39,109 @@ func WriteUnsynced(path string, fill func(w io.Writer) error) error {
 // a row.
 var bufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 256<<10) }}
 
-func write(path string, fill func(w io.Writer) error, fsync bool) (err error) {
+func write(path string, fill func(w io.Writer) error, fsync bool) error {
+	p, err := create(path, fsync)
+	if err != nil {
+		return err
+	}
+	if err := p.fill(fill); err != nil {
+		p.Abort()
+		return err
+	}
+	return p.Commit()
+}
+
+// Pending is a file written but not yet in place: Create it, Fill it, then
+// Commit (rename into place) or Abort (remove). It lets a caller write
+// several files and put them in place only when every one of them
+// succeeded, so readers never see a mix of old and new.
+type Pending struct {
+	path, tmp string
+	f         *os.File
+	fsync     bool
+	done      bool
+}
+
+// Create starts path's replacement in a temporary file beside it.
+func Create(path string) (*Pending, error) { return create(path, true) }
+
+func create(path string, fsync bool) (*Pending, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating directory %s: %w", dir, err)
+		return nil, fmt.Errorf("creating directory %s: %w", dir, err)
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("creating temporary file for %s: %w", path, err)
+		return nil, fmt.Errorf("creating temporary file for %s: %w", path, err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
+	return &Pending{path: path, tmp: f.Name(), f: f, fsync: fsync}, nil
+}
+
+// Path is where the file goes on Commit.
+func (p *Pending) Path() string { return p.path }
+
+// Fill writes the content through a buffer and, for Create, syncs it. On
+// error the caller still calls Abort.
+func (p *Pending) Fill(fill func(w io.Writer) error) error { return p.fill(fill) }
+
+func (p *Pending) fill(fill func(w io.Writer) error) error {
+	if p.f == nil {
+		return fmt.Errorf("writing %s: already filled", p.path)
+	}
 	bw := bufs.Get().(*bufio.Writer)
-	bw.Reset(f)
+	bw.Reset(p.f)
 	defer func() {
 		bw.Reset(nil)
 		bufs.Put(bw)
 	}()
-	if err = fill(bw); err != nil {
+	if err := fill(bw); err != nil {
 		return err
 	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing %s: %w", p.path, err)
 	}
-	if fsync {
-		if err = f.Sync(); err != nil {
-			return fmt.Errorf("syncing %s: %w", path, err)
+	if p.fsync {
+		if err := p.f.Sync(); err != nil {
+			return fmt.Errorf("syncing %s: %w", p.path, err)
 		}
 	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("closing %s: %w", path, err)
+	f := p.f
+	p.f = nil
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("closing %s: %w", p.path, err)
 	}
-	if err = os.Chmod(tmp, 0o644); err != nil {
-		return fmt.Errorf("setting mode of %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("renaming %s into place: %w", path, err)
+	if err := os.Chmod(p.tmp, 0o644); err != nil {
+		return fmt.Errorf("setting mode of %s: %w", p.path, err)
 	}
 	return nil
+}
+
+// Commit renames the filled file into place.
+func (p *Pending) Commit() error {
+	if p.done {
+		return fmt.Errorf("renaming %s into place: already committed or aborted", p.path)
+	}
+	if p.f != nil {
+		return fmt.Errorf("renaming %s into place: not filled", p.path)
+	}
+	p.done = true
+	if err := os.Rename(p.tmp, p.path); err != nil {
+		os.Remove(p.tmp)
+		return fmt.Errorf("renaming %s into place: %w", p.path, err)
+	}
+	return nil
+}
+
+// Abort removes the temporary file and leaves path as it was. It is a no-op
+// after Commit or a previous Abort, so it can be deferred.
+func (p *Pending) Abort() {
+	if p.done {
+		return
+	}
+	p.done = true
+	if p.f != nil {
+		p.f.Close()
+		p.f = nil
+	}
+	os.Remove(p.tmp)
 }
