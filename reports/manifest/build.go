@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dormant-iam/dormant/tables"
@@ -53,7 +54,7 @@ func Build(in Input) (*Manifest, error) {
 		AsOf:            asOf,
 		WindowDays:      in.WindowDays,
 		DeleteAfterDays: in.DeleteAfterDays,
-		Entries:         []Entry{},
+		Entries:         make([]Entry, 0, plannedEntries(in.Findings)),
 	}
 	if m.GeneratedAt.IsZero() {
 		return nil, errors.New("building manifest: generated-at time is not set")
@@ -61,19 +62,16 @@ func Build(in Input) (*Manifest, error) {
 	windowStart := asOf.AddDate(0, 0, -in.WindowDays)
 	for i := range in.Findings {
 		f := &in.Findings[i]
-		entries, err := plan(f, asOf, windowStart, in.DeleteAfterDays)
-		if err != nil {
+		var err error
+		if m.Entries, err = plan(m.Entries, f, asOf, windowStart, in.DeleteAfterDays); err != nil {
 			return nil, fmt.Errorf("building manifest: finding %d (%s/%s): %w", i+1, f.AccountID, f.UserName, err)
 		}
-		m.Entries = append(m.Entries, entries...)
 	}
 	slices.SortFunc(m.Entries, compareEntries)
-	if err := m.Sign(); err != nil {
-		return nil, fmt.Errorf("building manifest: %w", err)
-	}
-	// The plan must pass the same checks remediation applies when it reads
-	// it back; failing here names the finding instead of failing days later.
-	if err := m.Validate(); err != nil {
+	// Sign, and check the plan passes the same checks remediation applies
+	// when it reads it back: failing here names the finding instead of
+	// failing days later. One pass encodes each entry once for both.
+	if err := m.signAndValidate(); err != nil {
 		return nil, fmt.Errorf("building manifest: %w", err)
 	}
 	return m, nil
@@ -82,13 +80,18 @@ func Build(in Input) (*Manifest, error) {
 // compareEntries orders entries by account, user name, user ID, kind (the
 // user before its keys) and key slot.
 func compareEntries(a, b Entry) int {
-	return cmp.Or(
-		cmp.Compare(a.AccountID, b.AccountID),
-		cmp.Compare(a.UserName, b.UserName),
-		cmp.Compare(a.UserID, b.UserID),
-		cmp.Compare(kindRank(a.Kind), kindRank(b.Kind)),
-		cmp.Compare(a.KeySlot, b.KeySlot),
-	)
+	// Each comparison only when the ones before tie (cmp.Or would evaluate
+	// them all): this runs a couple of million times for a large plan.
+	if c := strings.Compare(a.AccountID, b.AccountID); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.UserName, b.UserName); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.UserID, b.UserID); c != 0 {
+		return c
+	}
+	return cmp.Or(cmp.Compare(kindRank(a.Kind), kindRank(b.Kind)), cmp.Compare(a.KeySlot, b.KeySlot))
 }
 
 func kindRank(k string) int {
@@ -102,8 +105,27 @@ func isRoot(f *tables.Finding) bool {
 	return f.Status == tables.StatusRoot || f.UserName == tables.RootUserName
 }
 
-// plan returns the entries one finding contributes.
-func plan(f *tables.Finding, asOf, windowStart time.Time, deleteAfterDays int) ([]Entry, error) {
+// plannedEntries is how many entries the findings will give, at most: the
+// capacity Build allocates at once, rather than growing a slice of a hundred
+// thousand entries by doubling. Errors are plan's to report.
+func plannedEntries(findings []tables.Finding) int {
+	n := 0
+	for i := range findings {
+		f := &findings[i]
+		switch f.Decision {
+		case tables.DecisionDeactivate, tables.DecisionDelete:
+			n++
+		case tables.DecisionKeep:
+			if PlansKeys(f) {
+				n += len(f.UnusedKeys)
+			}
+		}
+	}
+	return n
+}
+
+// plan appends the entries one finding contributes to dst.
+func plan(dst []Entry, f *tables.Finding, asOf, windowStart time.Time, deleteAfterDays int) ([]Entry, error) {
 	switch f.Decision {
 	case tables.DecisionDeactivate, tables.DecisionDelete:
 		if isRoot(f) {
@@ -124,25 +146,24 @@ func plan(f *tables.Finding, asOf, windowStart time.Time, deleteAfterDays int) (
 		} else {
 			e.Actions = deactivateActions(f, deleteAfter(f, asOf, deleteAfterDays))
 		}
-		return []Entry{e}, nil
+		return append(dst, e), nil
 	case tables.DecisionKeep:
 		if !PlansKeys(f) {
-			return nil, nil
+			return dst, nil
 		}
 		if err := checkIdentity(f); err != nil {
 			return nil, err
 		}
-		var out []Entry
 		for _, slot := range f.UnusedKeys {
 			e, err := keyEntry(f, int(slot), windowStart)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, e)
+			dst = append(dst, e)
 		}
-		return out, nil
+		return dst, nil
 	case tables.DecisionReview:
-		return nil, nil
+		return dst, nil
 	default:
 		return nil, fmt.Errorf("unknown decision %q: want %s, %s, %s or %s", f.Decision,
 			tables.DecisionDelete, tables.DecisionDeactivate, tables.DecisionReview, tables.DecisionKeep)
@@ -214,7 +235,15 @@ func deleteAfter(f *tables.Finding, asOf time.Time, deleteAfterDays int) string 
 	return asOf.AddDate(0, 0, days).Format(time.DateOnly)
 }
 
-func keySlotTarget(slot int) string { return "access key " + strconv.Itoa(slot) }
+func keySlotTarget(slot int) string {
+	switch slot { // the usual slots without an allocation: checked per action
+	case 1:
+		return "access key 1"
+	case 2:
+		return "access key 2"
+	}
+	return "access key " + strconv.Itoa(slot)
+}
 
 func inactiveKey(slot int, why string) Action {
 	return Action{
@@ -226,7 +255,7 @@ func inactiveKey(slot int, why string) Action {
 }
 
 func deactivateActions(f *tables.Finding, deleteAfter string) []Action {
-	var acts []Action
+	acts := make([]Action, 0, 4) // two keys, the login profile, the tag
 	const keyWhy = "the key is active; an inactive key no longer authenticates and can be re-activated if its owner objects"
 	if f.Key1Active {
 		acts = append(acts, inactiveKey(1, keyWhy))

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,25 +35,25 @@ func (m *Manifest) CanonicalEntries() ([]byte, error) {
 // writeCanonical streams CanonicalEntries one entry at a time, so hashing a
 // large plan does not build it in memory.
 func (m *Manifest) writeCanonical(w io.Writer) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	buf.WriteByte('[')
+	buf := []byte{'['}
 	for i := range m.Entries {
 		if i > 0 {
-			buf.WriteByte(',')
+			buf = append(buf, ',')
 		}
-		if err := enc.Encode(&m.Entries[i]); err != nil {
+		var err error
+		if buf, err = appendEntry(buf, &m.Entries[i]); err != nil {
 			return fmt.Errorf("encoding entry %d for the digest: %w", i, err)
 		}
-		buf.Truncate(buf.Len() - 1) // the encoder's newline
-		if _, err := w.Write(buf.Bytes()); err != nil {
-			return err
+		// Hand the hash large blocks rather than one call per entry.
+		if len(buf) >= 32<<10 {
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
 		}
-		buf.Reset()
 	}
-	buf.WriteByte(']')
-	_, err := w.Write(buf.Bytes())
+	buf = append(buf, ']')
+	_, err := w.Write(buf)
 	return err
 }
 
@@ -78,12 +77,8 @@ func (m *Manifest) Sign() error {
 	return nil
 }
 
-// checkDigest compares the stored digest with the entries'.
-func (m *Manifest) checkDigest() error {
-	want, err := m.ComputeDigest()
-	if err != nil {
-		return err
-	}
+// compareDigest compares the stored digest with want, the entries'.
+func (m *Manifest) compareDigest(want string) error {
 	if m.Digest != want {
 		stored := m.Digest
 		if stored == "" {

@@ -195,27 +195,34 @@ func (m *Manifest) Encode(w io.Writer) error {
 	if _, err := w.Write(head[:len(head)-len(emptyTail)]); err != nil {
 		return err
 	}
-	if _, err := io.WriteString(w, "[\n"); err != nil {
-		return err
-	}
 	// An entry sits two levels deep: its lines carry four spaces of prefix.
-	enc.SetIndent("    ", "  ")
+	// Entries are written in blocks of about 64 KiB.
+	out := append(make([]byte, 0, 80<<10), "[\n"...)
+	var compact []byte
 	for i := range m.Entries {
-		buf.Reset()
-		buf.WriteString("    ")
-		if err := enc.Encode(&m.Entries[i]); err != nil {
+		var err error
+		if compact, err = appendEntry(compact[:0], &m.Entries[i]); err != nil {
+			// What came before is written, as an unbuffered encoder would.
+			if _, werr := w.Write(out); werr != nil {
+				return werr
+			}
 			return fmt.Errorf("encoding manifest entry %d (%s): %w", i, m.Entries[i].Label(), err)
 		}
-		out := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		out = append(out, "    "...)
+		out = appendIndent(out, compact, "    ", "  ")
 		if i < len(m.Entries)-1 {
 			out = append(out, ',')
 		}
 		out = append(out, '\n')
-		if _, err := w.Write(out); err != nil {
-			return err
+		if len(out) >= 64<<10 {
+			if _, err := w.Write(out); err != nil {
+				return err
+			}
+			out = out[:0]
 		}
 	}
-	_, err := io.WriteString(w, "  ]\n}\n")
+	out = append(out, "  ]\n}\n"...)
+	_, err := w.Write(out)
 	return err
 }
 

@@ -2,9 +2,12 @@ package manifest
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strconv"
@@ -86,24 +89,27 @@ func Parse(data []byte) (*Manifest, error) {
 		}
 	}
 	// The header, with the entries array emptied, against the root schema.
-	header := make(map[string]any, len(top))
+	header := jsonschema.Value{Kind: jsonschema.Object, Members: make([]jsonschema.Member, 0, len(top))}
 	var entries []json.RawMessage
 	for k, v := range top {
 		if k == "entries" && bytes.HasPrefix(bytes.TrimSpace(v), []byte("[")) {
 			if err := json.Unmarshal(v, &entries); err != nil {
 				return nil, fmt.Errorf("parsing entries: %w", err)
 			}
-			header[k] = []any{}
+			header.Members = append(header.Members, jsonschema.Member{Name: k, Value: jsonschema.Value{Kind: jsonschema.Array}})
 			continue
 		}
-		if header[k], err = jsonschema.Decode(v); err != nil {
+		val, err := jsonschema.Decode(v)
+		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", k, err)
 		}
+		header.Members = append(header.Members, jsonschema.Member{Name: k, Value: val})
 	}
 	probs := s.Validate(header)
 	// Then each entry against $defs/entry.
+	var entryDec jsonschema.Decoder
 	for i, raw := range entries {
-		doc, err := jsonschema.Decode(raw)
+		doc, err := entryDec.Decode(raw)
 		if err != nil {
 			return nil, fmt.Errorf("parsing entries[%d]: %w", i, err)
 		}
@@ -131,6 +137,24 @@ func Parse(data []byte) (*Manifest, error) {
 // Validate checks the manifest against every rule of its schema (the JSON
 // Schema and the cross-field rules), but not the digest.
 func (m *Manifest) Validate() error {
+	return m.validate(nil)
+}
+
+// Verify is what remediation and `dormant verify` require before trusting a
+// manifest: a known schema version, every entry well-formed (Validate), and
+// a digest that matches the entries. errors.Is tells ErrUnknownSchemaVersion
+// and ErrDigestMismatch apart from a malformed manifest (*ValidationError).
+func (m *Manifest) Verify() error {
+	// One encoding of each entry serves both the schema check and the hash.
+	h := sha256.New()
+	if err := m.validate(h); err != nil {
+		return err
+	}
+	return m.compareDigest(DigestPrefix + hex.EncodeToString(h.Sum(nil)))
+}
+
+// validate is Validate; with h set it also writes CanonicalEntries to h.
+func (m *Manifest) validate(h io.Writer) error {
 	if m.SchemaVersion != SchemaVersion {
 		return unknownVersion(m.SchemaVersion)
 	}
@@ -138,24 +162,127 @@ func (m *Manifest) Validate() error {
 	if err != nil {
 		return fmt.Errorf("compiling embedded schema: %w", err)
 	}
-	header := *m
-	header.Entries = []Entry{}
-	doc, err := asJSON(&header)
+	header, err := m.headerJSON()
 	if err != nil {
 		return err
 	}
-	probs := s.Validate(doc)
+	entryProbs, err := m.checkEntries(s, h)
+	var enc *entryEncodingError
+	if errors.As(err, &enc) {
+		return fmt.Errorf("encoding manifest: %w", enc.err)
+	}
+	if err != nil {
+		return err
+	}
+	return m.problems(s, header, entryProbs)
+}
+
+// signAndValidate is Sign followed by Validate, for Build: each entry is
+// encoded once, and those bytes are both hashed and checked.
+func (m *Manifest) signAndValidate() error {
+	s, err := compiled()
+	if err != nil {
+		return fmt.Errorf("compiling embedded schema: %w", err)
+	}
+	h := sha256.New()
+	entryProbs, err := m.checkEntries(s, h)
+	var enc *entryEncodingError
+	if errors.As(err, &enc) {
+		return fmt.Errorf("signing manifest: encoding entry %d for the digest: %w", enc.index, enc.err)
+	}
+	if err != nil {
+		return err
+	}
+	m.Digest = DigestPrefix + hex.EncodeToString(h.Sum(nil))
+	if m.SchemaVersion != SchemaVersion {
+		return unknownVersion(m.SchemaVersion)
+	}
+	header, err := m.headerJSON()
+	if err != nil {
+		return err
+	}
+	return m.problems(s, header, entryProbs)
+}
+
+// headerJSON is the manifest without its entries, as the generic values the
+// schema validator reads.
+func (m *Manifest) headerJSON() (jsonschema.Value, error) {
+	header := *m
+	header.Entries = []Entry{}
+	data, err := json.Marshal(&header)
+	if err != nil {
+		return jsonschema.Value{}, fmt.Errorf("encoding manifest: %w", err)
+	}
+	doc, err := jsonschema.Decode(data)
+	if err != nil {
+		return jsonschema.Value{}, fmt.Errorf("re-reading encoded manifest: %w", err)
+	}
+	return doc, nil
+}
+
+// entryEncodingError is an entry that cannot be encoded as JSON.
+type entryEncodingError struct {
+	index int
+	err   error
+}
+
+func (e *entryEncodingError) Error() string {
+	return fmt.Sprintf("encoding entry %d: %v", e.index, e.err)
+}
+
+func (e *entryEncodingError) Unwrap() error { return e.err }
+
+// checkEntries checks every entry against $defs/entry. Each is encoded once,
+// in its canonical form, and read back one at a time through a reused
+// decoder, so the generic values of only one entry exist at once. With h set,
+// the same bytes are written to h as CanonicalEntries.
+func (m *Manifest) checkEntries(s *jsonschema.Schema, h io.Writer) ([]jsonschema.Problem, error) {
+	var (
+		probs []jsonschema.Problem
+		dec   jsonschema.Decoder
+		buf   []byte
+		err   error
+	)
+	if h != nil {
+		buf = append(buf, '[')
+	}
 	for i := range m.Entries {
-		doc, err := asJSON(&m.Entries[i])
+		if h != nil && i > 0 {
+			buf = append(buf, ',')
+		}
+		start := len(buf)
+		if buf, err = appendEntry(buf, &m.Entries[i]); err != nil {
+			return nil, &entryEncodingError{index: i, err: err}
+		}
+		// buf is only rewritten once the entry's check is done.
+		doc, err := dec.DecodeTransient(buf[start:])
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("re-reading encoded entry %d: %w", i, err)
 		}
 		p, err := s.ValidateDef("entry", doc, "/entries/"+strconv.Itoa(i))
 		if err != nil {
-			return fmt.Errorf("checking entries[%d]: %w", i, err)
+			return nil, fmt.Errorf("checking entries[%d]: %w", i, err)
 		}
 		probs = append(probs, p...)
+		if h != nil {
+			if _, err := h.Write(buf); err != nil {
+				return nil, err
+			}
+		}
+		buf = buf[:0]
 	}
+	if h != nil {
+		if _, err := h.Write(append(buf, ']')); err != nil {
+			return nil, err
+		}
+	}
+	return probs, nil
+}
+
+// problems turns the schema problems of the header and the entries, and
+// else the cross-field ones, into a *ValidationError.
+func (m *Manifest) problems(s *jsonschema.Schema, header jsonschema.Value, entryProbs []jsonschema.Problem) error {
+	probs := append(s.Validate(header), entryProbs...)
 	if len(probs) > 0 {
 		return schemaError(probs, func(i int) string {
 			if i < len(m.Entries) {
@@ -168,30 +295,6 @@ func (m *Manifest) Validate() error {
 		return &ValidationError{Problems: probs}
 	}
 	return nil
-}
-
-// asJSON is v as the generic JSON values the schema validator reads.
-func asJSON(v any) (any, error) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encoding manifest: %w", err)
-	}
-	doc, err := jsonschema.Decode(data)
-	if err != nil {
-		return nil, fmt.Errorf("re-reading encoded manifest: %w", err)
-	}
-	return doc, nil
-}
-
-// Verify is what remediation and `dormant verify` require before trusting a
-// manifest: a known schema version, every entry well-formed (Validate), and
-// a digest that matches the entries. errors.Is tells ErrUnknownSchemaVersion
-// and ErrDigestMismatch apart from a malformed manifest (*ValidationError).
-func (m *Manifest) Verify() error {
-	if err := m.Validate(); err != nil {
-		return err
-	}
-	return m.checkDigest()
 }
 
 func unknownVersion(v string) error {
@@ -308,33 +411,41 @@ func deactivateRank(a Action) int {
 	return -1
 }
 
+// entryKey is what makes an entry unique.
+type entryKey struct {
+	accountID, userID, kind string
+	keySlot                 int
+}
+
 // semanticProblems checks the rules the JSON Schema states only in words.
 func (m *Manifest) semanticProblems() []string {
 	var out []string
-	seen := make(map[string]int, len(m.Entries))
+	seen := make(map[entryKey]int, len(m.Entries))
 	for i := range m.Entries {
 		e := &m.Entries[i]
-		where := fmt.Sprintf("entries[%d] (%s)", i, e.Label())
-		if mm := arnRE.FindStringSubmatch(e.ARN); mm == nil {
-			out = append(out, fmt.Sprintf("%s arn: %q is not an IAM user ARN", where, e.ARN))
+		// Only a problem needs the entry's name: built on demand.
+		where := func() string { return fmt.Sprintf("entries[%d] (%s)", i, e.Label()) }
+		if mm := arnRE.FindStringSubmatchIndex(e.ARN); mm == nil {
+			out = append(out, fmt.Sprintf("%s arn: %q is not an IAM user ARN", where(), e.ARN))
 		} else {
-			if mm[1] != e.AccountID {
-				out = append(out, fmt.Sprintf("%s arn: %q is in account %s, not account_id %s", where, e.ARN, mm[1], e.AccountID))
+			acct, name := e.ARN[mm[2]:mm[3]], e.ARN[mm[4]:mm[5]]
+			if acct != e.AccountID {
+				out = append(out, fmt.Sprintf("%s arn: %q is in account %s, not account_id %s", where(), e.ARN, acct, e.AccountID))
 			}
-			if mm[2] != e.UserName {
-				out = append(out, fmt.Sprintf("%s arn: %q names user %q, not user_name %q", where, e.ARN, mm[2], e.UserName))
+			if name != e.UserName {
+				out = append(out, fmt.Sprintf("%s arn: %q names user %q, not user_name %q", where(), e.ARN, name, e.UserName))
 			}
 		}
-		key := strings.Join([]string{e.AccountID, e.UserID, e.Kind, strconv.Itoa(e.KeySlot)}, "\x00")
+		key := entryKey{e.AccountID, e.UserID, e.Kind, e.KeySlot}
 		if j, dup := seen[key]; dup {
-			out = append(out, fmt.Sprintf("%s: duplicates entries[%d]", where, j))
+			out = append(out, fmt.Sprintf("%s: duplicates entries[%d]", where(), j))
 		} else {
 			seen[key] = i
 		}
 		switch {
 		case e.Kind == KindAccessKey:
 			if len(e.Actions) == 1 && e.Actions[0].Target != keySlotTarget(e.KeySlot) {
-				out = append(out, fmt.Sprintf("%s actions[0].target: %q, want %q to match key_slot", where, e.Actions[0].Target, keySlotTarget(e.KeySlot)))
+				out = append(out, fmt.Sprintf("%s actions[0].target: %q, want %q to match key_slot", where(), e.Actions[0].Target, keySlotTarget(e.KeySlot)))
 			}
 		case e.Kind == KindUser && e.Decision == DecisionDeactivate:
 			last := -1
@@ -342,12 +453,12 @@ func (m *Manifest) semanticProblems() []string {
 				r := deactivateRank(a)
 				if r <= last {
 					out = append(out, fmt.Sprintf("%s actions[%d]: %s on %q is out of order or repeated: a deactivation makes access key 1, access key 2, login profile, then tag calls, each at most once",
-						where, j, a.Call, a.Target))
+						where(), j, a.Call, a.Target))
 				}
 				last = max(last, r)
 			}
 			if n := len(e.Actions); n > 0 && e.Actions[n-1].Call != CallTagUser {
-				out = append(out, fmt.Sprintf("%s actions: the last call is %s, want %s so that only a disabled user is marked deactivated", where, e.Actions[n-1].Call, CallTagUser))
+				out = append(out, fmt.Sprintf("%s actions: the last call is %s, want %s so that only a disabled user is marked deactivated", where(), e.Actions[n-1].Call, CallTagUser))
 			}
 		}
 	}
