@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -48,11 +49,28 @@ type state struct {
 
 	users    []tables.User
 	policies []tables.Policy
-	refs     []tables.Reference
-	act      []tables.Activity
-	cov      []tables.Coverage
-	finds    []tables.Finding
-	summary  findings.Summary
+	// usersTable is users as the Arrow table the inventory stage wrote, when
+	// it ran in this process (nil when reused from a previous run).
+	usersTable arrow.RecordBatch
+	refs       []tables.Reference
+	act        []tables.Activity
+	cov        []tables.Coverage
+	finds      []tables.Finding
+	summary    findings.Summary
+
+	// pending is the findings table being written in the background while
+	// the reports are; waitPending collects it.
+	pending chan error
+}
+
+// waitPending waits for a table still being written and returns its error.
+func (s *state) waitPending() error {
+	if s.pending == nil {
+		return nil
+	}
+	err := <-s.pending
+	s.pending = nil
+	return err
 }
 
 // stage is one numbered step of the run. A stage with a fingerprint can be
@@ -80,13 +98,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	committed := false
+	s := &state{cfg: cfg, st: st, rec: newRunRecord(cfg, runID, started)}
 	defer func() {
 		if !committed {
+			s.waitPending() // nothing may still write into what abort removes
 			st.abort()
 		}
 	}()
 
-	s := &state{cfg: cfg, st: st, rec: newRunRecord(cfg, runID, started)}
 	if cfg.Resume {
 		if s.prev, err = openPreviousRun(st.final); err != nil {
 			cfg.Logger.Warn("--resume: no reusable run in --out; running every stage", "reason", err)
@@ -119,7 +138,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			log.Info("stage unchanged since the previous run: reused its outputs", "fingerprint", fp[:12])
 		} else {
 			log.Info("stage")
-			if err := step.run(ctx); err != nil {
+			// The stage's name labels its CPU profile samples (--cpuprofile),
+			// goroutines it starts included.
+			pprof.Do(ctx, pprof.Labels("stage", step.name), func(ctx context.Context) { err = step.run(ctx) })
+			if err != nil {
 				return nil, fmt.Errorf("%s: %w", step.name, err)
 			}
 		}
@@ -188,7 +210,14 @@ func (s *state) inventory(ctx context.Context) error {
 }
 
 func (s *state) writeInventory() error {
-	if err := tables.WriteParquet(s.st.path(InventoryTable), s.users); err != nil {
+	// The users table is kept encoded for the join, so the findings stage
+	// does not encode the same rows again.
+	rec, err := tables.Encode(memory.NewGoAllocator(), s.users)
+	if err != nil {
+		return fmt.Errorf("encoding inventory table: %w", err)
+	}
+	s.usersTable = rec
+	if err := tables.WriteRecordParquet(s.st.path(InventoryTable), rec); err != nil {
 		return fmt.Errorf("writing inventory table: %w", err)
 	}
 	if err := tables.WriteParquet(s.st.path(PoliciesTable), s.policies); err != nil {
@@ -233,10 +262,16 @@ func (s *state) references(ctx context.Context) error {
 	s.rec.ReferenceChecks = checks
 	var refs []tables.Reference
 	if slices.Contains(checks, references.CheckIAM) {
-		if refs, err = references.Scan(s.users, s.policies); err != nil {
+		// Two independent passes over the policies: one per core.
+		var orphans []references.Orphan
+		var wg sync.WaitGroup
+		wg.Go(func() { orphans = references.Orphans(s.users, s.policies) })
+		refs, err = references.Scan(s.users, s.policies)
+		wg.Wait()
+		if err != nil {
 			return err
 		}
-		for _, o := range references.Orphans(s.users, s.policies) {
+		for _, o := range orphans {
 			s.rec.Orphans = append(s.rec.Orphans, o)
 		}
 	}
@@ -263,6 +298,9 @@ func (s *state) references(ctx context.Context) error {
 	}
 	s.refs = refs
 	s.rec.Counts.References = len(refs)
+	// No later stage reads the policies (their documents are most of the
+	// inventory's memory): the collector need not keep marking them.
+	s.policies = nil
 	return tables.WriteParquet(s.st.path(ReferenceTable), refs)
 }
 
@@ -369,11 +407,14 @@ func (s *state) findings(ctx context.Context) error {
 		s.rec.addInput(AllowlistInput, "", kindAllowlist, s.cfg.Allowlist, time.Time{})
 	}
 	mem := memory.NewGoAllocator()
-	var users arrow.RecordBatch
+	users := s.usersTable
+	s.usersTable = nil
 	var uerr error
 	var wg sync.WaitGroup
-	// The users table is the largest: encoded while the others are.
-	wg.Go(func() { users, uerr = tables.Encode(mem, s.users) })
+	if users == nil {
+		// The users table is the largest: encoded while the others are.
+		wg.Go(func() { users, uerr = tables.Encode(mem, s.users) })
+	}
 	act, err1 := tables.Encode(mem, s.act)
 	cov, err2 := tables.Encode(mem, s.cov)
 	refs, err3 := tables.Encode(mem, s.refs)
@@ -386,26 +427,24 @@ func (s *state) findings(ctx context.Context) error {
 	if err := errors.Join(uerr, err1, err2, err3); err != nil {
 		return fmt.Errorf("encoding the join's input tables: %w", err)
 	}
-	out, err := findings.Join(mem, users, act, cov, refs, opts)
+	// From here on the tables are the inventory and activity: nothing reads
+	// the rows again, and letting them go halves what the collector marks
+	// during the join and the reports (Arrow buffers hold no pointers).
+	s.users, s.act = nil, nil
+	finds, out, err := findings.JoinRows(mem, users, act, cov, refs, opts)
 	if err != nil {
 		return err
 	}
-	defer out.Release()
-	// Nothing after this stage reads the inventory or activity rows: letting
-	// them go keeps the reports' garbage collections small.
-	s.users, s.policies, s.act = nil, nil, nil
-	// The findings table goes to disk while the reports' rows are decoded
-	// from it.
-	var werr error
-	wg.Go(func() { werr = tables.WriteRecordParquet(s.st.path(FindingsTable), out) })
-	s.finds, err = tables.Decode[tables.Finding](out)
-	wg.Wait()
-	if err != nil {
-		return err
-	}
-	if werr != nil {
-		return werr
-	}
+	// The findings table goes to disk while the reports are written from
+	// its rows; the reports stage waits for it.
+	done := make(chan error, 1)
+	s.pending = done
+	go func() {
+		err := tables.WriteRecordParquet(s.st.path(FindingsTable), out)
+		out.Release()
+		done <- err
+	}()
+	s.finds = finds
 	s.summary = findings.Summarize(s.finds)
 	s.rec.Counts.Findings = s.summary
 	return nil
@@ -417,7 +456,11 @@ func (s *state) reports(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return reports.WriteAll(ctx, s.st.dir, in, reports.All()...)
+	err = reports.WriteAll(ctx, s.st.dir, in, reports.All()...)
+	if werr := s.waitPending(); werr != nil && err == nil {
+		err = fmt.Errorf("writing %s: %w", FindingsTable, werr)
+	}
+	return err
 }
 
 // reportInput gathers what the reports show from the run record and tables;

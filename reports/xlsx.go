@@ -528,8 +528,8 @@ func (wb *workbook) writeTable(ctx context.Context, t *table) error {
 			return fmt.Errorf("writing rows: %w", err)
 		}
 		enc := newRowEncoder(t, colStyles)
-		wb.zip.splices = append(wb.zip.splices, spliceRows{token: token, write: func(w io.Writer) error {
-			if err := enc.write(ctx, w); err != nil {
+		wb.zip.splices = append(wb.zip.splices, spliceRows{token: token, chunks: chunks(t.rows), write: func(w io.Writer, i int) error {
+			if err := enc.writeChunk(ctx, w, i); err != nil {
 				return fmt.Errorf("writing rows of sheet %s: %w", t.sheet, err)
 			}
 			return nil

@@ -31,18 +31,28 @@ func rowsPlaceholder(sheet int) string {
 	return "dormant-rows-placeholder-" + strconv.Itoa(sheet) + "-7f3c"
 }
 
-// spliceRows is what orderedZip puts in place of a placeholder row.
+// spliceRows is what orderedZip puts in place of a placeholder row: the
+// table's rows in chunks of chunkRows, which it compresses in parallel.
 type spliceRows struct {
-	token string
-	write func(w io.Writer) error
+	token  string
+	chunks int
+	// write encodes chunk i (rows i*chunkRows onwards) to w.
+	write func(w io.Writer, i int) error
 }
 
-// rowEncoder writes a table's data rows as worksheet XML.
+// chunkRows is the rows per independently compressed piece of a sheet.
+// Fixed, not a function of the machine's cores, so the same input gives
+// the same bytes everywhere.
+const chunkRows = 16384
+
+func chunks(rows int) int { return (rows + chunkRows - 1) / chunkRows }
+
+// rowEncoder writes a table's data rows as worksheet XML. It is safe for
+// concurrent use on different chunks.
 type rowEncoder struct {
 	t      *table
 	styles []int    // each column's style: what SetRow takes from the column
 	cols   [][]byte // each column's letters
-	buf    []byte
 }
 
 func newRowEncoder(t *table, styles []int) *rowEncoder {
@@ -56,12 +66,21 @@ func newRowEncoder(t *table, styles []int) *rowEncoder {
 // flushAt bounds the encoder's buffer between writes.
 const flushAt = 256 << 10
 
-// write encodes rows 2..t.rows+1 to w.
+// write encodes every data row (rows 2..t.rows+1) to w.
 func (e *rowEncoder) write(ctx context.Context, w io.Writer) error {
+	return e.writeRange(ctx, w, 0, e.t.rows)
+}
+
+// writeChunk encodes chunk i of the data rows to w.
+func (e *rowEncoder) writeChunk(ctx context.Context, w io.Writer, i int) error {
+	return e.writeRange(ctx, w, i*chunkRows, min((i+1)*chunkRows, e.t.rows))
+}
+
+func (e *rowEncoder) writeRange(ctx context.Context, w io.Writer, from, to int) error {
 	cells := make([]cell, len(e.t.cols))
-	b := e.buf[:0]
-	for i := range e.t.rows {
-		if i%ctxCheckEvery == 0 {
+	b := make([]byte, 0, flushAt+4096)
+	for i := from; i < to; i++ {
+		if (i-from)%ctxCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -77,7 +96,6 @@ func (e *rowEncoder) write(ctx context.Context, w io.Writer) error {
 		}
 	}
 	_, err := w.Write(b)
-	e.buf = b[:0]
 	return err
 }
 

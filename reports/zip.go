@@ -3,14 +3,19 @@ package reports
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash"
 	"hash/crc32"
 	"io"
 	"io/fs"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/xuri/excelize/v2"
@@ -84,15 +89,12 @@ func sortDefaults(xml []byte) []byte {
 
 // compress replaces a raw part's text with its normalized, compressed form:
 // the content types with their defaults sorted; a worksheet with its
-// placeholder row (if it has one) replaced by the table's rows, encoded
-// straight into the compressor.
+// placeholder row (if it has one) replaced by the table's rows.
 func (p *zipPart) compress(splices []spliceRows, used []bool) error {
 	text := p.data.Bytes()
 	if p.name == contentTypesPart {
 		text = sortDefaults(text)
 	}
-	prefix, suffix := text, []byte(nil)
-	var rows func(io.Writer) error
 	for i, sp := range splices {
 		at := bytes.Index(text, []byte(sp.token))
 		if at < 0 {
@@ -104,44 +106,178 @@ func (p *zipPart) compress(splices []spliceRows, used []bool) error {
 			return fmt.Errorf("placeholder row %s is malformed or appears twice", sp.token)
 		}
 		used[i] = true
-		prefix, suffix, rows = text[:start], text[at+end+len("</row>"):], sp.write
+		return p.compressSpliced(text[:start], sp, text[at+end+len("</row>"):])
 	}
 	var buf bytes.Buffer
 	fw, err := flate.NewWriter(&buf, zipLevel)
 	if err != nil {
 		return err
 	}
-	p.crc.Reset()
-	p.size = 0
-	out := &partWriter{p: p, fw: fw}
-	if _, err := out.Write(prefix); err != nil {
+	if _, err := fw.Write(text); err != nil {
 		return err
-	}
-	if rows != nil {
-		if err := rows(out); err != nil {
-			return err
-		}
-		if _, err := out.Write(suffix); err != nil {
-			return err
-		}
 	}
 	if err := fw.Close(); err != nil {
 		return err
 	}
+	p.crc.Reset()
+	p.crc.Write(text)
+	p.size = uint64(len(text))
 	p.data, p.raw = buf, false
 	return nil
 }
 
-// partWriter counts and checksums what it compresses into a part.
-type partWriter struct {
-	p  *zipPart
-	fw *flate.Writer
+// piece is one independently compressed run of a part.
+type piece struct {
+	data bytes.Buffer
+	crc  uint32
+	size int64
 }
 
-func (w *partWriter) Write(b []byte) (int, error) {
-	w.p.crc.Write(b)
-	w.p.size += uint64(len(b))
+// compressSpliced compresses prefix, the table's rows and suffix as one
+// deflate stream made of pieces compressed in parallel (the rows are most
+// of a workbook's bytes): every piece but the last ends with a sync flush,
+// which leaves it byte-aligned and not final, so the pieces concatenate
+// into one valid stream (as pigz does); the CRC-32 of the whole is combined
+// from the pieces'.
+func (p *zipPart) compressSpliced(prefix []byte, sp spliceRows, suffix []byte) error {
+	n := max(1, sp.chunks)
+	pieces := make([]piece, n)
+	errs := make([]error, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if errs[i] = pieces[i].fill(i, n, prefix, sp, suffix); errs[i] != nil {
+					next.Store(int64(n)) // stop the others early
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	var data bytes.Buffer
+	var crc uint32
+	var size int64
+	for i := range pieces {
+		data.Write(pieces[i].data.Bytes())
+		crc = crc32Combine(crc, pieces[i].crc, pieces[i].size)
+		size += pieces[i].size
+		pieces[i].data = bytes.Buffer{}
+	}
+	p.data, p.raw, p.size = data, false, uint64(size)
+	p.crc = constCRC(crc)
+	return nil
+}
+
+func (pc *piece) fill(i, n int, prefix []byte, sp spliceRows, suffix []byte) error {
+	fw, err := flate.NewWriter(&pc.data, zipLevel)
+	if err != nil {
+		return err
+	}
+	h := crc32.NewIEEE()
+	w := &pieceWriter{pc: pc, fw: fw, crc: h}
+	if i == 0 {
+		if _, err := w.Write(prefix); err != nil {
+			return err
+		}
+	}
+	if sp.chunks > 0 {
+		if err := sp.write(w, i); err != nil {
+			return err
+		}
+	}
+	if i < n-1 {
+		err = fw.Flush()
+	} else {
+		if _, err := w.Write(suffix); err != nil {
+			return err
+		}
+		err = fw.Close()
+	}
+	pc.crc = h.Sum32()
+	return err
+}
+
+// pieceWriter counts and checksums what it compresses into a piece.
+type pieceWriter struct {
+	pc  *piece
+	fw  *flate.Writer
+	crc hash.Hash32
+}
+
+func (w *pieceWriter) Write(b []byte) (int, error) {
+	w.crc.Write(b)
+	w.pc.size += int64(len(b))
 	return w.fw.Write(b)
+}
+
+// constCRC is a hash.Hash32 whose sum is already known.
+type constCRC uint32
+
+func (c constCRC) Write(b []byte) (int, error) { return 0, errors.New("constCRC is read-only") }
+func (c constCRC) Sum(b []byte) []byte         { return binary.BigEndian.AppendUint32(b, uint32(c)) }
+func (c constCRC) Reset()                      {}
+func (c constCRC) Size() int                   { return 4 }
+func (c constCRC) BlockSize() int              { return 1 }
+func (c constCRC) Sum32() uint32               { return uint32(c) }
+
+// crc32Combine is the CRC-32 (IEEE) of a followed by b, from crc(a),
+// crc(b) and len(b): zlib's crc32_combine, multiplying by x^(8*len(b)) in
+// GF(2) through repeated squaring of the operator that feeds one zero bit.
+func crc32Combine(crc1, crc2 uint32, len2 int64) uint32 {
+	if len2 <= 0 {
+		return crc1
+	}
+	var even, odd [32]uint32
+	odd[0] = crc32.IEEE // the operator for one zero bit
+	row := uint32(1)
+	for n := 1; n < 32; n++ {
+		odd[n] = row
+		row <<= 1
+	}
+	gf2Square(&even, &odd) // two zero bits
+	gf2Square(&odd, &even) // four zero bits
+	for {
+		gf2Square(&even, &odd)
+		if len2&1 != 0 {
+			crc1 = gf2Times(&even, crc1)
+		}
+		if len2 >>= 1; len2 == 0 {
+			break
+		}
+		gf2Square(&odd, &even)
+		if len2&1 != 0 {
+			crc1 = gf2Times(&odd, crc1)
+		}
+		if len2 >>= 1; len2 == 0 {
+			break
+		}
+	}
+	return crc1 ^ crc2
+}
+
+func gf2Times(mat *[32]uint32, vec uint32) uint32 {
+	var sum uint32
+	for i := 0; vec != 0; i, vec = i+1, vec>>1 {
+		if vec&1 != 0 {
+			sum ^= mat[i]
+		}
+	}
+	return sum
+}
+
+func gf2Square(square, mat *[32]uint32) {
+	for n := range 32 {
+		square[n] = gf2Times(mat, mat[n])
+	}
 }
 
 // zipLevel is the workbook's deflate level.

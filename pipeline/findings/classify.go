@@ -4,9 +4,12 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dormant-iam/dormant/tables"
@@ -161,8 +164,33 @@ func Classify(users []tables.User, activity []tables.Activity, coverage []tables
 		slices.SortFunc(order, compareKeys)
 	}
 	out := make([]tables.Finding, len(users))
-	for j, k := range order {
-		if err := c.classify(&users[k.i], &out[j]); err != nil {
+	// The classifier is read-only once built, so the users are classified
+	// in chunks across the cores; the first error in output order wins, as
+	// a sequential loop would report it.
+	const chunk = 4096
+	n := (len(order) + chunk - 1) / chunk
+	errs := make([]error, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for {
+				ci := int(next.Add(1) - 1)
+				if ci >= n {
+					return
+				}
+				for j := ci * chunk; j < min((ci+1)*chunk, len(order)); j++ {
+					if err := c.classify(&users[order[j].i], &out[j]); err != nil {
+						errs[ci] = err
+						break
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			return nil, err
 		}
 	}

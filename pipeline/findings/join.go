@@ -1,7 +1,9 @@
 package findings
 
 import (
+	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -14,31 +16,35 @@ import (
 // table (e.g. no reference check ran). It returns the findings table as one
 // record batch, allocated from mem, which the caller releases.
 func Join(mem memory.Allocator, users, activity, coverage, refs arrow.RecordBatch, opts Options) (arrow.RecordBatch, error) {
-	u, err := decode[tables.User](users, "inventory")
-	if err != nil {
-		return nil, err
-	}
-	a, err := decode[tables.Activity](activity, "activity")
-	if err != nil {
-		return nil, err
-	}
-	c, err := decode[tables.Coverage](coverage, "coverage")
-	if err != nil {
-		return nil, err
-	}
-	r, err := decode[tables.Reference](refs, "references")
-	if err != nil {
-		return nil, err
+	_, rec, err := JoinRows(mem, users, activity, coverage, refs, opts)
+	return rec, err
+}
+
+// JoinRows is Join that also returns the findings as the rows the table was
+// encoded from, for a caller that reads them next (the reports) and would
+// otherwise decode the table it just got.
+func JoinRows(mem memory.Allocator, users, activity, coverage, refs arrow.RecordBatch, opts Options) ([]tables.Finding, arrow.RecordBatch, error) {
+	// The inputs are decoded concurrently, the users (the largest) apart.
+	var u []tables.User
+	var uerr error
+	var wg sync.WaitGroup
+	wg.Go(func() { u, uerr = decode[tables.User](users, "inventory") })
+	a, aerr := decode[tables.Activity](activity, "activity")
+	c, cerr := decode[tables.Coverage](coverage, "coverage")
+	r, rerr := decode[tables.Reference](refs, "references")
+	wg.Wait()
+	if err := errors.Join(uerr, aerr, cerr, rerr); err != nil {
+		return nil, nil, err
 	}
 	f, err := Classify(u, a, c, r, opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rec, err := tables.Encode(mem, f)
 	if err != nil {
-		return nil, fmt.Errorf("encoding findings table: %w", err)
+		return nil, nil, fmt.Errorf("encoding findings table: %w", err)
 	}
-	return rec, nil
+	return f, rec, nil
 }
 
 func decode[T any](rec arrow.RecordBatch, name string) ([]T, error) {

@@ -131,3 +131,44 @@ func TestJoinErrors(t *testing.T) {
 		t.Fatal("no error for invalid options")
 	}
 }
+
+// The rows JoinRows hands the reports are the rows of the table it returns:
+// what `dormant verify` decodes from findings.parquet to regenerate them.
+func TestJoinRowsAreTheTable(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	users, activity, coverage, refs := synthetic(500, 1500, 7)
+	ur, ar, cr, rr := encode(t, mem, users), encode(t, mem, activity), encode(t, mem, coverage), encode(t, mem, refs)
+	defer ur.Release()
+	defer ar.Release()
+	defer cr.Release()
+	defer rr.Release()
+	rows, rec, err := JoinRows(mem, ur, ar, cr, rr, DefaultOptions(asOf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	decoded, err := tables.Decode[tables.Finding](rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(decoded) {
+		t.Fatalf("%d rows, table has %d", len(rows), len(decoded))
+	}
+	for i := range rows {
+		if !reflect.DeepEqual(emptySlices(rows[i]), emptySlices(decoded[i])) {
+			t.Fatalf("row %d differs from the table:\n rows  %+v\n table %+v", i, rows[i], decoded[i])
+		}
+	}
+}
+
+// emptySlices makes nil slices empty: a table has no nil lists.
+func emptySlices(f tables.Finding) tables.Finding {
+	v := reflect.ValueOf(&f).Elem()
+	for i := range v.NumField() {
+		if fv := v.Field(i); fv.Kind() == reflect.Slice && fv.IsNil() {
+			fv.Set(reflect.MakeSlice(fv.Type(), 0, 0))
+		}
+	}
+	return f
+}
