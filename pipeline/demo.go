@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/dormant-iam/dormant/internal/demo"
 	"github.com/dormant-iam/dormant/tables"
@@ -22,7 +23,10 @@ type DemoConfig struct {
 // DemoResult is the generated organization, the run, and every user whose
 // finding differs from the generator's ground truth.
 type DemoResult struct {
-	Source     *demo.Output
+	Source *demo.Output
+	// Generation is how long writing the organization took (CloudTrail
+	// files included), to compare with the run's scan.
+	Generation time.Duration
 	Run        *Result
 	Mismatches []string
 }
@@ -39,9 +43,15 @@ func Demo(ctx context.Context, dc DemoConfig) (*DemoResult, error) {
 	if err := os.RemoveAll(src); err != nil {
 		return nil, fmt.Errorf("clearing %s: %w", src, err)
 	}
+	t0 := time.Now()
 	gen, err := demo.Generate(ctx, src, dc.Options)
 	if err != nil {
 		return nil, fmt.Errorf("generating the demo organization: %w", err)
+	}
+	took := time.Since(t0)
+	if log := dc.Config.Logger; log != nil {
+		log.Info("generated the demo organization", "users", len(gen.Truth), "events", gen.Events, "log_files", gen.LogFiles,
+			"json_bytes", gen.RawBytes, "seconds", took.Seconds(), "mb_per_s", int(float64(gen.RawBytes)/1e6/max(took.Seconds(), 1e-9)))
 	}
 	cfg := dc.Config
 	cfg.CredentialReports = gen.CredentialReports
@@ -60,7 +70,7 @@ func Demo(ctx context.Context, dc DemoConfig) (*DemoResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DemoResult{Source: gen, Run: res, Mismatches: CompareTruth(gen.Truth, finds)}, nil
+	return &DemoResult{Source: gen, Generation: took, Run: res, Mismatches: CompareTruth(gen.Truth, finds)}, nil
 }
 
 // CompareTruth lists every user whose status, decision or unused keys differ

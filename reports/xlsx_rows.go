@@ -100,22 +100,24 @@ func (e *rowEncoder) writeRange(ctx context.Context, w io.Writer, from, to int) 
 }
 
 func (e *rowEncoder) appendRow(b []byte, row int, cells []cell) []byte {
+	var num [20]byte
+	rowNum := strconv.AppendInt(num[:0], int64(row), 10) // once, not per cell
 	b = append(b, `<row r="`...)
-	b = strconv.AppendInt(b, int64(row), 10)
+	b = append(b, rowNum...)
 	b = append(b, `">`...)
 	for j, c := range e.t.cols {
-		b = e.appendCell(b, j, row, c.kind, cells[j])
+		b = e.appendCell(b, j, rowNum, c.kind, cells[j])
 	}
 	return append(b, `</row>`...)
 }
 
 // appendCell writes one cell as excelize's writeCell does for the value
 // xlsxValue gives: nothing for a blank.
-func (e *rowEncoder) appendCell(b []byte, j, row int, k kind, v cell) []byte {
+func (e *rowEncoder) appendCell(b []byte, j int, rowNum []byte, k kind, v cell) []byte {
 	open := func(b []byte, typ string) []byte {
 		b = append(b, `<c r="`...)
 		b = append(b, e.cols[j]...)
-		b = strconv.AppendInt(b, int64(row), 10)
+		b = append(b, rowNum...)
 		b = append(b, '"')
 		if s := e.styles[j]; s != 0 {
 			b = append(b, ` s="`...)

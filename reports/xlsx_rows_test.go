@@ -249,3 +249,27 @@ func TestSplicedPartReadsBack(t *testing.T) {
 		t.Fatalf("spliced part differs from the rows encoded in one go (%d vs %d bytes)", len(got), len(want))
 	}
 }
+
+func TestBlocksKeepWhatIsWritten(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var b blocks
+	var want []byte
+	for len(want) < 2*blockSize+12345 {
+		p := make([]byte, r.IntN(300_000))
+		for i := range p {
+			p[i] = byte(r.Uint32())
+		}
+		if n, err := b.Write(p); n != len(p) || err != nil {
+			t.Fatalf("Write = %d, %v", n, err)
+		}
+		want = append(want, p...)
+	}
+	if got := bytes.Join(b.bs, nil); !bytes.Equal(got, want) {
+		t.Fatalf("blocks hold %d bytes, differing from the %d written", len(got), len(want))
+	}
+	for i, bl := range b.bs[:len(b.bs)-1] {
+		if len(bl) != blockSize {
+			t.Errorf("block %d holds %d bytes, want %d", i, len(bl), blockSize)
+		}
+	}
+}
