@@ -1,14 +1,20 @@
 package demo
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // BenchmarkGenerate reports generation throughput: CloudTrail records per
@@ -115,4 +121,70 @@ func TestGenerateAtScale(t *testing.T) {
 		users, out.Events, out.LogFiles, float64(out.RawBytes)/1e9, took.Round(time.Millisecond),
 		float64(out.Events)/took.Seconds(), float64(out.RawBytes)/took.Seconds()/1e6,
 		peakHeap.Load()>>20, peakSys.Load()>>20, runtime.GOMAXPROCS(0))
+}
+
+// BenchmarkGenerateVsGzip puts the generator's cost next to the floor of
+// any generator that writes gzipped CloudTrail: compressing the same JSON
+// at gzip level 1 (klauspost, the fastest LZ level) and, for scale,
+// decompressing it, all in CPU-s per GB of JSON from the same files in the
+// same run (issue 8, target 5: generation at least as fast as the scan).
+func BenchmarkGenerateVsGzip(b *testing.B) {
+	o := opts(4, 2000, 500_000, 1)
+	dir := b.TempDir()
+	u0, s0 := processCPU(b)
+	out, err := Generate(b.Context(), dir, o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	u1, s1 := processCPU(b)
+	gb := float64(out.RawBytes) / 1e9
+	var files []string
+	err = filepath.WalkDir(out.CloudTrail, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.Contains(p, "/CloudTrail/") {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var gunzip, gzip1 time.Duration
+	var raw int64
+	var plain bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	b.ResetTimer()
+	for b.Loop() {
+		gunzip, gzip1, raw = 0, 0, 0
+		for _, p := range files {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			plain.Reset()
+			t0 := time.Now()
+			zr, err := gzip.NewReader(bytes.NewReader(data))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := plain.ReadFrom(zr); err != nil {
+				b.Fatal(err)
+			}
+			t1 := time.Now()
+			zw.Reset(io.Discard)
+			if _, err := zw.Write(plain.Bytes()); err != nil {
+				b.Fatal(err)
+			}
+			if err := zw.Close(); err != nil {
+				b.Fatal(err)
+			}
+			gunzip += t1.Sub(t0)
+			gzip1 += time.Since(t1)
+			raw += int64(plain.Len())
+		}
+	}
+	b.StopTimer()
+	rgb := float64(raw) / 1e9
+	b.ReportMetric(((u1-u0)+(s1-s0)).Seconds()/gb, "generate-CPU-s/GB")
+	b.ReportMetric(gzip1.Seconds()/rgb, "gzip1-CPU-s/GB")
+	b.ReportMetric(gunzip.Seconds()/rgb, "gunzip-CPU-s/GB")
 }
