@@ -368,7 +368,7 @@ func (o *org) gaadUser(u *user) (any, error) {
 		g.UserPolicyList = il
 	}
 	if u.boundary != "" {
-		g.PermissionsBoundary = &gaadBoundary{PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: u.boundary}
+		g.PermissionsBoundary = &gaadBoundary{PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: u.boundary}
 	}
 	return g, nil
 }

@@ -30,7 +30,7 @@ func TestParseAuthorizationDetailsCLIFixture(t *testing.T) {
 	}
 	carol := d.Users[2]
 	if carol.PermissionsBoundary == nil || *carol.PermissionsBoundary != (AttachedPermissionsBoundary{
-		PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: "arn:aws:iam::111111111111:policy/boundaries/DeveloperBoundary"}) {
+		PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: "arn:aws:iam::111111111111:policy/boundaries/DeveloperBoundary"}) {
 		t.Errorf("carol's boundary = %+v", carol.PermissionsBoundary)
 	}
 	ci := d.Users[3]
@@ -200,7 +200,7 @@ func TestParseAuthorizationDetailsErrors(t *testing.T) {
 			[]string{"a.json: Policies[0].PolicyVersionList[0].VersionId: missing"}},
 		{"bad attached ARN", `{"UserDetailList":[` + user("bob", "arn:aws:iam::111111111111:user/bob", `,"AttachedManagedPolicies":[{"PolicyName":"p","PolicyArn":"arn:aws:s3:::bucket"}]`) + `]}`,
 			[]string{"a.json: UserDetailList[0].AttachedManagedPolicies[0].PolicyArn: ", "not an IAM ARN"}},
-		{"bad boundary ARN", `{"RoleDetailList":[{"RoleName":"r","Arn":"arn:aws:iam::111111111111:role/r","PermissionsBoundary":{"PermissionsBoundaryType":"Policy","PermissionsBoundaryArn":"arn:aws:iam::111111111111:role/x"}}]}`,
+		{"bad boundary ARN", `{"RoleDetailList":[{"RoleName":"r","Arn":"arn:aws:iam::111111111111:role/r","PermissionsBoundary":{"PermissionsBoundaryType":"PermissionsBoundaryPolicy","PermissionsBoundaryArn":"arn:aws:iam::111111111111:role/x"}}]}`,
 			[]string{"a.json: RoleDetailList[0].PermissionsBoundary.PermissionsBoundaryArn: ", "not a policy ARN"}},
 		{"wrong type", "{\n  \"UserDetailList\": [\n    {\"UserName\": 7}\n  ]\n}",
 			[]string{"a.json: line 3, column 18, UserDetailList.UserName: found number, want a string"}},

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/dormant-iam/dormant/internal/ctxio"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -84,22 +85,9 @@ func readFile(ctx context.Context, path string) ([]byte, time.Time, error) {
 	if fi.IsDir() {
 		return nil, time.Time{}, fmt.Errorf("reading %s: it is a directory, want a file", path)
 	}
-	data, err := io.ReadAll(ctxReader{ctx: ctx, r: f})
+	data, err := io.ReadAll(ctxio.Reader(ctx, f))
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("reading %s: %w", path, err)
 	}
 	return data, fi.ModTime(), nil
-}
-
-// ctxReader stops a long read between chunks once ctx is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

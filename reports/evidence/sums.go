@@ -19,6 +19,7 @@ import (
 	"syscall"
 
 	"github.com/dormant-iam/dormant/internal/atomicfile"
+	"github.com/dormant-iam/dormant/internal/ctxio"
 )
 
 // SumsFile is the checksum file's name at the top of the run directory.
@@ -62,24 +63,11 @@ func hashFile(ctx context.Context, path string) (string, int64, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.CopyBuffer(h, ctxReader{ctx, f}, make([]byte, 256<<10))
+	n, err := io.CopyBuffer(h, ctxio.Reader(ctx, f), make([]byte, 256<<10))
 	if err != nil {
 		return "", 0, fmt.Errorf("hashing %s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
-}
-
-// ctxReader stops a long hash when the run is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // isTemp reports whether name is an atomicfile temporary (".<name>.tmp-*"):

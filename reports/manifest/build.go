@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -186,6 +187,20 @@ func checkIdentity(f *tables.Finding) error {
 	}
 	if f.ARN == "" {
 		return errors.New("no ARN")
+	}
+	// JSON has no way to carry bytes that are not UTF-8: they would be
+	// written as U+FFFD and signed, and the manifest read back would no
+	// longer match its digest. IAM names are always UTF-8, so such bytes mean
+	// a damaged export.
+	for _, t := range []struct{ field, v string }{{"account ID", f.AccountID}, {"user name", f.UserName}, {"user ID", f.UserID}, {"ARN", f.ARN}} {
+		if !utf8.ValidString(t.v) {
+			return fmt.Errorf("the %s %q is not valid UTF-8: the input it came from is damaged; export it again", t.field, t.v)
+		}
+	}
+	for _, r := range f.Reasons {
+		if !utf8.ValidString(r) {
+			return fmt.Errorf("the reason %q is not valid UTF-8: an input it came from (e.g. the allowlist) is damaged or not UTF-8", r)
+		}
 	}
 	return nil
 }

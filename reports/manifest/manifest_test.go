@@ -199,6 +199,12 @@ func TestBuildRejects(t *testing.T) {
 		{"ARN of another user", func(in *Input) {
 			in.Findings[7].ARN = "arn:aws:iam::111111111111:user/mallory"
 		}, `names user "mallory", not user_name "alice"`},
+		{"user name not UTF-8", func(in *Input) {
+			in.Findings[7].UserName = "al\xffice"
+		}, "user name \"al\\xffice\" is not valid UTF-8"},
+		{"reason not UTF-8", func(in *Input) {
+			in.Findings[7].Reasons = append(in.Findings[7].Reasons, "owner \xfe")
+		}, "is not valid UTF-8"},
 		{"no run ID", func(in *Input) { in.RunID = "" }, "run ID is empty"},
 		{"no as-of", func(in *Input) { in.AsOf = time.Time{} }, "as-of time is not set"},
 		{"no window", func(in *Input) { in.WindowDays = 0 }, "at least one day"},
