@@ -12,10 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/dormant-iam/dormant/internal/atomicfile"
+	"github.com/dormant-iam/dormant/internal/awsrole"
 	"github.com/dormant-iam/dormant/pipeline/inventory"
 	"github.com/dormant-iam/dormant/pipeline/inventory/live"
 	"github.com/dormant-iam/dormant/pipeline/references"
@@ -119,13 +119,8 @@ func (a *awsSession) credentials(roleName, externalID string) func(ctx context.C
 		if p, ok := a.creds[account]; ok {
 			return p, nil
 		}
-		role := fmt.Sprintf("arn:%s:iam::%s:role/%s", a.partition, account, roleName)
-		p := aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(a.cfg), role, func(o *stscreds.AssumeRoleOptions) {
-			o.RoleSessionName = "dormant-references"
-			if externalID != "" {
-				o.ExternalID = aws.String(externalID)
-			}
-		}))
+		p := awsrole.Credentials(sts.NewFromConfig(a.cfg), awsrole.ARN(a.partition, account, roleName),
+			awsrole.Options{SessionName: "dormant-references", ExternalID: externalID})
 		a.creds[account] = p
 		return p, nil
 	}

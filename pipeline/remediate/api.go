@@ -8,10 +8,11 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+
+	"github.com/dormant-iam/dormant/internal/awsrole"
 )
 
 // IAMAPI is exactly the IAM calls this package makes, with the SDK's own
@@ -138,15 +139,9 @@ func newAWSClients(cfg aws.Config, stsClient STSAPI, access AWSAccess) ClientFac
 			return nil, fmt.Errorf("reaching account %s: the caller is in account %s and no role name was given; pass --role-name (for example OrganizationAccountAccessRole) or run with credentials of account %s",
 				accountID, callerAcc, accountID)
 		}
-		roleARN := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, accountID, strings.TrimPrefix(access.RoleName, "/"))
-		provider := stscreds.NewAssumeRoleProvider(stsClient, roleARN, func(o *stscreds.AssumeRoleOptions) {
-			o.RoleSessionName = access.SessionName
-			if access.ExternalID != "" {
-				o.ExternalID = aws.String(access.ExternalID)
-			}
-		})
+		roleARN := awsrole.ARN(partition, accountID, access.RoleName)
 		c := cfg.Copy()
-		c.Credentials = aws.NewCredentialsCache(provider)
+		c.Credentials = awsrole.Credentials(stsClient, roleARN, awsrole.Options{SessionName: access.SessionName, ExternalID: access.ExternalID})
 		// Assume once now, so a denied role fails here, naming the role,
 		// rather than on the first IAM call.
 		if _, err := c.Credentials.Retrieve(ctx); err != nil {

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/dormant-iam/dormant/internal/awsrole"
 	"github.com/dormant-iam/dormant/pipeline/inventory"
 )
 
@@ -106,15 +106,8 @@ func (s *Source) stageError(ctx context.Context, acct, stage string, err error) 
 // assumeRole returns credentials for the role in acct, checked by fetching
 // them once, and renewed by the cache before they expire.
 func (s *Source) assumeRole(ctx context.Context, who caller, acct string) (aws.CredentialsProvider, error) {
-	arn := fmt.Sprintf("arn:%s:iam::%s:role/%s", who.partition, acct, trimSlash(s.opts.RoleName))
-	prov := stscreds.NewAssumeRoleProvider(s.clients.STS, arn, func(o *stscreds.AssumeRoleOptions) {
-		o.RoleSessionName = s.opts.SessionName
-		o.Duration = sessionDuration
-		if s.opts.ExternalID != "" {
-			o.ExternalID = aws.String(s.opts.ExternalID)
-		}
-	})
-	cache := aws.NewCredentialsCache(prov, func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = 5 * time.Minute })
+	arn := awsrole.ARN(who.partition, acct, s.opts.RoleName)
+	cache := awsrole.Credentials(s.clients.STS, arn, awsrole.Options{SessionName: s.opts.SessionName, ExternalID: s.opts.ExternalID, Duration: sessionDuration})
 	if _, err := cache.Retrieve(ctx); err != nil {
 		hint := ""
 		if ErrorCode(err) == "AccessDenied" {
@@ -127,13 +120,6 @@ func (s *Source) assumeRole(ctx context.Context, who caller, acct string) (aws.C
 		return nil, fmt.Errorf("assuming role %s: %w%s", arn, err, hint)
 	}
 	return cache, nil
-}
-
-func trimSlash(s string) string {
-	for len(s) > 0 && s[0] == '/' {
-		s = s[1:]
-	}
-	return s
 }
 
 // detailsPage is one GetAccountAuthorizationDetails page as stored: the
