@@ -49,6 +49,8 @@ type cacheBlock struct {
 	use   bool // its rollup is current: read instead of its days
 	build bool // build its rollup at the end of the run
 	agg   *aggregator
+	// merged: its rollup was read and folded into the run's aggregates.
+	merged bool
 }
 
 // blockStart is the first day of day's block.
