@@ -146,35 +146,29 @@ func Generate(ctx context.Context, dir string, opts Options) (out *Output, err e
 		"sessions", len(o.sessions), "period_hours", o.p/3600, "took", time.Since(start))
 
 	out = &Output{Dir: dir, CloudTrail: filepath.Join(dir, logsDir), Allowlist: filepath.Join(dir, allowlistFile), GroundTruth: filepath.Join(dir, groundTruthName)}
-	for _, a := range o.accounts {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		rep, err := o.writeCredentialReport(dir, a)
-		if err != nil {
-			return nil, err
-		}
-		gaad, err := o.writeAuthorizationDetails(dir, a)
-		if err != nil {
-			return nil, err
-		}
-		out.CredentialReports = append(out.CredentialReports, filepath.Join(dir, rep))
-		out.AuthorizationDetails = append(out.AuthorizationDetails, filepath.Join(dir, gaad))
-		info := AccountInfo{AccountID: a.id, Coverage: a.cov.String(), ReportGeneratedAt: a.reportAt, CredentialReport: filepath.ToSlash(rep), AuthorizationDetails: filepath.ToSlash(gaad)}
-		if a.trail != nil {
-			info.TrailStart = time.Unix(a.trail.start, 0).UTC()
-		}
-		out.Accounts = append(out.Accounts, info)
-	}
-	if err := o.writeAllowlist(out.Allowlist); err != nil {
-		return nil, err
-	}
 	if err := os.MkdirAll(out.CloudTrail, 0o755); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", out.CloudTrail, err)
 	}
+	// The inputs (reports, authorization details, allowlist) are written
+	// while the trail workers run: they are one goroutine's work, which
+	// would otherwise leave a core idle before the logs start.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	inputsDone := make(chan error, 1)
+	go func() {
+		err := o.writeInputs(ctx, dir, out)
+		if err != nil {
+			cancel(err)
+		}
+		inputsDone <- err
+	}()
 	var stats trailStats
-	if err := o.writeTrails(ctx, out.CloudTrail, &stats); err != nil {
-		return nil, err
+	terr := o.writeTrails(ctx, out.CloudTrail, &stats)
+	if terr != nil {
+		cancel(terr)
+	}
+	if ierr := <-inputsDone; ierr != nil || terr != nil {
+		return nil, context.Cause(ctx) // whichever failed first
 	}
 	out.Events, out.RawBytes, out.LogFiles = stats.records.Load(), stats.raw.Load(), stats.files.Load()
 	out.Truth = o.truth()
@@ -184,6 +178,32 @@ func Generate(ctx context.Context, dir string, opts Options) (out *Output, err e
 	}
 	slog.DebugContext(ctx, "demo: generated", "dir", dir, "events", out.Events, "log_files", out.LogFiles, "raw_bytes", out.RawBytes, "took", time.Since(start))
 	return out, nil
+}
+
+// writeInputs writes every account's credential report and authorization
+// details, and the allowlist, recording them in out.
+func (o *org) writeInputs(ctx context.Context, dir string, out *Output) error {
+	for _, a := range o.accounts {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rep, err := o.writeCredentialReport(dir, a)
+		if err != nil {
+			return err
+		}
+		gaad, err := o.writeAuthorizationDetails(dir, a)
+		if err != nil {
+			return err
+		}
+		out.CredentialReports = append(out.CredentialReports, filepath.Join(dir, rep))
+		out.AuthorizationDetails = append(out.AuthorizationDetails, filepath.Join(dir, gaad))
+		info := AccountInfo{AccountID: a.id, Coverage: a.cov.String(), ReportGeneratedAt: a.reportAt, CredentialReport: filepath.ToSlash(rep), AuthorizationDetails: filepath.ToSlash(gaad)}
+		if a.trail != nil {
+			info.TrailStart = time.Unix(a.trail.start, 0).UTC()
+		}
+		out.Accounts = append(out.Accounts, info)
+	}
+	return o.writeAllowlist(out.Allowlist)
 }
 
 // truthFile is the ground-truth file's content.
