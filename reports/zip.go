@@ -14,11 +14,11 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/xuri/excelize/v2"
+
+	"github.com/dormant-iam/dormant/internal/parallel"
 )
 
 // orderedZip is the workbook's zip writer. excelize writes streamed sheets
@@ -174,25 +174,9 @@ func (b *blocks) Write(p []byte) (int, error) {
 func (p *zipPart) compressSpliced(prefix []byte, sp spliceRows, suffix []byte) error {
 	n := max(1, sp.chunks)
 	pieces := make([]piece, n)
-	errs := make([]error, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(n, runtime.GOMAXPROCS(0)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if errs[i] = pieces[i].fill(i, n, prefix, sp, suffix); errs[i] != nil {
-					next.Store(int64(n)) // stop the others early
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := parallel.Each(n, runtime.GOMAXPROCS(0), func(i int) error {
+		return pieces[i].fill(i, n, prefix, sp, suffix)
+	}); err != nil {
 		return err
 	}
 	var crc uint32

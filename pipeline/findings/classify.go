@@ -8,10 +8,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/dormant-iam/dormant/internal/parallel"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -168,31 +167,16 @@ func Classify(users []tables.User, activity []tables.Activity, coverage []tables
 	// in chunks across the cores; the first error in output order wins, as
 	// a sequential loop would report it.
 	const chunk = 4096
-	n := (len(order) + chunk - 1) / chunk
-	errs := make([]error, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(n, runtime.GOMAXPROCS(0)) {
-		wg.Go(func() {
-			for {
-				ci := int(next.Add(1) - 1)
-				if ci >= n {
-					return
-				}
-				for j := ci * chunk; j < min((ci+1)*chunk, len(order)); j++ {
-					if err := c.classify(&users[order[j].i], &out[j]); err != nil {
-						errs[ci] = err
-						break
-					}
-				}
+	err := parallel.Each((len(order)+chunk-1)/chunk, runtime.GOMAXPROCS(0), func(ci int) error {
+		for j := ci * chunk; j < min((ci+1)*chunk, len(order)); j++ {
+			if err := c.classify(&users[order[j].i], &out[j]); err != nil {
+				return err
 			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
