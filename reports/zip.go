@@ -3,10 +3,7 @@ package reports
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"hash"
 	"hash/crc32"
 	"io"
 	"io/fs"
@@ -50,7 +47,7 @@ type zipPart struct {
 	// rows compressed in pieces.
 	blocks [][]byte
 	fw     *flate.Writer
-	crc    hash.Hash32
+	crc    uint32 // CRC-32 (IEEE) of the uncompressed part
 	size   uint64
 }
 
@@ -58,7 +55,7 @@ func (p *zipPart) Write(b []byte) (int, error) {
 	if p.raw {
 		return p.data.Write(b)
 	}
-	p.crc.Write(b)
+	p.crc = crc32.Update(p.crc, crc32.IEEETable, b)
 	p.size += uint64(len(b))
 	return p.fw.Write(b)
 }
@@ -122,8 +119,7 @@ func (p *zipPart) compress(splices []spliceRows, used []bool) error {
 	if err := fw.Close(); err != nil {
 		return err
 	}
-	p.crc.Reset()
-	p.crc.Write(text)
+	p.crc = crc32.ChecksumIEEE(text)
 	p.size = uint64(len(text))
 	p.data, p.raw = buf, false
 	return nil
@@ -188,7 +184,7 @@ func (p *zipPart) compressSpliced(prefix []byte, sp spliceRows, suffix []byte) e
 		size += pieces[i].size
 	}
 	p.raw, p.size = false, uint64(size)
-	p.crc = constCRC(crc)
+	p.crc = crc
 	return nil
 }
 
@@ -197,8 +193,7 @@ func (pc *piece) fill(i, n int, prefix []byte, sp spliceRows, suffix []byte) err
 	if err != nil {
 		return err
 	}
-	h := crc32.NewIEEE()
-	w := &pieceWriter{pc: pc, fw: fw, crc: h}
+	w := &pieceWriter{pc: pc, fw: fw}
 	if i == 0 {
 		if _, err := w.Write(prefix); err != nil {
 			return err
@@ -217,32 +212,20 @@ func (pc *piece) fill(i, n int, prefix []byte, sp spliceRows, suffix []byte) err
 		}
 		err = fw.Close()
 	}
-	pc.crc = h.Sum32()
 	return err
 }
 
 // pieceWriter counts and checksums what it compresses into a piece.
 type pieceWriter struct {
-	pc  *piece
-	fw  *flate.Writer
-	crc hash.Hash32
+	pc *piece
+	fw *flate.Writer
 }
 
 func (w *pieceWriter) Write(b []byte) (int, error) {
-	w.crc.Write(b)
+	w.pc.crc = crc32.Update(w.pc.crc, crc32.IEEETable, b)
 	w.pc.size += int64(len(b))
 	return w.fw.Write(b)
 }
-
-// constCRC is a hash.Hash32 whose sum is already known.
-type constCRC uint32
-
-func (c constCRC) Write(b []byte) (int, error) { return 0, errors.New("constCRC is read-only") }
-func (c constCRC) Sum(b []byte) []byte         { return binary.BigEndian.AppendUint32(b, uint32(c)) }
-func (c constCRC) Reset()                      {}
-func (c constCRC) Size() int                   { return 4 }
-func (c constCRC) BlockSize() int              { return 1 }
-func (c constCRC) Sum32() uint32               { return uint32(c) }
 
 // crc32Combine is the CRC-32 (IEEE) of a followed by b, from crc(a),
 // crc(b) and len(b): zlib's crc32_combine, multiplying by x^(8*len(b)) in
@@ -328,7 +311,7 @@ func (z *orderedZip) Create(name string) (io.Writer, error) {
 		z.err = fmt.Errorf("zip part %s written twice", name)
 		return nil, z.err
 	}
-	p := &zipPart{name: name, crc: crc32.NewIEEE()}
+	p := &zipPart{name: name}
 	z.parts = append(z.parts, p)
 	z.current = p
 	if name == contentTypesPart || len(z.splices) > 0 && strings.HasPrefix(name, "xl/worksheets/sheet") {
@@ -402,7 +385,7 @@ func (z *orderedZip) Close() error {
 		w, err := zw.CreateRaw(&zip.FileHeader{
 			Name:               p.name,
 			Method:             zip.Deflate,
-			CRC32:              p.crc.Sum32(),
+			CRC32:              p.crc,
 			CompressedSize64:   p.compressedSize(),
 			UncompressedSize64: p.size,
 		})

@@ -44,7 +44,7 @@ func write(path string, fill func(w io.Writer) error, fsync bool) error {
 	if err != nil {
 		return err
 	}
-	if err := p.fill(fill); err != nil {
+	if err := p.Fill(fill); err != nil {
 		p.Abort()
 		return err
 	}
@@ -82,9 +82,7 @@ func (p *Pending) Path() string { return p.path }
 
 // Fill writes the content through a buffer and, for Create, syncs it. On
 // error the caller still calls Abort.
-func (p *Pending) Fill(fill func(w io.Writer) error) error { return p.fill(fill) }
-
-func (p *Pending) fill(fill func(w io.Writer) error) error {
+func (p *Pending) Fill(fill func(w io.Writer) error) error {
 	if p.f == nil {
 		return fmt.Errorf("writing %s: already filled", p.path)
 	}
