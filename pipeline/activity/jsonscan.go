@@ -1,13 +1,13 @@
 package activity
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
-	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/dormant-iam/dormant/internal/jsontext"
 )
 
 // The Go scanner reads a CloudTrail file's JSON with this hand-written
@@ -735,34 +735,6 @@ func (p *jsonReader) number() error {
 	return nil
 }
 
-const (
-	lsb = 0x0101010101010101
-	msb = 0x8080808080808080
-)
-
-// special returns the index of the first byte of b[i:] that ends the fast
-// path of a string: a quote, a backslash, a control character or a
-// non-ASCII byte; len(b) if none. Eight bytes at a time.
-func special(b []byte, i int) int {
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		q := x ^ (lsb * '"')
-		s := x ^ (lsb * '\\')
-		// A byte is flagged when it is zero (after the XORs), below 0x20,
-		// or has its top bit set; the lowest flag is exact.
-		m := ((q - lsb) &^ q) | ((s - lsb) &^ s) | (x - lsb*0x20) | x
-		if m &= msb; m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	for ; i < len(b); i++ {
-		if c := b[i]; c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
-			return i
-		}
-	}
-	return i
-}
-
 // skipString checks and skips a string.
 func (p *jsonReader) skipString() error {
 	_, err := p.string(false)
@@ -778,7 +750,7 @@ func (p *jsonReader) str() ([]byte, error) {
 func (p *jsonReader) string(keep bool) ([]byte, error) {
 	b := p.b
 	start := p.i + 1
-	i := special(b, start)
+	i := jsontext.NextSpecial(b, start)
 	if i < len(b) && b[i] == '"' {
 		p.i = i + 1
 		return b[start:i:i], nil
@@ -856,7 +828,7 @@ func (p *jsonReader) string(keep bool) ([]byte, error) {
 			}
 			i += n
 		default:
-			j := special(b, i+1)
+			j := jsontext.NextSpecial(b, i+1)
 			if keep {
 				out = append(out, b[i:j]...)
 			}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/dormant-iam/dormant/internal/jsontext"
 )
 
 // appendEntry appends e as compact JSON, byte for byte what encoding/json
@@ -186,7 +188,7 @@ const hexDigits = "0123456789abcdef"
 // as is.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
-	i := plainPrefix(s)
+	i := jsontext.NextSpecial(s, 0)
 	if i == len(s) {
 		b = append(b, s...)
 		return append(b, '"')
@@ -239,43 +241,6 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
-}
-
-// plainPrefix returns the length of s's longest prefix of bytes that
-// appendString copies as they are (printable ASCII but '"' and '\\'),
-// testing eight bytes at a time: most of a manifest is such text.
-func plainPrefix(s string) int {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		if special(word(s[i : i+8])) {
-			break
-		}
-	}
-	if i+8 > len(s) && len(s) >= 8 && !special(word(s[len(s)-8:])) {
-		return len(s) // the tail, as the last eight bytes
-	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c < ' ' || c >= utf8.RuneSelf || c == '"' || c == '\\' {
-			break
-		}
-	}
-	return i
-}
-
-// word is eight bytes, the first lowest.
-func word(w string) uint64 {
-	_ = w[7]
-	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-}
-
-// special reports whether any byte of x is non-ASCII, below ' ', '"' or
-// '\\'. Each test sets the high bit of the lowest such byte exactly (higher
-// ones may also be set by a borrow), which is all "any" needs.
-func special(x uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	quote, backslash := x^(ones*'"'), x^(ones*'\\')
-	return (x|(x-ones*' ')|(quote-ones)&^quote|(backslash-ones)&^backslash)&highs != 0
 }
 
 // appendIndent appends compact JSON src indented as json.Indent(dst, src,

@@ -6,6 +6,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/dormant-iam/dormant/internal/jsontext"
 )
 
 // Kind is the JSON type of a Value.
@@ -231,12 +233,7 @@ func (d *Decoder) str() (string, error) {
 	d.pos++ // the opening quote
 	start := d.pos
 	i := start
-	// Eight bytes at a time up to the first byte that needs a look.
-	for ; i+8 <= len(d.src); i += 8 {
-		if special(word(d.src[i : i+8])) {
-			break
-		}
-	}
+	i = jsontext.NextSpecial(d.src, i) // up to the first byte that needs a look
 	for i < len(d.src) {
 		c := d.src[i]
 		switch {
@@ -488,22 +485,6 @@ func (d *Decoder) object() (Value, error) {
 	d.memberStack = d.memberStack[:mark]
 	d.depth--
 	return Value{Kind: Object, Members: members}, nil
-}
-
-// word is eight bytes, the first lowest.
-func word(w string) uint64 {
-	_ = w[7]
-	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-}
-
-// special reports whether any byte of x is non-ASCII, below ' ', '"' or
-// '\\'. Each test sets the high bit of the lowest such byte exactly (higher
-// ones may also be set by a borrow), which is all "any" needs.
-func special(x uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	quote, backslash := x^(ones*'"'), x^(ones*'\\')
-	return (x|(x-ones*' ')|(quote-ones)&^quote|(backslash-ones)&^backslash)&highs != 0
 }
 
 func firstByte(s string) byte {
