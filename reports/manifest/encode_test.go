@@ -154,26 +154,13 @@ func TestAppendEntryUnencodableTime(t *testing.T) {
 func TestEncodeOddStringsMatchesWholeDocument(t *testing.T) {
 	m := mustBuild(t)
 	m.Entries = oddEntries(t)
-	var got bytes.Buffer
-	if err := m.Encode(&got); err != nil {
-		t.Fatal(err)
-	}
-	var want bytes.Buffer
-	enc := json.NewEncoder(&want)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m.normalized()); err != nil {
-		t.Fatal(err)
-	}
-	if got.String() != want.String() {
-		t.Errorf("Encode differs from encoding/json indenting the whole document:\n%s\n---\n%s", got.String(), want.String())
-	}
+	checkEncodeMatchesWholeDocument(t, m)
 	canonical, err := m.CanonicalEntries()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var whole bytes.Buffer
-	enc = json.NewEncoder(&whole)
+	enc := json.NewEncoder(&whole)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(m.Entries); err != nil {
 		t.Fatal(err)

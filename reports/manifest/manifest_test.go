@@ -256,20 +256,27 @@ func TestRoundTrip(t *testing.T) {
 
 func TestEncodeMatchesWholeDocument(t *testing.T) {
 	for _, m := range []*Manifest{mustBuild(t), {SchemaVersion: SchemaVersion, RunID: "r"}} {
-		var got bytes.Buffer
-		if err := m.Encode(&got); err != nil {
-			t.Fatal(err)
-		}
-		var want bytes.Buffer
-		enc := json.NewEncoder(&want)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(m.normalized()); err != nil {
-			t.Fatal(err)
-		}
-		if got.String() != want.String() {
-			t.Errorf("streamed encoding differs from whole-document indenting:\n%s\n---\n%s", got.String(), want.String())
-		}
+		checkEncodeMatchesWholeDocument(t, m)
+	}
+}
+
+// checkEncodeMatchesWholeDocument: Encode, which writes entry by entry, gives
+// the bytes encoding/json gives indenting the whole document at once.
+func checkEncodeMatchesWholeDocument(t *testing.T, m *Manifest) {
+	t.Helper()
+	var got bytes.Buffer
+	if err := m.Encode(&got); err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m.normalized()); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Errorf("Encode differs from encoding/json indenting the whole document:\n%s\n---\n%s", got.String(), want.String())
 	}
 }
 
