@@ -66,16 +66,12 @@ func newRowEncoder(t *table, styles []int) *rowEncoder {
 // flushAt bounds the encoder's buffer between writes.
 const flushAt = 256 << 10
 
-// write encodes every data row (rows 2..t.rows+1) to w.
-func (e *rowEncoder) write(ctx context.Context, w io.Writer) error {
-	return e.writeRange(ctx, w, 0, e.t.rows)
-}
-
 // writeChunk encodes chunk i of the data rows to w.
 func (e *rowEncoder) writeChunk(ctx context.Context, w io.Writer, i int) error {
 	return e.writeRange(ctx, w, i*chunkRows, min((i+1)*chunkRows, e.t.rows))
 }
 
+// writeRange encodes data rows from..to-1 (sheet rows from+2 onwards) to w.
 func (e *rowEncoder) writeRange(ctx context.Context, w io.Writer, from, to int) error {
 	cells := make([]cell, len(e.t.cols))
 	b := make([]byte, 0, flushAt+4096)

@@ -133,7 +133,7 @@ func TestRowEncoderMatchesSetRow(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			want := rowsBySetRow(t, tb, styles)
 			var got bytes.Buffer
-			if err := newRowEncoder(tb, styles).write(context.Background(), &got); err != nil {
+			if err := newRowEncoder(tb, styles).writeRange(context.Background(), &got, 0, tb.rows); err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(got.Bytes(), want) {
@@ -155,7 +155,7 @@ func TestRowEncoderKeepsSurrogateEscapes(t *testing.T) {
 	tb := &table{sheet: "T", cols: []tableColumn{{title: "Text", kind: kText}}, rows: 1,
 		fill: func(i int, out []cell) { out[0] = cell{s: "a_xD800_b"} }}
 	var b bytes.Buffer
-	if err := newRowEncoder(tb, []int{0}).write(context.Background(), &b); err != nil {
+	if err := newRowEncoder(tb, []int{0}).writeRange(context.Background(), &b, 0, tb.rows); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), "a_x005F_xD800_b") {
@@ -166,7 +166,8 @@ func TestRowEncoderKeepsSurrogateEscapes(t *testing.T) {
 func TestRowEncoderCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := newRowEncoder(trickyTable(), []int{0, 2, 0, 0, 0, 0}).write(ctx, &bytes.Buffer{}); err == nil {
+	tb := trickyTable()
+	if err := newRowEncoder(tb, []int{0, 2, 0, 0, 0, 0}).writeRange(ctx, &bytes.Buffer{}, 0, tb.rows); err == nil {
 		t.Fatal("a cancelled encoder wrote its rows")
 	}
 }
@@ -221,7 +222,7 @@ func TestSplicedPartReadsBack(t *testing.T) {
 	styles := []int{0, 2, 0, 0, 0, 0}
 	enc := newRowEncoder(tb, styles)
 	var whole bytes.Buffer
-	if err := enc.write(context.Background(), &whole); err != nil {
+	if err := enc.writeRange(context.Background(), &whole, 0, tb.rows); err != nil {
 		t.Fatal(err)
 	}
 	prefix, suffix := []byte("<worksheet><sheetData><row r=\"1\"></row>"), []byte("</sheetData></worksheet>")
