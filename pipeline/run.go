@@ -271,9 +271,7 @@ func (s *state) references(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		for _, o := range orphans {
-			s.rec.Orphans = append(s.rec.Orphans, o)
-		}
+		s.rec.Orphans = append(s.rec.Orphans, orphans...)
 	}
 	liveChecks := slices.DeleteFunc(slices.Clone(checks), func(n string) bool { return n == references.CheckIAM })
 	if len(liveChecks) > 0 {
