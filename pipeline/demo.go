@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dormant-iam/dormant/internal/demo"
+	"github.com/dormant-iam/dormant/internal/profiling"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -44,14 +45,21 @@ func Demo(ctx context.Context, dc DemoConfig) (*DemoResult, error) {
 		return nil, fmt.Errorf("clearing %s: %w", src, err)
 	}
 	t0 := time.Now()
+	u0, s0, cpuOK := profiling.ProcessCPU()
 	gen, err := demo.Generate(ctx, src, dc.Options)
 	if err != nil {
 		return nil, fmt.Errorf("generating the demo organization: %w", err)
 	}
 	took := time.Since(t0)
 	if log := dc.Config.Logger; log != nil {
-		log.Info("generated the demo organization", "users", len(gen.Truth), "events", gen.Events, "log_files", gen.LogFiles,
-			"json_bytes", gen.RawBytes, "seconds", took.Seconds(), "mb_per_s", int(float64(gen.RawBytes)/1e6/max(took.Seconds(), 1e-9)))
+		attrs := []any{"users", len(gen.Truth), "events", gen.Events, "log_files", gen.LogFiles,
+			"json_bytes", gen.RawBytes, "seconds", took.Seconds(), "mb_per_s", int(float64(gen.RawBytes) / 1e6 / max(took.Seconds(), 1e-9))}
+		if u1, s1, ok := profiling.ProcessCPU(); ok && cpuOK {
+			// User and kernel CPU apart: on some filesystems creating the
+			// files costs more than rendering and compressing them.
+			attrs = append(attrs, "user_s", (u1 - u0).Seconds(), "system_s", (s1 - s0).Seconds())
+		}
+		log.Info("generated the demo organization", attrs...)
 	}
 	cfg := dc.Config
 	cfg.CredentialReports = gen.CredentialReports
