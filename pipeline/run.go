@@ -49,9 +49,12 @@ type state struct {
 
 	users    []tables.User
 	policies []tables.Policy
-	// usersTable is users as the Arrow table the inventory stage wrote, when
-	// it ran in this process (nil when reused from a previous run).
+	// usersTable and actTable are users and act as the Arrow tables the
+	// inventory and activity stages wrote, when they ran in this process
+	// (nil when reused from a previous run): the join reads them as they
+	// are, and the rows can go once the references stage is done.
 	usersTable arrow.RecordBatch
+	actTable   arrow.RecordBatch
 	refs       []tables.Reference
 	act        []tables.Activity
 	cov        []tables.Coverage
@@ -297,8 +300,17 @@ func (s *state) references(ctx context.Context) error {
 	s.refs = refs
 	s.rec.Counts.References = len(refs)
 	// No later stage reads the policies (their documents are most of the
-	// inventory's memory): the collector need not keep marking them.
+	// inventory's memory), nor the users' and activity rows when the join
+	// has their tables: the collector need not keep marking them. A
+	// collection that starts during the join would otherwise mark every
+	// user's strings (seen: 0.4 s of a 0.9 s findings stage at 100k users).
 	s.policies = nil
+	if s.usersTable != nil {
+		s.users = nil
+	}
+	if s.actTable != nil {
+		s.act = nil
+	}
 	return tables.WriteParquet(s.st.path(ReferenceTable), refs)
 }
 
@@ -363,7 +375,12 @@ func (s *state) activity(ctx context.Context) error {
 		})
 	}
 	s.act, s.cov = res.Activity, res.Coverage
-	if err := tables.WriteParquet(s.st.path(ActivityTable), res.Activity); err != nil {
+	rec, err := tables.Encode(memory.NewGoAllocator(), res.Activity)
+	if err != nil {
+		return fmt.Errorf("encoding activity table: %w", err)
+	}
+	s.actTable = rec
+	if err := tables.WriteRecordParquet(s.st.path(ActivityTable), rec); err != nil {
 		return fmt.Errorf("writing activity table: %w", err)
 	}
 	if err := tables.WriteParquet(s.st.path(CoverageTable), res.Coverage); err != nil {
@@ -405,15 +422,17 @@ func (s *state) findings(ctx context.Context) error {
 		s.rec.addInput(AllowlistInput, "", kindAllowlist, s.cfg.Allowlist, time.Time{})
 	}
 	mem := memory.NewGoAllocator()
-	users := s.usersTable
-	s.usersTable = nil
-	var uerr error
+	users, act := s.usersTable, s.actTable
+	s.usersTable, s.actTable = nil, nil
+	var uerr, err1 error
 	var wg sync.WaitGroup
 	if users == nil {
 		// The users table is the largest: encoded while the others are.
 		wg.Go(func() { users, uerr = tables.Encode(mem, s.users) })
 	}
-	act, err1 := tables.Encode(mem, s.act)
+	if act == nil {
+		act, err1 = tables.Encode(mem, s.act)
+	}
 	cov, err2 := tables.Encode(mem, s.cov)
 	refs, err3 := tables.Encode(mem, s.refs)
 	wg.Wait()
