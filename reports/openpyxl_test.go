@@ -6,22 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dormant-iam/dormant/internal/pycheck"
 )
 
 // TestXLSXReadByOpenpyxl has an independent reader (Python's openpyxl) open
 // the workbook: every sheet, the reviewer dropdown, the conditional formats,
 // the frozen panes and real dates, so the file is not only excelize-readable.
 func TestXLSXReadByOpenpyxl(t *testing.T) {
-	var py string
-	for _, p := range []string{"python3", "/usr/bin/python3"} {
-		if path, err := exec.LookPath(p); err == nil && exec.Command(path, "-c", "import openpyxl").Run() == nil {
-			py = path
-			break
-		}
-	}
-	if py == "" {
-		t.Skip("no python3 with openpyxl (Debian: python3-openpyxl)")
-	}
+	py := pycheck.Find(t, "openpyxl", "python3-openpyxl")
 	path := filepath.Join(t.TempDir(), "w.xlsx")
 	if err := os.WriteFile(path, writeXLSX(t, sampleInput()), 0o644); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dormant-iam/dormant/internal/pycheck"
 	"github.com/dormant-iam/dormant/reports/manifest/internal/jsonschema"
 )
 
@@ -125,12 +126,7 @@ func TestGeneratedManifestsMatchSchema(t *testing.T) {
 // this package's validator takes it to mean: it accepts a generated manifest
 // and rejects edits that break its rules.
 func TestSchemaWithReferenceValidator(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 not on PATH")
-	}
-	if err := exec.Command("python3", "-c", "import jsonschema").Run(); err != nil {
-		t.Skip("python3 jsonschema module not installed")
-	}
+	py := pycheck.Find(t, "jsonschema", "python3-jsonschema")
 	dir := t.TempDir()
 	schemaPath := filepath.Join(dir, "schema.json")
 	if err := os.WriteFile(schemaPath, Schema(), 0o644); err != nil {
@@ -203,7 +199,7 @@ for path in sys.argv[2:]:
 	for _, n := range names {
 		args = append(args, filepath.Join(dir, n+".json"))
 	}
-	out, err := exec.Command("python3", args...).CombinedOutput()
+	out, err := exec.Command(py, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("python jsonschema: %v\n%s", err, out)
 	}

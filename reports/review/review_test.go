@@ -15,11 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xuri/excelize/v2"
-
+	"github.com/dormant-iam/dormant/internal/pycheck"
 	"github.com/dormant-iam/dormant/reports"
 	"github.com/dormant-iam/dormant/reports/manifest"
 	"github.com/dormant-iam/dormant/tables"
+	"github.com/xuri/excelize/v2"
 )
 
 var asOf = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
@@ -509,13 +509,7 @@ func TestApply(t *testing.T) {
 // openpyxl finds a Python that has openpyxl, an independent xlsx writer.
 func openpyxl(t *testing.T) string {
 	t.Helper()
-	for _, py := range []string{"python3", "/usr/bin/python3"} {
-		if path, err := exec.LookPath(py); err == nil && exec.Command(path, "-c", "import openpyxl").Run() == nil {
-			return path
-		}
-	}
-	t.Skip("no python3 with openpyxl (Debian: python3-openpyxl)")
-	return ""
+	return pycheck.Find(t, "openpyxl", "python3-openpyxl")
 }
 
 // TestFromWorkbookResavedByAnotherWriter has an independent library
