@@ -176,8 +176,13 @@ func appendAction(b []byte, a *Action) []byte {
 // is one MarshalJSON refuses.
 func appendTime(b []byte, t time.Time, ok bool) ([]byte, bool) {
 	b = append(b, '"')
-	b, err := t.AppendText(b)
-	return append(b, '"'), ok && err == nil
+	// AppendText returns nil, not b, when it refuses t: keep b, so that
+	// appendEntry can cut back to where the entry began.
+	out, err := t.AppendText(b)
+	if err != nil {
+		return append(b, '"'), false
+	}
+	return append(out, '"'), ok
 }
 
 const hexDigits = "0123456789abcdef"

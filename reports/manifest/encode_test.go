@@ -143,6 +143,12 @@ func TestAppendEntryUnencodableTime(t *testing.T) {
 	if _, err := appendEntry(nil, &e); err == nil || err.Error() != want.Error() {
 		t.Errorf("appendEntry error = %v, want %v", err, want)
 	}
+	// After other entries in the buffer: what was there is kept (time's
+	// AppendText drops its buffer when it refuses a time).
+	before := []byte(`[{"kind":"user"},`)
+	if got, err := appendEntry(bytes.Clone(before), &e); err == nil || !bytes.Equal(got, before) {
+		t.Errorf("appendEntry after other entries = %q, %v; want %q and an error", got, err, before)
+	}
 	e.KeyLastRotated = time.Time{}
 	e.Evidence.CreateDate = ptr(time.Date(2020, 1, 1, 0, 0, 0, 0, time.FixedZone("", 24*3600)))
 	_, want = json.Marshal(&e)

@@ -196,33 +196,42 @@ func (m *Manifest) Encode(w io.Writer) error {
 		return err
 	}
 	// An entry sits two levels deep: its lines carry four spaces of prefix.
-	// Entries are written in blocks of about 64 KiB.
-	out := append(make([]byte, 0, 80<<10), "[\n"...)
-	var compact []byte
-	for i := range m.Entries {
-		var err error
-		if compact, err = appendEntry(compact[:0], &m.Entries[i]); err != nil {
-			// What came before is written, as an unbuffered encoder would.
-			if _, werr := w.Write(out); werr != nil {
-				return werr
-			}
-			return fmt.Errorf("encoding manifest entry %d (%s): %w", i, m.Entries[i].Label(), err)
-		}
-		out = append(out, "    "...)
-		out = appendIndent(out, compact, "    ", "  ")
-		if i < len(m.Entries)-1 {
-			out = append(out, ',')
-		}
-		out = append(out, '\n')
-		if len(out) >= 64<<10 {
-			if _, err := w.Write(out); err != nil {
-				return err
-			}
-			out = out[:0]
-		}
+	// Blocks of entries are encoded across the cores and written in order.
+	if _, err := w.Write([]byte("[\n")); err != nil {
+		return err
 	}
-	out = append(out, "  ]\n}\n"...)
-	_, err := w.Write(out)
+	type block struct {
+		compact, out []byte
+		err          error
+	}
+	last := len(m.Entries) - 1
+	err := inBlocks(len(m.Entries), func(_, lo, hi int, b *block) {
+		b.out, b.err = b.out[:0], nil
+		for i := lo; i < hi; i++ {
+			var err error
+			if b.compact, err = appendEntry(b.compact[:0], &m.Entries[i]); err != nil {
+				b.err = fmt.Errorf("encoding manifest entry %d (%s): %w", i, m.Entries[i].Label(), err)
+				return
+			}
+			b.out = append(b.out, "    "...)
+			b.out = appendIndent(b.out, b.compact, "    ", "  ")
+			if i < last {
+				b.out = append(b.out, ',')
+			}
+			b.out = append(b.out, '\n')
+		}
+	}, func(_, _ int, b *block) error {
+		// What came before a failing entry is written, as an unbuffered
+		// encoder would.
+		if _, err := w.Write(b.out); err != nil {
+			return err
+		}
+		return b.err
+	})
+	if err != nil {
+		return err
+	}
+	_, err = w.Write([]byte("  ]\n}\n"))
 	return err
 }
 

@@ -233,46 +233,64 @@ func (e *entryEncodingError) Error() string {
 func (e *entryEncodingError) Unwrap() error { return e.err }
 
 // checkEntries checks every entry against $defs/entry. Each is encoded once,
-// in its canonical form, and read back one at a time through a reused
-// decoder, so the generic values of only one entry exist at once. With h set,
-// the same bytes are written to h as CanonicalEntries.
+// in its canonical form, and read back through a reused decoder; blocks of
+// entries are checked across the cores, a window at a time, so the generic
+// values of only a few entries exist at once. With h set, the same bytes are
+// written to h, in order, as CanonicalEntries.
 func (m *Manifest) checkEntries(s *jsonschema.Schema, h io.Writer) ([]jsonschema.Problem, error) {
-	var (
-		probs []jsonschema.Problem
+	type block struct {
 		dec   jsonschema.Decoder
-		buf   []byte
+		buf   []byte // the block's canonical entries, each after a comma but the first
+		probs []jsonschema.Problem
 		err   error
-	)
-	if h != nil {
-		buf = append(buf, '[')
 	}
-	for i := range m.Entries {
-		if h != nil && i > 0 {
-			buf = append(buf, ',')
+	var probs []jsonschema.Problem
+	if h != nil {
+		if _, err := h.Write([]byte{'['}); err != nil {
+			return nil, err
 		}
-		start := len(buf)
-		if buf, err = appendEntry(buf, &m.Entries[i]); err != nil {
-			return nil, &entryEncodingError{index: i, err: err}
-		}
-		// buf is only rewritten once the entry's check is done.
-		doc, err := dec.DecodeTransient(buf[start:])
-		if err != nil {
-			return nil, fmt.Errorf("re-reading encoded entry %d: %w", i, err)
-		}
-		p, err := s.ValidateDef("entry", doc, "/entries/"+strconv.Itoa(i))
-		if err != nil {
-			return nil, fmt.Errorf("checking entries[%d]: %w", i, err)
-		}
-		probs = append(probs, p...)
-		if h != nil {
-			if _, err := h.Write(buf); err != nil {
-				return nil, err
+	}
+	err := inBlocks(len(m.Entries), func(_, lo, hi int, b *block) {
+		b.buf, b.probs, b.err = b.buf[:0], b.probs[:0], nil
+		for i := lo; i < hi; i++ {
+			if i > 0 {
+				b.buf = append(b.buf, ',')
 			}
+			start := len(b.buf)
+			var err error
+			if b.buf, err = appendEntry(b.buf, &m.Entries[i]); err != nil {
+				b.err = &entryEncodingError{index: i, err: err}
+				return
+			}
+			// The decoded values point into b.buf until the next decode.
+			doc, err := b.dec.DecodeTransient(b.buf[start:])
+			if err != nil {
+				b.err = fmt.Errorf("re-reading encoded entry %d: %w", i, err)
+				return
+			}
+			p, err := s.ValidateDef("entry", doc, "/entries/"+strconv.Itoa(i))
+			if err != nil {
+				b.err = fmt.Errorf("checking entries[%d]: %w", i, err)
+				return
+			}
+			b.probs = append(b.probs, p...)
 		}
-		buf = buf[:0]
+	}, func(_, _ int, b *block) error {
+		if b.err != nil {
+			return b.err
+		}
+		probs = append(probs, b.probs...)
+		if h != nil {
+			_, err := h.Write(b.buf)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if h != nil {
-		if _, err := h.Write(append(buf, ']')); err != nil {
+		if _, err := h.Write([]byte{']'}); err != nil {
 			return nil, err
 		}
 	}

@@ -1,0 +1,104 @@
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// manyEntries is the test manifest's entries repeated until there are n,
+// each made a different user: enough for several blocks and several windows
+// of them.
+func manyEntries(t *testing.T, n int) *Manifest {
+	t.Helper()
+	m := mustBuild(t)
+	base := m.Entries
+	m.Entries = make([]Entry, n)
+	for i := range m.Entries {
+		e := base[i%len(base)]
+		suffix := fmt.Sprintf("%05d", i)
+		e.UserName += suffix
+		e.ARN += suffix
+		e.UserID += suffix
+		e.ReviewerComment = "entry " + suffix
+		m.Entries[i] = e
+	}
+	if err := m.Sign(); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestBlocksAreOrderedWhateverTheCores: the entries are encoded and checked
+// in parallel blocks; the bytes, the digest and the problems must be those
+// of one entry at a time, with any number of cores.
+func TestBlocksAreOrderedWhateverTheCores(t *testing.T) {
+	n := 5*blockSize + 17
+	m := manyEntries(t, n)
+	var whole bytes.Buffer
+	enc := json.NewEncoder(&whole)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m.Entries); err != nil {
+		t.Fatal(err)
+	}
+	wantCanonical := bytes.TrimSuffix(whole.Bytes(), []byte("\n"))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 3, 8} {
+		runtime.GOMAXPROCS(procs)
+		checkEncodeMatchesWholeDocument(t, m)
+		if got, err := m.CanonicalEntries(); err != nil || !bytes.Equal(got, wantCanonical) {
+			t.Fatalf("GOMAXPROCS %d: canonical entries differ from encoding/json (err %v)", procs, err)
+		}
+		if err := m.Verify(); err != nil {
+			t.Fatalf("GOMAXPROCS %d: %v", procs, err)
+		}
+
+		// Problems come back in entry order, each under its own index.
+		bad := *m
+		bad.Entries = append([]Entry(nil), m.Entries...)
+		for _, i := range []int{n - 1, 2*blockSize + 3, 7} {
+			bad.Entries[i].AccountID = "not-an-account"
+		}
+		err := bad.Validate()
+		var verr *ValidationError
+		if !errors.As(err, &verr) {
+			t.Fatalf("GOMAXPROCS %d: Validate = %v, want a *ValidationError", procs, err)
+		}
+		var at []string
+		for _, p := range verr.Problems {
+			if strings.Contains(p, "account_id") {
+				at = append(at, p[:strings.Index(p, ":")])
+			}
+		}
+		if len(at) != 3 || !strings.Contains(err.Error(), fmt.Sprintf("entries[%d]", 2*blockSize+3)) ||
+			strings.Index(err.Error(), "entries[7]") > strings.Index(err.Error(), fmt.Sprintf("entries[%d]", n-1)) {
+			t.Errorf("GOMAXPROCS %d: problems out of order or misplaced: %v", procs, err)
+		}
+
+		// An entry that cannot be encoded: the entries before it are
+		// written, then the error names it.
+		broken := *m
+		broken.Entries = append([]Entry(nil), m.Entries...)
+		fail := 3*blockSize + 5
+		broken.Entries[fail].KeyLastRotated = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+		var good, partial bytes.Buffer
+		if err := m.Encode(&good); err != nil {
+			t.Fatal(err)
+		}
+		err = broken.Encode(&partial)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("entry %d ", fail)) {
+			t.Errorf("GOMAXPROCS %d: Encode error = %v, want one naming entry %d", procs, err, fail)
+		}
+		if !bytes.HasPrefix(good.Bytes(), partial.Bytes()) || bytes.Count(partial.Bytes(), []byte("\n    {\n")) != fail {
+			t.Errorf("GOMAXPROCS %d: Encode wrote %d entries before the broken one, want %d", procs, bytes.Count(partial.Bytes(), []byte("\n    {\n")), fail)
+		}
+		if _, err := broken.CanonicalEntries(); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("entry %d", fail)) {
+			t.Errorf("GOMAXPROCS %d: CanonicalEntries error = %v, want one naming entry %d", procs, err, fail)
+		}
+	}
+}
