@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dormant-iam/dormant/tables"
 )
 
 // manyEntries is the test manifest's entries repeated until there are n,
@@ -100,5 +103,45 @@ func TestBlocksAreOrderedWhateverTheCores(t *testing.T) {
 		if _, err := broken.CanonicalEntries(); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("entry %d", fail)) {
 			t.Errorf("GOMAXPROCS %d: CanonicalEntries error = %v, want one naming entry %d", procs, err, fail)
 		}
+	}
+}
+
+// TestSharedActionListsStayApart: Build shares one action list among delete
+// entries (and among deactivate entries with the same credentials and date);
+// appending to one entry's list must not show in another's.
+func TestSharedActionListsStayApart(t *testing.T) {
+	in := testInput()
+	for _, f := range slices.Clone(in.Findings) {
+		if f.Decision == tables.DecisionDelete || f.Decision == tables.DecisionDeactivate {
+			g := f
+			g.UserName += "-twin"
+			g.ARN += "-twin"
+			g.UserID += "TWIN"
+			in.Findings = append(in.Findings, g)
+		}
+	}
+	m, err := Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := 0
+	for i := range m.Entries {
+		for j := i + 1; j < len(m.Entries); j++ {
+			a, b := m.Entries[i].Actions, m.Entries[j].Actions
+			if len(a) == 0 || len(b) == 0 || &a[0] != &b[0] {
+				continue
+			}
+			shared++
+			before := slices.Clone(b)
+			ai := append(a, Action{Call: "iam:Extra"})
+			bj := append(b, Action{Call: "iam:Other"})
+			same := func(x, y Action) bool { return x.Call == y.Call && x.Why == y.Why }
+			if !slices.EqualFunc(b, before, same) || ai[len(ai)-1].Call != "iam:Extra" || bj[len(bj)-1].Call != "iam:Other" {
+				t.Fatalf("appending to entries[%d]'s and entries[%d]'s shared actions changed the other's", i, j)
+			}
+		}
+	}
+	if shared == 0 {
+		t.Fatal("no two entries share an action list: the test checks nothing")
 	}
 }

@@ -61,10 +61,11 @@ func Build(in Input) (*Manifest, error) {
 		return nil, errors.New("building manifest: generated-at time is not set")
 	}
 	windowStart := asOf.AddDate(0, 0, -in.WindowDays)
+	shared := deactivatePlans{}
 	for i := range in.Findings {
 		f := &in.Findings[i]
 		var err error
-		if m.Entries, err = plan(m.Entries, f, asOf, windowStart, in.DeleteAfterDays); err != nil {
+		if m.Entries, err = plan(m.Entries, f, asOf, windowStart, in.DeleteAfterDays, shared); err != nil {
 			return nil, fmt.Errorf("building manifest: finding %d (%s/%s): %w", i+1, f.AccountID, f.UserName, err)
 		}
 	}
@@ -126,7 +127,7 @@ func plannedEntries(findings []tables.Finding) int {
 }
 
 // plan appends the entries one finding contributes to dst.
-func plan(dst []Entry, f *tables.Finding, asOf, windowStart time.Time, deleteAfterDays int) ([]Entry, error) {
+func plan(dst []Entry, f *tables.Finding, asOf, windowStart time.Time, deleteAfterDays int, shared deactivatePlans) ([]Entry, error) {
 	switch f.Decision {
 	case tables.DecisionDeactivate, tables.DecisionDelete:
 		if isRoot(f) {
@@ -145,7 +146,7 @@ func plan(dst []Entry, f *tables.Finding, asOf, windowStart time.Time, deleteAft
 		if f.Decision == tables.DecisionDelete {
 			e.Actions = deleteActions(f)
 		} else {
-			e.Actions = deactivateActions(f, deleteAfter(f, asOf, deleteAfterDays))
+			e.Actions = shared.get(f, deleteAfter(f, asOf, deleteAfterDays))
 		}
 		return append(dst, e), nil
 	case tables.DecisionKeep:
@@ -260,13 +261,39 @@ func keySlotTarget(slot int) string {
 	return "access key " + strconv.Itoa(slot)
 }
 
+// statusInactive is UpdateAccessKey's parameters, one map for every action
+// (read-only, as Entry.Actions are).
+var statusInactive = map[string]string{"Status": "Inactive"}
+
 func inactiveKey(slot int, why string) Action {
 	return Action{
 		Call:       CallUpdateAccessKey,
 		Target:     keySlotTarget(slot),
-		Parameters: map[string]string{"Status": "Inactive"},
+		Parameters: statusInactive,
 		Why:        why,
 	}
+}
+
+// deactivatePlans shares the action lists of a Build's deactivate entries:
+// a list depends only on which credentials are on and the delete-after
+// date, so a hundred thousand entries need a few hundred lists (they were
+// half of a large manifest's memory).
+type deactivatePlans map[deactivateKey][]Action
+
+type deactivateKey struct {
+	key1, key2, password bool
+	deleteAfter          string
+}
+
+func (p deactivatePlans) get(f *tables.Finding, deleteAfter string) []Action {
+	k := deactivateKey{f.Key1Active, f.Key2Active, f.PasswordEnabled, deleteAfter}
+	acts, ok := p[k]
+	if !ok {
+		acts = deactivateActions(f, deleteAfter)
+		acts = acts[:len(acts):len(acts)] // an append copies
+		p[k] = acts
+	}
+	return acts
 }
 
 func deactivateActions(f *tables.Finding, deleteAfter string) []Action {
@@ -295,9 +322,38 @@ func deactivateActions(f *tables.Finding, deleteAfter string) []Action {
 	return acts
 }
 
+// deletePlans are the action lists of delete entries, one per (password,
+// status): they hold nothing of the user, so every delete entry of a plan
+// shares one instead of a hundred thousand copies of twelve actions (most
+// of a large manifest's memory). Nothing may change an entry's actions in
+// place (Entry.Actions says so); the capacity is the length, so an append
+// copies.
+var deletePlans = func() map[deletePlanKey][]Action {
+	m := map[deletePlanKey][]Action{}
+	for _, pw := range []bool{false, true} {
+		for _, st := range []string{tables.StatusInactive, tables.StatusNeverUsed} {
+			acts := newDeleteActions(pw, st)
+			m[deletePlanKey{pw, st}] = acts[:len(acts):len(acts)]
+		}
+	}
+	return m
+}()
+
+type deletePlanKey struct {
+	passwordEnabled bool
+	status          string
+}
+
 func deleteActions(f *tables.Finding) []Action {
+	if acts, ok := deletePlans[deletePlanKey{f.PasswordEnabled, f.Status}]; ok {
+		return acts
+	}
+	return newDeleteActions(f.PasswordEnabled, f.Status)
+}
+
+func newDeleteActions(passwordEnabled bool, status string) []Action {
 	login := "DeleteUser fails while a console password exists"
-	if !f.PasswordEnabled {
+	if !passwordEnabled {
 		login += "; the credential report shows none, so NoSuchEntity is expected and counts as done"
 	}
 	return []Action{
@@ -312,7 +368,7 @@ func deleteActions(f *tables.Finding) []Action {
 		{Call: CallDetachUserPolicy, Target: "every attached managed policy", Why: "DeleteUser fails while managed policies are attached (the policies themselves stay)"},
 		{Call: CallRemoveUserFromGroup, Target: "all group memberships", Why: "DeleteUser fails while the user is in any group"},
 		{Call: CallDeleteUserPermissionsBoundary, Target: "permissions boundary", Why: "removes the permissions boundary before the user: AWS does not document whether a boundary blocks DeleteUser, and removing it first is harmless"},
-		{Call: CallDeleteUser, Target: "the user", Why: fmt.Sprintf("the user is %s and past the delete-after threshold", f.Status)},
+		{Call: CallDeleteUser, Target: "the user", Why: fmt.Sprintf("the user is %s and past the delete-after threshold", status)},
 	}
 }
 

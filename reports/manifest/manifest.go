@@ -133,10 +133,12 @@ type Entry struct {
 	// KeySlot and KeyLastRotated identify the key of an access_key entry:
 	// the credential report has no key IDs, so remediation matches the live
 	// key whose creation date equals KeyLastRotated.
-	KeySlot         int       `json:"key_slot,omitempty"`
-	KeyLastRotated  time.Time `json:"key_last_rotated,omitzero"`
-	Actions         []Action  `json:"actions"`
-	ReviewerComment string    `json:"reviewer_comment,omitempty"`
+	KeySlot        int       `json:"key_slot,omitempty"`
+	KeyLastRotated time.Time `json:"key_last_rotated,omitzero"`
+	// Actions are read-only: the delete entries Build makes share their
+	// list. Replace the slice to change an entry's plan.
+	Actions         []Action `json:"actions"`
+	ReviewerComment string   `json:"reviewer_comment,omitempty"`
 }
 
 // Evidence is what the run saw at as_of. A nil time is unknown or never.
