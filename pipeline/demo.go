@@ -61,6 +61,15 @@ func Demo(ctx context.Context, dc DemoConfig) (*DemoResult, error) {
 		}
 		log.Info("generated the demo organization", attrs...)
 	}
+	t1 := time.Now()
+	ferr := flushToDisk(src)
+	if log := dc.Config.Logger; log != nil {
+		if ferr != nil {
+			log.Warn("flushing the demo files to disk", "err", ferr)
+		} else {
+			log.Info("flushed the demo files to disk", "seconds", time.Since(t1).Seconds())
+		}
+	}
 	cfg := dc.Config
 	cfg.CredentialReports = gen.CredentialReports
 	cfg.AuthorizationDetails = gen.AuthorizationDetails

@@ -64,11 +64,32 @@ func report(runPath, logPath, timePath string) error {
 	if gen.User != nil && gen.System != nil {
 		fmt.Printf("  its CPU         %6.2f s user, %.2f s system (creating the files)\n", *gen.User, *gen.System)
 	}
+	if flush, err := logSeconds(logPath, "flushed the demo files to disk"); err == nil {
+		fmt.Printf("  then syncfs     %6.2f s (not counted: the kernel writing the files out, before the run)\n", flush)
+	}
 	fmt.Printf("join+reports      %6.2f s   %.1f%% of the scan (target: < 10%%)\n", after, 100*after/scan)
 	fmt.Printf("  with references %6.2f s   %.1f%% of the scan\n", after+stage["references"], 100*(after+stage["references"])/scan)
 	fmt.Printf("peak RSS          %6.0f MiB (target: < 1024)\n", rssKB/1024)
 	fmt.Printf("process           %6.2f s wall, %.2f s user, %.2f s system\n", wall, user, sys)
 	return nil
+}
+
+// logSeconds is the "seconds" of the first log record with message msg.
+func logSeconds(path, msg string) (float64, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		var r struct {
+			Msg     string  `json:"msg"`
+			Seconds float64 `json:"seconds"`
+		}
+		if json.Unmarshal([]byte(line), &r) == nil && r.Msg == msg {
+			return r.Seconds, nil
+		}
+	}
+	return 0, fmt.Errorf("%s has no %q record", path, msg)
 }
 
 // generated is the demo's "generated the demo organization" log record.
