@@ -61,7 +61,7 @@ func Build(in Input) (*Manifest, error) {
 		return nil, errors.New("building manifest: generated-at time is not set")
 	}
 	windowStart := asOf.AddDate(0, 0, -in.WindowDays)
-	shared := deactivatePlans{}
+	shared := newSharedPlans()
 	for i := range in.Findings {
 		f := &in.Findings[i]
 		var err error
@@ -127,7 +127,7 @@ func plannedEntries(findings []tables.Finding) int {
 }
 
 // plan appends the entries one finding contributes to dst.
-func plan(dst []Entry, f *tables.Finding, asOf, windowStart time.Time, deleteAfterDays int, shared deactivatePlans) ([]Entry, error) {
+func plan(dst []Entry, f *tables.Finding, asOf, windowStart time.Time, deleteAfterDays int, shared *sharedPlans) ([]Entry, error) {
 	switch f.Decision {
 	case tables.DecisionDeactivate, tables.DecisionDelete:
 		if isRoot(f) {
@@ -144,9 +144,9 @@ func plan(dst []Entry, f *tables.Finding, asOf, windowStart time.Time, deleteAft
 		}
 		e := baseEntry(f, KindUser, f.Decision)
 		if f.Decision == tables.DecisionDelete {
-			e.Actions = deleteActions(f)
+			e.Actions = shared.deleteActions(f)
 		} else {
-			e.Actions = shared.get(f, deleteAfter(f, asOf, deleteAfterDays))
+			e.Actions = shared.deactivateActions(f, deleteAfter(f, asOf, deleteAfterDays))
 		}
 		return append(dst, e), nil
 	case tables.DecisionKeep:
@@ -157,7 +157,7 @@ func plan(dst []Entry, f *tables.Finding, asOf, windowStart time.Time, deleteAft
 			return nil, err
 		}
 		for _, slot := range f.UnusedKeys {
-			e, err := keyEntry(f, int(slot), windowStart)
+			e, err := keyEntry(f, int(slot), windowStart, shared)
 			if err != nil {
 				return nil, err
 			}
@@ -261,49 +261,76 @@ func keySlotTarget(slot int) string {
 	return "access key " + strconv.Itoa(slot)
 }
 
-// statusInactive is UpdateAccessKey's parameters, one map for every action
-// (read-only, as Entry.Actions are).
-var statusInactive = map[string]string{"Status": "Inactive"}
-
-func inactiveKey(slot int, why string) Action {
-	return Action{
-		Call:       CallUpdateAccessKey,
-		Target:     keySlotTarget(slot),
-		Parameters: statusInactive,
-		Why:        why,
-	}
+// sharedPlans is what the entries of one Build share: their action lists
+// and UpdateAccessKey's parameters hold nothing of the user, so a hundred
+// thousand entries need a few hundred lists rather than a copy each (the
+// copies were most of a large manifest's memory). Nothing may change an
+// entry's actions in place (Entry.Actions says so); each list's capacity
+// is its length, so an append copies. Per Build, so that a write that
+// broke that rule could not reach another manifest.
+type sharedPlans struct {
+	deletes     map[deletePlanKey][]Action
+	deactivates map[deactivateKey][]Action
+	inactive    map[string]string
 }
 
-// deactivatePlans shares the action lists of a Build's deactivate entries:
-// a list depends only on which credentials are on and the delete-after
-// date, so a hundred thousand entries need a few hundred lists (they were
-// half of a large manifest's memory).
-type deactivatePlans map[deactivateKey][]Action
+type deletePlanKey struct {
+	passwordEnabled bool
+	status          string
+}
 
 type deactivateKey struct {
 	key1, key2, password bool
 	deleteAfter          string
 }
 
-func (p deactivatePlans) get(f *tables.Finding, deleteAfter string) []Action {
-	k := deactivateKey{f.Key1Active, f.Key2Active, f.PasswordEnabled, deleteAfter}
-	acts, ok := p[k]
+func newSharedPlans() *sharedPlans {
+	return &sharedPlans{
+		deletes:     map[deletePlanKey][]Action{},
+		deactivates: map[deactivateKey][]Action{},
+		inactive:    map[string]string{"Status": "Inactive"},
+	}
+}
+
+func (p *sharedPlans) deleteActions(f *tables.Finding) []Action {
+	k := deletePlanKey{f.PasswordEnabled, f.Status}
+	acts, ok := p.deletes[k]
 	if !ok {
-		acts = deactivateActions(f, deleteAfter)
-		acts = acts[:len(acts):len(acts)] // an append copies
-		p[k] = acts
+		acts = newDeleteActions(f.PasswordEnabled, f.Status)
+		acts = acts[:len(acts):len(acts)]
+		p.deletes[k] = acts
 	}
 	return acts
 }
 
-func deactivateActions(f *tables.Finding, deleteAfter string) []Action {
+func (p *sharedPlans) deactivateActions(f *tables.Finding, deleteAfter string) []Action {
+	k := deactivateKey{f.Key1Active, f.Key2Active, f.PasswordEnabled, deleteAfter}
+	acts, ok := p.deactivates[k]
+	if !ok {
+		acts = p.newDeactivateActions(f, deleteAfter)
+		acts = acts[:len(acts):len(acts)]
+		p.deactivates[k] = acts
+	}
+	return acts
+}
+
+func (p *sharedPlans) inactiveKey(slot int, why string) Action {
+	return Action{
+		Call:       CallUpdateAccessKey,
+		Target:     keySlotTarget(slot),
+		Parameters: p.inactive,
+		Why:        why,
+	}
+}
+
+func (p *sharedPlans) newDeactivateActions(f *tables.Finding, deleteAfter string) []Action {
 	acts := make([]Action, 0, 4) // two keys, the login profile, the tag
 	const keyWhy = "the key is active; an inactive key no longer authenticates and can be re-activated if its owner objects"
 	if f.Key1Active {
-		acts = append(acts, inactiveKey(1, keyWhy))
+		acts = append(acts, p.inactiveKey(1, keyWhy))
 	}
 	if f.Key2Active {
-		acts = append(acts, inactiveKey(2, keyWhy))
+		acts = append(acts, p.inactiveKey(2, keyWhy))
 	}
 	if f.PasswordEnabled {
 		acts = append(acts, Action{
@@ -320,35 +347,6 @@ func deactivateActions(f *tables.Finding, deleteAfter string) []Action {
 			TagDeactivated, deleteAfter),
 	})
 	return acts
-}
-
-// deletePlans are the action lists of delete entries, one per (password,
-// status): they hold nothing of the user, so every delete entry of a plan
-// shares one instead of a hundred thousand copies of twelve actions (most
-// of a large manifest's memory). Nothing may change an entry's actions in
-// place (Entry.Actions says so); the capacity is the length, so an append
-// copies.
-var deletePlans = func() map[deletePlanKey][]Action {
-	m := map[deletePlanKey][]Action{}
-	for _, pw := range []bool{false, true} {
-		for _, st := range []string{tables.StatusInactive, tables.StatusNeverUsed} {
-			acts := newDeleteActions(pw, st)
-			m[deletePlanKey{pw, st}] = acts[:len(acts):len(acts)]
-		}
-	}
-	return m
-}()
-
-type deletePlanKey struct {
-	passwordEnabled bool
-	status          string
-}
-
-func deleteActions(f *tables.Finding) []Action {
-	if acts, ok := deletePlans[deletePlanKey{f.PasswordEnabled, f.Status}]; ok {
-		return acts
-	}
-	return newDeleteActions(f.PasswordEnabled, f.Status)
 }
 
 func newDeleteActions(passwordEnabled bool, status string) []Action {
@@ -372,7 +370,7 @@ func newDeleteActions(passwordEnabled bool, status string) []Action {
 	}
 }
 
-func keyEntry(f *tables.Finding, slot int, windowStart time.Time) (Entry, error) {
+func keyEntry(f *tables.Finding, slot int, windowStart time.Time, shared *sharedPlans) (Entry, error) {
 	var active bool
 	var rotated, lastUsed time.Time
 	switch slot {
@@ -401,6 +399,6 @@ func keyEntry(f *tables.Finding, slot int, windowStart time.Time) (Entry, error)
 			slot, rotated.UTC().Format(time.DateOnly), windowStart.Format(time.DateOnly), used),
 		fmt.Sprintf("the user stays (status %s), so only this key is deactivated", f.Status),
 	}
-	e.Actions = []Action{inactiveKey(slot, "the key is active but unused; an inactive key no longer authenticates and can be re-activated if its owner objects")}
+	e.Actions = []Action{shared.inactiveKey(slot, "the key is active but unused; an inactive key no longer authenticates and can be re-activated if its owner objects")}
 	return e, nil
 }

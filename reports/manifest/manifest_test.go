@@ -337,7 +337,7 @@ func TestTamperedManifest(t *testing.T) {
 	// with the delete steps. Every rule of the schema still holds; only the
 	// digest tells.
 	var deleteSteps []any
-	for _, a := range deleteActions(&tables.Finding{Status: tables.StatusNeverUsed}) {
+	for _, a := range newDeleteActions(false, tables.StatusNeverUsed) {
 		deleteSteps = append(deleteSteps, map[string]any{"call": a.Call, "target": a.Target, "why": a.Why})
 	}
 	editEntry(t, path, func(doc map[string]any) {
