@@ -14,11 +14,11 @@ const blockSize = 256
 // inBlocks runs produce over the entries [0, n) in blocks, a window of
 // blocks at a time across the cores, and hands each block's result to
 // consume in entry order, so the output never depends on the core count
-// and at most a window's results exist at once. produce gets the index of
-// its result slot (for per-slot scratch); results are reused from window
-// to window. A failing produce records its error in the result, for
-// consume to report after whatever the block wrote before it.
-func inBlocks[R any](n int, produce func(slot, lo, hi int, r *R), consume func(lo, hi int, r *R) error) error {
+// and at most a window's results exist at once. Results are reused from
+// window to window, so a result's buffers and decoder serve as the block's
+// scratch. A failing produce records its error in the result, for consume
+// to report after whatever the block wrote before it.
+func inBlocks[R any](n int, produce func(lo, hi int, r *R), consume func(r *R) error) error {
 	workers := runtime.GOMAXPROCS(0)
 	window := 2 * workers
 	results := make([]R, min(window, (n+blockSize-1)/blockSize))
@@ -26,12 +26,11 @@ func inBlocks[R any](n int, produce func(slot, lo, hi int, r *R), consume func(l
 		blocks := min(window, (n-first+blockSize-1)/blockSize)
 		_ = parallel.Each(blocks, workers, func(b int) error {
 			lo := first + b*blockSize
-			produce(b, lo, min(lo+blockSize, n), &results[b])
+			produce(lo, min(lo+blockSize, n), &results[b])
 			return nil
 		})
 		for b := range blocks {
-			lo := first + b*blockSize
-			if err := consume(lo, min(lo+blockSize, n), &results[b]); err != nil {
+			if err := consume(&results[b]); err != nil {
 				return err
 			}
 		}

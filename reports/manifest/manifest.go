@@ -135,8 +135,8 @@ type Entry struct {
 	// key whose creation date equals KeyLastRotated.
 	KeySlot        int       `json:"key_slot,omitempty"`
 	KeyLastRotated time.Time `json:"key_last_rotated,omitzero"`
-	// Actions are read-only: the delete entries Build makes share their
-	// list. Replace the slice to change an entry's plan.
+	// Actions, and their Parameters, are read-only: entries of one Build
+	// share action lists and maps. Replace the slice to change a plan.
 	Actions         []Action `json:"actions"`
 	ReviewerComment string   `json:"reviewer_comment,omitempty"`
 }
@@ -207,7 +207,7 @@ func (m *Manifest) Encode(w io.Writer) error {
 		err          error
 	}
 	last := len(m.Entries) - 1
-	err := inBlocks(len(m.Entries), func(_, lo, hi int, b *block) {
+	err := inBlocks(len(m.Entries), func(lo, hi int, b *block) {
 		b.out, b.err = b.out[:0], nil
 		for i := lo; i < hi; i++ {
 			var err error
@@ -222,7 +222,7 @@ func (m *Manifest) Encode(w io.Writer) error {
 			}
 			b.out = append(b.out, '\n')
 		}
-	}, func(_, _ int, b *block) error {
+	}, func(b *block) error {
 		// What came before a failing entry is written, as an unbuffered
 		// encoder would.
 		if _, err := w.Write(b.out); err != nil {

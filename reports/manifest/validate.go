@@ -250,7 +250,7 @@ func (m *Manifest) checkEntries(s *jsonschema.Schema, h io.Writer) ([]jsonschema
 			return nil, err
 		}
 	}
-	err := inBlocks(len(m.Entries), func(_, lo, hi int, b *block) {
+	err := inBlocks(len(m.Entries), func(lo, hi int, b *block) {
 		b.buf, b.probs, b.err = b.buf[:0], b.probs[:0], nil
 		for i := lo; i < hi; i++ {
 			if i > 0 {
@@ -275,7 +275,7 @@ func (m *Manifest) checkEntries(s *jsonschema.Schema, h io.Writer) ([]jsonschema
 			}
 			b.probs = append(b.probs, p...)
 		}
-	}, func(_, _ int, b *block) error {
+	}, func(b *block) error {
 		if b.err != nil {
 			return b.err
 		}
