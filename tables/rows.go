@@ -82,10 +82,28 @@ type User struct {
 	PermissionsBoundary string   `arrow:"permissions_boundary"`
 	Tags                []Tag    `arrow:"tags"`
 
-	ReportGeneratedAt      time.Time `arrow:"report_generated_at"`
+	// ReportGeneratedAt is the credential report's generation time where it
+	// is proven (GetCredentialReport's GeneratedTime, or stated by the user
+	// with --report-generated-at); zero when unknown. A file's modification
+	// time proves nothing and is never used.
+	ReportGeneratedAt time.Time `arrow:"report_generated_at"`
+	// ReportNotBefore is the latest timestamp inside the report: the report
+	// was generated at or after it, so it bounds the report's age from above
+	// even when ReportGeneratedAt is unknown.
+	ReportNotBefore        time.Time `arrow:"report_not_before"`
 	InCredentialReport     bool      `arrow:"in_credential_report"`
 	InAuthorizationDetails bool      `arrow:"in_authorization_details"`
-	Source                 string    `arrow:"source"` // where the row came from: a file path, or aws:<account>
+	// The account's inputs: whether a credential report and authorization
+	// details were given at all, so that "missing from the input" and "no
+	// input" are told apart, and unknown is never printed as false.
+	CredentialReportGiven     bool `arrow:"credential_report_given"`
+	AuthorizationDetailsGiven bool `arrow:"authorization_details_given"`
+	// InputGaps names evidence the inputs could not give for this user (a
+	// column the report lacks, a filtered authorization-details export, a
+	// null trust policy). Each one keeps a removal candidate in review, with
+	// the text as its reason.
+	InputGaps []string `arrow:"input_gaps"`
+	Source    string   `arrow:"source"` // where the row came from: a file path, or aws:<account>
 }
 
 // Policy is one policy document found in the authorization details, decoded to
