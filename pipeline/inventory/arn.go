@@ -139,3 +139,20 @@ func timestampHint(err error, example string) string {
 	}
 	return "want ISO 8601 with offset, e.g. " + example
 }
+
+// ValidUserID reports whether s meets IAM's contract for unique IDs (the
+// idType shape of the IAM API model: pattern [\w]+, 16 to 128 characters).
+// The AIDA prefix of real users is a convention, not part of the contract:
+// emulators and other partitions use other prefixes.
+func ValidUserID(s string) bool {
+	if len(s) < 16 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
+}

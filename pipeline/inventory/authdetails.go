@@ -28,7 +28,19 @@ type AuthorizationDetails struct {
 	// NextToken (--max-items). Merged pages are truncated only if all are.
 	IsTruncated bool
 	Marker      string
+	// MissingLists names the lists (UserDetailList, GroupDetailList,
+	// RoleDetailList, Policies) absent from the export, as a filtered export
+	// (--filter User) leaves them out; merged pages miss a list only if every
+	// page does. What those lists would say about a user is unknown.
+	MissingLists []string
+	// NoTrustPolicy lists the ARNs of roles given without their trust policy
+	// (null or absent AssumeRolePolicyDocument): every IAM role has one, so
+	// the exporter dropped it and who may assume the role is unknown.
+	NoTrustPolicy []string
 }
+
+// detailLists are the lists of a complete export, in the API's order.
+var detailLists = []string{"UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"}
 
 // UserDetail is an IAM user as GetAccountAuthorizationDetails describes it.
 type UserDetail struct {
@@ -247,6 +259,7 @@ func parseAuthorizationDetails(name string, data []byte) (*AuthorizationDetails,
 		return nil, &InputError{File: name, Err: errors.New("the file is empty"), Fix: fixAuthorizationDetails}
 	}
 	var page wirePage
+	var missing []string
 	switch body[0] {
 	case '{':
 		// Which lists are present, to tell a wrong file from an empty account.
@@ -258,9 +271,11 @@ func parseAuthorizationDetails(name string, data []byte) (*AuthorizationDetails,
 			return nil, jsonError(name, data, err, fixAuthorizationDetails)
 		}
 		found := false
-		for _, k := range []string{"UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"} {
+		for _, k := range detailLists {
 			if _, ok := keys[k]; ok {
 				found = true
+			} else {
+				missing = append(missing, k)
 			}
 		}
 		if !found {
@@ -292,12 +307,37 @@ func parseAuthorizationDetails(name string, data []byte) (*AuthorizationDetails,
 				Fix: fixAuthorizationDetails}
 		}
 		page = resp.Result
+		var present xmlPresence
+		if err := xml.Unmarshal(data, &present); err != nil {
+			return nil, &InputError{File: name, Err: fmt.Errorf("not valid XML: %v", err), Fix: fixAuthorizationDetails}
+		}
+		for i, p := range []*struct{}{present.Result.Users, present.Result.Groups, present.Result.Roles, present.Result.Policies} {
+			if p == nil {
+				missing = append(missing, detailLists[i])
+			}
+		}
 	case '[':
 		return nil, &InputError{File: name, Err: errors.New("the document is an array, want the JSON object the AWS CLI prints"), Fix: fixAuthorizationDetails}
 	default:
 		return nil, &InputError{File: name, Err: errors.New("not JSON: want the JSON object the AWS CLI prints"), Fix: fixAuthorizationDetails}
 	}
-	return decodePage(name, &page)
+	d, err := decodePage(name, &page)
+	if err != nil {
+		return nil, err
+	}
+	d.MissingLists = missing
+	return d, nil
+}
+
+// xmlPresence records which lists an XML page holds at all, which the
+// wire struct (reading list members) cannot tell from empty lists.
+type xmlPresence struct {
+	Result struct {
+		Users    *struct{} `xml:"UserDetailList"`
+		Groups   *struct{} `xml:"GroupDetailList"`
+		Roles    *struct{} `xml:"RoleDetailList"`
+		Policies *struct{} `xml:"Policies"`
+	} `xml:"GetAccountAuthorizationDetailsResult"`
 }
 
 // pageDecoder converts a wire page, checking every ARN and decoding every
@@ -430,7 +470,11 @@ func decodePage(name string, page *wirePage) (*AuthorizationDetails, error) {
 			return nil, err
 		}
 		if w.UserId == "" {
-			return nil, d.fail(p+".UserId", errors.New("missing (the unique ID, AIDA..., matches the user in CloudTrail)"))
+			return nil, d.fail(p+".UserId", fmt.Errorf("missing for user %s (the unique ID matches the user in CloudTrail)", w.UserName))
+		}
+		if !ValidUserID(w.UserId) {
+			return nil, d.fail(p+".UserId", fmt.Errorf("user %s has unique ID %q, which breaks IAM's contract for IDs (16 to 128 letters, digits or underscores): the file was edited or is not IAM's",
+				w.UserName, truncateText(w.UserId, 140)))
 		}
 		u := UserDetail{Path: a.Path, UserName: w.UserName, UserId: w.UserId, Arn: w.Arn, Tags: tags(w.Tags)}
 		// Empty lists become nil, so JSON's [] and XML's absent element agree.
@@ -481,6 +525,9 @@ func decodePage(name string, page *wirePage) (*AuthorizationDetails, error) {
 		}
 		if r.AssumeRolePolicyDocument, err = d.document(p+".AssumeRolePolicyDocument", w.AssumeRolePolicyDocument); err != nil {
 			return nil, err
+		}
+		if r.AssumeRolePolicyDocument == "" {
+			out.NoTrustPolicy = append(out.NoTrustPolicy, w.Arn)
 		}
 		if r.RolePolicyList, err = d.inline(p+".RolePolicyList", w.RolePolicyList); err != nil {
 			return nil, err
@@ -593,6 +640,8 @@ func MergeAuthorizationDetails(pages ...*AuthorizationDetails) (*AuthorizationDe
 	out := &AuthorizationDetails{IsTruncated: true}
 	var names []string
 	var accountFrom string
+	// A list is missing from the merge only if no page holds it.
+	listPages := map[string]int{}
 	users := newDedup[UserDetail]()
 	groups := newDedup[GroupDetail]()
 	roles := newDedup[RoleDetail]()
@@ -603,6 +652,11 @@ func MergeAuthorizationDetails(pages ...*AuthorizationDetails) (*AuthorizationDe
 			continue
 		}
 		n++
+		for _, l := range detailLists {
+			if !slices.Contains(p.MissingLists, l) {
+				listPages[l]++
+			}
+		}
 		if !slices.Contains(names, p.Name) {
 			names = append(names, p.Name)
 		}
@@ -636,8 +690,18 @@ func MergeAuthorizationDetails(pages ...*AuthorizationDetails) (*AuthorizationDe
 	if n == 0 {
 		out.IsTruncated = false
 	}
+	for _, l := range detailLists {
+		if n > 0 && listPages[l] == 0 {
+			out.MissingLists = append(out.MissingLists, l)
+		}
+	}
 	out.Name = strings.Join(names, ", ")
 	out.Users, out.Groups, out.Roles, out.Policies = users.list, groups.list, roles.list, policies.list
+	for _, r := range out.Roles {
+		if r.AssumeRolePolicyDocument == "" {
+			out.NoTrustPolicy = append(out.NoTrustPolicy, r.Arn)
+		}
+	}
 	return out, nil
 }
 

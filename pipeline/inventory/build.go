@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -95,7 +96,8 @@ func Build(reports []*CredentialReport, details []*AuthorizationDetails) (users 
 }
 
 // joinAccount joins one account's report rows and authorization-details users.
-// Either may be nil.
+// Either may be nil. Every row says which of the two inputs were given, and
+// carries the gaps of the account's inputs (accountGaps) and its own.
 func joinAccount(rep *CredentialReport, det *AuthorizationDetails) []tables.User {
 	var gaad []UserDetail
 	if det != nil {
@@ -107,13 +109,21 @@ func joinAccount(rep *CredentialReport, det *AuthorizationDetails) []tables.User
 		byARN[g.Arn] = i
 		byName[g.UserName] = i
 	}
+	shared := accountGaps(det)
+	stamp := func(u *tables.User) {
+		u.CredentialReportGiven, u.AuthorizationDetailsGiven = rep != nil, det != nil
+		if rep != nil {
+			u.ReportGeneratedAt, u.ReportNotBefore = rep.GeneratedAt, rep.NotBefore
+		}
+		u.InputGaps = append(slices.Clip(u.InputGaps), shared...)
+	}
 	used := make([]bool, len(gaad))
 	var out []tables.User
 	if rep != nil {
 		for _, u := range rep.Users {
 			u.Source = rep.Name
-			u.ReportGeneratedAt = rep.GeneratedAt
 			u.InCredentialReport = true
+			u.InputGaps = slices.Clone(u.InputGaps)
 			if !u.IsRoot {
 				i, ok := byARN[u.ARN]
 				if !ok {
@@ -121,9 +131,18 @@ func joinAccount(rep *CredentialReport, det *AuthorizationDetails) []tables.User
 				}
 				if ok && !used[i] {
 					used[i] = true
+					if g := gaad[i]; !g.CreateDate.IsZero() && !u.CreateDate.IsZero() && !g.CreateDate.Equal(u.CreateDate) {
+						// Two users of one name (deleted and created again
+						// between the exports) look like this: the report's
+						// use may be the other user's.
+						u.InputGaps = append(u.InputGaps, fmt.Sprintf(
+							"creation date differs: credential report %s says %s, authorization details %s say %s (kept); the report's row may be an earlier user of the same name",
+							rep.Name, u.CreateDate.Format(time.RFC3339), det.Name, g.CreateDate.Format(time.RFC3339)))
+					}
 					applyDetail(&u, gaad[i])
 				}
 			}
+			stamp(&u)
 			out = append(out, u)
 		}
 	}
@@ -132,13 +151,41 @@ func joinAccount(rep *CredentialReport, det *AuthorizationDetails) []tables.User
 			continue
 		}
 		u := tables.User{AccountID: det.AccountID, UserName: g.UserName, ARN: g.Arn, Source: det.Name}
-		if rep != nil {
-			u.ReportGeneratedAt = rep.GeneratedAt
-		}
 		applyDetail(&u, g)
+		stamp(&u)
 		out = append(out, u)
 	}
 	return out
+}
+
+// accountGaps names what an account's authorization details cannot say
+// about any of its users: a list the export left out, or roles whose trust
+// policy is missing, so that a policy naming the user may be unseen.
+func accountGaps(det *AuthorizationDetails) []string {
+	if det == nil {
+		return nil
+	}
+	var gaps []string
+	for _, l := range det.MissingLists {
+		var what string
+		switch l {
+		case "UserDetailList":
+			what = "users' groups, policies, tags and unique IDs"
+		case "GroupDetailList":
+			what = "group policies naming the user"
+		case "RoleDetailList":
+			what = "role trust and inline policies naming the user"
+		case "Policies":
+			what = "customer managed policies naming the user"
+		}
+		gaps = append(gaps, fmt.Sprintf("authorization details %s have no %s (a filtered export): %s not checked; export again without --filter",
+			det.Name, l, what))
+	}
+	if n := len(det.NoTrustPolicy); n > 0 {
+		gaps = append(gaps, fmt.Sprintf("authorization details %s give %d role(s) without a trust policy (AssumeRolePolicyDocument null or absent; first %s): trust policies naming the user not checked; export again with the AWS CLI",
+			det.Name, n, det.NoTrustPolicy[0]))
+	}
+	return gaps
 }
 
 // applyDetail copies what only the authorization details know onto a row.
@@ -148,6 +195,9 @@ func applyDetail(u *tables.User, g UserDetail) {
 	u.UserName = g.UserName
 	u.ARN = g.Arn
 	u.Path = g.Path
+	// The authorization details' date wins: it comes with the unique ID
+	// CloudTrail names, so it is the date of the user the activity is
+	// matched to (a disagreement is an input gap, see joinAccount).
 	if !g.CreateDate.IsZero() {
 		u.CreateDate = g.CreateDate
 	}

@@ -82,11 +82,20 @@ type CredentialReport struct {
 	Name      string // file name, for errors
 	AccountID string // from the ARNs (all rows agree)
 	// GeneratedAt comes from the CLI JSON's GeneratedTime; it is zero for a
-	// CSV, which carries none (the caller sets it: the file's time, or the
-	// API's GeneratedTime). Build copies it onto every row.
+	// CSV, which carries none (the caller sets it from the API's
+	// GeneratedTime or a time the user states, never from a file's
+	// modification time). Build copies it onto every row.
 	GeneratedAt time.Time
-	Format      string // FormatCSV or FormatCLIJSON
-	CSV         []byte // the CSV bytes (decoded from base64 for CLI JSON)
+	// TimeStated says GeneratedAt was stated by the user, not read from IAM.
+	TimeStated bool
+	// NotBefore is the latest date inside the report (password_next_rotation,
+	// a date in the future, aside): the report was generated at or after it.
+	NotBefore time.Time
+	// MissingColumns lists AWS's columns the header lacks, in AWS's order.
+	// Their evidence is unknown, never read as "no" or "never".
+	MissingColumns []string
+	Format         string // FormatCSV or FormatCLIJSON
+	CSV            []byte // the CSV bytes (decoded from base64 for CLI JSON)
 	// Users holds one row per report row, the root row included (IsRoot),
 	// in file order, with InCredentialReport set.
 	Users []tables.User
@@ -190,8 +199,15 @@ func parseCredentialReportCSV(rep *CredentialReport, part string, data []byte) e
 		return fail(headerLine, "", err)
 	}
 	r.FieldsPerRecord = len(header)
+	rep.MissingColumns = nil
+	for _, c := range CredentialReportColumns {
+		if _, ok := col[c]; !ok {
+			rep.MissingColumns = append(rep.MissingColumns, c)
+		}
+	}
 
 	rep.Users = nil
+	rep.NotBefore = time.Time{}
 	accountLine := 0
 	seenARN := map[string]int{}
 	seenName := map[string]int{}
@@ -204,11 +220,12 @@ func parseCredentialReportCSV(rep *CredentialReport, part string, data []byte) e
 			return csvError(rep.Name, part, err)
 		}
 		line, _ := r.FieldPos(0)
-		row := reportRow{rec: rec, col: col, line: line, fail: fail}
+		row := reportRow{rec: rec, col: col, line: line, fail: fail, latest: &rep.NotBefore}
 		u, err := row.user()
 		if err != nil {
 			return err
 		}
+		u.InputGaps = append(u.InputGaps, row.columnGaps(rep.Name, &u)...)
 		if accountLine == 0 {
 			rep.AccountID, accountLine = u.AccountID, line
 		} else if u.AccountID != rep.AccountID {
@@ -279,9 +296,49 @@ type reportRow struct {
 	col  map[string]int
 	line int
 	fail func(line int, field string, err error) error
+	// latest is raised to every date the row holds, for the report's NotBefore.
+	latest *time.Time
 }
 
-// get returns a column's value; a column absent from an older report reads as N/A.
+func (r reportRow) has(name string) bool {
+	_, ok := r.col[name]
+	return ok
+}
+
+// columnGaps names, for user u read from this row, the evidence the
+// report's missing columns leave unknown. Only columns a decision reads are
+// named: a key's last use and creation (an unused key is a candidate);
+// region, service, certificates and password rotation decide nothing.
+func (r reportRow) columnGaps(file string, u *tables.User) []string {
+	var gaps []string
+	missing := func(col, what string) {
+		gaps = append(gaps, fmt.Sprintf("credential report %s has no column %s: %s not assessed", file, col, what))
+	}
+	keys := [2]struct {
+		active                  bool
+		rotated                 time.Time
+		lastUsedCol, rotatedCol string
+	}{
+		{u.Key1Active, u.Key1LastRotated, colKey1LastUsedDate, colKey1LastRotated},
+		{u.Key2Active, u.Key2LastRotated, colKey2LastUsedDate, colKey2LastRotated},
+	}
+	for i, k := range keys {
+		n := i + 1
+		// An inactive key with no rotation date is no key at all; without
+		// the rotation column, an inactive key may still exist.
+		exists := k.active || !k.rotated.IsZero() || !r.has(k.rotatedCol)
+		if !r.has(k.lastUsedCol) && exists {
+			missing(k.lastUsedCol, fmt.Sprintf("access key %d last use", n))
+		}
+		if !r.has(k.rotatedCol) && k.active {
+			missing(k.rotatedCol, fmt.Sprintf("access key %d creation date", n))
+		}
+	}
+	return gaps
+}
+
+// get returns a column's value; a column absent from an older report reads
+// as N/A, which columnGaps reports as unknown where a decision reads it.
 func (r reportRow) get(name string) string {
 	i, ok := r.col[name]
 	if !ok {
@@ -321,6 +378,10 @@ func (r reportRow) mustDate(name, v string) (time.Time, error) {
 	t, err := parseTimestamp(v)
 	if err != nil {
 		return time.Time{}, r.err(name, "unparsable date %q (%s)", v, timestampHint(err, "2017-06-10T02:35:07+00:00"))
+	}
+	// password_next_rotation is a deadline, not something that happened.
+	if r.latest != nil && name != colPasswordNextRotate && t.After(*r.latest) {
+		*r.latest = t
 	}
 	return t, nil
 }

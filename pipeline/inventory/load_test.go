@@ -12,7 +12,7 @@ import (
 )
 
 // copyFixtures copies fixtures into a temporary directory with a known
-// modification time, since a CSV report's generation time is its mtime.
+// modification time, which must never be read as a report's generation time.
 func copyFixtures(t *testing.T, dir string, mtime time.Time, names ...string) []string {
 	t.Helper()
 	var paths []string
@@ -35,27 +35,37 @@ func TestLoadFiles(t *testing.T) {
 	reports := copyFixtures(t, dir, mtime, reportFixture, "credential-report-222222222222-old-format.csv")
 	details := copyFixtures(t, dir, mtime, detailsFixture,
 		"authorization-details-222222222222-page-2.json", "authorization-details-222222222222-page-1.xml")
-	inv, err := LoadFiles(context.Background(), reports, details)
+	// The second account's report time is stated (in CET, kept in UTC); the
+	// first's is unknown: a fresh mtime proves nothing.
+	stated := time.Date(2015, 3, 2, 9, 0, 0, 0, time.FixedZone("CET", 3600))
+	inv, err := LoadFiles(context.Background(), reports, details,
+		WithReportGeneratedAt(map[string]time.Time{"222222222222": stated}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(inv.Reports) != 2 || len(inv.Details) != 3 {
 		t.Fatalf("%d reports, %d details", len(inv.Reports), len(inv.Details))
 	}
-	for _, r := range inv.Reports {
-		if !r.GeneratedAt.Equal(mtime) || r.GeneratedAt.Location() != time.UTC {
-			t.Errorf("%s: GeneratedAt %v, want the file time %v in UTC", r.Name, r.GeneratedAt, mtime.UTC())
-		}
+	if r := inv.Reports[0]; !r.GeneratedAt.IsZero() || r.TimeStated {
+		t.Errorf("%s: GeneratedAt %v (stated %v), want zero: a CSV's modification time proves nothing", r.Name, r.GeneratedAt, r.TimeStated)
+	}
+	if r := inv.Reports[1]; !r.GeneratedAt.Equal(stated) || r.GeneratedAt.Location() != time.UTC || !r.TimeStated {
+		t.Errorf("%s: GeneratedAt %v (stated %v), want the stated %v in UTC", r.Name, r.GeneratedAt, r.TimeStated, stated.UTC())
 	}
 	by := usersByName(inv.Users)
 	if len(inv.Users) != 9+4 {
 		t.Errorf("%d users, want 13", len(inv.Users))
 	}
-	for _, key := range []string{"111111111111/alice", "222222222222/grace", "222222222222/heidi"} {
+	for key, gen := range map[string]time.Time{"111111111111/alice": {}, "222222222222/grace": stated, "222222222222/heidi": stated} {
 		u := by[key]
-		if !u.InCredentialReport || !u.InAuthorizationDetails || !u.ReportGeneratedAt.Equal(mtime) {
+		if !u.InCredentialReport || !u.InAuthorizationDetails || !u.ReportGeneratedAt.Equal(gen) ||
+			!u.CredentialReportGiven || !u.AuthorizationDetailsGiven {
 			t.Errorf("%s = %+v", key, u)
 		}
+	}
+	// The latest date inside each report bounds its generation time.
+	if a, g := by["111111111111/alice"], by["222222222222/grace"]; !a.ReportNotBefore.Equal(ts("2026-10-31T03:02:00Z")) || !g.ReportNotBefore.Equal(ts("2015-03-01T08:00:00Z")) {
+		t.Errorf("ReportNotBefore: alice %v, grace %v", a.ReportNotBefore, g.ReportNotBefore)
 	}
 	// ivan is only in the details, whose two pages were merged.
 	if ivan := by["222222222222/ivan"]; ivan.InCredentialReport || !ivan.InAuthorizationDetails || ivan.Source != details[1]+", "+details[2] {
@@ -125,6 +135,34 @@ func TestLoadFilesErrors(t *testing.T) {
 		{"only the first page", context.Background(), nil, page1,
 			[]string{"incomplete", page1[0]}},
 		{"cancelled", cancelled, both[:1], nil, []string{"context canceled"}},
+	}
+	// A stated time must fit the reports: a bare CSV of that account, and
+	// never before a date the report holds.
+	statedTests := []struct {
+		name  string
+		at    map[string]time.Time
+		files []string
+		want  []string
+	}{
+		{"account without a report", map[string]time.Time{"999999999999": mtime}, both[:1],
+			[]string{"names account 999999999999", "no --credential-report"}},
+		{"disagrees with GeneratedTime", map[string]time.Time{"111111111111": mtime}, both[1:],
+			[]string{"111111111111=2026-11-01T07:30:00Z", both[1], "GeneratedTime 2026-11-01T06:00:00Z"}},
+		{"before a date inside", map[string]time.Time{"111111111111": ts("2026-10-01T00:00:00Z")}, both[:1],
+			[]string{"before 2026-10-31T03:02:00Z", both[0]}},
+	}
+	for _, tt := range statedTests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadFiles(context.Background(), tt.files, nil, WithReportGeneratedAt(tt.at))
+			if !errors.Is(err, ErrReportTime) {
+				t.Fatalf("error %v is not ErrReportTime", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
