@@ -31,6 +31,11 @@ type Config struct {
 	// the inventory is read live from AWS.
 	CredentialReports    []string
 	AuthorizationDetails []string
+	// ReportGeneratedAt states, by account ID, when a bare CSV credential
+	// report was generated (--report-generated-at): the CSV carries no time
+	// and a file's modification time proves nothing. Unstated, the report's
+	// age is unknown and its users cannot become removal candidates.
+	ReportGeneratedAt map[string]time.Time
 
 	// AWS access, for live inventory and live reference checks.
 	Profile, Region string
@@ -114,6 +119,9 @@ func (c Config) Validate() error {
 	if c.Live() {
 		if len(c.AuthorizationDetails) > 0 {
 			errs = append(errs, errors.New("--authorization-details without --credential-report: give both files per account, or neither to read IAM from AWS"))
+		}
+		if len(c.ReportGeneratedAt) > 0 {
+			errs = append(errs, errors.New("--report-generated-at without --credential-report: a report read from AWS carries IAM's own generation time; drop the flag"))
 		}
 		if c.Org && len(c.Accounts) > 0 {
 			errs = append(errs, errors.New("--org and --accounts both given: choose one"))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -73,12 +74,11 @@ func (s *state) inventoryFingerprint(ctx context.Context) (string, error) {
 		if err := f.addFile(p); err != nil {
 			return "", err
 		}
-		// A CSV report's generation time is its modification time.
-		st, err := os.Stat(p)
-		if err != nil {
-			return "", err
-		}
-		f.add(st.ModTime().UTC().Format(time.RFC3339Nano))
+	}
+	// A stated generation time changes the rows (a file's mtime does not).
+	f.add("report-generated-at")
+	for _, acct := range slices.Sorted(maps.Keys(s.cfg.ReportGeneratedAt)) {
+		f.add(acct + "=" + s.cfg.ReportGeneratedAt[acct].UTC().Format(time.RFC3339Nano))
 	}
 	f.add("authorization-details")
 	for _, p := range s.cfg.AuthorizationDetails {

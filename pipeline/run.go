@@ -179,7 +179,8 @@ func (s *state) inventory(ctx context.Context) error {
 		}
 		return s.writeInventory()
 	}
-	inv, err := inventory.LoadFiles(ctx, s.cfg.CredentialReports, s.cfg.AuthorizationDetails)
+	inv, err := inventory.LoadFiles(ctx, s.cfg.CredentialReports, s.cfg.AuthorizationDetails,
+		inventory.WithReportGeneratedAt(s.cfg.ReportGeneratedAt))
 	if err != nil {
 		return err
 	}

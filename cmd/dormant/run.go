@@ -12,6 +12,7 @@ import (
 
 	"github.com/dormant-iam/dormant/internal/profiling"
 	"github.com/dormant-iam/dormant/pipeline"
+	"github.com/dormant-iam/dormant/pipeline/inventory"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -59,11 +60,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		failOn       listFlag
 		cfg          pipeline.Config
 		reportMaxAge = ageFlag(pipeline.DefaultReportMaxAge)
+		reportTimes  reportTimesFlag
 	)
 	common.register(fs)
 	fs.StringVar(&cfgPath, "config", "", "YAML file with flag values (same names); the command line wins")
 	fs.Var(&reportsF, "credential-report", "credential report file (CSV as GetCredentialReport returns it, or the AWS CLI's JSON); repeatable, one per account")
 	fs.Var(&detailsF, "authorization-details", "output of `aws iam get-account-authorization-details`; repeatable, one per account")
+	fs.Var(&reportTimes, "report-generated-at", "ACCOUNT_ID=RFC3339: when that account's CSV --credential-report was generated (a CSV does not say; without it no user of that account becomes a removal candidate); repeatable")
 	var accounts, checks, regions, ownerTags listFlag
 	fs.StringVar(&cfg.Profile, "profile", "", "AWS shared config profile (live inventory and reference checks)")
 	fs.StringVar(&cfg.Region, "region", "", "AWS region for the SDK (default: from the profile or environment, else us-east-1)")
@@ -102,6 +105,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	cfg.CredentialReports, cfg.AuthorizationDetails = reportsF, detailsF
+	if len(reportTimes) > 0 && len(reportsF) == 0 {
+		return usageError{errors.New("--report-generated-at without --credential-report: a report read from AWS carries IAM's own generation time; drop the flag")}
+	}
+	cfg.ReportGeneratedAt = reportTimes
 	cfg.Accounts, cfg.ReferenceChecks, cfg.Regions, cfg.OwnerTags = accounts, checks, regions, ownerTags
 	cfg.Progress = accountProgress(stderr)
 	cfg.ScanProgress = terminal(stderr)
@@ -117,6 +124,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		res, err = pipeline.Run(ctx, cfg)
 		return err
 	}); err != nil {
+		if errors.Is(err, inventory.ErrReportTime) {
+			return usageError{err}
+		}
 		return err
 	}
 	printSummary(stdout, res)
