@@ -31,8 +31,8 @@ type AccountExport struct {
 	// --output json` (all pages merged), or one complete page as JSON.
 	AuthorizationDetails string
 	// ReportGeneratedAt is the report's generation time when the file does
-	// not carry one (a CSV); zero means the file's modification time, as the
-	// files-based inventory reads it.
+	// not carry one (a CSV), as --report-generated-at states it; a CSV
+	// without it is refused, since a file's modification time proves nothing.
 	ReportGeneratedAt time.Time
 }
 
@@ -186,18 +186,14 @@ func readReport(path string, generated time.Time) (*exportedReport, error) {
 			}
 		}
 	}
-	if rep.generated.IsZero() {
-		fi, err := os.Stat(path)
-		if err != nil {
-			return nil, fmt.Errorf("loading exports: %w", err)
-		}
-		rep.generated = fi.ModTime()
-	}
-	// The API returns whole seconds.
-	rep.generated = rep.generated.UTC().Truncate(time.Second)
 	if err := rep.parse(); err != nil {
 		return nil, err
 	}
+	if rep.generated.IsZero() {
+		return nil, fmt.Errorf("loading exports: credential report %s carries no generation time (a CSV, or JSON without GeneratedTime); state it in AccountExport.ReportGeneratedAt", path)
+	}
+	// The API returns whole seconds.
+	rep.generated = rep.generated.UTC().Truncate(time.Second)
 	return rep, nil
 }
 

@@ -321,6 +321,11 @@ func TestFromFilesErrors(t *testing.T) {
 		}
 		return p
 	}
+	var cli struct{ Content []byte }
+	if data, err := os.ReadFile(path(a0.CredentialReport)); err != nil || json.Unmarshal(data, &cli) != nil {
+		t.Fatalf("reading %s: %v", a0.CredentialReport, err)
+	}
+	bareCSV := string(cli.Content)
 	cases := []struct {
 		name    string
 		mgmt    string
@@ -346,6 +351,9 @@ func TestFromFilesErrors(t *testing.T) {
 			"is attached but not among the Policies"},
 		{"not a report", a0.AccountID, []AccountExport{{CredentialReport: write("r.csv", "a,b\n1,2\n"), AuthorizationDetails: path(a0.AuthorizationDetails)}},
 			"column user missing"},
+		// A bare CSV carries no generation time, and its mtime proves nothing.
+		{"CSV without a stated time", a0.AccountID, []AccountExport{{CredentialReport: write("bare.csv", bareCSV), AuthorizationDetails: path(a0.AuthorizationDetails)}},
+			"bare.csv carries no generation time"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

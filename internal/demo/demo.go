@@ -43,7 +43,7 @@ func DefaultOptions() Options {
 // Output says where everything was written.
 type Output struct {
 	Dir                  string
-	CredentialReports    []string // one per account; CSV, or the AWS CLI's JSON (base64 Content + GeneratedTime)
+	CredentialReports    []string // one per account, as the AWS CLI's JSON (base64 Content + GeneratedTime)
 	AuthorizationDetails []string // one per account, as the AWS CLI prints it
 	CloudTrail           string   // the folder holding AWSLogs/...
 	Allowlist            string

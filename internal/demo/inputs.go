@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -93,33 +92,26 @@ func (o *org) reportCSV(a *account) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// writeCredentialReport writes the CSV, or the JSON `aws iam
-// get-credential-report` prints (base64 Content). A CSV file's modification
-// time is the report's generation time: that is where the tool reads it.
+// writeCredentialReport writes the JSON `aws iam get-credential-report`
+// prints (base64 Content and GeneratedTime): a bare CSV carries no
+// generation time, so its users could never be removal candidates and the
+// demo's ground truth would not hold.
 func (o *org) writeCredentialReport(dir string, a *account) (string, error) {
 	data, err := o.reportCSV(a)
 	if err != nil {
 		return "", fmt.Errorf("rendering credential report for account %s: %w", a.id, err)
 	}
-	rel := filepath.Join("inputs", "credential-report-"+a.id+".csv")
-	if a.reportJSON {
-		rel = filepath.Join("inputs", "credential-report-"+a.id+".json")
-		out := struct {
-			Content       string `json:"Content"`
-			ReportFormat  string `json:"ReportFormat"`
-			GeneratedTime string `json:"GeneratedTime"`
-		}{base64.StdEncoding.EncodeToString(data), "text/csv", fmtReport(a.reportAt)}
-		data, err = cliJSON(out)
-		if err != nil {
-			return "", fmt.Errorf("rendering credential report for account %s: %w", a.id, err)
-		}
+	rel := filepath.Join("inputs", "credential-report-"+a.id+".json")
+	out := struct {
+		Content       string `json:"Content"`
+		ReportFormat  string `json:"ReportFormat"`
+		GeneratedTime string `json:"GeneratedTime"`
+	}{base64.StdEncoding.EncodeToString(data), "text/csv", fmtReport(a.reportAt)}
+	if data, err = cliJSON(out); err != nil {
+		return "", fmt.Errorf("rendering credential report for account %s: %w", a.id, err)
 	}
-	path := filepath.Join(dir, rel)
-	if err := atomicfile.WriteBytes(path, data); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, rel), data); err != nil {
 		return "", err
-	}
-	if err := os.Chtimes(path, a.reportAt, a.reportAt); err != nil {
-		return "", fmt.Errorf("setting the generation time of %s: %w", path, err)
 	}
 	return rel, nil
 }

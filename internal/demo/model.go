@@ -152,7 +152,6 @@ type account struct {
 	trail      *trailAcct
 	created    time.Time
 	reportAt   time.Time
-	reportJSON bool
 
 	users    []*user // current users, sorted by name
 	root     *user

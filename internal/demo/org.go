@@ -162,7 +162,6 @@ func (o *org) makeAccounts(r *rand.Rand) {
 			a.trailStart = o.winStart.Add(days(int64(o.opts.WindowDays/2)) + time.Duration(between(r, 0, 12*3600))*time.Second)
 		}
 		a.reportAt = o.asOf.Add(-time.Duration(between(r, 2*3600, 20*3600)) * time.Second)
-		a.reportJSON = n >= 2 && i%4 == 1
 		o.accounts = append(o.accounts, a)
 	}
 }
