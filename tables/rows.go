@@ -222,5 +222,13 @@ type Finding struct {
 
 	InCredentialReport     bool      `arrow:"in_credential_report"`
 	InAuthorizationDetails bool      `arrow:"in_authorization_details"`
-	ReportGeneratedAt      time.Time `arrow:"report_generated_at"`
+	// ReportGeneratedAt is zero when the report's generation time is not
+	// proven; ReportNotBefore is the latest time inside it (User's fields).
+	ReportGeneratedAt time.Time `arrow:"report_generated_at"`
+	ReportNotBefore   time.Time `arrow:"report_not_before"`
+	// Whether the account's credential report and authorization details were
+	// given at all: the reports leave a fact from an absent source empty
+	// ("not assessed"), never false.
+	CredentialReportGiven     bool `arrow:"credential_report_given"`
+	AuthorizationDetailsGiven bool `arrow:"authorization_details_given"`
 }
