@@ -28,7 +28,7 @@ func newCounts() *accountCounts {
 }
 
 // controlTally counts one control's results over the findings.
-type controlTally struct{ fail, pass, unknown, na int }
+type controlTally struct{ fail, pass, unknown, notAssessed, na int }
 
 // dayBucket is one bar of the days-since-last-activity histogram. The
 // bounds follow the thresholds an auditor weighs: IAM.22 (45), IAM.8 and
@@ -90,6 +90,8 @@ func summarize(in *Input) (*summaryStats, error) {
 				t.pass++
 			case ControlUnknown:
 				t.unknown++
+			case ControlNotAssessed:
+				t.notAssessed++
 			default:
 				t.na++
 			}
@@ -217,7 +219,7 @@ var (
 	scopeHeader = []string{TitleAccountID, "Assessed", "Not assessed because", "Credential report generated (UTC)",
 		"Report age at as-of (hours)", "Report within max age", "CloudTrail first event (UTC)", "CloudTrail last event (UTC)",
 		"CloudTrail events", "Trail covers window start"}
-	controlsHeader = []string{"Control", "Standard", "Title", "Threshold (days)", "Users failing", "Users passing", "Unknown", "Not applicable"}
+	controlsHeader = []string{"Control", "Standard", "Title", "Threshold (days)", "Users failing", "Users passing", "Unknown", "Not assessed", "Not applicable"}
 )
 
 // countsHeader is the counts table's header: account, users, statuses,
@@ -507,7 +509,7 @@ func writeControls(s *summarySheet, stats *summaryStats) error {
 	}
 	for i, c := range Controls {
 		t := stats.controls[i]
-		vals := []any{c.ID, c.Standard, c.Title, c.Threshold, t.fail, t.pass, t.unknown, t.na}
+		vals := []any{c.ID, c.Standard, c.Title, c.Threshold, t.fail, t.pass, t.unknown, t.notAssessed, t.na}
 		if err := s.wb.f.SetSheetRow(SheetSummary, cellName(1, s.r), &vals); err != nil {
 			return fmt.Errorf("writing control %s: %w", c.ID, err)
 		}
@@ -515,7 +517,8 @@ func writeControls(s *summarySheet, stats *summaryStats) error {
 	}
 	return s.note("A user fails when its console password or an active access key has gone unused for the threshold or longer; " +
 		"a credential never used counts from its creation (AWS Config iam-user-unused-credentials-check). " +
-		"Evaluated at as-of, whatever the run's window. The root user is not an IAM user: not applicable.")
+		"Evaluated at as-of, whatever the run's window. The root user is not an IAM user: not applicable. " +
+		"A user the credential report does not list (or whose account's report was not given) is not assessed, never passing.")
 }
 
 // writeHistogram writes users by days since last activity (the histogram

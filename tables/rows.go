@@ -220,8 +220,8 @@ type Finding struct {
 	UnusedKeys []int64 `arrow:"unused_keys"`
 	References int64   `arrow:"references"`
 
-	InCredentialReport     bool      `arrow:"in_credential_report"`
-	InAuthorizationDetails bool      `arrow:"in_authorization_details"`
+	InCredentialReport     bool `arrow:"in_credential_report"`
+	InAuthorizationDetails bool `arrow:"in_authorization_details"`
 	// ReportGeneratedAt is zero when the report's generation time is not
 	// proven; ReportNotBefore is the latest time inside it (User's fields).
 	ReportGeneratedAt time.Time `arrow:"report_generated_at"`
