@@ -314,16 +314,15 @@ func compareRefs(a, b tables.Reference) int {
 
 // cloudTrail finds the user's CloudTrail rows: by unique ID (globally unique,
 // so a cross-account row logged under another account still is this user);
-// failing that, rows without a principal ID whose ARN is the user's and whose
-// last event is not before the user's creation, so that a user deleted and
-// re-created under the same name never inherits the old one's events.
+// and rows without a principal ID whose ARN is the user's and whose last
+// event is not before the user's creation, so that a user deleted and
+// re-created under the same name never inherits the old one's events. The
+// ARN rows count even when rows by ID matched: an event without a principal
+// ID is still use, and ignoring it could make a user in use look inactive.
 func (c *classifier) cloudTrail(u *tables.User) ctSignal {
 	var s ctSignal
 	if u.UserID != "" {
 		c.byPrincipal.each(u.UserID, func(i int) { s.add(&c.activity[i]) })
-		if s.matched {
-			return s
-		}
 	}
 	if u.ARN != "" {
 		c.byARN.each(u.ARN, func(i int) {

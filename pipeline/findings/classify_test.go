@@ -314,13 +314,16 @@ func TestClassifyStatuses(t *testing.T) {
 			lastActivity: daysBefore(30), source: tables.SourceCloudTrail, days: 30,
 		},
 		{
-			name: "unique ID match wins over the ARN fallback",
+			// Issue 13's invariant test found this case: it used to expect
+			// deactivate, ignoring the user's own use three days before as-of
+			// because rows by unique ID had matched.
+			name: "an ARN-only event after creation counts even when rows by unique ID matched",
 			activity: []tables.Activity{
 				{AccountID: acct, PrincipalID: uid, ARN: arn, FirstEvent: daysBefore(200), LastEvent: daysBefore(200), Events: 1},
 				{AccountID: acct, ARN: arn, FirstEvent: daysBefore(3), LastEvent: daysBefore(3), Events: 1},
 			},
-			status: tables.StatusInactive, decision: tables.DecisionDeactivate,
-			lastActivity: daysBefore(200), source: tables.SourceCloudTrail, days: 200,
+			status: tables.StatusActive, decision: tables.DecisionKeep,
+			lastActivity: daysBefore(3), source: tables.SourceCloudTrail, days: 3,
 		},
 		{
 			name: "tie between password and key: console wins",
