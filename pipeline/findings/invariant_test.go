@@ -315,7 +315,7 @@ func genScenario(r *rand.Rand) *scenario {
 	accounts := []string{"111111111111", "222222222222"}[:1+pick(2)]
 	type acctInputs struct {
 		reportGiven, authGiven, filtered bool
-		generated, notBefore            time.Time
+		generated, notBefore             time.Time
 	}
 	inputs := map[string]acctInputs{}
 	for _, acc := range accounts {
