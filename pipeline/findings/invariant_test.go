@@ -214,8 +214,8 @@ func (sc *scenario) unproven(u *tables.User) string {
 	case len(u.InputGaps) > 0:
 		return "input gaps " + strings.Join(u.InputGaps, "; ")
 	}
-	for _, o := range sc.users {
-		if &o != u && o.AccountID == u.AccountID && o.UserID == u.UserID && o.UserName != u.UserName {
+	for i := range sc.users {
+		if o := &sc.users[i]; o != u && o.AccountID == u.AccountID && o.UserID == u.UserID {
 			return "unique ID shared with " + o.UserName
 		}
 	}
@@ -349,6 +349,17 @@ func genScenario(r *rand.Rand) *scenario {
 			if pick(3) == 0 {
 				sc.coverage = append(sc.coverage, tables.Coverage{AccountID: acc, Region: "eu-west-1", FirstEvent: around(S), LastEvent: around(asOf), Events: 5})
 			}
+		}
+	}
+
+	for _, acc := range accounts {
+		if in := inputs[acc]; in.reportGiven && pick(3) == 0 {
+			sc.users = append(sc.users, tables.User{
+				AccountID: acc, UserName: tables.RootUserName, ARN: "arn:aws:iam::" + acc + ":root", IsRoot: true,
+				CreateDate: anyTime(), PasswordState: tables.PasswordNotSupported, PasswordLastUsed: anyTime(),
+				InCredentialReport: true, CredentialReportGiven: true, AuthorizationDetailsGiven: in.authGiven,
+				ReportGeneratedAt: in.generated, ReportNotBefore: in.notBefore,
+			})
 		}
 	}
 
