@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -125,5 +126,29 @@ func TestUnknownIsNotFalse(t *testing.T) {
 	notAssessed := slices.Index(controlsHeader, "Not assessed")
 	if len(ctl) < 1 || notAssessed < 0 || ctl[0][notAssessed] != "2" {
 		t.Errorf("Summary controls = %q, want 2 users not assessed", ctl)
+	}
+}
+
+// The Summary's freshness column says what the classifier decides: a
+// report of unknown age, or taken after as-of, proves nothing.
+func TestReportFreshness(t *testing.T) {
+	in := sampleInput() // max age 7 days
+	h := func(n int) time.Time { return asOf.Add(time.Duration(n) * time.Hour) }
+	for _, tc := range []struct {
+		name           string
+		gen, notBefore time.Time
+		want           string
+	}{
+		{"fresh", h(-2), time.Time{}, "yes"},
+		{"stale", h(-7*24 - 1), time.Time{}, "no: candidates are review"},
+		{"after as-of", h(3), time.Time{}, "no: generated after as-of; candidates are review"},
+		{"time inside after as-of", time.Time{}, h(1), "no: holds times after as-of; candidates are review"},
+		{"lower bound within max age", time.Time{}, h(-7 * 24), "yes: its latest time is within the maximum age"},
+		{"lower bound too old", time.Time{}, h(-7*24 - 1), "age unknown (give --report-generated-at or the CLI's JSON): candidates are review"},
+		{"nothing known", time.Time{}, time.Time{}, "age unknown (give --report-generated-at or the CLI's JSON): candidates are review"},
+	} {
+		if got := reportFreshness(in, tc.gen, tc.notBefore); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

@@ -21,6 +21,10 @@ type accountCounts struct {
 	statuses  []int // by Statuses
 	decisions []int // by Decisions
 	failing   []int // by Controls
+	// What the account's findings say of its credential report: whether
+	// one was given, and its proven time and lower bound (the latest seen).
+	reportGiven          bool
+	reportGen, notBefore time.Time
 }
 
 func newCounts() *accountCounts {
@@ -94,6 +98,15 @@ func summarize(in *Input) (*summaryStats, error) {
 				t.notAssessed++
 			default:
 				t.na++
+			}
+		}
+		if a := get(fd.AccountID); fd.CredentialReportGiven || fd.InCredentialReport {
+			a.reportGiven = true
+			if fd.ReportGeneratedAt.After(a.reportGen) {
+				a.reportGen = fd.ReportGeneratedAt
+			}
+			if fd.ReportNotBefore.After(a.notBefore) {
+				a.notBefore = fd.ReportNotBefore
 			}
 		}
 		for _, a := range []*accountCounts{get(fd.AccountID), st.total} {
@@ -395,17 +408,20 @@ func writeScope(s *summarySheet, in *Input, stats *summaryStats) error {
 		case !a.scope.Assessed:
 			assessed = "no"
 		}
-		vals := []styled{{a.scope.AccountID, 0}, {assessed, 0}, {a.scope.Error, 0}, {a.scope.CredentialReportGeneratedAt, st.date}}
-		if gen := a.scope.CredentialReportGeneratedAt; !gen.IsZero() {
-			fresh := "not checked"
-			if in.ReportMaxAge > 0 {
-				fresh = "yes"
-				if in.AsOf.Sub(gen) > in.ReportMaxAge {
-					fresh = "no: candidates are review"
-				}
+		gen := a.scope.CredentialReportGeneratedAt
+		if gen.IsZero() {
+			gen = a.reportGen
+		}
+		vals := []styled{{a.scope.AccountID, 0}, {assessed, 0}, {a.scope.Error, 0}, {gen, st.date}}
+		switch {
+		case !gen.IsZero():
+			vals = append(vals, styled{max(0, in.AsOf.Sub(gen).Hours()), hours}, styled{reportFreshness(in, gen, a.notBefore), 0})
+		case a.scope.Assessed && a.users > 0:
+			vals = append(vals, styled{}, styled{reportFreshness(in, gen, a.notBefore), 0})
+			if !a.reportGiven {
+				vals[len(vals)-1] = styled{"no credential report given: candidates are review", 0}
 			}
-			vals = append(vals, styled{in.AsOf.Sub(gen).Hours(), hours}, styled{fresh, 0})
-		} else {
+		default:
 			vals = append(vals, styled{}, styled{})
 		}
 		if c, ok := cov[a.scope.AccountID]; ok {
@@ -428,6 +444,28 @@ func writeScope(s *summarySheet, in *Input, stats *summaryStats) error {
 		s.r++
 	}
 	return nil
+}
+
+// reportFreshness says whether an account's credential report proves its
+// freshness at as-of, as the classifier decides it: its generation time,
+// or failing that the latest time inside it, within the maximum age and
+// not after as-of.
+func reportFreshness(in *Input, gen, notBefore time.Time) string {
+	switch {
+	case in.ReportMaxAge <= 0:
+		return "not checked"
+	case !gen.IsZero() && gen.After(in.AsOf):
+		return "no: generated after as-of; candidates are review"
+	case !notBefore.IsZero() && notBefore.After(in.AsOf):
+		return "no: holds times after as-of; candidates are review"
+	case !gen.IsZero() && in.AsOf.Sub(gen) > in.ReportMaxAge:
+		return "no: candidates are review"
+	case !gen.IsZero():
+		return "yes"
+	case !notBefore.IsZero() && in.AsOf.Sub(notBefore) <= in.ReportMaxAge:
+		return "yes: its latest time is within the maximum age"
+	}
+	return "age unknown (give --report-generated-at or the CLI's JSON): candidates are review"
 }
 
 // writeCounts writes users by status and decision per account, and the
