@@ -930,6 +930,8 @@ func TestXLSXMethod(t *testing.T) {
 	for k, want := range map[string]string{
 		tables.StatusActive: "2026-08-03", tables.StatusReview: "7 days", "Decision": "365 days",
 		tables.StatusExempt: "dormant:exempt=true", "Reviewer": "Approve",
+		// Issue 13: how report age, missing sources and partial exports are treated.
+		"Report age": "--report-generated-at", "Missing sources": "not assessed", "Partial exports": "review reason",
 	} {
 		if !strings.Contains(values[k], want) {
 			t.Errorf("Method rule %q = %q, want it to mention %q", k, values[k], want)
