@@ -20,7 +20,9 @@ const (
 	kFloat // workbook only
 )
 
-// cell is one value. A zero time and a number with null set are blank.
+// cell is one value. A zero time, and a number or boolean with null set,
+// are blank; a boolean with s set is written as that text (the credential
+// report's not_supported).
 type cell struct {
 	s    string
 	t    time.Time
@@ -61,6 +63,20 @@ func integer(name, title string, get func(f *tables.Finding) int64) column {
 func boolean(name, title string, get func(f *tables.Finding) bool) column {
 	return column{name: name, title: title, kind: kBool, get: func(f *tables.Finding) cell { return cell{b: get(f)} }}
 }
+
+// reportBool is a credential report column: blank when the report has no
+// row for the user (none given, or the user missing from it), because
+// unknown is not false.
+func reportBool(name, title string, get func(f *tables.Finding) bool) column {
+	return column{name: name, title: title, kind: kBool, get: func(f *tables.Finding) cell {
+		return cell{b: get(f), null: !f.InCredentialReport}
+	}}
+}
+
+// passwordEnabledNotSupported is what the credential report writes in the
+// root row's password_enabled (AWS's credential report documentation): the
+// root user's password is not an IAM login profile.
+const passwordEnabledNotSupported = "not_supported"
 
 func joinInts(v []int64) string {
 	var b strings.Builder
@@ -107,14 +123,22 @@ var findingColumns = []column{
 			return n
 		},
 	},
-	boolean("password_enabled", "Password enabled", func(f *tables.Finding) bool { return f.PasswordEnabled }),
+	{
+		name: "password_enabled", title: "Password enabled", kind: kBool,
+		get: func(f *tables.Finding) cell {
+			if isRoot(f) && f.InCredentialReport {
+				return cell{s: passwordEnabledNotSupported}
+			}
+			return cell{b: f.PasswordEnabled, null: !f.InCredentialReport}
+		},
+	},
 	text("password_state", "Password state", func(f *tables.Finding) string { return f.PasswordState }),
 	date("password_last_used", "Password last used (UTC)", func(f *tables.Finding) time.Time { return f.PasswordLastUsed }),
-	boolean("mfa_active", "MFA active", func(f *tables.Finding) bool { return f.MFAActive }),
-	boolean("key1_active", "Key 1 active", func(f *tables.Finding) bool { return f.Key1Active }),
+	reportBool("mfa_active", "MFA active", func(f *tables.Finding) bool { return f.MFAActive }),
+	reportBool("key1_active", "Key 1 active", func(f *tables.Finding) bool { return f.Key1Active }),
 	date("key1_last_rotated", "Key 1 created (UTC)", func(f *tables.Finding) time.Time { return f.Key1LastRotated }),
 	date("key1_last_used_date", "Key 1 last used (UTC)", func(f *tables.Finding) time.Time { return f.Key1LastUsed }),
-	boolean("key2_active", "Key 2 active", func(f *tables.Finding) bool { return f.Key2Active }),
+	reportBool("key2_active", "Key 2 active", func(f *tables.Finding) bool { return f.Key2Active }),
 	date("key2_last_rotated", "Key 2 created (UTC)", func(f *tables.Finding) time.Time { return f.Key2LastRotated }),
 	date("key2_last_used_date", "Key 2 last used (UTC)", func(f *tables.Finding) time.Time { return f.Key2LastUsed }),
 	{
@@ -136,9 +160,23 @@ var findingColumns = []column{
 	text("exemption_reason", "Exemption reason", func(f *tables.Finding) string { return f.ExemptionReason }),
 	date("exemption_expires", "Exemption expires (UTC)", func(f *tables.Finding) time.Time { return f.ExemptionExpires }),
 	boolean("allowlist_expired", "Allowlist entry expired", func(f *tables.Finding) bool { return f.AllowlistExpired }),
-	boolean("in_credential_report", "In credential report", func(f *tables.Finding) bool { return f.InCredentialReport }),
-	boolean("in_authorization_details", "In authorization details", func(f *tables.Finding) bool { return f.InAuthorizationDetails }),
+	// Whether the user is in an input is unknown when the input was not given.
+	{
+		name: "in_credential_report", title: "In credential report", kind: kBool,
+		get: func(f *tables.Finding) cell {
+			return cell{b: f.InCredentialReport, null: !f.CredentialReportGiven && !f.InCredentialReport}
+		},
+	},
+	{
+		name: "in_authorization_details", title: "In authorization details", kind: kBool,
+		get: func(f *tables.Finding) cell {
+			return cell{b: f.InAuthorizationDetails, null: !f.AuthorizationDetailsGiven && !f.InAuthorizationDetails}
+		},
+	},
 	date("report_generated_at", "Credential report generated (UTC)", func(f *tables.Finding) time.Time { return f.ReportGeneratedAt }),
+	date("report_not_before", "Credential report generated at or after (UTC)", func(f *tables.Finding) time.Time { return f.ReportNotBefore }),
+	boolean("credential_report_given", "Credential report given", func(f *tables.Finding) bool { return f.CredentialReportGiven }),
+	boolean("authorization_details_given", "Authorization details given", func(f *tables.Finding) bool { return f.AuthorizationDetailsGiven }),
 }
 
 // FindingColumns returns the CSV header: the findings table's column names in

@@ -40,6 +40,10 @@ const (
 	ControlPass    = "pass"
 	ControlUnknown = "unknown" // a credential's last use and creation are both unknown
 	ControlNA      = "n/a"     // the root user: not an IAM user resource
+	// ControlNotAssessed: no credential report row for the user (none given,
+	// or the user missing from it), so its credentials are unknown; never
+	// "pass".
+	ControlNotAssessed = "not assessed"
 )
 
 // credentialAge is how long one credential has gone unused at as-of.
@@ -97,9 +101,12 @@ func credentialAges(f *tables.Finding, asOf time.Time) []credentialAge {
 }
 
 // longestUnused is the days the longest-unused credential has gone unused;
-// ok is false when the finding has no credential the controls weigh or
-// one of them cannot be dated.
+// ok is false when the finding has no credential the controls weigh, one
+// of them cannot be dated, or the report has no row for the user.
 func longestUnused(f *tables.Finding, asOf time.Time) (days int64, ok bool) {
+	if !f.InCredentialReport {
+		return 0, false
+	}
 	ages := credentialAges(f, asOf)
 	if len(ages) == 0 {
 		return 0, false
@@ -117,10 +124,14 @@ func longestUnused(f *tables.Finding, asOf time.Time) (days int64, ok bool) {
 // iam-user-unused-credentials-check does: it fails when the console
 // password or an active access key has gone unused for threshold days or
 // more, a never-used credential counting from its creation. The root user
-// is not an IAM user resource: n/a.
+// is not an IAM user resource: n/a. A user without a credential report row
+// is not assessed: its credentials come from the report.
 func ControlResult(f *tables.Finding, asOf time.Time, threshold int) string {
 	if isRoot(f) {
 		return ControlNA
+	}
+	if !f.InCredentialReport {
+		return ControlNotAssessed
 	}
 	return controlOf(credentialAges(f, asOf), threshold)
 }

@@ -57,13 +57,20 @@ func TestControlResult(t *testing.T) {
 		{"used after as-of counts as zero days", func(f *tables.Finding) {
 			f.PasswordEnabled, f.PasswordLastUsed = true, asOf.Add(time.Hour)
 		}, ControlPass, ControlPass, "0"},
+		{"no credential report row: not assessed, never pass", func(f *tables.Finding) {
+			f.InCredentialReport = false
+		}, ControlNotAssessed, ControlNotAssessed, ""},
+		{"no credential report row hides a stale password: not assessed", func(f *tables.Finding) {
+			f.InCredentialReport = false
+			f.PasswordEnabled, f.PasswordLastUsed = true, ago(400)
+		}, ControlNotAssessed, ControlNotAssessed, ""},
 		{"root", func(f *tables.Finding) {
 			f.UserName, f.Status = tables.RootUserName, tables.StatusRoot
 			f.PasswordEnabled, f.PasswordLastUsed = true, ago(400)
 		}, ControlNA, ControlNA, "400"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := tables.Finding{AccountID: "111111111111", UserName: "u", CreateDate: ago(3000)}
+			f := tables.Finding{AccountID: "111111111111", UserName: "u", CreateDate: ago(3000), InCredentialReport: true}
 			tc.edit(&f)
 			if got := ControlResult(&f, asOf, 45); got != tc.iam22 {
 				t.Errorf("IAM.22 = %s, want %s", got, tc.iam22)

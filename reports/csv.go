@@ -13,8 +13,10 @@ type csvWriter struct{}
 
 // NewCSVWriter writes reports/findings.csv: one row per finding (root and
 // every status included), columns as FindingColumns, times RFC 3339 in UTC
-// (empty when unknown), reasons joined with "; ", booleans true/false,
-// days_inactive empty when unknown. Lines end in LF and there is no byte
+// (empty when unknown), reasons joined with "; ", booleans true/false
+// (empty when their source was not given or does not list the user; the
+// root row's password_enabled is the report's not_supported), days_inactive
+// empty when unknown. Lines end in LF and there is no byte
 // order mark: the file is for machines first.
 func NewCSVWriter() Writer { return csvWriter{} }
 
@@ -66,6 +68,12 @@ func csvValue(k kind, v cell) string {
 		}
 		return strconv.FormatFloat(v.f, 'f', -1, 64)
 	case kBool:
+		switch {
+		case v.s != "":
+			return v.s
+		case v.null:
+			return ""
+		}
 		return strconv.FormatBool(v.b)
 	default:
 		return neutralizeFormula(v.s)

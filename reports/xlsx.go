@@ -302,6 +302,12 @@ func xlsxValue(k kind, v cell) any {
 		}
 		return v.f
 	case kBool:
+		switch {
+		case v.s != "":
+			return v.s
+		case v.null:
+			return nil
+		}
 		return v.b
 	default:
 		if v.s == "" {

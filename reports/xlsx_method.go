@@ -34,7 +34,7 @@ func methodSettings(in *Input) []methodSetting {
 		{"Window (days)", in.WindowDays, "Activity on or after the window start counts as recent."},
 		{"Window start (UTC)", in.WindowStart(), "As of minus the window."},
 		{"Delete after (days)", in.DeleteAfterDays, "Inactive (or, never used, existing) longer than this: delete instead of deactivate."},
-		{"Credential report max age", maxAge, "A credential report older than this at as-of turns candidates into review."},
+		{"Credential report max age", maxAge, "A candidate needs a credential report proven no older than this at as-of, and not generated after it; otherwise review."},
 		{"Exempt tag", tag, "A user with this tag is exempt."},
 		{"Reference checks", checks, "Where the run looked for policies and resources that name a candidate."},
 		{"Engine", in.Engine, "What read CloudTrail: local (DuckDB over log files), athena or lake (CloudTrail Lake)."},
@@ -71,22 +71,37 @@ func methodRules(in *Input) [][2]string {
 		{"Last activity", "The latest of: console password last used, access key 1 and 2 last used (credential report), and the user's last successful CloudTrail event. " +
 			"Events are matched by the user's unique ID, so a user deleted and re-created under the same name never inherits the old one's events; " +
 			"by ARN only for events after the user's creation. A federated session issued by the user counts as its use."},
-		{"Days inactive", "Whole days from last activity (never used: from creation) to as-of."},
+		{"Days inactive", "Whole days from last activity (never used: from creation) to as-of. Never negative: activity after as-of counts as 0 days (the user is active, and the reason says \"after as-of\"); " +
+			"a user created after as-of did not exist then, so its days are blank."},
 		{tables.StatusActive, fmt.Sprintf("Last activity on or after the window start (%s).", ws)},
-		{tables.StatusNew, fmt.Sprintf("Created on or after the window start (%s) and never used: grace, not remediated.", ws)},
+		{tables.StatusNew, fmt.Sprintf("Created on or after the window start (%s) and never used: grace, not remediated. A user created after as-of is new too, its reason saying so (it is not \"inside the window\").", ws)},
 		{tables.StatusInactive, fmt.Sprintf("Last activity before the window start (%s).", ws)},
 		{tables.StatusNeverUsed, fmt.Sprintf("Created before the window start (%s) and never used in any way.", ws)},
 		{tables.StatusExempt, "Has " + tag + ", or an allowlist entry names it with a reason, an owner and an expiry date. " +
+			"An entry's account ID must match exactly and its user name matches whatever the case: IAM user names are unique case-insensitively, so SVC-SFTP-PROD and svc-sftp-prod are one name " +
+			"(an export listing both holds a user deleted and re-created in another case, and the entry exempts both). " +
 			"An expired entry no longer exempts; the Exceptions sheet lists both."},
 		{tables.StatusReview, "Would be inactive or never_used, but the evidence is incomplete or disagrees: the trail's coverage starts after the window start or misses the account; " +
-			"the credential report is older than " + maxAge + " at as-of; failed console logins in the window (someone is trying the name); " +
-			"the user is named in a policy or owns tagged resources (References sheet); or it is missing from the authorization details. Review is never remediated."},
+			"failed console logins in the window (someone is trying the name); the user is named in a policy or owns tagged resources (References sheet); " +
+			"the credential report is not proven at most " + maxAge + " old at as-of (see Report age) or was taken after as-of; an input was not given, does not list the user, or left a gap (see Missing sources); " +
+			"or remediation could not match the user safely (no unique ID, one shared by two users, an ARN naming another user). Review is never remediated."},
+		{"Report age", "A removal needs a credential report proven no older than " + maxAge + " at as-of. Its generation time is proven by the GeneratedTime of GetCredentialReport " +
+			"(the AWS CLI's or an SDK's JSON), or stated with --report-generated-at ACCOUNT_ID=TIME; a file's modification time proves nothing (cp, git and unzip reset it) and is never used. " +
+			"Without it, the latest time inside the report (a last use, a rotation, a creation) is a lower bound of its generation, and proves freshness when within the maximum age. " +
+			"A report of unknown age still shows use, so it supports active, new and exempt, never a candidate. " +
+			"A report generated after as-of, or holding a time after it, describes a later moment than as-of: its candidates are review, naming the dates."},
+		{"Missing sources", "Unknown is not false. A user the credential report does not list, or in an account given without a report, has blank password, MFA and key columns, " +
+			"is \"not assessed\" for IAM.22 and IAM.8, and is never called \"never used\". An account given without authorization details has blank \"in authorization details\"; " +
+			"its candidates are review (\"no authorization details given: groups, policies and references not assessed\"). The root row's password_enabled is the report's not_supported."},
+		{"Partial exports", "An input that lacks part of what a decision needs (a credential report without some columns, authorization details filtered to users so trust policies are missing, " +
+			"a null trust policy) is accepted, and every user it may hide evidence for keeps that gap as a review reason. Malformed input is refused with the file, line and field."},
 		{tables.StatusRoot, "The account root user: reported apart, never remediated."},
 		{"Decision", fmt.Sprintf("inactive or never_used with nothing to review: deactivate (keys inactive, console password removed, user tagged); "+
 			"delete once inactive (never used: existing) longer than %d days; review: review; everything else: keep.", in.DeleteAfterDays)},
-		{"Unused keys", fmt.Sprintf("An active user's active access key created before, and unused since, the window start (%s) is deactivated on its own; the user stays.", ws)},
+		{"Unused keys", fmt.Sprintf("An active user's active access key created before, and unused since, the window start (%s) is deactivated on its own; the user stays. "+
+			"Deactivating a key needs the same proof as a removal (a fresh report listing the user, its unique ID, no input gap); without it the user's decision is review.", ws)},
 		{"Controls", "IAM.22 and IAM.8 are evaluated at as-of whatever the run's window: a console password or an active access key unused for the threshold or longer fails; " +
-			"a credential never used counts from its creation (the user's for a password, the key's for a key)."},
+			"a credential never used counts from its creation (the user's for a password, the key's for a key). A user without a credential report row is not assessed, never passing."},
 		{"Reviewer", "Choose Approve, Reject or Defer in the Reviewer decision column of Findings (users) and Unused keys (keys), with a comment if useful. " +
 			"`dormant manifest --from-workbook` keeps only approved entries of the run's remediation manifest, with the comments; rejected, deferred and blank rows are dropped. " +
 			"Rows may be sorted and filtered, but not added, removed, duplicated, or have their account, user name, user ID, ARN or key changed: such a workbook is refused."},

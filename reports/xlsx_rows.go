@@ -160,6 +160,12 @@ func (e *rowEncoder) appendCell(b []byte, j int, rowNum []byte, k kind, v cell) 
 		}
 		return number(b, formatFloat(v.f))
 	case kBool:
+		switch {
+		case v.s != "":
+			return appendInlineStr(open(b, "inlineStr"), v.s, true)
+		case v.null:
+			return b
+		}
 		b = open(b, "b")
 		if v.b {
 			return append(b, `<v>1</v></c>`...)

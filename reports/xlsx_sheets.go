@@ -125,7 +125,10 @@ type exceptionRow struct {
 	state          string
 }
 
-func acctUser(acct, user string) string { return acct + "/" + user }
+// acctUser keys an allowlist entry and a user alike: the account exactly,
+// the name without case, as the classifier matches them (IAM user names
+// are unique case-insensitively).
+func acctUser(acct, user string) string { return acct + "/" + strings.ToLower(user) }
 
 // exceptionRows lists exempt users, users whose allowlist entry expired, and
 // allowlist entries that exempted nobody, in findings then file order.

@@ -21,6 +21,10 @@ type accountCounts struct {
 	statuses  []int // by Statuses
 	decisions []int // by Decisions
 	failing   []int // by Controls
+	// What the account's findings say of its credential report: whether
+	// one was given, and its proven time and lower bound (the latest seen).
+	reportGiven          bool
+	reportGen, notBefore time.Time
 }
 
 func newCounts() *accountCounts {
@@ -28,7 +32,7 @@ func newCounts() *accountCounts {
 }
 
 // controlTally counts one control's results over the findings.
-type controlTally struct{ fail, pass, unknown, na int }
+type controlTally struct{ fail, pass, unknown, notAssessed, na int }
 
 // dayBucket is one bar of the days-since-last-activity histogram. The
 // bounds follow the thresholds an auditor weighs: IAM.22 (45), IAM.8 and
@@ -90,8 +94,19 @@ func summarize(in *Input) (*summaryStats, error) {
 				t.pass++
 			case ControlUnknown:
 				t.unknown++
+			case ControlNotAssessed:
+				t.notAssessed++
 			default:
 				t.na++
+			}
+		}
+		if a := get(fd.AccountID); fd.CredentialReportGiven || fd.InCredentialReport {
+			a.reportGiven = true
+			if fd.ReportGeneratedAt.After(a.reportGen) {
+				a.reportGen = fd.ReportGeneratedAt
+			}
+			if fd.ReportNotBefore.After(a.notBefore) {
+				a.notBefore = fd.ReportNotBefore
 			}
 		}
 		for _, a := range []*accountCounts{get(fd.AccountID), st.total} {
@@ -217,7 +232,7 @@ var (
 	scopeHeader = []string{TitleAccountID, "Assessed", "Not assessed because", "Credential report generated (UTC)",
 		"Report age at as-of (hours)", "Report within max age", "CloudTrail first event (UTC)", "CloudTrail last event (UTC)",
 		"CloudTrail events", "Trail covers window start"}
-	controlsHeader = []string{"Control", "Standard", "Title", "Threshold (days)", "Users failing", "Users passing", "Unknown", "Not applicable"}
+	controlsHeader = []string{"Control", "Standard", "Title", "Threshold (days)", "Users failing", "Users passing", "Unknown", "Not assessed", "Not applicable"}
 )
 
 // countsHeader is the counts table's header: account, users, statuses,
@@ -393,17 +408,20 @@ func writeScope(s *summarySheet, in *Input, stats *summaryStats) error {
 		case !a.scope.Assessed:
 			assessed = "no"
 		}
-		vals := []styled{{a.scope.AccountID, 0}, {assessed, 0}, {a.scope.Error, 0}, {a.scope.CredentialReportGeneratedAt, st.date}}
-		if gen := a.scope.CredentialReportGeneratedAt; !gen.IsZero() {
-			fresh := "not checked"
-			if in.ReportMaxAge > 0 {
-				fresh = "yes"
-				if in.AsOf.Sub(gen) > in.ReportMaxAge {
-					fresh = "no: candidates are review"
-				}
+		gen := a.scope.CredentialReportGeneratedAt
+		if gen.IsZero() {
+			gen = a.reportGen
+		}
+		vals := []styled{{a.scope.AccountID, 0}, {assessed, 0}, {a.scope.Error, 0}, {gen, st.date}}
+		switch {
+		case !gen.IsZero():
+			vals = append(vals, styled{max(0, in.AsOf.Sub(gen).Hours()), hours}, styled{reportFreshness(in, gen, a.notBefore), 0})
+		case a.scope.Assessed && a.users > 0:
+			vals = append(vals, styled{}, styled{reportFreshness(in, gen, a.notBefore), 0})
+			if !a.reportGiven {
+				vals[len(vals)-1] = styled{"no credential report given: candidates are review", 0}
 			}
-			vals = append(vals, styled{in.AsOf.Sub(gen).Hours(), hours}, styled{fresh, 0})
-		} else {
+		default:
 			vals = append(vals, styled{}, styled{})
 		}
 		if c, ok := cov[a.scope.AccountID]; ok {
@@ -426,6 +444,28 @@ func writeScope(s *summarySheet, in *Input, stats *summaryStats) error {
 		s.r++
 	}
 	return nil
+}
+
+// reportFreshness says whether an account's credential report proves its
+// freshness at as-of, as the classifier decides it: its generation time,
+// or failing that the latest time inside it, within the maximum age and
+// not after as-of.
+func reportFreshness(in *Input, gen, notBefore time.Time) string {
+	switch {
+	case in.ReportMaxAge <= 0:
+		return "not checked"
+	case !gen.IsZero() && gen.After(in.AsOf):
+		return "no: generated after as-of; candidates are review"
+	case !notBefore.IsZero() && notBefore.After(in.AsOf):
+		return "no: holds times after as-of; candidates are review"
+	case !gen.IsZero() && in.AsOf.Sub(gen) > in.ReportMaxAge:
+		return "no: candidates are review"
+	case !gen.IsZero():
+		return "yes"
+	case !notBefore.IsZero() && in.AsOf.Sub(notBefore) <= in.ReportMaxAge:
+		return "yes: its latest time is within the maximum age"
+	}
+	return "age unknown (give --report-generated-at or the CLI's JSON): candidates are review"
 }
 
 // writeCounts writes users by status and decision per account, and the
@@ -507,7 +547,7 @@ func writeControls(s *summarySheet, stats *summaryStats) error {
 	}
 	for i, c := range Controls {
 		t := stats.controls[i]
-		vals := []any{c.ID, c.Standard, c.Title, c.Threshold, t.fail, t.pass, t.unknown, t.na}
+		vals := []any{c.ID, c.Standard, c.Title, c.Threshold, t.fail, t.pass, t.unknown, t.notAssessed, t.na}
 		if err := s.wb.f.SetSheetRow(SheetSummary, cellName(1, s.r), &vals); err != nil {
 			return fmt.Errorf("writing control %s: %w", c.ID, err)
 		}
@@ -515,7 +555,8 @@ func writeControls(s *summarySheet, stats *summaryStats) error {
 	}
 	return s.note("A user fails when its console password or an active access key has gone unused for the threshold or longer; " +
 		"a credential never used counts from its creation (AWS Config iam-user-unused-credentials-check). " +
-		"Evaluated at as-of, whatever the run's window. The root user is not an IAM user: not applicable.")
+		"Evaluated at as-of, whatever the run's window. The root user is not an IAM user: not applicable. " +
+		"A user the credential report does not list (or whose account's report was not given) is not assessed, never passing.")
 }
 
 // writeHistogram writes users by days since last activity (the histogram

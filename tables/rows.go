@@ -220,7 +220,15 @@ type Finding struct {
 	UnusedKeys []int64 `arrow:"unused_keys"`
 	References int64   `arrow:"references"`
 
-	InCredentialReport     bool      `arrow:"in_credential_report"`
-	InAuthorizationDetails bool      `arrow:"in_authorization_details"`
-	ReportGeneratedAt      time.Time `arrow:"report_generated_at"`
+	InCredentialReport     bool `arrow:"in_credential_report"`
+	InAuthorizationDetails bool `arrow:"in_authorization_details"`
+	// ReportGeneratedAt is zero when the report's generation time is not
+	// proven; ReportNotBefore is the latest time inside it (User's fields).
+	ReportGeneratedAt time.Time `arrow:"report_generated_at"`
+	ReportNotBefore   time.Time `arrow:"report_not_before"`
+	// Whether the account's credential report and authorization details were
+	// given at all: the reports leave a fact from an absent source empty
+	// ("not assessed"), never false.
+	CredentialReportGiven     bool `arrow:"credential_report_given"`
+	AuthorizationDetailsGiven bool `arrow:"authorization_details_given"`
 }

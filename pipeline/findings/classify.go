@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dormant-iam/dormant/internal/parallel"
+	"github.com/dormant-iam/dormant/reports/manifest"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -120,7 +121,13 @@ type classifier struct {
 	refsByARN  chain[string]
 	refsByName chain[acctName]
 
+	// allow is keyed by account and lower-cased user name: IAM user names
+	// are unique case-insensitively, so an entry names one name whatever
+	// its case.
 	allow map[acctName]allowState
+	// sharedIDs counts users per account and unique ID, for the IDs more
+	// than one user row holds: remediation could not tell them apart.
+	sharedIDs map[acctName]int
 }
 
 // Classify applies the classification spec to every user and returns one
@@ -134,7 +141,7 @@ func Classify(users []tables.User, activity []tables.Activity, coverage []tables
 	if len(users) > math.MaxInt32 || len(activity) > math.MaxInt32 || len(refs) > math.MaxInt32 {
 		return nil, fmt.Errorf("classifying users: %d users, %d activity rows or %d references exceed the %d row limit", len(users), len(activity), len(refs), math.MaxInt32)
 	}
-	c := newClassifier(activity, coverage, refs, opts)
+	c := newClassifier(users, activity, coverage, refs, opts)
 	// Sort small keys rather than findings or users: both are large to swap
 	// and to reach at random.
 	type sortKey struct {
@@ -193,7 +200,7 @@ func compareUsers(a, b *tables.User) int {
 	)
 }
 
-func newClassifier(activity []tables.Activity, coverage []tables.Coverage, refs []tables.Reference, opts Options) *classifier {
+func newClassifier(users []tables.User, activity []tables.Activity, coverage []tables.Coverage, refs []tables.Reference, opts Options) *classifier {
 	c := &classifier{
 		opts:        opts,
 		windowStart: opts.WindowStart(),
@@ -250,9 +257,24 @@ func newClassifier(activity []tables.Activity, coverage []tables.Coverage, refs 
 		}
 	}
 
+	ids := make(map[acctName]int, len(users))
+	for i := range users {
+		if u := &users[i]; u.UserID != "" {
+			ids[acctName{u.AccountID, u.UserID}]++
+		}
+	}
+	for k, n := range ids {
+		if n > 1 {
+			if c.sharedIDs == nil {
+				c.sharedIDs = make(map[acctName]int)
+			}
+			c.sharedIDs[k] = n
+		}
+	}
+
 	for i := range opts.Allowlist {
 		e := &opts.Allowlist[i]
-		k := acctName{e.AccountID, e.UserName}
+		k := allowKey(e.AccountID, e.UserName)
 		st := c.allow[k]
 		if e.Expires.Before(opts.AsOf) {
 			if st.expired == nil || e.Expires.After(st.expired.Expires) {
@@ -264,6 +286,13 @@ func newClassifier(activity []tables.Activity, coverage []tables.Coverage, refs 
 		c.allow[k] = st
 	}
 	return c
+}
+
+// allowKey is the allowlist's key for a user: the account ID exactly, the
+// name without case (IAM refuses a second user whose name differs only in
+// case, so the name is one name whatever its case).
+func allowKey(account, name string) acctName {
+	return acctName{account, strings.ToLower(name)}
 }
 
 // compareRefs orders references as their reasons are listed: by kind,
@@ -285,16 +314,15 @@ func compareRefs(a, b tables.Reference) int {
 
 // cloudTrail finds the user's CloudTrail rows: by unique ID (globally unique,
 // so a cross-account row logged under another account still is this user);
-// failing that, rows without a principal ID whose ARN is the user's and whose
-// last event is not before the user's creation, so that a user deleted and
-// re-created under the same name never inherits the old one's events.
+// and rows without a principal ID whose ARN is the user's and whose last
+// event is not before the user's creation, so that a user deleted and
+// re-created under the same name never inherits the old one's events. The
+// ARN rows count even when rows by ID matched: an event without a principal
+// ID is still use, and ignoring it could make a user in use look inactive.
 func (c *classifier) cloudTrail(u *tables.User) ctSignal {
 	var s ctSignal
 	if u.UserID != "" {
 		c.byPrincipal.each(u.UserID, func(i int) { s.add(&c.activity[i]) })
-		if s.matched {
-			return s
-		}
 	}
 	if u.ARN != "" {
 		c.byARN.each(u.ARN, func(i int) {
@@ -400,9 +428,12 @@ func (c *classifier) classify(u *tables.User, f *tables.Finding) error {
 
 		References: int64(len(refs)),
 
-		InCredentialReport:     u.InCredentialReport,
-		InAuthorizationDetails: u.InAuthorizationDetails,
-		ReportGeneratedAt:      u.ReportGeneratedAt,
+		InCredentialReport:        u.InCredentialReport,
+		InAuthorizationDetails:    u.InAuthorizationDetails,
+		ReportGeneratedAt:         u.ReportGeneratedAt,
+		ReportNotBefore:           u.ReportNotBefore,
+		CredentialReportGiven:     reportGiven(u),
+		AuthorizationDetailsGiven: authDetailsGiven(u),
 	}
 
 	// Last activity: the latest signal; on a tie the earlier source in this
@@ -419,13 +450,14 @@ func (c *classifier) classify(u *tables.User, f *tables.Finding) error {
 	consider(u.Key2LastUsed, tables.SourceAccessKey)
 	consider(ct.last, tables.SourceCloudTrail)
 
-	ref := f.LastActivity
-	if ref.IsZero() {
-		ref = u.CreateDate
-	}
+	// Never negative: activity after as-of is "in use" (0 days), and a user
+	// created after as-of did not exist then (unknown, -1).
 	f.DaysInactive = -1
-	if !ref.IsZero() {
-		f.DaysInactive = floorDays(opts.AsOf.Sub(ref))
+	switch {
+	case !f.LastActivity.IsZero():
+		f.DaysInactive = max(0, floorDays(opts.AsOf.Sub(f.LastActivity)))
+	case !u.CreateDate.IsZero() && !u.CreateDate.After(opts.AsOf):
+		f.DaysInactive = floorDays(opts.AsOf.Sub(u.CreateDate))
 	}
 
 	if u.IsRoot {
@@ -438,7 +470,7 @@ func (c *classifier) classify(u *tables.User, f *tables.Finding) error {
 	}
 
 	// Exemptions come before activity: an exempt user is never remediated.
-	allow := c.allow[acctName{u.AccountID, u.UserName}]
+	allow := c.allow[allowKey(u.AccountID, u.UserName)]
 	if allow.valid == nil && allow.expired != nil {
 		f.AllowlistExpired = true
 		f.Reasons = append(f.Reasons, fmt.Sprintf("allowlist entry expired %s (owner %s)", date(allow.expired.Expires), allow.expired.Owner))
@@ -463,6 +495,23 @@ func (c *classifier) classify(u *tables.User, f *tables.Finding) error {
 		f.Status, f.Decision = tables.StatusActive, tables.DecisionKeep
 		f.Reasons = append(f.Reasons, c.lastActivityReason(f))
 		c.unusedKeys(u, f)
+		if len(f.UnusedKeys) > 0 {
+			// Deactivating a key is a removal too: it needs the same proof.
+			hold := c.evidenceReasons(u)
+			if len(hold) == 0 {
+				hold = planReasons(f)
+			}
+			if len(hold) > 0 {
+				f.Decision = tables.DecisionReview
+				f.Reasons = append(f.Reasons, "unused access keys kept out of the remediation plan until reviewed:")
+				f.Reasons = append(f.Reasons, hold...)
+			}
+		}
+		return nil
+	}
+	if f.LastActivity.IsZero() && u.CreateDate.After(opts.AsOf) {
+		f.Status, f.Decision = tables.StatusNew, tables.DecisionKeep
+		f.Reasons = append(f.Reasons, fmt.Sprintf("created %s, after as-of %s: the user did not exist at as-of", date(u.CreateDate), rfc3339(opts.AsOf)))
 		return nil
 	}
 	if f.LastActivity.IsZero() && !u.CreateDate.Before(S) {
@@ -487,6 +536,10 @@ func (c *classifier) classify(u *tables.User, f *tables.Finding) error {
 	case len(unknown) > 0:
 		f.Status = tables.StatusInactive
 		f.Reasons = append(f.Reasons, unknown...)
+	case !u.InCredentialReport:
+		// No report row: password and key use are unknown, not absent.
+		f.Status = tables.StatusNeverUsed
+		f.Reasons = append(f.Reasons, "no use in CloudTrail; password and access key use unknown without a credential report row")
 	default:
 		f.Status = tables.StatusNeverUsed
 		if u.CreateDate.IsZero() {
@@ -502,6 +555,9 @@ func (c *classifier) classify(u *tables.User, f *tables.Finding) error {
 	}
 
 	review = append(review, c.reviewReasons(u, f, ct, refs)...)
+	if len(review) == 0 {
+		review = planReasons(f)
+	}
 	if len(review) > 0 {
 		f.Status, f.Decision = tables.StatusReview, tables.DecisionReview
 		f.Reasons = append(f.Reasons, review...)
@@ -550,6 +606,9 @@ func (c *classifier) appendUseReason(f *tables.Finding) {
 }
 
 func (c *classifier) lastActivityReason(f *tables.Finding) string {
+	if f.LastActivity.After(c.opts.AsOf) {
+		return fmt.Sprintf("last activity %s (%s), after as-of %s", date(f.LastActivity), f.LastActivitySource, rfc3339(c.opts.AsOf))
+	}
 	return fmt.Sprintf("last activity %s (%s), %d days before as-of", date(f.LastActivity), f.LastActivitySource, f.DaysInactive)
 }
 
@@ -639,17 +698,85 @@ func (c *classifier) reviewReasons(u *tables.User, f *tables.Finding, ct ctSigna
 		out = append(out, fmt.Sprintf("%s: %s (%s)", r.Kind, r.ResourceARN, r.Location))
 	}
 
-	if !u.ReportGeneratedAt.IsZero() && opts.AsOf.Sub(u.ReportGeneratedAt) > opts.ReportMaxAge {
-		out = append(out, fmt.Sprintf("credential report generated %s, older than %s days at as-of", rfc3339(u.ReportGeneratedAt), formatDays(opts.ReportMaxAge)))
-	}
+	return append(out, c.evidenceReasons(u)...)
+}
 
-	if !u.InCredentialReport {
-		out = append(out, reasonNotInReport)
+// reportGiven and authDetailsGiven say whether the account's input was
+// given; a user listed in it proves it was, whatever the flag says.
+func reportGiven(u *tables.User) bool { return u.CredentialReportGiven || u.InCredentialReport }
+func authDetailsGiven(u *tables.User) bool {
+	return u.AuthorizationDetailsGiven || u.InAuthorizationDetails
+}
+
+// evidenceReasons lists what the inventory's inputs fail to prove for a
+// removal: a credential report of proven freshness, taken no later than
+// as-of, that lists the user; authorization details that list it; and no
+// gap the inputs left (InputGaps). Empty when they prove all of it.
+func (c *classifier) evidenceReasons(u *tables.User) []string {
+	var out []string
+	switch {
+	case !reportGiven(u):
+		out = append(out, fmt.Sprintf("no credential report given for account %s: password and access key use not assessed", u.AccountID))
+	default:
+		out = append(out, c.reportAgeReasons(u)...)
+		if !u.InCredentialReport {
+			out = append(out, reasonNotInReport)
+		}
 	}
-	if !u.InAuthorizationDetails {
+	switch {
+	case !authDetailsGiven(u):
+		out = append(out, fmt.Sprintf("no authorization details given for account %s: groups, policies and references not assessed", u.AccountID))
+	case !u.InAuthorizationDetails:
 		out = append(out, reasonNotInAuthDetails)
 	}
+	out = append(out, u.InputGaps...)
+	if u.UserID == "" {
+		out = append(out, "no unique user ID: remediation matches users by unique ID (so that a re-created user is never touched) and cannot act on this one")
+	}
+	if n := c.sharedIDs[acctName{u.AccountID, u.UserID}]; n > 1 {
+		out = append(out, fmt.Sprintf("unique ID %s is on %d users of account %s in the inventory: the inputs disagree on who holds it", u.UserID, n, u.AccountID))
+	}
 	return out
+}
+
+// reportAgeReasons says why the credential report cannot show who was
+// unused at as-of: generated after as-of (it describes another moment), older
+// than the maximum age, or of unknown age. The generation time is proven by
+// ReportGeneratedAt or, failing that, bounded by ReportNotBefore (the report
+// was generated at or after the latest time inside it).
+func (c *classifier) reportAgeReasons(u *tables.User) []string {
+	opts := c.opts
+	gen, nb := u.ReportGeneratedAt, u.ReportNotBefore
+	switch {
+	case !gen.IsZero() && gen.After(opts.AsOf):
+		return []string{fmt.Sprintf("credential report generated %s, after as-of %s: it is no snapshot at as-of; give a report generated by as-of, or set --as-of to %s or later",
+			rfc3339(gen), rfc3339(opts.AsOf), rfc3339(gen))}
+	case !nb.IsZero() && nb.After(opts.AsOf):
+		return []string{fmt.Sprintf("credential report holds a time %s, after as-of %s, so it was generated after as-of: it is no snapshot at as-of; give a report generated by as-of, or set --as-of to %s or later",
+			rfc3339(nb), rfc3339(opts.AsOf), rfc3339(nb))}
+	case !gen.IsZero():
+		if opts.AsOf.Sub(gen) > opts.ReportMaxAge {
+			return []string{fmt.Sprintf("credential report generated %s, older than %s days at as-of", rfc3339(gen), formatDays(opts.ReportMaxAge))}
+		}
+		return nil
+	case !nb.IsZero() && opts.AsOf.Sub(nb) <= opts.ReportMaxAge:
+		return nil
+	}
+	bound := "and nothing inside it bounds its age"
+	if !nb.IsZero() {
+		bound = fmt.Sprintf("and its latest time, %s, is older than %s days at as-of", rfc3339(nb), formatDays(opts.ReportMaxAge))
+	}
+	return []string{fmt.Sprintf("credential report's age is unknown: it does not say when it was generated (a CSV does not) %s; state it with --report-generated-at %s=TIME, or give the CLI's JSON (aws iam get-credential-report), whose GeneratedTime proves it",
+		bound, u.AccountID)}
+}
+
+// planReasons is why remediation could not act on the finding's plan
+// safely: what Build would refuse in data that came from the inputs.
+func planReasons(f *tables.Finding) []string {
+	if err := manifest.CheckFinding(f); err != nil {
+		return []string{"remediation cannot identify the user safely: " + err.Error()}
+	}
+	return nil
 }
 
 // floorDays is floor(d / 24h), also for negative d (activity after as-of).

@@ -35,6 +35,9 @@ func baseUser() tables.User {
 		ReportGeneratedAt:      asOf.Add(-time.Hour),
 		InCredentialReport:     true,
 		InAuthorizationDetails: true,
+
+		CredentialReportGiven:     true,
+		AuthorizationDetailsGiven: true,
 	}
 }
 
@@ -311,13 +314,16 @@ func TestClassifyStatuses(t *testing.T) {
 			lastActivity: daysBefore(30), source: tables.SourceCloudTrail, days: 30,
 		},
 		{
-			name: "unique ID match wins over the ARN fallback",
+			// Issue 13's invariant test found this case: it used to expect
+			// deactivate, ignoring the user's own use three days before as-of
+			// because rows by unique ID had matched.
+			name: "an ARN-only event after creation counts even when rows by unique ID matched",
 			activity: []tables.Activity{
 				{AccountID: acct, PrincipalID: uid, ARN: arn, FirstEvent: daysBefore(200), LastEvent: daysBefore(200), Events: 1},
 				{AccountID: acct, ARN: arn, FirstEvent: daysBefore(3), LastEvent: daysBefore(3), Events: 1},
 			},
-			status: tables.StatusInactive, decision: tables.DecisionDeactivate,
-			lastActivity: daysBefore(200), source: tables.SourceCloudTrail, days: 200,
+			status: tables.StatusActive, decision: tables.DecisionKeep,
+			lastActivity: daysBefore(3), source: tables.SourceCloudTrail, days: 3,
 		},
 		{
 			name: "tie between password and key: console wins",
@@ -477,12 +483,14 @@ func TestClassifyStatuses(t *testing.T) {
 			lastActivity: daysBefore(100), source: tables.SourceAccessKey, days: 100,
 		},
 		{
-			name: "activity after as-of: active, negative days",
+			// Issue 13: days inactive is never negative; the reason says so.
+			name: "activity after as-of: active, zero days, the reason says after as-of",
 			user: func(u *tables.User) {
 				u.PasswordState, u.PasswordLastUsed = tables.PasswordUsed, asOf.Add(36*time.Hour)
 			},
 			status: tables.StatusActive, decision: tables.DecisionKeep,
-			lastActivity: asOf.Add(36 * time.Hour), source: tables.SourceConsole, days: -2,
+			lastActivity: asOf.Add(36 * time.Hour), source: tables.SourceConsole, days: 0,
+			reasons: []string{"last activity 2026-11-02 (console), after as-of 2026-11-01T00:00:00Z"},
 		},
 	}
 	for _, tc := range tests {
@@ -597,9 +605,13 @@ func TestClassifyReview(t *testing.T) {
 			status: tables.StatusInactive, decision: tables.DecisionDeactivate,
 		},
 		{
-			name:   "f. unknown report time is not stale",
+			// Issue 13: an unknown age proves no freshness (this case used
+			// to expect deactivate, the unsafe behaviour the issue forbids).
+			name:   "f. unknown report time keeps a candidate in review",
 			user:   func(u *tables.User) { inactive(u); u.ReportGeneratedAt = time.Time{} },
-			status: tables.StatusInactive, decision: tables.DecisionDeactivate,
+			status: tables.StatusReview, decision: tables.DecisionReview,
+			reasons: withBase("credential report's age is unknown: it does not say when it was generated (a CSV does not) and nothing inside it bounds its age; " +
+				"state it with --report-generated-at 111111111111=TIME, or give the CLI's JSON (aws iam get-credential-report), whose GeneratedTime proves it"),
 		},
 		{
 			name: "g. missing from the credential report", user: func(u *tables.User) { inactive(u); u.InCredentialReport = false },

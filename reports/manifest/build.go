@@ -184,7 +184,7 @@ func PlansKeys(f *tables.Finding) bool {
 // checkIdentity requires what remediation matches a live user by.
 func checkIdentity(f *tables.Finding) error {
 	if f.UserID == "" {
-		return errors.New("no unique user ID (the user is missing from the authorization details); remediation matches users by unique ID so a re-created user is never touched: classify such a user review")
+		return errors.New("no unique user ID (the user is missing from the authorization details, or they were not given); remediation matches users by unique ID so a re-created user is never touched")
 	}
 	if f.ARN == "" {
 		return errors.New("no ARN")

@@ -40,5 +40,8 @@ func User(acct, name, id string, created time.Time) tables.Finding {
 		InCredentialReport:     true,
 		InAuthorizationDetails: true,
 		ReportGeneratedAt:      AsOf.Add(-2 * time.Hour),
+
+		CredentialReportGiven:     true,
+		AuthorizationDetailsGiven: true,
 	}
 }
