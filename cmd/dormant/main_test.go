@@ -224,3 +224,48 @@ func TestConfigFileValues(t *testing.T) {
 		})
 	}
 }
+
+// TestRunRefusesForeignOut: an --out holding someone's project beside an
+// unrelated run.json is refused before any work, and nothing in it or
+// beside it is touched.
+func TestRunRefusesForeignOut(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "project")
+	files := map[string]string{
+		"main.py":    "print('hello')\n",
+		"src/app.py": "APP = 1\n",
+		"run.json":   `{"name": "nightly", "steps": ["build", "test"]}` + "\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(out, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inputs := filepath.Join(dir, "inputs")
+	ct := filepath.Join(inputs, "cloudtrail")
+	if err := os.MkdirAll(ct, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cr, ad := filepath.Join(inputs, "report.csv"), filepath.Join(inputs, "details.json")
+	os.WriteFile(cr, []byte("user,arn\n"), 0o644)
+	os.WriteFile(ad, []byte("{}\n"), 0o644)
+
+	code, stdout, stderr := run(t, "run", "--credential-report", cr, "--authorization-details", ad, "--cloudtrail", ct,
+		"--as-of", "2026-11-01", "--out", out, "--log-level", "error")
+	if code == exitOK || !strings.Contains(stderr, "not a run dormant wrote") || !strings.Contains(stderr, out) {
+		t.Fatalf("exit %d, want a refusal naming %s\n%s\n%s", code, out, stdout, stderr)
+	}
+	for name, content := range files {
+		if data, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(name))); err != nil || string(data) != content {
+			t.Errorf("%s: %q, %v; want it untouched", name, data, err)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("beside --out: %v, want only the project and the inputs", entries)
+	}
+}

@@ -337,3 +337,37 @@ func VerifySums(ctx context.Context, dir string) ([]Mismatch, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
 }
+
+// Unlisted reads dir/SHA256SUMS and returns its entries and everything under
+// dir it does not list (extra files, non-regular files, empty directories),
+// without hashing anything: the cheap half of VerifySums, for telling a
+// directory dormant wrote from one that holds someone else's files.
+func Unlisted(ctx context.Context, dir string) ([]Sum, []Mismatch, error) {
+	sumsPath := filepath.Join(dir, SumsFile)
+	f, err := os.Open(sumsPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", sumsPath, err)
+	}
+	sums, err := ReadSums(f, sumsPath)
+	f.Close()
+	if err != nil {
+		return nil, nil, err
+	}
+	present, odd, err := walk(ctx, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	listed := make(map[string]bool, len(sums))
+	for _, s := range sums {
+		listed[s.Path] = true
+	}
+	var out []Mismatch
+	for _, p := range present {
+		if !listed[p] {
+			out = append(out, Mismatch{Path: p, Kind: Extra})
+		}
+	}
+	out = append(out, odd...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return sums, out, nil
+}
