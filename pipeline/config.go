@@ -24,6 +24,10 @@ const (
 	DefaultEngine          = "local"
 )
 
+// EarliestAsOf is the earliest as-of or window start a run accepts: AWS, and
+// so any IAM user or CloudTrail record, did not exist before 2006.
+var EarliestAsOf = time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // Config is everything a run needs; cmd/dormant fills it from flags and the
 // config file, tests fill it directly.
 type Config struct {
@@ -64,7 +68,10 @@ type Config struct {
 	AthenaDatabase, AthenaTable, AthenaWorkgroup, AthenaOutput, AthenaCatalog string
 	EventDataStore                                                            string // CloudTrail Lake: ARN or ID
 
-	// Window and thresholds.
+	// Window and thresholds. A zero value takes the default (now,
+	// DefaultWindowDays, ...) in WithDefaults: that is how a library caller
+	// leaves one unset. The CLI never passes an explicit zero: it refuses
+	// values out of range before filling Config.
 	AsOf            time.Time
 	WindowDays      int
 	DeleteAfterDays int
@@ -177,6 +184,19 @@ func (c Config) Validate() error {
 	}
 	if c.DeleteAfterDays < 1 {
 		errs = append(errs, fmt.Errorf("--delete-after must be at least 1 day, got %d", c.DeleteAfterDays))
+	}
+	if c.ReportMaxAge < 0 {
+		errs = append(errs, fmt.Errorf("--report-max-age must be positive, got %s", c.ReportMaxAge))
+	}
+	if c.Concurrency < 0 {
+		errs = append(errs, fmt.Errorf("--concurrency must be at least 1, got %d", c.Concurrency))
+	}
+	if latest := time.Now().UTC().Add(24 * time.Hour); c.AsOf.Before(EarliestAsOf) || c.AsOf.After(latest) {
+		errs = append(errs, fmt.Errorf("--as-of %s is out of range: use %s to %s", c.AsOf.Format(time.RFC3339), EarliestAsOf.Format("2006-01-02"), latest.Format("2006-01-02")))
+	} else if c.WindowDays > int(c.AsOf.Sub(EarliestAsOf)/(24*time.Hour)) {
+		// Compared in days: a window of millions of days overflows a Duration.
+		errs = append(errs, fmt.Errorf("--window %dd before --as-of %s starts before %s, when AWS did not exist: use a shorter window",
+			c.WindowDays, c.AsOf.Format("2006-01-02"), EarliestAsOf.Format("2006-01-02")))
 	}
 	if c.Out != "" {
 		if abs, err := filepath.Abs(c.Out); err == nil && c.CloudTrail != "" {

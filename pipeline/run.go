@@ -96,7 +96,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	started := time.Now().UTC()
 	runID := newRunID(started)
-	st, err := newStaging(cfg.Out, runID)
+	st, err := newStaging(ctx, cfg.Out, runID, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}

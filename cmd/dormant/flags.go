@@ -1,14 +1,18 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dormant-iam/dormant/pipeline"
 )
 
 // listFlag is a repeatable flag; a comma also separates values.
@@ -28,6 +32,7 @@ func (l *listFlag) Set(v string) error {
 type daysFlag int
 
 func (d *daysFlag) String() string { return fmt.Sprintf("%dd", int(*d)) }
+func (d *daysFlag) Get() any       { return int(*d) }
 func (d *daysFlag) Set(v string) error {
 	n, err := parseDays(v)
 	if err != nil {
@@ -49,7 +54,8 @@ func parseDays(v string) (int, error) {
 // ageFlag takes days ("7d") or a Go duration ("36h").
 type ageFlag time.Duration
 
-func (a *ageFlag) String() string { return time.Duration(*a).String() }
+func (a *ageFlag) String() string { return fmtAge(time.Duration(*a)) }
+func (a *ageFlag) Get() any       { return time.Duration(*a) }
 func (a *ageFlag) Set(v string) error {
 	if strings.HasSuffix(v, "d") {
 		n, err := parseDays(v)
@@ -68,18 +74,22 @@ func (a *ageFlag) Set(v string) error {
 }
 
 // timeFlag takes RFC 3339 or a date (midnight UTC).
-type timeFlag struct{ t time.Time }
+type timeFlag struct {
+	t   time.Time
+	set bool // 0001-01-01 is time.Time's zero: set tells it from no value
+}
 
 func (f *timeFlag) String() string {
-	if f.t.IsZero() {
+	if !f.set {
 		return ""
 	}
 	return f.t.Format(time.RFC3339)
 }
+func (f *timeFlag) Get() any { return f.t }
 func (f *timeFlag) Set(v string) error {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
 		if t, err := time.Parse(layout, v); err == nil {
-			f.t = t.UTC()
+			f.t, f.set = t.UTC(), true
 			return nil
 		}
 	}
@@ -88,7 +98,8 @@ func (f *timeFlag) Set(v string) error {
 
 // applyConfigFile sets every flag the config file names and the command line
 // did not: the command line wins. Keys are the flag names; a list sets a
-// repeatable flag once per item.
+// repeatable flag once per item. A key in commandLineOnly is refused, and
+// every value is checked against flagRanges, naming the file and the key.
 func applyConfigFile(fs *flag.FlagSet, path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -100,7 +111,16 @@ func applyConfigFile(fs *flag.FlagSet, path string) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for key, val := range doc {
+	keys := make([]string, 0, len(doc))
+	for key := range doc {
+		keys = append(keys, key)
+	}
+	slices.Sort(keys) // the same file gives the same first error
+	for _, key := range keys {
+		val := doc[key]
+		if why, ok := lookupByCommand(commandLineOnly, fs, key); ok {
+			return fmt.Errorf("config file %s: %q is refused in a config file because %s: set it on the command line (--%s)", path, key, why, key)
+		}
 		f := fs.Lookup(key)
 		if f == nil || key == "config" {
 			return fmt.Errorf("config file %s: %q is not a flag of this command", path, key)
@@ -122,6 +142,9 @@ func applyConfigFile(fs *flag.FlagSet, path string) error {
 				return fmt.Errorf("config file %s: %s: %w", path, key, err)
 			}
 		}
+		if err := checkRange(fs, f); err != nil {
+			return fmt.Errorf("config file %s: %s: %s %w", path, key, f.Value, err)
+		}
 	}
 	return nil
 }
@@ -136,7 +159,8 @@ func scalar(v any) string {
 	return fmt.Sprint(v)
 }
 
-// parseFlags parses args, then the config file if --config was given.
+// parseFlags parses args, then the config file if --config was given, and
+// checks every value either set against flagRanges: all before any work.
 func parseFlags(fs *flag.FlagSet, args []string, configPath *string) error {
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -147,10 +171,202 @@ func parseFlags(fs *flag.FlagSet, args []string, configPath *string) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
+	var errs []error
+	fs.Visit(func(f *flag.Flag) {
+		if err := checkRange(fs, f); err != nil {
+			errs = append(errs, fmt.Errorf("--%s %s %w", f.Name, f.Value, err))
+		}
+	})
+	if len(errs) > 0 {
+		return usageError{errors.Join(errs...)}
+	}
 	if configPath != nil && *configPath != "" {
 		if err := applyConfigFile(fs, *configPath); err != nil {
 			return usageError{err}
 		}
 	}
+	if err := checkWindowStart(fs); err != nil {
+		return usageError{err}
+	}
 	return nil
+}
+
+// checkWindowStart refuses an --as-of and --window whose window would start
+// before pipeline.EarliestAsOf, for the commands that have both.
+func checkWindowStart(fs *flag.FlagSet) error {
+	af, wf := fs.Lookup("as-of"), fs.Lookup("window")
+	if af == nil || wf == nil {
+		return nil
+	}
+	asOf, _ := getValue(af).(time.Time)
+	days, ok := getValue(wf).(int)
+	if !ok {
+		return nil
+	}
+	if asOf.IsZero() {
+		asOf = time.Now().UTC()
+	}
+	// Compared in days: a window of millions of days overflows a Duration.
+	if most := int(asOf.Sub(pipeline.EarliestAsOf) / (24 * time.Hour)); days > most {
+		return fmt.Errorf("--window %dd before --as-of %s would start before %s: use at most %dd",
+			days, asOf.Format("2006-01-02"), epochText, most)
+	}
+	return nil
+}
+
+// flagRange says why a flag's value (what its flag.Getter returns) is
+// outside the values the flag accepts, naming that range; nil when inside.
+type flagRange func(v any) error
+
+// flagRanges are the accepted values of flags, by flag name or, where one
+// command's flag of that name means something else, by "<command> <flag>"
+// (the FlagSet's name without "dormant "). Every value the command line or a
+// config file sets is checked before any work starts, so an explicit value
+// out of range is a usage error instead of silently becoming a default; an
+// absent flag keeps the default it was registered with.
+var flagRanges = map[string]flagRange{
+	"window":         daysIn(1, daysSinceEpoch, "the window cannot start before "+epochText),
+	"delete-after":   daysIn(1, daysSinceEpoch, "no user can have been inactive since before "+epochText),
+	"report-max-age": durationIn(time.Hour, 90*24*time.Hour, "a report older than that cannot speak for the window"),
+	"as-of":          asOfIn(pipeline.EarliestAsOf),
+	"concurrency":    intIn(1, 256),
+
+	"remediate max-age": durationIn(time.Hour, 365*24*time.Hour, "the evidence must be younger than this; the check cannot be turned off"),
+	"remediate grace":   daysIn(1, func() int { return 3650 }, ""),
+
+	// The demo generator's own limits (internal/demo), checked here so that
+	// nothing under --out is touched before they are.
+	"demo accounts":     intIn(1, 200),
+	"demo users":        intIn(0, 1_000_000),
+	"demo events":       intIn(0, 2_000_000_000),
+	"demo window":       daysIn(14, func() int { return 400 }, "the demo places activity around fixed offsets"),
+	"demo delete-after": daysIn(28, func() int { return 1500 }, "at least the window plus 14 days"),
+	"demo as-of":        asOfIn(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)),
+}
+
+// epochText names pipeline.EarliestAsOf for messages.
+var epochText = pipeline.EarliestAsOf.Format("2006-01-02") + " (AWS, and so IAM, did not exist before)"
+
+// daysSinceEpoch is the longest span, in whole days, that fits between
+// pipeline.EarliestAsOf and now.
+func daysSinceEpoch() int { return int(time.Since(pipeline.EarliestAsOf) / (24 * time.Hour)) }
+
+func daysIn(lo int, hi func() int, why string) flagRange {
+	return func(v any) error {
+		n, ok := v.(int)
+		if !ok {
+			return fmt.Errorf("holds %T, not a number of days: this is a bug in dormant", v)
+		}
+		if h := hi(); n < lo || n > h {
+			return withWhy(fmt.Errorf("is out of range: use %dd to %dd", lo, h), why)
+		}
+		return nil
+	}
+}
+
+func durationIn(lo, hi time.Duration, why string) flagRange {
+	return func(v any) error {
+		d, ok := v.(time.Duration)
+		if !ok {
+			return fmt.Errorf("holds %T, not a duration: this is a bug in dormant", v)
+		}
+		if d < lo || d > hi {
+			return withWhy(fmt.Errorf("is out of range: use %s to %s", fmtAge(lo), fmtAge(hi)), why)
+		}
+		return nil
+	}
+}
+
+func intIn(lo, hi int64) flagRange {
+	return func(v any) error {
+		var n int64
+		switch t := v.(type) {
+		case int:
+			n = int64(t)
+		case int64:
+			n = t
+		default:
+			return fmt.Errorf("holds %T, not a whole number: this is a bug in dormant", v)
+		}
+		if n < lo || n > hi {
+			return fmt.Errorf("is out of range: use %d to %d", lo, hi)
+		}
+		return nil
+	}
+}
+
+// asOfIn accepts from earliest to one day after now: a date given without a
+// time is midnight UTC, which may lie ahead of a clock west of Greenwich.
+func asOfIn(earliest time.Time) flagRange {
+	return func(v any) error {
+		t, ok := v.(time.Time)
+		if !ok {
+			return fmt.Errorf("holds %T, not a time: this is a bug in dormant", v)
+		}
+		latest := time.Now().UTC().Add(24 * time.Hour)
+		if t.Before(earliest) || t.After(latest) {
+			return fmt.Errorf("is out of range: use %s to %s (no activity is recorded before the first, nor after today)",
+				earliest.Format("2006-01-02"), latest.Format("2006-01-02"))
+		}
+		return nil
+	}
+}
+
+func withWhy(err error, why string) error {
+	if why == "" {
+		return err
+	}
+	return fmt.Errorf("%w: %s", err, why)
+}
+
+// fmtAge writes whole days as "7d", anything else as a Go duration.
+func fmtAge(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+	}
+	return d.String()
+}
+
+// checkRange checks a flag's value against flagRanges.
+func checkRange(fs *flag.FlagSet, f *flag.Flag) error {
+	rng, ok := lookupByCommand(flagRanges, fs, f.Name)
+	if !ok {
+		return nil
+	}
+	return rng(getValue(f))
+}
+
+// getValue is the flag's typed value, or nil for a flag.Value that is no
+// flag.Getter (every range above then says which type it got).
+func getValue(f *flag.Flag) any {
+	if g, ok := f.Value.(flag.Getter); ok {
+		return g.Get()
+	}
+	return nil
+}
+
+// commandLineOnly are the flags that widen what remediation may do: they act
+// only when typed on the command line, never from a config file, which may be
+// shared, copied or edited by someone other than the person running the
+// command. A flag opts in with one line here; a name that is not (yet) a flag
+// of any command is still refused with this reason.
+var commandLineOnly = map[string]string{
+	"apply":        "it makes changes in AWS",
+	"allow-edited": "it accepts a manifest that was changed after it was written",
+	"max-age":      "it decides how old the evidence behind a removal may be",
+	"trust-key":    "it decides whose signature a manifest needs",
+	// By "<command> <flag>" where only one command's flag widens: the
+	// run's own exempt-tag, for one, can only send users to review.
+	"remediate mode":       "it changes what an entry's decision does",
+	"remediate exempt-tag": "it decides which users the live re-check leaves alone",
+}
+
+// lookupByCommand finds a flag's entry in a table keyed by "<command> <flag>"
+// or by the flag's name alone, the command's own entry first.
+func lookupByCommand[V any](table map[string]V, fs *flag.FlagSet, name string) (V, bool) {
+	if v, ok := table[strings.TrimPrefix(fs.Name(), "dormant ")+" "+name]; ok {
+		return v, true
+	}
+	v, ok := table[name]
+	return v, ok
 }

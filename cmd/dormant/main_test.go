@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +104,168 @@ func TestQueriesPrint(t *testing.T) {
 	}
 	if code, _, stderr := run(t, "queries", "print", "--engine", "local"); code != exitError || !strings.Contains(stderr, "--cloudtrail") {
 		t.Errorf("local without files: exit %d, %q", code, stderr)
+	}
+}
+
+// TestFlagValuesOutOfRange: every explicit value out of range is a usage
+// error (exit 2) naming the flag, the value and the range, before anything
+// is written; none silently becomes the default.
+func TestFlagValuesOutOfRange(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	manifest := filepath.Join(dir, "manifest.json")
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"run", "--window", "0d"}, []string{"--window 0d", "out of range", "1d to"}},
+		{[]string{"run", "--window", "100000d"}, []string{"--window 100000d", "out of range", "2006-01-01"}},
+		{[]string{"run", "--as-of", "2026-11-01", "--window", "7620d"}, []string{"--window 7620d", "2006-01-01", "at most 7609d"}},
+		{[]string{"run", "--delete-after", "0"}, []string{"--delete-after 0d", "1d to"}},
+		{[]string{"run", "--report-max-age", "0"}, []string{"--report-max-age 0d", "1h0m0s to 90d"}},
+		{[]string{"run", "--report-max-age", "0d"}, []string{"--report-max-age 0d", "out of range"}},
+		{[]string{"run", "--as-of", "0001-01-01"}, []string{"--as-of 0001-01-01T00:00:00Z", "use 2006-01-01 to"}},
+		{[]string{"run", "--as-of", "2005-12-31"}, []string{"--as-of 2005-12-31", "2006-01-01"}},
+		{[]string{"run", "--as-of", "2999-01-01"}, []string{"--as-of 2999-01-01", "out of range"}},
+		{[]string{"run", "--concurrency", "0"}, []string{"--concurrency 0", "1 to 256"}},
+		{[]string{"run", "--concurrency", "-3"}, []string{"--concurrency -3", "1 to 256"}},
+		{[]string{"run", "--out", ""}, []string{"--out is required"}},
+		{[]string{"demo", "--window", "0d"}, []string{"--window 0d", "14d to 400d"}},
+		{[]string{"demo", "--delete-after", "0"}, []string{"--delete-after 0d", "28d to 1500d"}},
+		{[]string{"demo", "--accounts", "0"}, []string{"--accounts 0", "1 to 200"}},
+		{[]string{"demo", "--users", "-1"}, []string{"--users -1", "0 to 1000000"}},
+		{[]string{"demo", "--as-of", "0001-01-01"}, []string{"--as-of 0001-01-01", "2020-01-01"}},
+		{[]string{"queries", "print", "--engine", "athena", "--window", "0d"}, []string{"--window 0d", "1d to"}},
+		{[]string{"queries", "print", "--engine", "athena", "--as-of", "0001-01-01"}, []string{"--as-of 0001-01-01", "2006-01-01"}},
+		{[]string{"remediate", "--manifest", manifest, "--max-age", "0"}, []string{"--max-age 0d", "out of range", "cannot be turned off"}},
+		{[]string{"remediate", "--manifest", manifest, "--concurrency", "0"}, []string{"--concurrency 0", "1 to 256"}},
+		{[]string{"remediate", "--manifest", manifest, "--grace", "0"}, []string{"--grace 0d", "1d to 3650d"}},
+		{[]string{"remediate"}, []string{"--manifest is required"}},
+		{[]string{"restore"}, []string{"--backup is required"}},
+		{[]string{"manifest", "--run", out}, []string{"--from-workbook"}},
+		{[]string{"verify"}, []string{"give the run directory"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			args := tt.args
+			if args[0] == "run" || args[0] == "demo" {
+				if !slices.Contains(args, "--out") {
+					args = append(slices.Clone(args), "--out", out)
+				}
+			}
+			code, stdout, stderr := run(t, args...)
+			if code != exitUsage {
+				t.Fatalf("exit %d, want %d (usage)\n%s\n%s", code, exitUsage, stdout, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("%s was created before the flags were checked", out)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+				t.Errorf("something was written next to --out: %v", entries)
+			}
+		})
+	}
+	// Absent flags keep their defaults, and values in range are accepted.
+	if code, stdout, stderr := run(t, "queries", "print", "--engine", "athena", "--as-of", "2026-11-01", "--window", "1d"); code != exitOK || !strings.Contains(stdout, "2026-10-31T00:00") {
+		t.Errorf("--window 1d: exit %d, %s %s", code, stdout, stderr)
+	}
+}
+
+// TestConfigFileValues: a config file's values get the same range checks,
+// naming the file and the key, and the flags that widen what remediation
+// may do are refused there: only the command line can act.
+func TestConfigFileValues(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	manifest := filepath.Join(dir, "manifest.json")
+	tests := []struct {
+		cmd  []string
+		yaml string
+		want []string
+	}{
+		{[]string{"run", "--out", out}, "window: 0d\n", []string{"window: 0d is out of range"}},
+		{[]string{"run", "--out", out}, "as-of: 0001-01-01\n", []string{"as-of: 0001-01-01T00:00:00Z is out of range"}},
+		{[]string{"run", "--out", out}, "report-max-age: 0\n", []string{"report-max-age: 0d is out of range"}},
+		{[]string{"run", "--out", out}, "concurrency: -1\n", []string{"concurrency: -1 is out of range"}},
+		{[]string{"demo", "--out", out}, "users: -5\n", []string{"users: -5 is out of range"}},
+		{[]string{"remediate", "--manifest", manifest}, "apply: true\n", []string{`"apply" is refused in a config file`, "set it on the command line (--apply)"}},
+		{[]string{"remediate", "--manifest", manifest}, "allow-edited: true\n", []string{`"allow-edited" is refused`, "--allow-edited"}},
+		{[]string{"remediate", "--manifest", manifest}, "max-age: 365d\n", []string{`"max-age" is refused`}},
+		{[]string{"remediate", "--manifest", manifest}, "trust-key: key.pub\n", []string{`"trust-key" is refused`}},
+		{[]string{"remediate", "--manifest", manifest}, "mode: delete\n", []string{`"mode" is refused`}},
+		{[]string{"remediate", "--manifest", manifest}, "exempt-tag: nobody\n", []string{`"exempt-tag" is refused`}},
+		{[]string{"remediate", "--manifest", manifest}, "concurrency: 0\n", []string{"concurrency: 0 is out of range"}},
+		// Even with the flag also on the command line: the file is wrong.
+		{[]string{"remediate", "--manifest", manifest, "--apply"}, "apply: true\n", []string{`"apply" is refused`}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.cmd[0]+" "+strings.TrimSpace(tt.yaml), func(t *testing.T) {
+			cfg := filepath.Join(t.TempDir(), fmt.Sprintf("dormant-%d.yaml", i))
+			if err := os.WriteFile(cfg, []byte(tt.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, stderr := run(t, append(slices.Clone(tt.cmd), "--config", cfg)...)
+			if code != exitUsage {
+				t.Fatalf("exit %d, want %d (usage)\n%s\n%s", code, exitUsage, stdout, stderr)
+			}
+			for _, w := range append([]string{"config file " + cfg}, tt.want...) {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+				t.Errorf("something was written before the config file was checked: %v", entries)
+			}
+		})
+	}
+}
+
+// TestRunRefusesForeignOut: an --out holding someone's project beside an
+// unrelated run.json is refused before any work, and nothing in it or
+// beside it is touched.
+func TestRunRefusesForeignOut(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "project")
+	files := map[string]string{
+		"main.py":    "print('hello')\n",
+		"src/app.py": "APP = 1\n",
+		"run.json":   `{"name": "nightly", "steps": ["build", "test"]}` + "\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(out, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inputs := filepath.Join(dir, "inputs")
+	ct := filepath.Join(inputs, "cloudtrail")
+	if err := os.MkdirAll(ct, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cr, ad := filepath.Join(inputs, "report.csv"), filepath.Join(inputs, "details.json")
+	os.WriteFile(cr, []byte("user,arn\n"), 0o644)
+	os.WriteFile(ad, []byte("{}\n"), 0o644)
+
+	code, stdout, stderr := run(t, "run", "--credential-report", cr, "--authorization-details", ad, "--cloudtrail", ct,
+		"--as-of", "2026-11-01", "--out", out, "--log-level", "error")
+	if code == exitOK || !strings.Contains(stderr, "not a run dormant wrote") || !strings.Contains(stderr, out) {
+		t.Fatalf("exit %d, want a refusal naming %s\n%s\n%s", code, out, stdout, stderr)
+	}
+	for name, content := range files {
+		if data, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(name))); err != nil || string(data) != content {
+			t.Errorf("%s: %q, %v; want it untouched", name, data, err)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("beside --out: %v, want only the project and the inputs", entries)
 	}
 }

@@ -118,6 +118,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := checkFailOn(failOn); err != nil {
 		return err
 	}
+	// The settings as a whole (required flags, engines, files), before any
+	// work: a bad combination is a usage error like a bad flag.
+	if err := cfg.WithDefaults().Validate(); err != nil {
+		return usageError{err}
+	}
 
 	var res *pipeline.Result
 	if err := common.withProfiles(func() (err error) {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
@@ -30,6 +29,12 @@ const (
 	Changed = "changed" // the file's content differs from its recorded hash
 	Missing = "missing" // a recorded file is gone
 	Extra   = "extra"   // a file is present that SHA256SUMS does not list
+	// NotRegular is a symlink, FIFO, device or socket, listed or not: its
+	// content is not in the bundle, so no hash can vouch for it.
+	NotRegular = "not-regular"
+	// EmptyDir is a directory holding nothing: SHA256SUMS lists files only,
+	// so it can only have been added.
+	EmptyDir = "empty-dir"
 )
 
 // Mismatch is one file that does not match SHA256SUMS.
@@ -46,6 +51,10 @@ func (m Mismatch) String() string {
 		return fmt.Sprintf("%s: changed (recorded sha256 %s, now %s)", m.Path, m.Want, m.Got)
 	case Missing:
 		return fmt.Sprintf("%s: missing (recorded sha256 %s)", m.Path, m.Want)
+	case NotRegular:
+		return fmt.Sprintf("%s: not a regular file (%s); a bundle holds regular files only", m.Path, m.Got)
+	case EmptyDir:
+		return fmt.Sprintf("%s: an empty directory, which %s cannot list; a bundle holds only what it lists", m.Path, SumsFile)
 	default:
 		return fmt.Sprintf("%s: not listed in %s (sha256 %s)", m.Path, SumsFile, m.Got)
 	}
@@ -76,43 +85,52 @@ func isTemp(name string) bool {
 	return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-")
 }
 
-// listFiles returns the regular files under dir, relative with forward
-// slashes and sorted bytewise, leaving out SHA256SUMS itself and temporary
-// files.
-func listFiles(ctx context.Context, dir string) ([]string, error) {
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+// walk returns the regular files under dir, relative with forward slashes
+// and sorted bytewise, leaving out SHA256SUMS itself, and apart from them
+// everything SHA256SUMS cannot vouch for: non-regular files (symlinks are
+// never followed) and empty directories.
+func walk(ctx context.Context, dir string) (files []string, odd []Mismatch, err error) {
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if d.IsDir() {
-			return nil
-		}
 		rel, err := filepath.Rel(dir, p)
 		if err != nil {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
-		if rel == SumsFile || isTemp(d.Name()) {
-			return nil
+		switch {
+		case d.IsDir():
+			if rel == "." {
+				return nil
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			_, rerr := f.ReadDir(1)
+			f.Close()
+			if errors.Is(rerr, io.EOF) {
+				odd = append(odd, Mismatch{Path: rel, Kind: EmptyDir})
+			} else if rerr != nil {
+				return rerr
+			}
+		case rel == SumsFile:
+		case !d.Type().IsRegular():
+			odd = append(odd, Mismatch{Path: rel, Kind: NotRegular, Got: d.Type().String()})
+		default:
+			files = append(files, rel)
 		}
-		if !d.Type().IsRegular() {
-			// Symlinks and devices are not content of the bundle; say so
-			// rather than follow them out of the run directory.
-			slog.Warn("skipping a file that is not a regular file", "dir", dir, "path", rel, "type", d.Type().String())
-			return nil
-		}
-		out = append(out, rel)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing files under %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("listing files under %s: %w", dir, err)
 	}
-	sort.Strings(out)
-	return out, nil
+	sort.Strings(files)
+	return files, odd, nil
 }
 
 // escapeName writes a name the way GNU sha256sum does: a name holding a
@@ -154,11 +172,25 @@ func unescapeName(name string) (string, error) {
 // WriteSums writes dir/SHA256SUMS atomically: one line per regular file
 // under dir, "<sha256 hex>  <relative path>", sorted by path, exactly as
 // `sha256sum` prints it, so `cd dir && sha256sum -c SHA256SUMS` checks it.
-// SHA256SUMS itself and temporary files are left out.
+// A directory holding what VerifySums would reject (a non-regular file, an
+// empty directory, a temporary file of a write still in progress) is
+// refused, so that every bundle written also verifies.
 func WriteSums(ctx context.Context, dir string) error {
-	files, err := listFiles(ctx, dir)
+	files, odd, err := walk(ctx, dir)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", SumsFile, err)
+	}
+	for _, rel := range files {
+		if isTemp(path.Base(rel)) {
+			odd = append(odd, Mismatch{Path: rel, Kind: Extra})
+		}
+	}
+	if len(odd) > 0 {
+		var names []string
+		for _, m := range odd {
+			names = append(names, fmt.Sprintf("%s (%s)", m.Path, m.Kind))
+		}
+		return fmt.Errorf("writing %s in %s: refusing to seal what verify would reject: %s", SumsFile, dir, strings.Join(names, ", "))
 	}
 	var buf bytes.Buffer
 	for _, rel := range files {
@@ -252,14 +284,18 @@ func VerifySums(ctx context.Context, dir string) ([]Mismatch, error) {
 	if err != nil {
 		return nil, err
 	}
-	present, err := listFiles(ctx, dir)
+	present, odd, err := walk(ctx, dir)
 	if err != nil {
 		return nil, fmt.Errorf("verifying %s: %w", dir, err)
 	}
 	listed := make(map[string]bool, len(sums))
+	listedDirs := map[string]bool{} // parents of listed paths: emptied by a missing file, not added
 	var out []Mismatch
 	for _, s := range sums {
 		listed[s.Path] = true
+		for d := path.Dir(s.Path); d != "."; d = path.Dir(d) {
+			listedDirs[d] = true
+		}
 		full := filepath.Join(dir, filepath.FromSlash(s.Path))
 		fi, err := os.Lstat(full)
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
@@ -291,6 +327,47 @@ func VerifySums(ctx context.Context, dir string) ([]Mismatch, error) {
 		}
 		out = append(out, Mismatch{Path: p, Kind: Extra, Got: got})
 	}
+	for _, m := range odd {
+		// A listed path that is no longer a regular file is already
+		// reported as changed.
+		if !listed[m.Path] && !(m.Kind == EmptyDir && listedDirs[m.Path]) {
+			out = append(out, m)
+		}
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
+}
+
+// Unlisted reads dir/SHA256SUMS and returns its entries and everything under
+// dir it does not list (extra files, non-regular files, empty directories),
+// without hashing anything: the cheap half of VerifySums, for telling a
+// directory dormant wrote from one that holds someone else's files.
+func Unlisted(ctx context.Context, dir string) ([]Sum, []Mismatch, error) {
+	sumsPath := filepath.Join(dir, SumsFile)
+	f, err := os.Open(sumsPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", sumsPath, err)
+	}
+	sums, err := ReadSums(f, sumsPath)
+	f.Close()
+	if err != nil {
+		return nil, nil, err
+	}
+	present, odd, err := walk(ctx, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	listed := make(map[string]bool, len(sums))
+	for _, s := range sums {
+		listed[s.Path] = true
+	}
+	var out []Mismatch
+	for _, p := range present {
+		if !listed[p] {
+			out = append(out, Mismatch{Path: p, Kind: Extra})
+		}
+	}
+	out = append(out, odd...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return sums, out, nil
 }

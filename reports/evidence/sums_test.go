@@ -27,8 +27,6 @@ func bundle(t *testing.T) string {
 		"tables/findings.parquet":                        "PAR1\x00\x01PAR1",
 		"empty.txt":                                      "",
 		"inputs/SHA256SUMS":                              "nested sums files are ordinary content\n",
-		// A temporary file left by an interrupted atomic write is not evidence.
-		"reports/.findings.csv.tmp-12345": "half a file",
 	}
 	for name, content := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))

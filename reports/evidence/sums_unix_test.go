@@ -1,0 +1,55 @@
+//go:build unix
+
+package evidence
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestVerifySumsUnlisted: anything in the bundle that SHA256SUMS does not
+// vouch for fails verification, named by path: an auditor cannot tell a
+// harmless leftover from a planted file.
+func TestVerifySumsUnlisted(t *testing.T) {
+	tests := []struct {
+		name, path, kind string
+		writeRefuses     bool // WriteSums refuses it too; an extra regular file it simply lists
+		add              func(t *testing.T, p string) error
+	}{
+		{"extra file", "reports/notes.txt", Extra, false, func(t *testing.T, p string) error { return os.WriteFile(p, []byte("x"), 0o644) }},
+		{"hidden temporary file", "reports/.x.tmp-1", Extra, true, func(t *testing.T, p string) error { return os.WriteFile(p, []byte("half"), 0o644) }},
+		{"symlink to a listed file", "reports/link.csv", NotRegular, true, func(t *testing.T, p string) error { return os.Symlink("findings.csv", p) }},
+		{"symlink to a directory", "tables/up", NotRegular, true, func(t *testing.T, p string) error { return os.Symlink("..", p) }},
+		{"dangling symlink", "dangling", NotRegular, true, func(t *testing.T, p string) error { return os.Symlink("/nonexistent", p) }},
+		{"FIFO", "reports/pipe", NotRegular, true, func(t *testing.T, p string) error { return syscall.Mkfifo(p, 0o644) }},
+		{"empty directory", "tables/empty", EmptyDir, true, func(t *testing.T, p string) error { return os.Mkdir(p, 0o755) }},
+		{"nested empty directories", "a/b", EmptyDir, true, func(t *testing.T, p string) error { return os.MkdirAll(p, 0o755) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			dir := bundle(t)
+			if err := WriteSums(ctx, dir); err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.add(t, filepath.Join(dir, filepath.FromSlash(tt.path))); err != nil {
+				t.Fatal(err)
+			}
+			mism, err := VerifySums(ctx, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(mism) != 1 || mism[0].Path != tt.path || mism[0].Kind != tt.kind || !strings.Contains(mism[0].String(), tt.path) {
+				t.Fatalf("mismatches = %+v, want one %s at %s", mism, tt.kind, tt.path)
+			}
+			// A bundle with it cannot be written either: it would not verify.
+			if err := WriteSums(ctx, dir); tt.writeRefuses && (err == nil || !strings.Contains(err.Error(), tt.path)) {
+				t.Errorf("WriteSums with %s = %v, want an error naming it", tt.path, err)
+			}
+		})
+	}
+}
