@@ -350,6 +350,30 @@ func TestCloudMapperCredentialReport(t *testing.T) {
 	}
 }
 
+// Cloud Custodian's recording for account 644160558196 lists the user
+// christopher twice, with different facts (one row: key unused, password
+// no_information; the other: both used in November 2016). AWS writes one row
+// per user; which row is true cannot be known, so the report must be refused
+// at the second row, never read by picking one.
+func TestCustodianCredentialReportDuplicateRow(t *testing.T) {
+	b := read(t, "iam/custodian-account.iam.GetCredentialReport_1.json")
+	var doc struct {
+		Data struct{ Content string } `json:"data"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("decoding the placebo recording: %v", err)
+	}
+	_, err := inventory.ParseCredentialReport("GetCredentialReport_1.csv", []byte(doc.Data.Content))
+	if err == nil {
+		t.Fatal("a report listing user christopher twice, with different facts, was accepted; want it refused")
+	}
+	for _, want := range []string{"GetCredentialReport_1.csv", "line 10", "christopher"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q should name %q", err, want)
+		}
+	}
+}
+
 // ---- Authorization details ----
 
 // cliDocOutput is the JSON after "Output::" in an AWS CLI example page.
@@ -388,6 +412,58 @@ func TestAWSCLIAuthorizationDetailsExample(t *testing.T) {
 	msg := err.Error()
 	if !strings.Contains(msg, name) || !strings.Contains(msg, "AttachedManagedPolicies") {
 		t.Errorf("error %q should name the file and the AttachedManagedPolicies field", msg)
+	}
+}
+
+// Cloudsplaining's example export (a Python dump: CreateDate with a space)
+// gives user BlakeBortles the UserId "BlakeBortles": 12 characters, where
+// IAM's contract for a user ID is 16 to 128 word characters. Such an ID
+// cannot be matched against CloudTrail's principalId, so the user's activity
+// cannot be proven either way: the export is refused, naming the field, or
+// the user carries an input gap that keeps it out of removal (issue 13,
+// item 9: validate against the contract where inputs enter).
+func TestCloudsplainingAuthorizationDetails(t *testing.T) {
+	name := "iam/cloudsplaining-example_authz_v2.json"
+	det, err := inventory.ParseAuthorizationDetails(name, read(t, name))
+	if err != nil {
+		if !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "UserDetailList[0].UserId") {
+			t.Errorf("error %q should name the file and UserDetailList[0].UserId", err)
+		}
+		return
+	}
+	if det.AccountID != "012345678901" || len(det.Users) != 1 || len(det.Roles) != 2 {
+		t.Fatalf("account %q, %d users, %d roles; want 012345678901, 1, 2", det.AccountID, len(det.Users), len(det.Roles))
+	}
+	users, policies, err := inventory.Build(nil, []*inventory.AuthorizationDetails{det})
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	if len(users) != 1 {
+		t.Fatalf("Build gave %d users, want 1", len(users))
+	}
+	u := users[0]
+	if u.UserName != "BlakeBortles" || u.ARN != "arn:aws:iam::012345678901:user/BlakeBortles" ||
+		!u.CreateDate.Equal(ts(t, "2019-12-18T19:10:08Z")) || !slices.Equal(u.Groups, []string{"GOAT"}) || !u.InAuthorizationDetails {
+		t.Errorf("user row = %+v", u)
+	}
+	trusts := 0
+	for _, p := range policies {
+		if p.Kind == inventory.PolicyRoleTrust {
+			trusts++
+		}
+	}
+	if trusts != 2 {
+		t.Errorf("%d role trust policies kept, want 2 (GOAT, MyOtherRole)", trusts)
+	}
+	gap := false
+	for _, g := range u.InputGaps {
+		if strings.Contains(strings.ToLower(g), "user id") || strings.Contains(g, "UserId") {
+			gap = true
+		}
+	}
+	if !gap {
+		t.Errorf("user ID %q breaks IAM's contract (16 to 128 word characters) yet the row has no input gap (%q) and was not refused",
+			u.UserID, u.InputGaps)
 	}
 }
 
