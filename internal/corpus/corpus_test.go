@@ -620,6 +620,15 @@ func TestCloudTrailRecords(t *testing.T) {
 			account: "111122223333", region: "us-east-2", at: "2014-07-16T15:49:27Z", errors: true,
 		},
 		{
+			// A SAML federated session: no IAM user's credential was used.
+			name: "SAMLUser AssumeRoleWithSAML (IAM user guide, 2019)", file: "iamug2019-assumerolewithsaml-samluser.json",
+			account: "444455556666", region: "us-east-2", none: true,
+		},
+		{
+			name: "WebIdentityUser AssumeRoleWithWebIdentity (IAM user guide, 2019)", file: "iamug2019-assumerolewithwebidentity-webidentityuser.json",
+			account: "444455556666", region: "us-east-2", none: true,
+		},
+		{
 			name: "IAMUser failed console sign-in (IAM user guide)", file: "iamug-consolelogin-failure.json",
 			account: "111122223333", region: "us-east-2",
 			failed: &use{account: "111122223333", principalID: "AIDACKCEVSQ6C2EXAMPLE", arn: "arn:aws:iam::111122223333:user/JaneDoe", userName: "JaneDoe"},
