@@ -592,8 +592,9 @@ type ctCase struct {
 	nofile bool   // kind is a sibling of CloudTrail/: never read, no coverage
 }
 
-func TestCloudTrailRecords(t *testing.T) {
-	cases := []ctCase{
+// ctCases are the corpus's CloudTrail files and what each must produce.
+func ctCases() []ctCase {
+	return []ctCase{
 		{
 			name: "IAMUser API call (IAM user guide, GetUserPolicy)", file: "iamug-getuserpolicy-iamuser.json",
 			account: "444455556666", region: "us-east-2",
@@ -698,6 +699,10 @@ func TestCloudTrailRecords(t *testing.T) {
 				userName: "christophe", key: "AKIAMJ2320ZAXACWCPJI"},
 		},
 	}
+}
+
+func TestCloudTrailRecords(t *testing.T) {
+	cases := ctCases()
 	covered := map[string]bool{}
 	for _, c := range cases {
 		covered[c.file] = true
@@ -834,5 +839,87 @@ func checkActivity(t *testing.T, c ctCase, at time.Time, rows []tables.Activity)
 		}
 	default:
 		t.Fatalf("case %q states no expectation", c.name)
+	}
+}
+
+// The corpus as one trail: every record delivered where CloudTrail puts it,
+// read in one run. Records of different identity types that share IDs (the
+// documentation reuses AIDACKCEVSQ6C2EXAMPLE for root, anaya and JaneDoe, and
+// AIDAQRSTUVWXYZEXAMPLE for a user and a role) must not borrow each other's
+// use: a user's activity is keyed by account and unique ID, root's by the
+// account, and sessions of roles count for nobody.
+func TestCloudTrailCorpusAsOneTrail(t *testing.T) {
+	root := t.TempDir()
+	var records int64
+	for _, c := range ctCases() {
+		if c.errors {
+			continue // one file that is not JSON fails the whole run (TestCloudTrailRecords)
+		}
+		raw := read(t, filepath.Join("cloudtrail", c.file))
+		kind, body := c.kind, wrapRecord(t, raw)
+		var at time.Time
+		switch kind {
+		case "CloudTrail-Digest":
+			body, at = raw, ts(t, c.at)
+		case "":
+			kind = "CloudTrail"
+			records++
+			fallthrough
+		default:
+			at = recordTime(t, body)
+		}
+		layOut(t, root, kind, c.account, c.region, at, c.file, body)
+	}
+	q := activity.Query{Start: ts(t, "2014-01-01T00:00:00Z"), End: ts(t, "2025-01-01T00:00:00Z")}
+	for _, s := range activity.Scanners() {
+		t.Run(s, func(t *testing.T) {
+			eng := activity.NewLocal(root, activity.WithScanner(s), activity.WithThreads(2), activity.WithLogger(quiet()),
+				activity.WithTempDir(t.TempDir()))
+			res, err := eng.Run(context.Background(), q)
+			if err != nil {
+				t.Fatalf("running the local engine over the corpus trail: %v", err)
+			}
+			var covered int64
+			for _, cv := range res.Coverage {
+				covered += cv.Events
+			}
+			if covered != records {
+				t.Errorf("coverage counts %d records, want %d (every record under CloudTrail/, none of Insight's or the digest's)", covered, records)
+			}
+			type key struct{ account, pid, arn string }
+			got := map[key]tables.Activity{}
+			for _, r := range res.Activity {
+				k := key{r.AccountID, r.PrincipalID, ""}
+				if r.PrincipalID == "" {
+					k.arn = r.ARN
+				}
+				got[k] = r
+			}
+			type counts struct{ events, logins, failed int64 }
+			want := map[key]counts{
+				{"444455556666", "AIDACKCEVSQ6C2EXAMPLE", ""}:          {events: 1}, // JaneDoe's GetUserPolicy
+				{"777788889999", "AIDAQRSTUVWXYZEXAMPLE", ""}:          {events: 1}, // the cross-account AssumeRole, not the role session
+				{"111122223333", "AIDACKCEVSQ6C2EXAMPLE", ""}:          {1, 1, 1},   // anaya's sign-in, JaneDoe's failure; not root's
+				{"111122223333", "", "arn:aws:iam::111122223333:root"}: {1, 1, 1},   // root's sign-in and failure
+				{"123456789012", "EX_PRINCIPAL_ID", ""}:                {events: 1}, // Alice's failed UpdateTrail
+				{"742491224508", "AIDAN7SEM6PEVTNQR8M4", ""}:           {events: 1}, // the federated session's issuer
+				{"321848314756", "AIDA2Q68JMYYLLXFIRZ7", ""}:           {events: 1}, // christophe's denied AssumeRole
+			}
+			for k, w := range want {
+				r, ok := got[k]
+				if !ok {
+					t.Errorf("no activity row for %+v", k)
+					continue
+				}
+				if g := (counts{r.Events, r.ConsoleLogins, r.FailedConsoleLogins}); g != w {
+					t.Errorf("%+v: events, console logins, failed sign-ins = %+v, want %+v (row %+v)", k, g, w, r)
+				}
+			}
+			for k, r := range got {
+				if _, ok := want[k]; !ok {
+					t.Errorf("unexpected activity row %+v", r)
+				}
+			}
+		})
 	}
 }
