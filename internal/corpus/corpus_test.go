@@ -210,10 +210,10 @@ func TestCustodianCredentialReport(t *testing.T) {
 	if !root.IsRoot || root.ARN != "arn:aws:iam::619193117841:root" {
 		t.Errorf("root row: IsRoot = %v, ARN = %q", root.IsRoot, root.ARN)
 	}
-	// password_enabled is not_supported for root: the state says so, and the
-	// date the report gives for its last sign-in is kept.
-	if root.PasswordState == tables.PasswordNA || root.PasswordState == tables.PasswordNever {
-		t.Errorf("root PasswordState = %q: the report says not_supported and gives a last use", root.PasswordState)
+	// password_enabled is not_supported for root, but password_last_used
+	// gives the date root's password was last used: that is a use.
+	if root.PasswordState != tables.PasswordUsed {
+		t.Errorf("root PasswordState = %q, want %q: the report gives the date root's password was last used", root.PasswordState, tables.PasswordUsed)
 	}
 	if want := ts(t, "2016-11-25T14:19:48Z"); !root.PasswordLastUsed.Equal(want) {
 		t.Errorf("root PasswordLastUsed = %v, want %v", root.PasswordLastUsed, want)
@@ -325,7 +325,7 @@ func TestCloudMapperCredentialReport(t *testing.T) {
 		t.Fatalf("account %q with %d rows, want 123456789012 with 3", rep.AccountID, len(rep.Users))
 	}
 	root := userNamed(t, rep.Users, tables.RootUserName)
-	if !root.IsRoot || !root.MFAActive || !root.Key1Active || !root.Key1LastUsed.Equal(ts(t, "2018-11-27T00:02:00Z")) ||
+	if !root.IsRoot || !root.MFAActive || root.PasswordState != tables.PasswordUsed || !root.Key1Active || !root.Key1LastUsed.Equal(ts(t, "2018-11-27T00:02:00Z")) ||
 		root.Key1LastUsedService != "ecr" || !root.PasswordLastUsed.Equal(ts(t, "2019-03-03T16:58:16Z")) {
 		t.Errorf("root row = %+v", root)
 	}
