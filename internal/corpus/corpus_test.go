@@ -273,9 +273,19 @@ func TestCustodianCredentialReport(t *testing.T) {
 	if notBefore.After(generated) {
 		t.Fatalf("corpus check: the report's latest timestamp %v is after its GeneratedTime %v", notBefore, generated)
 	}
-	for _, u := range rep.Users {
+	built, _, err := inventory.Build([]*inventory.CredentialReport{rep}, nil)
+	if err != nil {
+		t.Fatalf("Build of the report alone: %v", err)
+	}
+	if len(built) != len(rep.Users) {
+		t.Fatalf("Build gave %d rows for %d report rows", len(built), len(rep.Users))
+	}
+	for _, u := range built {
 		if !u.ReportNotBefore.Equal(notBefore) {
 			t.Errorf("%s: ReportNotBefore = %v, want %v (the latest timestamp in the report)", u.UserName, u.ReportNotBefore, notBefore)
+		}
+		if !u.ReportGeneratedAt.IsZero() {
+			t.Errorf("%s: ReportGeneratedAt = %v for a bare CSV, want zero (unknown)", u.UserName, u.ReportGeneratedAt)
 		}
 	}
 }
@@ -340,7 +350,11 @@ func TestCloudMapperCredentialReport(t *testing.T) {
 		!u.Key2Active || !u.Key2LastUsed.Equal(ts(t, "2018-05-07T15:35:54Z")) || u.Key2LastUsedRegion != "us-east-1" || u.Key2LastUsedService != "s3" {
 		t.Errorf("user = %+v", u)
 	}
-	for _, r := range rep.Users {
+	built, _, err := inventory.Build([]*inventory.CredentialReport{rep}, nil)
+	if err != nil {
+		t.Fatalf("Build of the report alone: %v", err)
+	}
+	for _, r := range built {
 		if !r.ReportGeneratedAt.Equal(rep.GeneratedAt) {
 			t.Errorf("%s: ReportGeneratedAt = %v, want the report's GeneratedTime %v", r.UserName, r.ReportGeneratedAt, rep.GeneratedAt)
 		}
