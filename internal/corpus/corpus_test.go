@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/dormant-iam/dormant/pipeline/activity"
+	"github.com/dormant-iam/dormant/pipeline/findings"
 	"github.com/dormant-iam/dormant/pipeline/inventory"
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -933,6 +934,55 @@ func TestCloudTrailCorpusAsOneTrail(t *testing.T) {
 				if _, ok := want[k]; !ok {
 					t.Errorf("unexpected activity row %+v", r)
 				}
+			}
+		})
+	}
+}
+
+// What a careful user expects of the two records the brief singles out: a
+// denied call and a federated session prove the IAM user's credential is in
+// use, so a user whose credential report shows an active key never used
+// (a removal candidate on the report alone) is active once the trail is read.
+func TestCloudTrailUseKeepsTheUserActive(t *testing.T) {
+	for _, c := range ctCases() {
+		if c.file != "stratus-iamuser-assumerole-accessdenied.json" && c.file != "stratus-federateduser-getcalleridentity.json" {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			body := wrapRecord(t, read(t, filepath.Join("cloudtrail", c.file)))
+			at := recordTime(t, body)
+			root := t.TempDir()
+			layOut(t, root, "CloudTrail", c.account, c.region, at, c.file, body)
+			asOf := at.Add(24 * time.Hour)
+			opts := findings.DefaultOptions(asOf)
+			res, err := activity.NewLocal(root, activity.WithThreads(1), activity.WithLogger(quiet())).
+				Run(context.Background(), activity.Query{Start: opts.WindowStart(), End: asOf})
+			if err != nil {
+				t.Fatalf("running the local engine: %v", err)
+			}
+			// The inventory row is the test's: the record gives the user's
+			// ID, ARN and name; the report (proven fresh at as-of) shows an
+			// active key never used, by a user created a year earlier.
+			user := tables.User{
+				AccountID: c.user.account, UserName: c.user.userName, UserID: c.user.principalID, ARN: c.user.arn, Path: "/",
+				CreateDate: at.AddDate(-1, 0, 0), PasswordState: tables.PasswordNA, Key1Active: true, Key1LastRotated: at.AddDate(-1, 0, 0),
+				ReportGeneratedAt: asOf, ReportNotBefore: at.AddDate(-1, 0, 0), InCredentialReport: true, InAuthorizationDetails: true,
+				CredentialReportGiven: true, AuthorizationDetailsGiven: true, Source: "corpus test",
+			}
+			got, err := findings.Classify([]tables.User{user}, res.Activity, res.Coverage, nil, opts)
+			if err != nil {
+				t.Fatalf("Classify: %v", err)
+			}
+			if len(got) != 1 {
+				t.Fatalf("Classify gave %d findings, want 1", len(got))
+			}
+			f := got[0]
+			if f.Status != tables.StatusActive || f.Decision == tables.DecisionDelete || f.Decision == tables.DecisionDeactivate {
+				t.Errorf("%s: status %q, decision %q (reasons %q); want active: the record at %v proves the credential is in use",
+					f.UserName, f.Status, f.Decision, f.Reasons, at)
+			}
+			if !f.CloudTrailLastEvent.Equal(at) || f.CloudTrailEvents != 1 {
+				t.Errorf("finding's CloudTrail evidence = last %v, %d events; want %v, 1", f.CloudTrailLastEvent, f.CloudTrailEvents, at)
 			}
 		})
 	}
