@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -545,18 +546,23 @@ func layOut(t *testing.T, root, kind, account, region string, at time.Time, name
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // runBoth runs the local engine with each scanner over root for a window of
-// a day around at, and checks both give the same tables.
+// a day around at, and checks both give the same tables, or both fail; the
+// errors are returned joined, so a check on the message sees each scanner's.
 func runBoth(t *testing.T, root string, at time.Time) (*activity.Result, error) {
 	t.Helper()
 	q := activity.Query{Start: at.Add(-12 * time.Hour), End: at.Add(12 * time.Hour)}
 	var (
 		first    *activity.Result
 		firstErr error
+		errs     []error
 	)
 	for i, s := range activity.Scanners() {
 		eng := activity.NewLocal(root, activity.WithScanner(s), activity.WithThreads(1), activity.WithLogger(quiet()),
 			activity.WithTempDir(t.TempDir()))
 		res, err := eng.Run(context.Background(), q)
+		if err != nil {
+			errs = append(errs, err)
+		}
 		if i == 0 {
 			first, firstErr = res, err
 			continue
@@ -574,7 +580,7 @@ func runBoth(t *testing.T, root string, at time.Time) (*activity.Result, error) 
 			t.Errorf("the scanners disagree on coverage:\n%s: %+v\n%s: %+v", activity.Scanners()[0], first.Coverage, s, res.Coverage)
 		}
 	}
-	return first, firstErr
+	return first, errors.Join(errs...)
 }
 
 func activityEqual(a, b tables.Activity) bool {
@@ -751,8 +757,10 @@ func TestCloudTrailRecords(t *testing.T) {
 				if err == nil {
 					t.Fatalf("the run read %s (not valid JSON) without an error; want the file refused", c.file)
 				}
-				if !strings.Contains(err.Error(), filepath.Base(path)) {
-					t.Errorf("error %q should name the file %s", err, filepath.Base(path))
+				for _, msg := range strings.Split(err.Error(), "\n") {
+					if !strings.Contains(msg, filepath.Base(path)) {
+						t.Errorf("error %q should name the file %s", msg, filepath.Base(path))
+					}
 				}
 				return
 			}
