@@ -18,6 +18,9 @@ import (
 const (
 	FormatCSV     = "csv"
 	FormatCLIJSON = "cli-json"
+	// FormatSDKJSON is an SDK's answer saved as JSON with Content as the
+	// report's text (boto3 decodes the blob; CloudMapper's collect saves it so).
+	FormatSDKJSON = "sdk-json"
 )
 
 // Credential report column names, in AWS's order (22 columns). Older reports
@@ -163,11 +166,17 @@ func parseCredentialReportJSON(name string, data []byte) (*CredentialReport, err
 		}
 		return r
 	}, *doc.Content)
+	format := FormatCLIJSON
 	csvData, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
-		return nil, fail("Content", fmt.Errorf("not valid base64 (%v)", err))
+		// base64 has no ',', so a Content that starts with the report's header
+		// is the report itself, never a damaged base64 text.
+		if !strings.HasPrefix(*doc.Content, colUser+","+colARN+",") {
+			return nil, fail("Content", fmt.Errorf("not valid base64 (%v), nor the report's CSV text (which starts with %q)", err, colUser+","+colARN+","))
+		}
+		csvData, format = []byte(*doc.Content), FormatSDKJSON
 	}
-	rep := &CredentialReport{Name: name, Format: FormatCLIJSON, CSV: csvData}
+	rep := &CredentialReport{Name: name, Format: format, CSV: csvData}
 	if t, present, err := jsonTime(doc.GeneratedTime); err != nil {
 		return nil, fail("GeneratedTime", err)
 	} else if present {
