@@ -291,3 +291,26 @@ func TestInputsNotGiven(t *testing.T) {
 		}
 	})
 }
+
+// As-of must lie where evidence can exist and where dates derived from it
+// can be written: a manifest's delete-after tag up to 36500 days later.
+func TestOptionsAsOfRange(t *testing.T) {
+	for _, tc := range []struct {
+		asOf time.Time
+		ok   bool
+	}{
+		{time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC), true},
+		{time.Date(9899, 12, 31, 23, 59, 59, 0, time.UTC), true},
+		{time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), false},
+		{time.Date(2009, 12, 31, 23, 59, 59, 0, time.UTC), false},
+		{time.Date(9900, 1, 1, 0, 0, 0, 0, time.UTC), false},
+	} {
+		err := DefaultOptions(tc.asOf).Validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("as-of %s: error %v, want ok=%v", tc.asOf.Format(time.RFC3339Nano), err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "as-of "+tc.asOf.Format(time.RFC3339)+" is out of range") {
+			t.Errorf("as-of %s: error %q does not name the value and the range", tc.asOf, err)
+		}
+	}
+}

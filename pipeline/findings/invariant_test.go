@@ -263,6 +263,12 @@ func genScenario(r *rand.Rand) *scenario {
 	pick := func(n int) int { return r.IntN(n) }
 	// Options: odd values within range.
 	asOf := time.Date(2016+pick(15), time.Month(1+pick(12)), 1+pick(28), pick(24), pick(60), pick(60), 0, time.UTC)
+	switch pick(40) {
+	case 0:
+		asOf = minAsOf
+	case 1:
+		asOf = maxAsOf.Add(-time.Second)
+	}
 	opts := DefaultOptions(asOf)
 	switch pick(4) {
 	case 0:
