@@ -272,6 +272,15 @@ func TestInputsNotGiven(t *testing.T) {
 			t.Errorf("reasons %q claim the user was never used without a report row", f.Reasons)
 		}
 	})
+	t.Run("an exempt user without a report row is not said to be unused", func(t *testing.T) {
+		u := baseUser()
+		u.InCredentialReport, u.PasswordState = false, ""
+		u.Tags = []tables.Tag{{Key: DefaultExemptTagKey, Value: "true"}}
+		f := classifyOne(t, u, nil)
+		if f.Status != tables.StatusExempt || hasReason(f, "no recorded use") || !hasReason(f, "use unknown") {
+			t.Errorf("status %s, reasons %q: want exempt, saying use is unknown", f.Status, f.Reasons)
+		}
+	})
 	t.Run("no credential report given", func(t *testing.T) {
 		u := baseUser()
 		u.InCredentialReport, u.CredentialReportGiven, u.PasswordState, u.ReportGeneratedAt = false, false, "", time.Time{}
