@@ -14,6 +14,11 @@ import (
 
 // AllowEntry exempts one user until Expires. Every field is required so that
 // an auditor can see who decided to keep the user, why, and until when.
+// AccountID matches exactly; UserName matches whatever its case, because IAM
+// user names are unique case-insensitively: an entry for SVC-SFTP-PROD names
+// the user svc-sftp-prod, and if an export lists both spellings (a user
+// deleted and re-created in another case) the entry exempts both, since
+// both held the name the entry protects.
 type AllowEntry struct {
 	AccountID string    `yaml:"account_id"`
 	UserName  string    `yaml:"user_name"`

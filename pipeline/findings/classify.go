@@ -479,7 +479,7 @@ func (c *classifier) classify(u *tables.User, f *tables.Finding) error {
 		f.Status, f.Decision = tables.StatusExempt, tables.DecisionKeep
 		f.Exemption = "tag:" + opts.ExemptTagKey + "=true"
 		f.Reasons = slices.Insert(f.Reasons, 0, "exempt by tag "+opts.ExemptTagKey+"=true")
-		c.appendUseReason(f)
+		c.appendUseReason(u, f)
 		return nil
 	}
 	if e := allow.valid; e != nil {
@@ -487,7 +487,7 @@ func (c *classifier) classify(u *tables.User, f *tables.Finding) error {
 		f.Exemption = "allowlist"
 		f.ExemptionOwner, f.ExemptionReason, f.ExemptionExpires = e.Owner, e.Reason, e.Expires
 		f.Reasons = append(f.Reasons, fmt.Sprintf("exempt by allowlist until %s (owner %s): %s", date(e.Expires), e.Owner, e.Reason))
-		c.appendUseReason(f)
+		c.appendUseReason(u, f)
 		return nil
 	}
 
@@ -596,10 +596,13 @@ func (c *classifier) exemptByTag(u *tables.User) bool {
 }
 
 // appendUseReason adds what is known of an exempt user's use, for the record.
-func (c *classifier) appendUseReason(f *tables.Finding) {
+func (c *classifier) appendUseReason(u *tables.User, f *tables.Finding) {
 	switch {
 	case !f.LastActivity.IsZero():
 		f.Reasons = append(f.Reasons, c.lastActivityReason(f))
+	case !u.InCredentialReport:
+		// Without a report row, password and key use are unknown, not absent.
+		f.Reasons = append(f.Reasons, "no use in CloudTrail; password and access key use unknown without a credential report row")
 	case !f.CreateDate.IsZero():
 		f.Reasons = append(f.Reasons, "no recorded use since created "+date(f.CreateDate))
 	}

@@ -272,6 +272,15 @@ func TestInputsNotGiven(t *testing.T) {
 			t.Errorf("reasons %q claim the user was never used without a report row", f.Reasons)
 		}
 	})
+	t.Run("an exempt user without a report row is not said to be unused", func(t *testing.T) {
+		u := baseUser()
+		u.InCredentialReport, u.PasswordState = false, ""
+		u.Tags = []tables.Tag{{Key: DefaultExemptTagKey, Value: "true"}}
+		f := classifyOne(t, u, nil)
+		if f.Status != tables.StatusExempt || hasReason(f, "no recorded use") || !hasReason(f, "use unknown") {
+			t.Errorf("status %s, reasons %q: want exempt, saying use is unknown", f.Status, f.Reasons)
+		}
+	})
 	t.Run("no credential report given", func(t *testing.T) {
 		u := baseUser()
 		u.InCredentialReport, u.CredentialReportGiven, u.PasswordState, u.ReportGeneratedAt = false, false, "", time.Time{}
@@ -290,4 +299,27 @@ func TestInputsNotGiven(t *testing.T) {
 			wantReview(t, f, g)
 		}
 	})
+}
+
+// As-of must lie where evidence can exist and where dates derived from it
+// can be written: a manifest's delete-after tag up to 36500 days later.
+func TestOptionsAsOfRange(t *testing.T) {
+	for _, tc := range []struct {
+		asOf time.Time
+		ok   bool
+	}{
+		{time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC), true},
+		{time.Date(9899, 12, 31, 23, 59, 59, 0, time.UTC), true},
+		{time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), false},
+		{time.Date(2009, 12, 31, 23, 59, 59, 0, time.UTC), false},
+		{time.Date(9900, 1, 1, 0, 0, 0, 0, time.UTC), false},
+	} {
+		err := DefaultOptions(tc.asOf).Validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("as-of %s: error %v, want ok=%v", tc.asOf.Format(time.RFC3339Nano), err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "as-of "+tc.asOf.Format(time.RFC3339)+" is out of range") {
+			t.Errorf("as-of %s: error %q does not name the value and the range", tc.asOf, err)
+		}
+	}
 }

@@ -1,12 +1,15 @@
 package findings
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dormant-iam/dormant/reports"
 	"github.com/dormant-iam/dormant/reports/manifest"
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -29,6 +32,8 @@ import (
 //     it, the authorization details were given and list it with its unique
 //     ID, the inputs left no gap, and the trail covers the whole window;
 //   - an unused key is planned only on the same report and inventory proof;
+//   - no user without a credential report row passes a control, and
+//     findings.csv is written;
 //   - manifest.Build on the findings never fails its own checks.
 //
 // The oracle is computed here from the inputs, not from the classifier.
@@ -64,6 +69,17 @@ func TestInvariantNoRemovalWithoutProof(t *testing.T) {
 				case manifest.PlansKeys(f):
 					keyPlans++
 				}
+			}
+			// Unknown is not false: without a report row, no control passes;
+			// and the findings report is written whatever the inputs.
+			for i := range got {
+				f := &got[i]
+				if !f.InCredentialReport && reports.ControlResult(f, sc.opts.AsOf, 45) == reports.ControlPass {
+					t.Fatalf("scenario %d, user %s/%s: IAM.22 passes without a credential report row\n%s", n, f.AccountID, f.UserName, sc)
+				}
+			}
+			if err := reports.NewCSVWriter().Write(context.Background(), io.Discard, &reports.Input{Findings: got, AsOf: sc.opts.AsOf}); err != nil {
+				t.Fatalf("scenario %d: findings.csv not written: %v\n%s", n, err, sc)
 			}
 			_, err = manifest.Build(manifest.Input{
 				RunID: "run-invariant", GeneratedAt: sc.opts.AsOf, AsOf: sc.opts.AsOf,
@@ -263,6 +279,12 @@ func genScenario(r *rand.Rand) *scenario {
 	pick := func(n int) int { return r.IntN(n) }
 	// Options: odd values within range.
 	asOf := time.Date(2016+pick(15), time.Month(1+pick(12)), 1+pick(28), pick(24), pick(60), pick(60), 0, time.UTC)
+	switch pick(40) {
+	case 0:
+		asOf = minAsOf
+	case 1:
+		asOf = maxAsOf.Add(-time.Second)
+	}
 	opts := DefaultOptions(asOf)
 	switch pick(4) {
 	case 0:

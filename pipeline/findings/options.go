@@ -14,6 +14,14 @@ const (
 	DefaultReportMaxAge    = 7 * 24 * time.Hour
 )
 
+// As-of bounds: IAM (and so any evidence) began in 2010, and dates derived
+// from as-of (the window start, a delete-after tag up to maxDays later) must
+// stay within the years 0 to 9999 that RFC 3339 and the manifest can write.
+var (
+	minAsOf = time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxAsOf = time.Date(9900, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // maxDays bounds day counts so that days*24h never overflows a time.Duration
 // (about 292 years) and obvious typos (90000 instead of 90) are refused.
 const maxDays = 36500
@@ -55,8 +63,12 @@ func (o Options) WindowStart() time.Time {
 // Validate reports every problem with the options at once.
 func (o Options) Validate() error {
 	var errs []error
-	if o.AsOf.IsZero() {
+	switch {
+	case o.AsOf.IsZero():
 		errs = append(errs, errors.New("as-of time is not set: pass --as-of or leave it to default to now"))
+	case o.AsOf.Before(minAsOf) || !o.AsOf.Before(maxAsOf):
+		errs = append(errs, fmt.Errorf("as-of %s is out of range: use a time from %s (before IAM there is no evidence) to before %s (later dates derived from it could not be written)",
+			o.AsOf.UTC().Format(time.RFC3339), minAsOf.Format(time.DateOnly), maxAsOf.Format(time.DateOnly)))
 	}
 	if o.WindowDays <= 0 || o.WindowDays > maxDays {
 		errs = append(errs, fmt.Errorf("window of %d days is out of range: use 1 to %d days (default %d)", o.WindowDays, maxDays, DefaultWindowDays))

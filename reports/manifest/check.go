@@ -99,14 +99,16 @@ func checkForm(f *tables.Finding) error {
 	if !userIDRE.MatchString(f.UserID) {
 		return fmt.Errorf("the unique user ID %q is not one IAM issues (16 to 128 letters, digits and _)", f.UserID)
 	}
-	mm := arnRE.FindStringSubmatch(f.ARN)
-	switch {
-	case mm == nil || !arnSchemaRE.MatchString(f.ARN):
+	// Indexes rather than submatch strings: this runs for every candidate.
+	mm := arnRE.FindStringSubmatchIndex(f.ARN)
+	if mm == nil || !arnSchemaRE.MatchString(f.ARN) {
 		return fmt.Errorf("the ARN %q is not an IAM user ARN", f.ARN)
-	case mm[1] != f.AccountID:
-		return fmt.Errorf("the ARN %q is in account %s, not the user's account %s", f.ARN, mm[1], f.AccountID)
-	case mm[2] != f.UserName:
-		return fmt.Errorf("the ARN %q names user %q, not %q", f.ARN, mm[2], f.UserName)
+	}
+	if acct := f.ARN[mm[2]:mm[3]]; acct != f.AccountID {
+		return fmt.Errorf("the ARN %q is in account %s, not the user's account %s", f.ARN, acct, f.AccountID)
+	}
+	if name := f.ARN[mm[4]:mm[5]]; name != f.UserName {
+		return fmt.Errorf("the ARN %q names user %q, not %q", f.ARN, name, f.UserName)
 	}
 	return nil
 }
