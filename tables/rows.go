@@ -159,11 +159,16 @@ type Activity struct {
 	AccessKeyIDs           []string  `arrow:"access_key_ids"` // long-term (AKIA) keys seen, sorted
 }
 
-// Coverage is the span of CloudTrail data the engine saw for an account (and
-// region, where the engine knows it; empty region means the account as a whole).
+// Coverage is one cell of the CloudTrail data the engine saw: an account, a
+// region (empty when neither the record nor its file's folder names one) and
+// an hour (UTC, truncated; a record without a usable eventTime counts in the
+// midnight of its file's date folder), with the first and last event time
+// and the number of records in that cell. Coverage is decided per account
+// from which cells exist (pipeline/findings/coverage.go).
 type Coverage struct {
 	AccountID  string    `arrow:"account_id"`
 	Region     string    `arrow:"region"`
+	Hour       time.Time `arrow:"hour"`
 	FirstEvent time.Time `arrow:"first_event"`
 	LastEvent  time.Time `arrow:"last_event"`
 	Events     int64     `arrow:"events"`
