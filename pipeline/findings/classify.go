@@ -132,6 +132,7 @@ func Classify(users []tables.User, activity []tables.Activity, coverage []tables
 		return nil, fmt.Errorf("classifying users: %d users, %d activity rows or %d references exceed the %d row limit", len(users), len(activity), len(refs), math.MaxInt32)
 	}
 	c := newClassifier(activity, coverage, refs, opts)
+	c.coverage.expectRegionsOf(users)
 	// Sort small keys rather than findings or users: both are large to swap
 	// and to reach at random.
 	type sortKey struct {

@@ -26,7 +26,11 @@ import (
 //     have barely begun; the last-record rule above covers the tail):
 //     CloudTrail logs without digest files prove nothing about an hour
 //     without events, but a region with logs that goes a whole day without
-//     one is a gap.
+//     one is a gap;
+//   - a region where the credential report shows one of the account's
+//     access keys last used inside the days read has no log files at all
+//     (a trail missing a whole region's folders cannot be seen from the
+//     cells alone).
 
 // Limits on a coverage reason's length: the workbook shows reasons in one
 // cell, and a trail that lost a region for months would otherwise list
@@ -52,6 +56,9 @@ type accountCells struct {
 	// regions are the regions with records in the days read: each must
 	// have a cell on every day of the window.
 	regions map[string]bool
+	// keyUse has, per region without any cell, the latest access key use
+	// the credential report places there inside the days read.
+	keyUse map[string]time.Time
 }
 
 func newCoverageIndex(rows []tables.Coverage, windowStart, asOf time.Time) *coverageIndex {
@@ -98,6 +105,42 @@ func newCoverageIndex(rows []tables.Coverage, windowStart, asOf time.Time) *cove
 	return ci
 }
 
+// expectRegionsOf records, per account, the regions where the credential
+// report shows an access key last used inside the days read: the trail must
+// have logs there. Call it before the first accountReasons.
+func (ci *coverageIndex) expectRegionsOf(users []tables.User) {
+	readFrom, readTo := dayNumber(ci.windowStart)-1, dayNumber(ci.asOf)+1
+	for i := range users {
+		u := &users[i]
+		for _, k := range [...]struct {
+			used   time.Time
+			region string
+		}{{u.Key1LastUsed, u.Key1LastUsedRegion}, {u.Key2LastUsed, u.Key2LastUsedRegion}} {
+			// "N/A" is how the report spells a use without a region (S3, or none).
+			if k.used.IsZero() || k.region == "" || k.region == "N/A" {
+				continue
+			}
+			if d := dayNumber(k.used); d < readFrom || d > readTo {
+				continue
+			}
+			a := ci.accounts[u.AccountID]
+			if a == nil {
+				a = &accountCells{days: map[string]map[int64]bool{}, regions: map[string]bool{}}
+				ci.accounts[u.AccountID] = a
+			}
+			if a.regions[k.region] {
+				continue
+			}
+			if a.keyUse == nil {
+				a.keyUse = map[string]time.Time{}
+			}
+			if k.used.After(a.keyUse[k.region]) {
+				a.keyUse[k.region] = k.used
+			}
+		}
+	}
+}
+
 // dayNumber is t's UTC day, counted from 1970-01-01.
 func dayNumber(t time.Time) int64 {
 	s := t.Unix()
@@ -124,7 +167,7 @@ func (ci *coverageIndex) accountReasons(account string) []string {
 func (ci *coverageIndex) compute(account string) []string {
 	S, asOf := ci.windowStart, ci.asOf
 	a := ci.accounts[account]
-	if a == nil || (a.first.IsZero() && a.last.IsZero() && len(a.days) == 0) {
+	if a == nil || (a.first.IsZero() && a.last.IsZero() && len(a.days) == 0 && len(a.regions) == 0) {
 		return []string{fmt.Sprintf("no CloudTrail events for account %s in the data", account)}
 	}
 	var out []string
@@ -135,6 +178,12 @@ func (ci *coverageIndex) compute(account string) []string {
 		out = append(out, fmt.Sprintf("trail coverage for account %s ends %s, more than a day before as-of", account, rfc3339OrUnknown(a.last)))
 	}
 	regions := slices.Sorted(maps.Keys(a.regions))
+	for r := range a.keyUse {
+		if !a.regions[r] {
+			regions = append(regions, r)
+		}
+	}
+	slices.Sort(regions)
 	var gaps []string
 	gapRegions := 0
 	for _, region := range regions {
@@ -143,9 +192,14 @@ func (ci *coverageIndex) compute(account string) []string {
 			continue
 		}
 		gapRegions++
-		if len(gaps) < maxGapRegions {
-			gaps = append(gaps, fmt.Sprintf("trail coverage gap for account %s in %s: %s", account, region, describeGaps(missing)))
+		if len(gaps) >= maxGapRegions {
+			continue
 		}
+		why := ""
+		if used, ok := a.keyUse[region]; ok && !a.regions[region] {
+			why = fmt.Sprintf(" (no log files for the region, though the credential report shows an access key used there %s)", date(used))
+		}
+		gaps = append(gaps, fmt.Sprintf("trail coverage gap for account %s in %s: %s%s", account, region, describeGaps(missing), why))
 	}
 	if gapRegions > len(gaps) {
 		gaps = append(gaps, fmt.Sprintf("trail coverage gaps for account %s in %d more regions", account, gapRegions-len(gaps)))

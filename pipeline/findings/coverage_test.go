@@ -151,3 +151,37 @@ func TestCoverageReasonsCapped(t *testing.T) {
 		t.Errorf("first reason %q does not name the region's missing days", got[0])
 	}
 }
+
+// Only us-east-1's folders kept: the cells cannot show eu-west-1 is missing;
+// the credential report, placing another user's key use there inside the
+// window, does, and the account's candidates go to review.
+func TestCoverageRegionFromKeyUse(t *testing.T) {
+	inactive := baseUser()
+	inactive.Key1Active, inactive.Key1LastRotated, inactive.Key1LastUsed, inactive.Key1LastUsedRegion = true, daysBefore(800), daysBefore(100), "eu-west-1"
+	busy := baseUser()
+	busy.UserName, busy.UserID, busy.ARN = "bob", "AIDABOB", "arn:aws:iam::111111111111:user/bob"
+	busy.Key1Active, busy.Key1LastRotated, busy.Key1LastUsed, busy.Key1LastUsedRegion = true, daysBefore(800), daysBefore(3), "eu-west-1"
+	east := dailyCells(acct, "us-east-1", winS.Add(-20*time.Hour), asOf.Add(-time.Hour))
+	want := "trail coverage gap for account 111111111111 in eu-west-1: 2026-08-03..2026-10-31 (90 days) " +
+		"(no log files for the region, though the credential report shows an access key used there 2026-10-29)"
+	got, err := Classify([]tables.User{inactive, busy}, nil, east, nil, DefaultOptions(asOf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range got {
+		if f.UserName == "alice" && (f.Decision != tables.DecisionReview || !slices.Contains(f.Reasons, want)) {
+			t.Errorf("alice: %s/%s, reasons %q; want review with %q", f.Status, f.Decision, f.Reasons, want)
+		}
+	}
+	// With eu-west-1's logs present, alice is deactivated as before.
+	west := dailyCells(acct, "eu-west-1", winS.Add(-20*time.Hour), asOf.Add(-time.Hour))
+	got, err = Classify([]tables.User{inactive, busy}, nil, append(east, west...), nil, DefaultOptions(asOf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range got {
+		if f.UserName == "alice" && f.Decision != tables.DecisionDeactivate {
+			t.Errorf("alice with every region's logs: %s/%s, reasons %q", f.Status, f.Decision, f.Reasons)
+		}
+	}
+}
