@@ -156,3 +156,31 @@ func TestCoverageDamageThroughEveryEngine(t *testing.T) {
 		})
 	}
 }
+
+// A record without a usable eventTime still shows the trail delivered that
+// day: both scanners count it in the cell at midnight of its file's date
+// folder, with no first or last event.
+func TestCoverageCellWithoutEventTime(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "AWSLogs", acctA, "CloudTrail", "eu-west-1", "2026", "10", "02")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := event("d0d0d0d0-0000-4000-8000-000000000001", "2026-10-02T08:00:00Z", "ec2.amazonaws.com", "DescribeInstances", "eu-west-1", "10.0.0.5",
+		assumedRole(acctA, "AROAAPPROLEEXAMPLE001", "app", "i-0abc"), nil)
+	delete(r, "eventTime")
+	name := filepath.Join(dir, "111111111111_CloudTrail_eu-west-1_20261002T0805Z_NoTime0000000001.json.gz")
+	if err := os.WriteFile(name, fixture{records: []rec{r}}.bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := []tables.Coverage{{AccountID: acctA, Region: "eu-west-1", Hour: ts("2026-10-02T00:00:00Z"), Events: 1}}
+	for _, scanner := range []string{ScannerGo, ScannerDuckDB} {
+		res, err := NewLocal(root, WithThreads(1), WithLogger(quiet()), WithScanner(scanner)).Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+		if err != nil {
+			t.Fatalf("%s: %v", scanner, err)
+		}
+		if !slices.Equal(res.Coverage, want) {
+			t.Errorf("%s: coverage\n got %+v\nwant %+v", scanner, res.Coverage, want)
+		}
+	}
+}
