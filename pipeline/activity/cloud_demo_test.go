@@ -183,7 +183,10 @@ func coverageByEventTime(t *testing.T, root string, q Query) []tables.Coverage {
 		if c := strings.Compare(a.AccountID, b.AccountID); c != 0 {
 			return c
 		}
-		return strings.Compare(a.Region, b.Region)
+		if c := strings.Compare(a.Region, b.Region); c != 0 {
+			return c
+		}
+		return a.Hour.Compare(b.Hour)
 	})
 	return out
 }
