@@ -229,3 +229,28 @@ type Finding struct {
 	InAuthorizationDetails bool      `arrow:"in_authorization_details"`
 	ReportGeneratedAt      time.Time `arrow:"report_generated_at"`
 }
+
+// CoverageSpans folds coverage cells, sorted by account, region and hour as
+// the engines return them, into one row per account and region: the first
+// and last event and the records of all its cells, without an hour. The run
+// record keeps these; the cells themselves are in the coverage table.
+func CoverageSpans(cells []Coverage) []Coverage {
+	var out []Coverage
+	for _, c := range cells {
+		n := len(out)
+		if n == 0 || out[n-1].AccountID != c.AccountID || out[n-1].Region != c.Region {
+			c.Hour = time.Time{}
+			out = append(out, c)
+			continue
+		}
+		s := &out[n-1]
+		if !c.FirstEvent.IsZero() && (s.FirstEvent.IsZero() || c.FirstEvent.Before(s.FirstEvent)) {
+			s.FirstEvent = c.FirstEvent
+		}
+		if c.LastEvent.After(s.LastEvent) {
+			s.LastEvent = c.LastEvent
+		}
+		s.Events += c.Events
+	}
+	return out
+}

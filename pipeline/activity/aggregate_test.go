@@ -3,7 +3,6 @@ package activity
 import (
 	"math/rand/v2"
 	"testing"
-	"time"
 
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -72,26 +71,6 @@ func TestDecodeIDsRejects(t *testing.T) {
 	}
 }
 
-// coverageSpans folds coverage cells into one row per account and region
-// (first and last event, records, no hour): the spans the tests written
+// coverageSpans folds cells into the per-region spans the tests written
 // before cells assert.
-func coverageSpans(cells []tables.Coverage) []tables.Coverage {
-	var out []tables.Coverage
-	for _, c := range cells {
-		n := len(out)
-		if n == 0 || out[n-1].AccountID != c.AccountID || out[n-1].Region != c.Region {
-			c.Hour = time.Time{}
-			out = append(out, c)
-			continue
-		}
-		s := &out[n-1]
-		if !c.FirstEvent.IsZero() && (s.FirstEvent.IsZero() || c.FirstEvent.Before(s.FirstEvent)) {
-			s.FirstEvent = c.FirstEvent
-		}
-		if c.LastEvent.After(s.LastEvent) {
-			s.LastEvent = c.LastEvent
-		}
-		s.Events += c.Events
-	}
-	return out
-}
+func coverageSpans(cells []tables.Coverage) []tables.Coverage { return tables.CoverageSpans(cells) }
