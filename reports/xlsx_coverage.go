@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -140,6 +141,18 @@ func coverageGrid(in *Input) ([]*coverageGridRow, map[string]*accountCoverageInf
 		}
 		r.cov.gaps += r.gaps
 	}
+	// The findings know what the cells alone cannot (a region where the
+	// credential report places a key's use but no log file exists): a gap
+	// they name makes the account's coverage incomplete too.
+	named := map[string]bool{}
+	for _, f := range in.Findings {
+		if !named[f.AccountID] && slices.ContainsFunc(f.Reasons, func(r string) bool { return strings.HasPrefix(r, "trail coverage gap") }) {
+			named[f.AccountID] = true
+			if accounts[f.AccountID] == nil {
+				accounts[f.AccountID] = &accountCoverageInfo{}
+			}
+		}
+	}
 	for id, a := range accounts {
 		s := spans[id]
 		switch {
@@ -151,6 +164,8 @@ func coverageGrid(in *Input) ([]*coverageGridRow, map[string]*accountCoverageInf
 			a.status = CoverageIncomplete + ": the trail ends more than a day before as-of"
 		case a.gaps > 0:
 			a.status = fmt.Sprintf("%s: %d region-days without records", CoverageIncomplete, a.gaps)
+		case named[id]:
+			a.status = CoverageIncomplete + ": the findings name a gap (a region without log files)"
 		default:
 			a.status = CoverageAssumed
 		}

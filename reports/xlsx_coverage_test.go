@@ -95,4 +95,19 @@ func TestXLSXCoverageGrid(t *testing.T) {
 	if rows[0]["Account coverage"] != CoverageAssumed || rows[0]["Gap days"] != "0" {
 		t.Errorf("111 with every day covered: %q, %s gap days; want %q", rows[0]["Account coverage"], rows[0]["Gap days"], CoverageAssumed)
 	}
+
+	// A gap only the findings know (a region without any log file, where
+	// the credential report places a key's use) makes it incomplete.
+	in.Findings = slices.Clone(in.Findings)
+	for i := range in.Findings {
+		if in.Findings[i].AccountID == "111111111111" {
+			in.Findings[i].Reasons = append(slices.Clone(in.Findings[i].Reasons), "trail coverage gap for account 111111111111 in eu-west-1: 2026-08-03..2026-10-31 (90 days)")
+			break
+		}
+	}
+	f = openXLSX(t, writeXLSX(t, in))
+	_, rows = byTitle(t, f, SheetCoverage)
+	if want := CoverageIncomplete + ": the findings name a gap (a region without log files)"; rows[0]["Account coverage"] != want {
+		t.Errorf("111 with a gap the findings name: %q, want %q", rows[0]["Account coverage"], want)
+	}
 }
