@@ -158,7 +158,7 @@ func TestCoverageDamageThroughEveryEngine(t *testing.T) {
 }
 
 // A record without a usable eventTime still shows the trail delivered that
-// day: both scanners count it in the cell at midnight of its file's date
+// day: both scanners and Athena (which read the files) count it in the cell at midnight of its file's date
 // folder, with no first or last event.
 func TestCoverageCellWithoutEventTime(t *testing.T) {
 	root := t.TempDir()
@@ -174,13 +174,20 @@ func TestCoverageCellWithoutEventTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []tables.Coverage{{AccountID: acctA, Region: "eu-west-1", Hour: ts("2026-10-02T00:00:00Z"), Events: 1}}
-	for _, scanner := range []string{ScannerGo, ScannerDuckDB} {
-		res, err := NewLocal(root, WithThreads(1), WithLogger(quiet()), WithScanner(scanner)).Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+	s := newFake(t, analytics.Config{LogsDir: root, TrailPrefix: "trails/", Tables: []analytics.Table{
+		{Name: "cloudtrail_logs", Partitions: []string{"account", "region", "timestamp"}, Projection: true},
+	}})
+	for name, eng := range map[string]Engine{
+		ScannerGo:     NewLocal(root, WithThreads(1), WithLogger(quiet()), WithScanner(ScannerGo)),
+		ScannerDuckDB: NewLocal(root, WithThreads(1), WithLogger(quiet()), WithScanner(ScannerDuckDB)),
+		"athena":      newTestAthena(t, s, "cloudtrail_logs", nil),
+	} {
+		res, err := eng.Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
 		if err != nil {
-			t.Fatalf("%s: %v", scanner, err)
+			t.Fatalf("%s: %v", name, err)
 		}
 		if !slices.Equal(res.Coverage, want) {
-			t.Errorf("%s: coverage\n got %+v\nwant %+v", scanner, res.Coverage, want)
+			t.Errorf("%s: coverage\n got %+v\nwant %+v", name, res.Coverage, want)
 		}
 	}
 }
