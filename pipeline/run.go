@@ -388,7 +388,8 @@ func (s *state) activity(ctx context.Context) error {
 		return fmt.Errorf("writing coverage table: %w", err)
 	}
 	s.rec.Counts.ActivityRows = len(res.Activity)
-	s.rec.Coverage = res.Coverage
+	// The record keeps each region's span; the hourly cells are in the coverage table.
+	s.rec.Coverage = tables.CoverageSpans(res.Coverage)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -130,14 +131,14 @@ func sampleInput() *Input {
 			{AccountID: "333333333333", Assessed: true, CredentialReportGeneratedAt: at("2026-10-31T22:00:00Z")},
 			{AccountID: "444444444444", Assessed: false, Error: "AssumeRole denied: AccessDenied"},
 		},
-		Coverage: []tables.Coverage{
-			// Per region for 111..., out of order on purpose.
-			{AccountID: "111111111111", Region: "us-east-1", FirstEvent: at("2026-07-01T00:00:00Z"), LastEvent: at("2026-10-31T23:59:00Z"), Events: 5000},
-			{AccountID: "111111111111", Region: "eu-west-1", FirstEvent: at("2026-06-15T00:00:00Z"), LastEvent: at("2026-10-30T10:00:00Z"), Events: 700},
+		Coverage: slices.Concat(
+			// Cells per region and day for 111..., regions out of order on purpose.
+			dailyCoverage("111111111111", "us-east-1", at("2026-07-01T00:00:00Z"), at("2026-10-31T23:59:00Z"), 5000),
+			dailyCoverage("111111111111", "eu-west-1", at("2026-06-15T00:00:00Z"), at("2026-10-30T10:00:00Z"), 700),
 			// The account as a whole for 222..., starting after the window start.
-			{AccountID: "222222222222", FirstEvent: at("2026-09-01T00:00:00Z"), LastEvent: at("2026-10-31T12:00:00Z"), Events: 42},
+			[]tables.Coverage{{AccountID: "222222222222", FirstEvent: at("2026-09-01T00:00:00Z"), LastEvent: at("2026-10-31T12:00:00Z"), Events: 42}},
 			// 333... has no CloudTrail data at all.
-		},
+		),
 		ReferenceChecks: []string{"iam", "s3", "kms"},
 		References: []tables.Reference{
 			{AccountID: "111111111111", UserName: "grace", UserID: "AIDAGRACE00000000007", UserARN: "arn:aws:iam::111111111111:user/grace",

@@ -77,7 +77,7 @@ var workbookSheets = []sheet{
 	{SheetReferences, writeReferences},
 	{SheetUnchecked, writeUnchecked},
 	{SheetOrphans, writeOrphans},
-	{SheetCoverage, writeCoverage},
+	{SheetCoverage, writeCoverageGrid}, // xlsx_coverage.go
 	{SheetEvidence, writeEvidence},
 	{SheetMethod, writeMethod},
 }

@@ -120,7 +120,7 @@ var sheetGuide = [][2]string{
 	{SheetReferences, "Policies and resources that name a candidate: what kind, the resource, the region and where in the policy."},
 	{SheetUnchecked, "What the reference checks could not read, with the error: a candidate may be named there."},
 	{SheetOrphans, "Policies naming the unique ID (AIDA...) of a user that no longer exists: broken references left by earlier deletions; S3 and KMS refuse to save such a policy until the ID is removed."},
-	{SheetCoverage, "CloudTrail data seen per account and region: first and last event, events."},
+	{SheetCoverage, "CloudTrail data seen per account and region: first and last event, events, and a grid of the window's days (covered, or a gap where a region with logs has none that day); the account's coverage is assumed, not proven, without digest files."},
 	{SheetEvidence, "Every input file and query with its SHA-256; query IDs, bytes scanned, cost and engine time."},
 	{SheetMethod, "This sheet: the settings in force and the rules."},
 }

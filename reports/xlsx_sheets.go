@@ -1,12 +1,10 @@
 package reports
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -301,26 +299,6 @@ func writeOrphans(ctx context.Context, wb *workbook, in *Input) error {
 // whole (the engine did not tell regions apart).
 const AllRegions = "(all regions)"
 
-// coverageRows sorts the coverage by account and region, and adds an empty
-// row for every assessed account the trail never mentioned.
-func coverageRows(in *Input) []tables.Coverage {
-	rows := slices.Clone(in.Coverage)
-	seen := map[string]bool{}
-	for _, c := range rows {
-		seen[c.AccountID] = true
-	}
-	for _, a := range in.Accounts {
-		if a.Assessed && !seen[a.AccountID] {
-			rows = append(rows, tables.Coverage{AccountID: a.AccountID})
-			seen[a.AccountID] = true
-		}
-	}
-	slices.SortStableFunc(rows, func(a, b tables.Coverage) int {
-		return cmp.Or(cmp.Compare(a.AccountID, b.AccountID), cmp.Compare(a.Region, b.Region))
-	})
-	return rows
-}
-
 // coverageNote says what a coverage row means for the findings.
 func coverageNote(c tables.Coverage, windowStart time.Time) string {
 	switch {
@@ -331,35 +309,6 @@ func coverageNote(c tables.Coverage, windowStart time.Time) string {
 		return fmt.Sprintf("starts %d days after the window start: the account's candidates are review", days)
 	}
 	return "covers the window start"
-}
-
-func writeCoverage(ctx context.Context, wb *workbook, in *Input) error {
-	rows := coverageRows(in)
-	ws := in.WindowStart()
-	t := &table{
-		sheet: SheetCoverage, rows: len(rows),
-		cols: []tableColumn{
-			{title: TitleAccountID, kind: kText},
-			{title: "Region", kind: kText},
-			{title: "First event (UTC)", kind: kTime},
-			{title: "Last event (UTC)", kind: kTime},
-			{title: "Events", kind: kInt},
-			{title: "Covers window start", kind: kBool},
-			{title: "Note", kind: kText},
-		},
-		fill: func(i int, out []cell) {
-			c := rows[i]
-			region := c.Region
-			if region == "" {
-				region = AllRegions
-			}
-			out[0], out[1], out[2], out[3] = cell{s: c.AccountID}, cell{s: region}, cell{t: c.FirstEvent}, cell{t: c.LastEvent}
-			out[4] = cell{n: c.Events}
-			out[5] = cell{b: !c.FirstEvent.IsZero() && !c.FirstEvent.After(ws)}
-			out[6] = cell{s: coverageNote(c, ws)}
-		},
-	}
-	return wb.writeTable(ctx, t)
 }
 
 // maxSQLChars keeps a query's text within an Excel cell (32,767 characters).

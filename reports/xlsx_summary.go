@@ -231,7 +231,7 @@ func (s *summarySheet) note(text string) error {
 var (
 	scopeHeader = []string{TitleAccountID, "Assessed", "Not assessed because", "Credential report generated (UTC)",
 		"Report age at as-of (hours)", "Report within max age", "CloudTrail first event (UTC)", "CloudTrail last event (UTC)",
-		"CloudTrail events", "Trail covers window start"}
+		"CloudTrail events", "Trail covers window start", "Trail coverage"}
 	controlsHeader = []string{"Control", "Standard", "Title", "Threshold (days)", "Users failing", "Users passing", "Unknown", "Not assessed", "Not applicable"}
 )
 
@@ -399,6 +399,7 @@ func writeScope(s *summarySheet, in *Input, stats *summaryStats) error {
 		return err
 	}
 	cov := accountCoverage(in.Coverage)
+	_, verdicts := coverageGrid(in) // xlsx_coverage.go
 	ws := in.WindowStart()
 	for _, a := range stats.accounts {
 		assessed := "yes"
@@ -438,6 +439,11 @@ func writeScope(s *summarySheet, in *Input, stats *summaryStats) error {
 				continue
 			}
 			if err := s.set(i+1, s.r, v.v, v.style); err != nil {
+				return err
+			}
+		}
+		if v := accountCoverageStatus(verdicts, a.scope.AccountID); v != "" {
+			if err := s.set(len(scopeHeader), s.r, v, 0); err != nil {
 				return err
 			}
 		}

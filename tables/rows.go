@@ -159,11 +159,16 @@ type Activity struct {
 	AccessKeyIDs           []string  `arrow:"access_key_ids"` // long-term (AKIA) keys seen, sorted
 }
 
-// Coverage is the span of CloudTrail data the engine saw for an account (and
-// region, where the engine knows it; empty region means the account as a whole).
+// Coverage is one cell of the CloudTrail data the engine saw: an account, a
+// region (empty when neither the record nor its file's folder names one) and
+// an hour (UTC, truncated; a record without a usable eventTime counts in the
+// midnight of its file's date folder), with the first and last event time
+// and the number of records in that cell. Coverage is decided per account
+// from which cells exist (pipeline/findings/coverage.go).
 type Coverage struct {
 	AccountID  string    `arrow:"account_id"`
 	Region     string    `arrow:"region"`
+	Hour       time.Time `arrow:"hour"`
 	FirstEvent time.Time `arrow:"first_event"`
 	LastEvent  time.Time `arrow:"last_event"`
 	Events     int64     `arrow:"events"`
@@ -231,4 +236,29 @@ type Finding struct {
 	// ("not assessed"), never false.
 	CredentialReportGiven     bool `arrow:"credential_report_given"`
 	AuthorizationDetailsGiven bool `arrow:"authorization_details_given"`
+}
+
+// CoverageSpans folds coverage cells, sorted by account, region and hour as
+// the engines return them, into one row per account and region: the first
+// and last event and the records of all its cells, without an hour. The run
+// record keeps these; the cells themselves are in the coverage table.
+func CoverageSpans(cells []Coverage) []Coverage {
+	var out []Coverage
+	for _, c := range cells {
+		n := len(out)
+		if n == 0 || out[n-1].AccountID != c.AccountID || out[n-1].Region != c.Region {
+			c.Hour = time.Time{}
+			out = append(out, c)
+			continue
+		}
+		s := &out[n-1]
+		if !c.FirstEvent.IsZero() && (s.FirstEvent.IsZero() || c.FirstEvent.Before(s.FirstEvent)) {
+			s.FirstEvent = c.FirstEvent
+		}
+		if c.LastEvent.After(s.LastEvent) {
+			s.LastEvent = c.LastEvent
+		}
+		s.Events += c.Events
+	}
+	return out
 }

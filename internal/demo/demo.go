@@ -16,8 +16,9 @@ type Options struct {
 	Accounts int // accounts (at least 1); with 2+, the last has no trail; with 4+, the one before starts mid-window
 	Users    int // IAM users across all accounts (root rows come on top)
 	// Events is the number of CloudTrail records to write. It is met exactly
-	// unless the users' own events already exceed it (then Output.Events says
-	// how many were written).
+	// unless the users' own events and the one record per day and region
+	// every trail writes already exceed it (then Output.Events says how many
+	// were written).
 	Events          int
 	Seed            int64
 	AsOf            time.Time // the run's as-of; the window ends here

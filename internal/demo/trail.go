@@ -170,6 +170,13 @@ func diurnal(mid int64) uint64 {
 // known without any shared state: count(f) = floor(B*cum[f+1]/W) - floor(B*cum[f]/W).
 func (o *org) allocateBackground() {
 	o.anchors = 2 * int64(len(o.trails))
+	for _, t := range o.trails {
+		for k := t.k0; k <= t.k1; k++ {
+			if o.opensDay(t, k) {
+				o.anchors += int64(len(regions))
+			}
+		}
+	}
 	o.bgTotal = max(0, int64(o.opts.Events)-o.sessionEvents-o.anchors)
 	o.bgCum = []uint64{0}
 	for _, t := range o.trails {
@@ -185,6 +192,15 @@ func (o *org) allocateBackground() {
 			}
 		}
 	}
+}
+
+// opensDay reports whether period k is the trail's first of a UTC day
+// (periods divide the day): each region gets a record there, so that every
+// day of every region has logs, as a real trail's regions do and as the
+// coverage rule (pipeline/findings/coverage.go) requires.
+func (o *org) opensDay(t *trailAcct, k int64) bool {
+	ps, _ := o.periodBounds(t, k)
+	return k == t.k0 || ps%86400 == 0
 }
 
 func (o *org) bgShare(cum uint64) int64 {
@@ -291,6 +307,10 @@ func (w *worker) period(t *trailAcct, k int64) error {
 		w.specs = w.specs[:0]
 		seq := int32(0)
 		for n := o.bgCount(t, k, reg); n > 0; n-- {
+			w.specs = append(w.specs, spec{t: between(r, ps, pe-1), seq: seq, sess: -1})
+			seq++
+		}
+		if o.opensDay(t, k) {
 			w.specs = append(w.specs, spec{t: between(r, ps, pe-1), seq: seq, sess: -1})
 			seq++
 		}

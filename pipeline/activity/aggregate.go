@@ -462,12 +462,33 @@ func (u *userAgg) row() tables.Activity {
 
 func microTime(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
-// covAgg is the coverage of one account and region.
+// covAgg is the coverage of one cell: an account, a region and an hour.
 type covAgg struct {
 	account, region string
+	hour            int64 // the hour's start, Unix microseconds
 	hasTime         bool
 	first, last     int64
 	records         int64
+}
+
+// microsPerHour is the width of a coverage cell.
+const microsPerHour = 3_600_000_000
+
+// coverageHour is the cell a record counts in, as the SQL's trail_hour: its
+// eventTime's hour, or, without a usable eventTime, the midnight of its
+// file's date folder (the file still shows the trail delivered that day).
+func coverageHour(r *record, f *LogFile) int64 {
+	if r.hasTime {
+		return floorDiv(r.time, microsPerHour) * microsPerHour
+	}
+	return f.Day.UnixMicro()
+}
+
+// covKey is a cell's map key, as add builds it: account, NUL, region, NUL,
+// the hour as 8 big-endian bytes.
+func covKey(account, region string, hour int64) string {
+	k := append(append(append([]byte(account), 0), region...), 0)
+	return string(binary.BigEndian.AppendUint64(k, uint64(hour)))
 }
 
 func (c *covAgg) merge(o *covAgg) {
@@ -482,7 +503,7 @@ func (c *covAgg) merge(o *covAgg) {
 }
 
 func (c *covAgg) row() tables.Coverage {
-	r := tables.Coverage{AccountID: c.account, Region: c.region, Events: c.records}
+	r := tables.Coverage{AccountID: c.account, Region: c.region, Hour: microTime(c.hour), Events: c.records}
 	if c.hasTime {
 		r.FirstEvent, r.LastEvent = microTime(c.first), microTime(c.last)
 	}
@@ -659,7 +680,7 @@ func (p *jsonReader) member(name string) ([]byte, bool) {
 // add applies the rules to one record of f.
 func (a *aggregator) add(r *record, f *LogFile) {
 	// Coverage: per account and region the record was logged for, or the
-	// folders its file was delivered to.
+	// folders its file was delivered to, and per hour.
 	acct, region := r.recipient.v, r.awsRegion.v
 	k := a.keyBuf[:0]
 	if len(acct) == 0 {
@@ -673,13 +694,15 @@ func (a *aggregator) add(r *record, f *LogFile) {
 	} else {
 		k = append(k, region...)
 	}
+	hour := coverageHour(r, f)
+	k = binary.BigEndian.AppendUint64(append(k, 0), uint64(hour))
 	a.keyBuf = k
 	c := a.lastAgg
 	if c == nil || !bytes.Equal(k, a.lastCov) {
 		c = a.cov[string(k)]
 		if c == nil {
 			i := bytes.IndexByte(k, 0)
-			c = &covAgg{account: string(k[:i]), region: string(k[i+1:])}
+			c = &covAgg{account: string(k[:i]), region: string(k[i+1 : len(k)-9]), hour: hour}
 			a.cov[string(k)] = c
 		}
 		a.lastAgg, a.lastCov = c, append(a.lastCov[:0], k...)

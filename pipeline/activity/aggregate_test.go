@@ -3,6 +3,8 @@ package activity
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/dormant-iam/dormant/tables"
 )
 
 // Sets merged from compacted sets (the cache's rows) and sets built one ID
@@ -68,3 +70,7 @@ func TestDecodeIDsRejects(t *testing.T) {
 		}
 	}
 }
+
+// coverageSpans folds cells into the per-region spans the tests written
+// before cells assert.
+func coverageSpans(cells []tables.Coverage) []tables.Coverage { return tables.CoverageSpans(cells) }

@@ -81,7 +81,7 @@ func WithETags(etag func(path string) (string, bool)) LocalOption {
 // the Go rules change without their SQL changing (the SQL's own text is part
 // of every fingerprint). Either change makes every cached day stale.
 const (
-	cacheFormat  = 1
+	cacheFormat  = 2
 	rulesVersion = 1
 	cacheSubdir  = "activity-v1"
 )
@@ -127,6 +127,9 @@ type cacheRow struct {
 	First   time.Time `arrow:"first_event"`
 	Last    time.Time `arrow:"last_event"`
 	Records int64     `arrow:"records"` // coverage: records read
+	// Hour is a coverage row's cell (see tables.Coverage); zero for a
+	// principal.
+	Hour time.Time `arrow:"hour"`
 
 	// The eventIDs of the distinct counts: AWS's UUIDs as one string each,
 	// sorted, each UUID's 16 bytes in base64 (22 characters, no padding or
@@ -724,7 +727,7 @@ func bucketsOf(rows []cacheRow) []int64 {
 func (a *aggregator) cacheRows(folder string) []cacheRow {
 	rows := make([]cacheRow, 0, len(a.cov)+len(a.users))
 	for _, c := range a.cov {
-		r := cacheRow{Folder: folder, Kind: "coverage", AccountID: c.account, Region: c.region, Records: c.records}
+		r := cacheRow{Folder: folder, Kind: "coverage", AccountID: c.account, Region: c.region, Hour: microTime(c.hour), Records: c.records}
 		if c.hasTime {
 			r.Flags |= flagFirstLast
 			r.First, r.Last = microTime(c.first), microTime(c.last)
@@ -770,7 +773,7 @@ func appendPrefixed(dst []string, prefix string, ids []string) []string {
 
 func (r *cacheRow) sortKey() string {
 	return r.Kind + "\x00" + r.AccountID + "\x00" + r.Region + "\x00" + r.PrincipalID + "\x00" + r.ARNKey +
-		"\x00" + strconv.FormatInt(r.Bucket, 16)
+		"\x00" + strconv.FormatInt(r.Bucket, 16) + "\x00" + strconv.FormatInt(r.Hour.UnixMicro(), 16)
 }
 
 // userAggOf is the aggregate a principal row holds.
@@ -825,11 +828,11 @@ func (a *aggregator) mergeRows(rows []cacheRow, w window, folders map[string]boo
 		}
 		switch r.Kind {
 		case "coverage":
-			c := &covAgg{account: r.AccountID, region: r.Region, records: r.Records}
+			c := &covAgg{account: r.AccountID, region: r.Region, hour: r.Hour.UnixMicro(), records: r.Records}
 			if r.Flags&flagFirstLast != 0 {
 				c.hasTime, c.first, c.last = true, r.First.UnixMicro(), r.Last.UnixMicro()
 			}
-			k := r.AccountID + "\x00" + r.Region
+			k := covKey(r.AccountID, r.Region, c.hour)
 			if have := a.cov[k]; have != nil {
 				have.merge(c)
 			} else {

@@ -124,7 +124,10 @@ func coverageByEventTime(t *testing.T, root string, q Query) []tables.Coverage {
 	t.Helper()
 	first, last := q.ReadDays()
 	until := last.AddDate(0, 0, 1)
-	type key struct{ account, region string }
+	type key struct {
+		account, region string
+		hour            time.Time
+	}
 	cov := map[key]*tables.Coverage{}
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !demoLogFile.MatchString(filepath.ToSlash(path)) {
@@ -153,10 +156,10 @@ func coverageByEventTime(t *testing.T, root string, q Query) []tables.Coverage {
 			if r.EventTime.Before(first) || !r.EventTime.Before(until) {
 				continue
 			}
-			k := key{r.RecipientAccountID, r.AWSRegion}
+			k := key{r.RecipientAccountID, r.AWSRegion, r.EventTime.UTC().Truncate(time.Hour)}
 			c := cov[k]
 			if c == nil {
-				c = &tables.Coverage{AccountID: k.account, Region: k.region, FirstEvent: r.EventTime.UTC(), LastEvent: r.EventTime.UTC()}
+				c = &tables.Coverage{AccountID: k.account, Region: k.region, Hour: k.hour, FirstEvent: r.EventTime.UTC(), LastEvent: r.EventTime.UTC()}
 				cov[k] = c
 			}
 			if r.EventTime.Before(c.FirstEvent) {
@@ -180,7 +183,10 @@ func coverageByEventTime(t *testing.T, root string, q Query) []tables.Coverage {
 		if c := strings.Compare(a.AccountID, b.AccountID); c != 0 {
 			return c
 		}
-		return strings.Compare(a.Region, b.Region)
+		if c := strings.Compare(a.Region, b.Region); c != 0 {
+			return c
+		}
+		return a.Hour.Compare(b.Hour)
 	})
 	return out
 }

@@ -32,10 +32,10 @@ type Result struct {
 	// Activity has one row per principal that acted, or failed to sign in to
 	// the console, in the window; sorted by account, principal ID, ARN.
 	Activity []tables.Activity
-	// Coverage has, per account and region, the first and last event and the
-	// number of records in the data read (which starts a day before the
-	// window, so a first event before Start shows the trail was already
-	// running); sorted by account, region.
+	// Coverage has one row per (account, region, hour) cell with records in
+	// the data read (which starts a day before the window, so a cell before
+	// Start shows the trail was already running): the cell's first and last
+	// event and number of records; sorted by account, region, hour.
 	Coverage []tables.Coverage
 	// Runs has one entry per query the engine ran, for the evidence bundle.
 	Runs []QueryRun
@@ -116,6 +116,7 @@ func sortResult(r *Result) {
 		return cmp.Or(
 			cmp.Compare(a.AccountID, b.AccountID),
 			cmp.Compare(a.Region, b.Region),
+			a.Hour.Compare(b.Hour),
 		)
 	})
 }

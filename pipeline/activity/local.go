@@ -248,14 +248,14 @@ func (l *Local) scan(ctx context.Context, plan *Plan, res *Result) error {
 func readRow(rows *sql.Rows, res *Result) error {
 	var (
 		kind, account, principal, arn, userName, region sql.NullString
-		first, last, lastFailed                         sql.NullTime
+		hour, first, last, lastFailed                   sql.NullTime
 		events, consoleLogins, failedLogins             sql.NullInt64
 		lastName, lastSource, lastIP, lastRegion        sql.NullString
 		keys                                            any
 	)
 	if err := rows.Scan(&kind, &account, &principal, &arn, &userName, &region,
 		&first, &last, &events, &lastName, &lastSource, &lastIP, &lastRegion,
-		&consoleLogins, &failedLogins, &lastFailed, &keys); err != nil {
+		&consoleLogins, &failedLogins, &lastFailed, &keys, &hour); err != nil {
 		return fmt.Errorf("reading the activity query's results: %w", err)
 	}
 	switch kind.String {
@@ -285,6 +285,7 @@ func readRow(rows *sql.Rows, res *Result) error {
 		res.Coverage = append(res.Coverage, tables.Coverage{
 			AccountID:  account.String,
 			Region:     region.String,
+			Hour:       utc(hour),
 			FirstEvent: utc(first),
 			LastEvent:  utc(last),
 			Events:     events.Int64,

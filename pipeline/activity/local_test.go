@@ -153,8 +153,8 @@ func TestLocalRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			diffActivity(t, res.Activity, tt.wantActivity)
-			if !reflect.DeepEqual(res.Coverage, tt.wantCoverage) {
-				t.Errorf("coverage:\n got %+v\nwant %+v", res.Coverage, tt.wantCoverage)
+			if got := coverageSpans(res.Coverage); !reflect.DeepEqual(got, tt.wantCoverage) {
+				t.Errorf("coverage:\n got %+v\nwant %+v", got, tt.wantCoverage)
 			}
 
 			if len(res.Runs) != 1 {
@@ -216,8 +216,8 @@ func TestLocalRunQuotedPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	diffActivity(t, res.Activity, []tables.Activity{wantRoot, wantFrank, wantAlice, wantBob, wantCarol, wantHenry, wantErin})
-	if want := []tables.Coverage{coverageAEast1, coverageAEast2, coverageB}; !reflect.DeepEqual(res.Coverage, want) {
-		t.Errorf("coverage:\n got %+v\nwant %+v", res.Coverage, want)
+	if got, want := coverageSpans(res.Coverage), []tables.Coverage{coverageAEast1, coverageAEast2, coverageB}; !reflect.DeepEqual(got, want) {
+		t.Errorf("coverage:\n got %+v\nwant %+v", got, want)
 	}
 	if !strings.Contains(res.Runs[0].SQL, "it''s the \"trail\"") {
 		t.Errorf("the SQL does not quote the path: %.300s", res.Runs[0].SQL)
@@ -295,7 +295,7 @@ func TestLocalRunRecordShapes(t *testing.T) {
 		FirstEvent: ts("2026-10-01T09:00:00Z"), LastEvent: ts("2026-10-01T09:08:00Z"), Events: 7,
 		LastEventName: "NoEventID",
 	}})
-	want := []tables.Coverage{{AccountID: acctA, Region: "us-east-1", FirstEvent: ts("2026-10-01T09:00:00Z"), LastEvent: ts("2026-10-01T09:08:00Z"), Events: 10}}
+	want := []tables.Coverage{{AccountID: acctA, Region: "us-east-1", Hour: ts("2026-10-01T09:00:00Z"), FirstEvent: ts("2026-10-01T09:00:00Z"), LastEvent: ts("2026-10-01T09:08:00Z"), Events: 10}}
 	if !reflect.DeepEqual(res.Coverage, want) {
 		t.Errorf("coverage:\n got %+v\nwant %+v", res.Coverage, want)
 	}

@@ -93,7 +93,7 @@ type resultCell struct {
 var resultColumns = []string{
 	"kind", "account_id", "principal_id", "arn", "user_name", "region", "first_event", "last_event", "events",
 	"last_event_name", "last_event_source", "last_source_ip", "last_region", "console_logins",
-	"failed_console_logins", "last_failed_console_login", "access_key_ids",
+	"failed_console_logins", "last_failed_console_login", "access_key_ids", "hour",
 }
 
 // rowReader turns result rows, columns named by a header, into the tables.
@@ -171,7 +171,7 @@ func (r *rowReader) add(res *Result, row []resultCell) error {
 		res.Activity = append(res.Activity, a)
 	case "coverage":
 		res.Coverage = append(res.Coverage, tables.Coverage{
-			AccountID: text(1), Region: text(5), FirstEvent: tm(6), LastEvent: tm(7), Events: num(8),
+			AccountID: text(1), Region: text(5), Hour: tm(17), FirstEvent: tm(6), LastEvent: tm(7), Events: num(8),
 		})
 	default:
 		errs = append(errs, fmt.Errorf("unknown row kind %q (want activity or coverage)", kind))

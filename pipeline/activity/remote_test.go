@@ -221,7 +221,7 @@ func TestCSVReader(t *testing.T) {
 }
 
 func TestReadResultRows(t *testing.T) {
-	header := "\"kind\",\"account_id\",\"principal_id\",\"arn\",\"user_name\",\"region\",\"first_event\",\"last_event\",\"events\",\"last_event_name\",\"last_event_source\",\"last_source_ip\",\"last_region\",\"console_logins\",\"failed_console_logins\",\"last_failed_console_login\",\"access_key_ids\"\n"
+	header := "\"kind\",\"account_id\",\"principal_id\",\"arn\",\"user_name\",\"region\",\"first_event\",\"last_event\",\"events\",\"last_event_name\",\"last_event_source\",\"last_source_ip\",\"last_region\",\"console_logins\",\"failed_console_logins\",\"last_failed_console_login\",\"access_key_ids\",\"hour\"\n"
 	tests := []struct {
 		name, rows string
 		want       *Result
@@ -229,19 +229,20 @@ func TestReadResultRows(t *testing.T) {
 	}{
 		{
 			name: "activity and coverage rows, times in every form the engines give",
-			rows: `"activity","111111111111","AIDAX","arn:aws:iam::111111111111:user/a","a",,"2026-10-01T09:00:00.000Z","2026-10-02T09:00:00.000","3","ListBuckets","s3.amazonaws.com","203.0.113.1","us-east-1","1","2","2026-10-02 07:00:00.000 UTC","AKIA1,AKIA2"` + "\n" +
-				`"coverage","111111111111",,,,"us-east-1","2026-09-30 11:58:00.000","2026-10-04T00:05:00Z","26",,,,,,,,` + "\n",
+			rows: `"activity","111111111111","AIDAX","arn:aws:iam::111111111111:user/a","a",,"2026-10-01T09:00:00.000Z","2026-10-02T09:00:00.000","3","ListBuckets","s3.amazonaws.com","203.0.113.1","us-east-1","1","2","2026-10-02 07:00:00.000 UTC","AKIA1,AKIA2",` + "\n" +
+				`"coverage","111111111111",,,,"us-east-1","2026-09-30 11:58:00.000","2026-09-30T11:59:00Z","26",,,,,,,,,"2026-09-30T11:00:00.000Z"` + "\n",
 			want: &Result{
 				Activity: []tables.Activity{{AccountID: acctA, PrincipalID: "AIDAX", ARN: "arn:aws:iam::111111111111:user/a", UserName: "a",
 					FirstEvent: ts("2026-10-01T09:00:00Z"), LastEvent: ts("2026-10-02T09:00:00Z"), Events: 3,
 					LastEventName: "ListBuckets", LastEventSource: "s3.amazonaws.com", LastSourceIP: "203.0.113.1", LastRegion: "us-east-1",
 					ConsoleLogins: 1, FailedConsoleLogins: 2, LastFailedConsoleLogin: ts("2026-10-02T07:00:00Z"), AccessKeyIDs: []string{"AKIA1", "AKIA2"}}},
-				Coverage: []tables.Coverage{{AccountID: acctA, Region: "us-east-1", FirstEvent: ts("2026-09-30T11:58:00Z"), LastEvent: ts("2026-10-04T00:05:00Z"), Events: 26}},
+				Coverage: []tables.Coverage{{AccountID: acctA, Region: "us-east-1", Hour: ts("2026-09-30T11:00:00Z"), FirstEvent: ts("2026-09-30T11:58:00Z"), LastEvent: ts("2026-09-30T11:59:00Z"), Events: 26}},
 			},
 		},
-		{name: "bad time", rows: `"coverage","111111111111",,,,"us-east-1","yesterday",,"1",,,,,,,,` + "\n", err: `row 1: column first_event: "yesterday" is not a time`},
-		{name: "bad count", rows: `"coverage","111111111111",,,,"us-east-1",,,"many",,,,,,,,` + "\n", err: `column events: "many" is not a whole number`},
-		{name: "bad kind", rows: `"other",,,,,,,,,,,,,,,,` + "\n", err: `unknown row kind "other"`},
+		{name: "bad time", rows: `"coverage","111111111111",,,,"us-east-1","yesterday",,"1",,,,,,,,,` + "\n", err: `row 1: column first_event: "yesterday" is not a time`},
+		{name: "bad hour", rows: `"coverage","111111111111",,,,"us-east-1",,,"1",,,,,,,,,"noon"` + "\n", err: `row 1: column hour: "noon" is not a time`},
+		{name: "bad count", rows: `"coverage","111111111111",,,,"us-east-1",,,"many",,,,,,,,,` + "\n", err: `column events: "many" is not a whole number`},
+		{name: "bad kind", rows: `"other",,,,,,,,,,,,,,,,,` + "\n", err: `unknown row kind "other"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -64,9 +64,6 @@ func (s *ctSignal) add(a *tables.Activity) {
 	}
 }
 
-// span is an account's trail coverage: min first event, max last event.
-type span struct{ first, last time.Time }
-
 type acctName struct{ account, name string }
 
 // chain indexes rows by a key without a slice per key: head[key] is the
@@ -114,7 +111,7 @@ type classifier struct {
 	byPrincipal chain[string] // rows with a principal ID, by that ID
 	byARN       chain[string] // rows without a principal ID, by ARN
 
-	coverage map[string]span
+	coverage *coverageIndex
 
 	refs       []tables.Reference
 	refsByID   chain[string]
@@ -142,6 +139,7 @@ func Classify(users []tables.User, activity []tables.Activity, coverage []tables
 		return nil, fmt.Errorf("classifying users: %d users, %d activity rows or %d references exceed the %d row limit", len(users), len(activity), len(refs), math.MaxInt32)
 	}
 	c := newClassifier(users, activity, coverage, refs, opts)
+	c.coverage.expectRegionsOf(users)
 	// Sort small keys rather than findings or users: both are large to swap
 	// and to reach at random.
 	type sortKey struct {
@@ -207,7 +205,7 @@ func newClassifier(users []tables.User, activity []tables.Activity, coverage []t
 		activity:    activity,
 		byPrincipal: newChain[string](len(activity)),
 		byARN:       newChain[string](0),
-		coverage:    make(map[string]span),
+		coverage:    newCoverageIndex(coverage, opts.WindowStart(), opts.AsOf),
 		allow:       make(map[acctName]allowState, len(opts.Allowlist)),
 	}
 	c.byARN.next = c.byPrincipal.next // rows are in exactly one of the two chains
@@ -219,19 +217,6 @@ func newClassifier(users []tables.User, activity []tables.Activity, coverage []t
 		case a.ARN != "":
 			c.byARN.add(a.ARN, i)
 		}
-	}
-
-	for _, cv := range coverage {
-		s := c.coverage[cv.AccountID]
-		// A row without times says nothing about the span; an account with
-		// only such rows counts as having no events.
-		if !cv.FirstEvent.IsZero() && (s.first.IsZero() || cv.FirstEvent.Before(s.first)) {
-			s.first = cv.FirstEvent
-		}
-		if cv.LastEvent.After(s.last) {
-			s.last = cv.LastEvent
-		}
-		c.coverage[cv.AccountID] = s
 	}
 
 	// References: sorted and de-duplicated so that reasons come out in one
@@ -673,21 +658,8 @@ func preTrackingReasons(u *tables.User) []string {
 // reviewReasons lists why a candidate's evidence is incomplete or disagrees
 // (spec step 7, a to g).
 func (c *classifier) reviewReasons(u *tables.User, f *tables.Finding, ct ctSignal, refs []tables.Reference) []string {
-	opts := c.opts
-	S := c.windowStart
-	var out []string
-
-	cov, ok := c.coverage[u.AccountID]
-	if !ok || (cov.first.IsZero() && cov.last.IsZero()) {
-		out = append(out, fmt.Sprintf("no CloudTrail events for account %s in the data", u.AccountID))
-	} else {
-		if cov.first.After(S) {
-			out = append(out, fmt.Sprintf("trail coverage for account %s starts %s, after window start %s", u.AccountID, rfc3339(cov.first), rfc3339(S)))
-		}
-		if cov.last.Before(opts.AsOf.Add(-day)) {
-			out = append(out, fmt.Sprintf("trail coverage for account %s ends %s, more than a day before as-of", u.AccountID, rfc3339(cov.last)))
-		}
-	}
+	// Trail coverage (coverage.go): the same reasons for every candidate of the account.
+	out := slices.Clone(c.coverage.accountReasons(u.AccountID))
 
 	if ct.failed > 0 {
 		last := "unknown"

@@ -41,9 +41,10 @@ func baseUser() tables.User {
 	}
 }
 
-// fullCoverage covers the whole window for acct.
+// fullCoverage covers the whole window for acct: a cell every day in one
+// region, from ten days before the window to an hour before as-of.
 func fullCoverage() []tables.Coverage {
-	return []tables.Coverage{{AccountID: acct, FirstEvent: winS.Add(-10 * 24 * time.Hour), LastEvent: asOf.Add(-time.Hour), Events: 1000}}
+	return dailyCells(acct, "us-east-1", winS.Add(-10*24*time.Hour), asOf.Add(-time.Hour))
 }
 
 type classifyCase struct {
@@ -538,11 +539,12 @@ func TestClassifyReview(t *testing.T) {
 			status:   tables.StatusInactive, decision: tables.DecisionDeactivate,
 		},
 		{
-			name: "b. per-region rows: the account's earliest first event counts", user: inactive,
-			coverage: []tables.Coverage{
-				{AccountID: acct, Region: "eu-west-1", FirstEvent: winS.Add(30 * 24 * time.Hour), LastEvent: asOf},
-				{AccountID: acct, Region: "us-east-1", FirstEvent: winS.Add(-time.Hour), LastEvent: daysBefore(20)},
-			},
+			// (Before coverage cells, this case had eu-west-1 start 30 days
+			// late and us-east-1 stop 20 days early, and expected deactivate:
+			// the unsafe rule issue 14 removes; see coverage_test.go.)
+			name: "b. per-region cells: the account's earliest first event counts", user: inactive,
+			coverage: append(dailyCells(acct, "eu-west-1", winS, asOf),
+				dailyCells(acct, "us-east-1", winS.Add(-time.Hour), daysBefore(1))...),
 			status: tables.StatusInactive, decision: tables.DecisionDeactivate,
 		},
 		{

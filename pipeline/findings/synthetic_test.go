@@ -89,9 +89,8 @@ func synthetic(nUsers, nActivity int, seed uint64) ([]tables.User, []tables.Acti
 
 	var coverage []tables.Coverage
 	for _, acc := range accounts[:len(accounts)-1] {
-		coverage = append(coverage,
-			tables.Coverage{AccountID: acc, Region: "us-east-1", FirstEvent: asOf.AddDate(0, 0, -95), LastEvent: asOf.Add(-time.Hour), Events: 1000},
-			tables.Coverage{AccountID: acc, Region: "eu-west-1", FirstEvent: asOf.AddDate(0, 0, -40), LastEvent: asOf.Add(-3 * time.Hour), Events: 100})
+		coverage = append(coverage, dailyCells(acc, "us-east-1", asOf.AddDate(0, 0, -95), asOf.Add(-time.Hour))...)
+		coverage = append(coverage, dailyCells(acc, "eu-west-1", asOf.AddDate(0, 0, -92), asOf.Add(-3*time.Hour))...)
 	}
 
 	var refs []tables.Reference

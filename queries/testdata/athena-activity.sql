@@ -7,8 +7,9 @@
 -- two kinds of rows, with the local engine's identity rules:
 --   kind = 'activity'  one row per IAM user, or account root, that used its
 --                      credentials or failed a console sign-in in the window;
---   kind = 'coverage'  per account and region, the first and last event and
---                      the number of records read, the lead-in day included.
+--   kind = 'coverage'  per account, region and hour (a cell), the first and
+--                      last event and the number of records read, the
+--                      lead-in day included.
 -- Times come out as ISO 8601 text, the access keys as one comma-separated
 -- string.
 WITH records AS (
@@ -37,6 +38,12 @@ events AS (
         CASE WHEN coalesce(awsregion, '') = ''
              THEN regexp_extract(file, '/CloudTrail/([^/]+)/[0-9]{4}/[0-9]{2}/[0-9]{2}/[^/]+$', 1)
              ELSE awsregion END AS trail_region,
+        -- The cell's hour; a record without eventtime counts at midnight of
+        -- its file's date folder, which still shows a delivery that day.
+        coalesce(date_trunc('hour', event_time),
+            CASE WHEN regexp_like(file, '/CloudTrail/[^/]+/[0-9]{4}/[0-9]{2}/[0-9]{2}/[^/]+$') THEN
+                from_iso8601_timestamp(replace(regexp_extract(file, '/CloudTrail/[^/]+/([0-9]{4}/[0-9]{2}/[0-9]{2})/[^/]+$', 1), '/', '-') || 'T00:00:00Z')
+            END) AS trail_hour,
         event_time,
         -- Duplicate deliveries share the eventID and count once; a record
         -- without one is identified by its content.
@@ -127,7 +134,7 @@ attributed AS (
 
 keyed AS (
     SELECT
-        trail_account, trail_region, event_time, event_id, event_name, event_source, source_ip, region,
+        trail_account, trail_region, trail_hour, event_time, event_id, event_name, event_source, source_ip, region,
         access_key_id, p_arn, p_user_name, counted, order_key,
         -- Activity key: the unique ID, or the ARN when the event has no ID.
         CASE WHEN counted THEN p_account END AS account_id,
@@ -143,13 +150,13 @@ keyed AS (
     FROM attributed
 ),
 
--- One aggregation, two grouping sets: per account and region (coverage) and
+-- One aggregation, two grouping sets: per account, region and hour (coverage) and
 -- per principal (activity). Events that count for nobody fall in the
 -- principal set's NULL group, which is dropped below.
 grouped AS (
     SELECT
-        GROUPING(trail_account, trail_region) = 0 AS for_coverage,
-        trail_account, trail_region, account_id, principal_id, arn_key,
+        GROUPING(trail_account, trail_region, trail_hour) = 0 AS for_coverage,
+        trail_account, trail_region, trail_hour, account_id, principal_id, arn_key,
         min(event_time) AS first_record,
         max(event_time) AS last_record,
         count(*) AS records,
@@ -171,7 +178,7 @@ grouped AS (
         max_by(p_arn, order_key) FILTER (WHERE counted AND p_arn <> '') AS latest_arn,
         max_by(p_user_name, order_key) FILTER (WHERE counted AND p_user_name <> '') AS latest_user_name
     FROM keyed
-    GROUP BY GROUPING SETS ((trail_account, trail_region), (account_id, principal_id, arn_key))
+    GROUP BY GROUPING SETS ((trail_account, trail_region, trail_hour), (account_id, principal_id, arn_key))
 )
 
 -- grouped is read once: a second reference would scan the table again.
@@ -194,6 +201,7 @@ SELECT
     CASE WHEN NOT for_coverage THEN console_logins END AS console_logins,
     CASE WHEN NOT for_coverage THEN failed_console_logins END AS failed_console_logins,
     CASE WHEN NOT for_coverage THEN to_iso8601(last_failed_console_login) END AS last_failed_console_login,
-    CASE WHEN NOT for_coverage THEN access_key_ids END AS access_key_ids
+    CASE WHEN NOT for_coverage THEN access_key_ids END AS access_key_ids,
+    to_iso8601(CASE WHEN for_coverage THEN trail_hour END) AS hour
 FROM grouped
 WHERE for_coverage OR account_id IS NOT NULL

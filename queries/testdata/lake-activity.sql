@@ -8,15 +8,16 @@ WITH events AS (
     SELECT
         recipientaccountid AS trail_account,
         awsregion AS trail_region,
+        date_trunc('hour', eventtime) AS trail_hour,
         eventtime AS event_time,
-        -- Duplicates share the eventID, which every Lake event has.
+        -- Duplicates share the eventID.
         eventid AS event_id,
         eventname AS event_name,
         eventsource AS event_source,
         sourceipaddress AS source_ip,
         awsregion AS region,
         useridentity.accesskeyid AS access_key_id,
-        -- Whose use the event is; NULL for nobody's (role sessions never).
+        -- Whose use the event is; NULL for nobody's (never a role session).
         CASE
             WHEN useridentity.username = 'HIDDEN_DUE_TO_SECURITY_REASONS' THEN NULL
             WHEN useridentity.type = 'IAMUser' THEN 'user'
@@ -79,7 +80,7 @@ attributed AS (
 
 keyed AS (
     SELECT
-        trail_account, trail_region, event_time, event_id, event_name, event_source, source_ip, region,
+        trail_account, trail_region, trail_hour, event_time, event_id, event_name, event_source, source_ip, region,
         access_key_id, p_arn, p_user_name, counted, order_key,
         CASE WHEN counted THEN p_account END AS account_id,
         CASE WHEN counted THEN p_principal_id END AS principal_id,
@@ -94,8 +95,8 @@ keyed AS (
 
 grouped AS (
     SELECT
-        GROUPING(trail_account, trail_region) = 0 AS for_coverage,
-        trail_account, trail_region, account_id, principal_id, arn_key,
+        GROUPING(trail_account, trail_region, trail_hour) = 0 AS for_coverage,
+        trail_account, trail_region, trail_hour, account_id, principal_id, arn_key,
         min(event_time) AS first_record,
         max(event_time) AS last_record,
         count(*) AS records,
@@ -114,7 +115,7 @@ grouped AS (
         max_by(p_arn, order_key) FILTER (WHERE counted AND p_arn <> '') AS latest_arn,
         max_by(p_user_name, order_key) FILTER (WHERE counted AND p_user_name <> '') AS latest_user_name
     FROM keyed
-    GROUP BY GROUPING SETS ((trail_account, trail_region), (account_id, principal_id, arn_key))
+    GROUP BY GROUPING SETS ((trail_account, trail_region, trail_hour), (account_id, principal_id, arn_key))
 )
 
 SELECT
@@ -136,6 +137,7 @@ SELECT
     CASE WHEN NOT for_coverage THEN console_logins END AS console_logins,
     CASE WHEN NOT for_coverage THEN failed_console_logins END AS failed_console_logins,
     CASE WHEN NOT for_coverage THEN to_iso8601(last_failed_console_login) END AS last_failed_console_login,
-    CASE WHEN NOT for_coverage THEN access_key_ids END AS access_key_ids
+    CASE WHEN NOT for_coverage THEN access_key_ids END AS access_key_ids,
+    to_iso8601(CASE WHEN for_coverage THEN trail_hour END) AS hour
 FROM grouped
 WHERE for_coverage OR account_id IS NOT NULL

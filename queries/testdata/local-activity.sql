@@ -5,9 +5,9 @@
 -- Files:  2, read once; the scan returns two kinds of rows:
 --   kind = 'activity'  one row per IAM user, or account root, that used its
 --                      credentials or failed a console sign-in in the window;
---   kind = 'coverage'  per account and region, the first and last event and
---                      the number of records in the files read, the lead-in
---                      day before the window included.
+--   kind = 'coverage'  per account, region and hour (a cell), the first and
+--                      last event and the number of records in the files
+--                      read, the lead-in day before the window included.
 WITH records AS (
     SELECT filename AS file, unnest(Records) AS r
     FROM read_json(
@@ -63,6 +63,13 @@ events AS (
         CASE WHEN coalesce(r.awsRegion, '') = ''
              THEN regexp_extract(file, '/CloudTrail/([^/]+)/[0-9]{4}/[0-9]{2}/[0-9]{2}/[^/]+$', 1)
              ELSE r.awsRegion END AS trail_region,
+        -- The cell's hour, from the epoch so that the session's time zone
+        -- plays no part; a record without eventTime counts at midnight of
+        -- its file's date folder, which still shows a delivery that day.
+        coalesce(to_timestamp(floor(epoch(r.eventTime) / 3600) * 3600),
+                 to_timestamp(epoch(try_strptime(
+                     regexp_extract(file, '/CloudTrail/[^/]+/([0-9]{4}/[0-9]{2}/[0-9]{2})/[^/]+$', 1),
+                     '%Y/%m/%d')))) AS trail_hour,
         r.eventTime AS event_time,
         -- Duplicate deliveries share the eventID and count once; a record
         -- without one is identified by its content.
@@ -133,7 +140,7 @@ attributed AS (
 
 keyed AS (
     SELECT
-        trail_account, trail_region, event_time, event_id, event_name, event_source, source_ip, region,
+        trail_account, trail_region, trail_hour, event_time, event_id, event_name, event_source, source_ip, region,
         access_key_id, principal, counted,
         -- Activity key: the unique ID, or the ARN when the event has no ID.
         CASE WHEN counted THEN principal.account_id END AS account_id,
@@ -149,13 +156,13 @@ keyed AS (
     FROM attributed
 ),
 
--- One aggregation, two grouping sets: per account and region (coverage) and
+-- One aggregation, two grouping sets: per account, region and hour (coverage) and
 -- per principal (activity). Events that count for nobody fall in the
 -- principal set's NULL group, which is dropped below.
 grouped AS (
     SELECT
-        GROUPING(trail_account, trail_region) = 0 AS for_coverage,
-        trail_account, trail_region, account_id, principal_id, arn_key,
+        GROUPING(trail_account, trail_region, trail_hour) = 0 AS for_coverage,
+        trail_account, trail_region, trail_hour, account_id, principal_id, arn_key,
         min(event_time) AS first_record,
         max(event_time) AS last_record,
         count(*) AS records,
@@ -176,7 +183,7 @@ grouped AS (
         arg_max(principal.user_name, {'t': event_time, 'id': event_id})
             FILTER (WHERE counted AND principal.user_name <> '') AS latest_user_name
     FROM keyed
-    GROUP BY GROUPING SETS ((trail_account, trail_region), (account_id, principal_id, arn_key))
+    GROUP BY GROUPING SETS ((trail_account, trail_region, trail_hour), (account_id, principal_id, arn_key))
 )
 
 SELECT
@@ -196,7 +203,8 @@ SELECT
     console_logins,
     failed_console_logins,
     last_failed_console_login,
-    access_key_ids
+    access_key_ids,
+    NULL::TIMESTAMPTZ AS hour
 FROM grouped
 WHERE NOT for_coverage AND account_id IS NOT NULL
 
@@ -212,8 +220,9 @@ SELECT
     first_record,
     last_record,
     records,
-    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    trail_hour
 FROM grouped
 WHERE for_coverage
 
-ORDER BY kind, account_id, principal_id, arn, region
+ORDER BY kind, account_id, principal_id, arn, region, hour
