@@ -211,6 +211,9 @@ func checkReplaceable(ctx context.Context, final string) error {
 	if err != nil {
 		return fmt.Errorf("reading it: %w", err)
 	}
+	if st.Mode().Type() == fs.ModeSymlink {
+		return fmt.Errorf("is a symlink: give the directory it points to, since replacing the run replaces the link")
+	}
 	if !st.IsDir() {
 		return fmt.Errorf("exists and is not a directory; choose another --out")
 	}

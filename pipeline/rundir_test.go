@@ -78,6 +78,12 @@ func TestStagingRefusesWhatIsNotARun(t *testing.T) {
 		"run.json that is not JSON": func(t *testing.T, out string) {
 			os.WriteFile(filepath.Join(out, RunFile), []byte("not json"), 0o644)
 		},
+		"a symlink to a dormant run": func(t *testing.T, out string) {
+			target := filepath.Join(t.TempDir(), "run")
+			fakeRun(t, target, "x")
+			os.Remove(out)
+			os.Symlink(target, out)
+		},
 		"a file": func(t *testing.T, out string) {
 			os.Remove(out)
 			os.WriteFile(out, []byte("x"), 0o644)

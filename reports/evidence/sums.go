@@ -90,14 +90,20 @@ func isTemp(name string) bool {
 // everything SHA256SUMS cannot vouch for: non-regular files (symlinks are
 // never followed) and empty directories.
 func walk(ctx context.Context, dir string) (files []string, odd []Mismatch, err error) {
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	// A symlink as the bundle's own path is how the user named it, not
+	// content of the bundle: follow that one only.
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listing files under %s: %w", dir, err)
+	}
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(dir, p)
+		rel, err := filepath.Rel(root, p)
 		if err != nil {
 			return err
 		}

@@ -53,3 +53,21 @@ func TestVerifySumsUnlisted(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifySumsThroughSymlinkedRoot: the bundle's own path may be a
+// symlink (how the user reached it); only links inside it are refused.
+func TestVerifySumsThroughSymlinkedRoot(t *testing.T) {
+	ctx := context.Background()
+	dir := bundle(t)
+	if err := WriteSums(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "run")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	mism, err := VerifySums(ctx, link)
+	if err != nil || len(mism) != 0 {
+		t.Errorf("VerifySums through a symlinked root = %v, %v; want no mismatch", mism, err)
+	}
+}
