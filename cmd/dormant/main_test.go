@@ -274,3 +274,27 @@ func TestRunRefusesForeignOut(t *testing.T) {
 		t.Errorf("beside --out: %v, want only the project and the inputs", entries)
 	}
 }
+
+// TestDemoRefusesForeignSource: the demo clears OUT/source before
+// generating; a source/ folder that is not an earlier demo's is refused and
+// left as it was.
+func TestDemoRefusesForeignSource(t *testing.T) {
+	out := t.TempDir()
+	mine := filepath.Join(out, "source", "main.go")
+	if err := os.MkdirAll(filepath.Dir(mine), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mine, []byte("package main\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, "demo", "--out", out, "--users", "10", "--events", "100")
+	if code != exitUsage || !strings.Contains(stderr, "holds no ground-truth.json") {
+		t.Fatalf("exit %d, want %d and a refusal\n%s\n%s", code, exitUsage, stdout, stderr)
+	}
+	if data, err := os.ReadFile(mine); err != nil || string(data) != "package main\n" {
+		t.Errorf("source/main.go: %q, %v; want it untouched", data, err)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 1 {
+		t.Errorf("--out holds %v, want only source/", entries)
+	}
+}
