@@ -32,10 +32,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestHangupStopsRunCleanly: SIGHUP (a closed terminal) and SIGTERM end a
+// TestSignalsLeaveNothingBehind: SIGHUP (a closed terminal) and SIGTERM end a
 // run like Ctrl-C: it exits with an error of its own, not killed by the
-// signal, and leaves neither --out nor its staging directory behind.
-func TestHangupStopsRunCleanly(t *testing.T) {
+// signal, and leaves neither --out nor its staging directory behind. After
+// kill -9, which nothing can catch, the next run removes what it left.
+func TestSignalsLeaveNothingBehind(t *testing.T) {
 	dir := t.TempDir()
 	o := demo.DefaultOptions()
 	o.AsOf = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
@@ -44,7 +45,7 @@ func TestHangupStopsRunCleanly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGTERM} {
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
 			parent := t.TempDir()
 			out := filepath.Join(parent, "out")
@@ -77,6 +78,21 @@ func TestHangupStopsRunCleanly(t *testing.T) {
 			err := <-done
 			if _, statErr := os.Stat(out); err == nil && statErr == nil {
 				t.Skip("the run finished before the signal reached it")
+			}
+			if sig == syscall.SIGKILL {
+				// Nothing runs after kill -9: the staging directory stays
+				// until the next run into the same --out removes it.
+				if m, _ := filepath.Glob(filepath.Join(parent, ".out.partial-*")); len(m) != 1 {
+					t.Fatalf("after kill -9: staging directories %q, want the dead run's", m)
+				}
+				code, stdout, stderr := run(t, args[2:]...)
+				if code != exitOK {
+					t.Fatalf("the run after kill -9: exit %d\n%s\n%s", code, stdout, stderr)
+				}
+				if m, _ := filepath.Glob(filepath.Join(parent, ".out*")); len(m) != 0 {
+					t.Errorf("left beside --out by the next run: %q", m)
+				}
+				return
 			}
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || !ee.Exited() || ee.ExitCode() != exitError {
