@@ -42,6 +42,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		opts.AsOf = common.asOf.t
 	}
 	opts.WindowDays, opts.DeleteAfterDays = int(common.window), int(common.deleteAfter)
+	if opts.DeleteAfterDays < opts.WindowDays+14 {
+		return usageError{fmt.Errorf("--delete-after %dd with --window %dd: the demo needs at least the window plus 14 days (%dd)", opts.DeleteAfterDays, opts.WindowDays, opts.WindowDays+14)}
+	}
 	if err := checkDemoSource(out); err != nil {
 		return usageError{err}
 	}

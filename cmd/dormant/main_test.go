@@ -138,6 +138,7 @@ func TestFlagValuesOutOfRange(t *testing.T) {
 		{[]string{"demo", "--window", "0d"}, []string{"--window 0d", "14d to 400d"}},
 		{[]string{"demo", "--delete-after", "0"}, []string{"--delete-after 0d", "28d to 1500d"}},
 		{[]string{"demo", "--accounts", "0"}, []string{"--accounts 0", "1 to 200"}},
+		{[]string{"demo", "--window", "200d", "--delete-after", "100d"}, []string{"--delete-after 100d with --window 200d", "214d"}},
 		{[]string{"demo", "--users", "-1"}, []string{"--users -1", "0 to 1000000"}},
 		{[]string{"demo", "--as-of", "0001-01-01"}, []string{"--as-of 0001-01-01", "2020-01-01"}},
 		{[]string{"queries", "print", "--engine", "athena", "--window", "0d"}, []string{"--window 0d", "1d to"}},
