@@ -33,9 +33,10 @@ var (
 	tagKeyRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
 )
 
-// EarliestAsOf is the earliest as-of or window start a run accepts: AWS, and
-// so any IAM user or CloudTrail record, did not exist before 2006.
-var EarliestAsOf = time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC)
+// EarliestAsOf is the earliest as-of or window start a run accepts: IAM, and
+// so any IAM user, did not exist before 2010 (findings.Options refuses an
+// earlier as-of too; checked here so that it is refused before any work).
+var EarliestAsOf = time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Config is everything a run needs; cmd/dormant fills it from flags and the
 // config file, tests fill it directly.
@@ -221,7 +222,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("--as-of %s is out of range: use %s to %s", c.AsOf.Format(time.RFC3339), EarliestAsOf.Format("2006-01-02"), latest.Format("2006-01-02")))
 	} else if c.WindowDays > int(c.AsOf.Sub(EarliestAsOf)/(24*time.Hour)) {
 		// Compared in days: a window of millions of days overflows a Duration.
-		errs = append(errs, fmt.Errorf("--window %dd before --as-of %s starts before %s, when AWS did not exist: use a shorter window",
+		errs = append(errs, fmt.Errorf("--window %dd before --as-of %s starts before %s, when IAM did not exist: use a shorter window",
 			c.WindowDays, c.AsOf.Format("2006-01-02"), EarliestAsOf.Format("2006-01-02")))
 	}
 	if c.Out != "" {

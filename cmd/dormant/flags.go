@@ -246,7 +246,7 @@ var flagRanges = map[string]flagRange{
 }
 
 // epochText names pipeline.EarliestAsOf for messages.
-var epochText = pipeline.EarliestAsOf.Format("2006-01-02") + " (AWS, and so IAM, did not exist before)"
+var epochText = pipeline.EarliestAsOf.Format("2006-01-02") + " (IAM did not exist before)"
 
 // daysSinceEpoch is the longest span, in whole days, that fits between
 // pipeline.EarliestAsOf and now.
