@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/dormant-iam/dormant/pipeline/activity"
 	"github.com/dormant-iam/dormant/pipeline/inventory/live"
+	"github.com/dormant-iam/dormant/pipeline/references"
 )
 
 // Defaults, named so the CLI, the config file and the Method sheet agree.
@@ -24,9 +26,17 @@ const (
 	DefaultEngine          = "local"
 )
 
-// EarliestAsOf is the earliest as-of or window start a run accepts: AWS, and
-// so any IAM user or CloudTrail record, did not exist before 2006.
-var EarliestAsOf = time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC)
+// regionRE is the shape of every AWS region name (us-east-1, us-gov-west-1,
+// cn-northwest-1, eu-isoe-west-1); tagKeyRE is IAM's tag key pattern.
+var (
+	regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	tagKeyRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
+)
+
+// EarliestAsOf is the earliest as-of or window start a run accepts: IAM, and
+// so any IAM user, did not exist before 2010 (findings.Options refuses an
+// earlier as-of too; checked here so that it is refused before any work).
+var EarliestAsOf = time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Config is everything a run needs; cmd/dormant fills it from flags and the
 // config file, tests fill it directly.
@@ -144,6 +154,31 @@ func (c Config) Validate() error {
 	if c.SkipReferences && len(c.ReferenceChecks) > 0 {
 		errs = append(errs, errors.New("--skip-references and --reference-checks both given: choose one"))
 	}
+	// Checked here, not when the references stage starts: that is after the
+	// whole activity scan.
+	for _, n := range c.ReferenceChecks {
+		if !slices.Contains(references.KnownChecks, n) {
+			errs = append(errs, fmt.Errorf("--reference-checks %q is not a check; use %s", n, strings.Join(references.KnownChecks, ",")))
+		} else if n != references.CheckIAM && !c.Live() {
+			errs = append(errs, fmt.Errorf("--reference-checks %s reads AWS live; it cannot run on exported files (only iam can)", n))
+		}
+	}
+	for _, r := range c.Regions {
+		if !regionRE.MatchString(r) {
+			errs = append(errs, fmt.Errorf("--regions: %q is not an AWS region name (like us-east-1)", r))
+		}
+	}
+	if c.Region != "" && !regionRE.MatchString(c.Region) {
+		errs = append(errs, fmt.Errorf("--region %q is not an AWS region name (like us-east-1)", c.Region))
+	}
+	if !tagKeyRE.MatchString(c.ExemptTag) {
+		errs = append(errs, fmt.Errorf("--exempt-tag %q is not an IAM tag key (1 to 128 letters, digits, spaces and _.:/=+-@)", c.ExemptTag))
+	}
+	for _, k := range c.OwnerTags {
+		if !tagKeyRE.MatchString(k) {
+			errs = append(errs, fmt.Errorf("--owner-tags: %q is not a tag key (1 to 128 letters, digits, spaces and _.:/=+-@)", k))
+		}
+	}
 	for _, p := range append(append([]string{}, c.CredentialReports...), c.AuthorizationDetails...) {
 		if _, err := os.Stat(p); err != nil {
 			errs = append(errs, fmt.Errorf("reading input: %w", err))
@@ -195,7 +230,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("--as-of %s is out of range: use %s to %s", c.AsOf.Format(time.RFC3339), EarliestAsOf.Format("2006-01-02"), latest.Format("2006-01-02")))
 	} else if c.WindowDays > int(c.AsOf.Sub(EarliestAsOf)/(24*time.Hour)) {
 		// Compared in days: a window of millions of days overflows a Duration.
-		errs = append(errs, fmt.Errorf("--window %dd before --as-of %s starts before %s, when AWS did not exist: use a shorter window",
+		errs = append(errs, fmt.Errorf("--window %dd before --as-of %s starts before %s, when IAM did not exist: use a shorter window",
 			c.WindowDays, c.AsOf.Format("2006-01-02"), EarliestAsOf.Format("2006-01-02")))
 	}
 	if c.Out != "" {

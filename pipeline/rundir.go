@@ -84,7 +84,7 @@ func newStaging(ctx context.Context, out, runID string, log *slog.Logger) (*stag
 	if err := os.MkdirAll(parent, 0o777); err != nil {
 		return nil, fmt.Errorf("creating parent of --out %s: %w", out, err)
 	}
-	if err := recoverOut(abs, log); err != nil {
+	if err := recoverOut(ctx, abs, log); err != nil {
 		return nil, err
 	}
 	if err := checkReplaceable(ctx, abs); err != nil {
@@ -143,9 +143,9 @@ func listSiblings(final string) (*siblings, error) {
 // recoverOut undoes what a run killed during an earlier commit or build left
 // beside --out: a previous run moved aside while --out is missing is put
 // back (the newest, if several), one left over after its replacement is
-// removed, and staging directories no live run holds are removed. A staging
+// removed if it is provably a run (checkReplaceable), and staging directories no live run holds are removed. A staging
 // directory or previous run of a run still alive is left alone.
-func recoverOut(final string, log *slog.Logger) error {
+func recoverOut(ctx context.Context, final string, log *slog.Logger) error {
 	sib, err := listSiblings(final)
 	if err != nil {
 		return err
@@ -168,6 +168,10 @@ func recoverOut(final string, log *slog.Logger) error {
 			}
 			log.Warn("put the previous run back: a run was killed while replacing it", "out", final, "from", prev)
 			missing = false
+			continue
+		}
+		if err := checkReplaceable(ctx, prev); err != nil {
+			log.Warn("left beside --out: named like a previous run, but not provably one", "path", prev, "reason", err)
 			continue
 		}
 		if err := os.RemoveAll(prev); err != nil {
@@ -210,6 +214,9 @@ func checkReplaceable(ctx context.Context, final string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("reading it: %w", err)
+	}
+	if st.Mode().Type() == fs.ModeSymlink {
+		return fmt.Errorf("is a symlink: give the directory it points to, since replacing the run replaces the link")
 	}
 	if !st.IsDir() {
 		return fmt.Errorf("exists and is not a directory; choose another --out")

@@ -78,6 +78,12 @@ func TestStagingRefusesWhatIsNotARun(t *testing.T) {
 		"run.json that is not JSON": func(t *testing.T, out string) {
 			os.WriteFile(filepath.Join(out, RunFile), []byte("not json"), 0o644)
 		},
+		"a symlink to a dormant run": func(t *testing.T, out string) {
+			target := filepath.Join(t.TempDir(), "run")
+			fakeRun(t, target, "x")
+			os.Remove(out)
+			os.Symlink(target, out)
+		},
 		"a file": func(t *testing.T, out string) {
 			os.Remove(out)
 			os.WriteFile(out, []byte("x"), 0o644)
@@ -245,7 +251,9 @@ func TestStaleStagingRemoved(t *testing.T) {
 	out := filepath.Join(parent, "out")
 	dead := filepath.Join(parent, ".out.partial-20261101T000000Z-0123abcd")
 	alive := filepath.Join(parent, ".out.partial-20261101T000001Z-4567cdef")
-	notOurs := []string{".out.partial-mine", ".out.previous-backup", ".other.partial-20261101T000000Z-0123abcd"}
+	notOurs := []string{".out.partial-mine", ".out.previous-backup", ".other.partial-20261101T000000Z-0123abcd",
+		// Named like a previous run, but holding no run: left, with a warning.
+		".out.previous-20261101T000000Z-0123abcd"}
 	for _, d := range append([]string{dead, alive}, notOurs...) {
 		d = filepath.Join(parent, filepath.Base(d))
 		if err := os.MkdirAll(filepath.Join(d, "inputs"), 0o755); err != nil {
@@ -255,6 +263,10 @@ func TestStaleStagingRemoved(t *testing.T) {
 	}
 	// A symlink named like a staging directory is nobody's run.
 	if err := os.Symlink(filepath.Join(parent, ".out.partial-mine"), filepath.Join(parent, ".out.partial-20261101T000002Z-89abcdef")); err != nil {
+		t.Fatal(err)
+	}
+	// --out exists (empty), so nothing is put back into it.
+	if err := os.Mkdir(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	lock, err := lockDir(alive)

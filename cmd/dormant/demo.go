@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/dormant-iam/dormant/internal/demo"
@@ -38,6 +42,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		opts.AsOf = common.asOf.t
 	}
 	opts.WindowDays, opts.DeleteAfterDays = int(common.window), int(common.deleteAfter)
+	if opts.DeleteAfterDays < opts.WindowDays+14 {
+		return usageError{fmt.Errorf("--delete-after %dd with --window %dd: the demo needs at least the window plus 14 days (%dd)", opts.DeleteAfterDays, opts.WindowDays, opts.WindowDays+14)}
+	}
+	if err := checkDemoSource(out); err != nil {
+		return usageError{err}
+	}
 
 	t0 := time.Now()
 	var res *pipeline.DemoResult
@@ -60,5 +70,30 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("%d findings differ from the demo's ground truth", len(res.Mismatches))
 	}
 	fmt.Fprintf(stdout, "ground truth: all %d users classified as expected (%s)\n", len(res.Source.Truth), time.Since(t0).Round(time.Millisecond))
+	return nil
+}
+
+// demoTruthFile marks a source/ folder an earlier demo generated
+// (internal/demo writes it last).
+const demoTruthFile = "ground-truth.json"
+
+// checkDemoSource refuses an --out whose source/ folder holds anything but
+// an earlier demo: pipeline.Demo clears source/ before generating, which
+// must never reach someone's own folder of that name.
+func checkDemoSource(out string) error {
+	src := filepath.Join(out, "source")
+	entries, err := os.ReadDir(src)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("--out %s: reading %s: %w", out, src, err)
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	if st, err := os.Lstat(filepath.Join(src, demoTruthFile)); err != nil || !st.Mode().IsRegular() {
+		return fmt.Errorf("--out %s: %s is not empty and holds no %s of an earlier demo: refusing to replace it; nothing was touched; choose another --out", out, src, demoTruthFile)
+	}
 	return nil
 }

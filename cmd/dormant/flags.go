@@ -230,6 +230,7 @@ var flagRanges = map[string]flagRange{
 	"report-max-age": durationIn(time.Hour, 90*24*time.Hour, "a report older than that cannot speak for the window"),
 	"as-of":          asOfIn(pipeline.EarliestAsOf),
 	"concurrency":    intIn(1, 256),
+	"exempt-tag":     notEmpty("with no tag key, nobody tagged exempt would be"),
 
 	"remediate max-age": durationIn(time.Hour, 365*24*time.Hour, "the evidence must be younger than this; the check cannot be turned off"),
 	"remediate grace":   daysIn(1, func() int { return 3650 }, ""),
@@ -245,7 +246,7 @@ var flagRanges = map[string]flagRange{
 }
 
 // epochText names pipeline.EarliestAsOf for messages.
-var epochText = pipeline.EarliestAsOf.Format("2006-01-02") + " (AWS, and so IAM, did not exist before)"
+var epochText = pipeline.EarliestAsOf.Format("2006-01-02") + " (IAM did not exist before)"
 
 // daysSinceEpoch is the longest span, in whole days, that fits between
 // pipeline.EarliestAsOf and now.
@@ -307,6 +308,17 @@ func asOfIn(earliest time.Time) flagRange {
 		if t.Before(earliest) || t.After(latest) {
 			return fmt.Errorf("is out of range: use %s to %s (no activity is recorded before the first, nor after today)",
 				earliest.Format("2006-01-02"), latest.Format("2006-01-02"))
+		}
+		return nil
+	}
+}
+
+// notEmpty refuses an explicit empty string, which the pipeline would
+// otherwise take as "unset" and replace with the default.
+func notEmpty(why string) flagRange {
+	return func(v any) error {
+		if str, ok := v.(string); !ok || str == "" {
+			return withWhy(errors.New("is empty"), why)
 		}
 		return nil
 	}

@@ -119,24 +119,30 @@ func TestFlagValuesOutOfRange(t *testing.T) {
 		want []string
 	}{
 		{[]string{"run", "--window", "0d"}, []string{"--window 0d", "out of range", "1d to"}},
-		{[]string{"run", "--window", "100000d"}, []string{"--window 100000d", "out of range", "2006-01-01"}},
-		{[]string{"run", "--as-of", "2026-11-01", "--window", "7620d"}, []string{"--window 7620d", "2006-01-01", "at most 7609d"}},
+		{[]string{"run", "--window", "100000d"}, []string{"--window 100000d", "out of range", "2010-01-01"}},
+		{[]string{"run", "--as-of", "2026-11-01", "--window", "6160d"}, []string{"--window 6160d", "2010-01-01", "at most 6148d"}},
 		{[]string{"run", "--delete-after", "0"}, []string{"--delete-after 0d", "1d to"}},
 		{[]string{"run", "--report-max-age", "0"}, []string{"--report-max-age 0d", "1h0m0s to 90d"}},
 		{[]string{"run", "--report-max-age", "0d"}, []string{"--report-max-age 0d", "out of range"}},
-		{[]string{"run", "--as-of", "0001-01-01"}, []string{"--as-of 0001-01-01T00:00:00Z", "use 2006-01-01 to"}},
-		{[]string{"run", "--as-of", "2005-12-31"}, []string{"--as-of 2005-12-31", "2006-01-01"}},
+		{[]string{"run", "--as-of", "0001-01-01"}, []string{"--as-of 0001-01-01T00:00:00Z", "use 2010-01-01 to"}},
+		{[]string{"run", "--as-of", "2009-12-31"}, []string{"--as-of 2009-12-31", "2010-01-01"}},
 		{[]string{"run", "--as-of", "2999-01-01"}, []string{"--as-of 2999-01-01", "out of range"}},
 		{[]string{"run", "--concurrency", "0"}, []string{"--concurrency 0", "1 to 256"}},
 		{[]string{"run", "--concurrency", "-3"}, []string{"--concurrency -3", "1 to 256"}},
 		{[]string{"run", "--out", ""}, []string{"--out is required"}},
+		{[]string{"run", "--exempt-tag", ""}, []string{"--exempt-tag  is empty"}},
+		{[]string{"run", "--exempt-tag", "bad\ttag"}, []string{"not an IAM tag key"}},
+		{[]string{"run", "--reference-checks", "bogus"}, []string{`--reference-checks "bogus" is not a check`}},
+		{[]string{"run", "--regions", "moon-1"}, []string{`"moon-1" is not an AWS region`}},
+		{[]string{"run", "--engine", "spark"}, []string{`--engine "spark" is not known`}},
 		{[]string{"demo", "--window", "0d"}, []string{"--window 0d", "14d to 400d"}},
 		{[]string{"demo", "--delete-after", "0"}, []string{"--delete-after 0d", "28d to 1500d"}},
 		{[]string{"demo", "--accounts", "0"}, []string{"--accounts 0", "1 to 200"}},
+		{[]string{"demo", "--window", "200d", "--delete-after", "100d"}, []string{"--delete-after 100d with --window 200d", "214d"}},
 		{[]string{"demo", "--users", "-1"}, []string{"--users -1", "0 to 1000000"}},
 		{[]string{"demo", "--as-of", "0001-01-01"}, []string{"--as-of 0001-01-01", "2020-01-01"}},
 		{[]string{"queries", "print", "--engine", "athena", "--window", "0d"}, []string{"--window 0d", "1d to"}},
-		{[]string{"queries", "print", "--engine", "athena", "--as-of", "0001-01-01"}, []string{"--as-of 0001-01-01", "2006-01-01"}},
+		{[]string{"queries", "print", "--engine", "athena", "--as-of", "0001-01-01"}, []string{"--as-of 0001-01-01", "2010-01-01"}},
 		{[]string{"remediate", "--manifest", manifest, "--max-age", "0"}, []string{"--max-age 0d", "out of range", "cannot be turned off"}},
 		{[]string{"remediate", "--manifest", manifest, "--concurrency", "0"}, []string{"--concurrency 0", "1 to 256"}},
 		{[]string{"remediate", "--manifest", manifest, "--grace", "0"}, []string{"--grace 0d", "1d to 3650d"}},
@@ -267,5 +273,29 @@ func TestRunRefusesForeignOut(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 2 {
 		t.Errorf("beside --out: %v, want only the project and the inputs", entries)
+	}
+}
+
+// TestDemoRefusesForeignSource: the demo clears OUT/source before
+// generating; a source/ folder that is not an earlier demo's is refused and
+// left as it was.
+func TestDemoRefusesForeignSource(t *testing.T) {
+	out := t.TempDir()
+	mine := filepath.Join(out, "source", "main.go")
+	if err := os.MkdirAll(filepath.Dir(mine), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mine, []byte("package main\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, "demo", "--out", out, "--users", "10", "--events", "100")
+	if code != exitUsage || !strings.Contains(stderr, "holds no ground-truth.json") {
+		t.Fatalf("exit %d, want %d and a refusal\n%s\n%s", code, exitUsage, stdout, stderr)
+	}
+	if data, err := os.ReadFile(mine); err != nil || string(data) != "package main\n" {
+		t.Errorf("source/main.go: %q, %v; want it untouched", data, err)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 1 {
+		t.Errorf("--out holds %v, want only source/", entries)
 	}
 }

@@ -5,8 +5,12 @@ package atomicfile
 
 import (
 	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -67,14 +71,33 @@ func Create(path string) (*Pending, error) { return create(path, true) }
 
 func create(path string, fsync bool) (*Pending, error) {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// 0777 and 0666 less the user's umask: the user decides who may read
+	// the evidence, as with any file they create.
+	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return nil, fmt.Errorf("creating directory %s: %w", dir, err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := createTemp(dir, "."+filepath.Base(path)+".tmp-")
 	if err != nil {
 		return nil, fmt.Errorf("creating temporary file for %s: %w", path, err)
 	}
 	return &Pending{path: path, tmp: f.Name(), f: f, fsync: fsync}, nil
+}
+
+// createTemp is os.CreateTemp with mode 0666 before the umask instead of
+// CreateTemp's fixed 0600, which would shut out the user's group.
+func createTemp(dir, prefix string) (*os.File, error) {
+	for range 100 {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, err
+		}
+		name := filepath.Join(dir, prefix+hex.EncodeToString(b[:]))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, fmt.Errorf("creating a temporary file in %s: 100 random names were all taken", dir)
 }
 
 // Path is where the file goes on Commit.
@@ -107,9 +130,6 @@ func (p *Pending) Fill(fill func(w io.Writer) error) error {
 	p.f = nil
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("closing %s: %w", p.path, err)
-	}
-	if err := os.Chmod(p.tmp, 0o644); err != nil {
-		return fmt.Errorf("setting mode of %s: %w", p.path, err)
 	}
 	return nil
 }

@@ -86,18 +86,24 @@ func isTemp(name string) bool {
 }
 
 // walk returns the regular files under dir, relative with forward slashes
-// and sorted bytewise, leaving out SHA256SUMS itself, and apart from them
+// and sorted bytewise, leaving out SHA256SUMS and its signature, and apart from them
 // everything SHA256SUMS cannot vouch for: non-regular files (symlinks are
 // never followed) and empty directories.
 func walk(ctx context.Context, dir string) (files []string, odd []Mismatch, err error) {
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	// A symlink as the bundle's own path is how the user named it, not
+	// content of the bundle: follow that one only.
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listing files under %s: %w", dir, err)
+	}
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(dir, p)
+		rel, err := filepath.Rel(root, p)
 		if err != nil {
 			return err
 		}
@@ -118,7 +124,9 @@ func walk(ctx context.Context, dir string) (files []string, odd []Mismatch, err 
 			} else if rerr != nil {
 				return rerr
 			}
-		case rel == SumsFile:
+		case rel == SumsFile || rel == SumsFile+".sig":
+			// SHA256SUMS.sig (issue 15's signature) signs SHA256SUMS, so it
+			// cannot be listed in it; its own check is the signature's.
 		case !d.Type().IsRegular():
 			odd = append(odd, Mismatch{Path: rel, Kind: NotRegular, Got: d.Type().String()})
 		default:

@@ -53,3 +53,44 @@ func TestVerifySumsUnlisted(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifySumsThroughSymlinkedRoot: the bundle's own path may be a
+// symlink (how the user reached it); only links inside it are refused.
+func TestVerifySumsThroughSymlinkedRoot(t *testing.T) {
+	ctx := context.Background()
+	dir := bundle(t)
+	if err := WriteSums(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "run")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	mism, err := VerifySums(ctx, link)
+	if err != nil || len(mism) != 0 {
+		t.Errorf("VerifySums through a symlinked root = %v, %v; want no mismatch", mism, err)
+	}
+}
+
+// TestSignatureBesideSums: SHA256SUMS.sig, the detached signature of
+// SHA256SUMS, is neither listed nor reported as unlisted; the same name
+// anywhere else is an ordinary extra file.
+func TestSignatureBesideSums(t *testing.T) {
+	ctx := context.Background()
+	dir := bundle(t)
+	if err := WriteSums(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, SumsFile+".sig"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if mism, err := VerifySums(ctx, dir); err != nil || len(mism) != 0 {
+		t.Errorf("VerifySums with SHA256SUMS.sig = %v, %v", mism, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "reports", SumsFile+".sig"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if mism, err := VerifySums(ctx, dir); err != nil || len(mism) != 1 || mism[0].Path != "reports/SHA256SUMS.sig" {
+		t.Errorf("VerifySums with a nested SHA256SUMS.sig = %v, %v; want it extra", mism, err)
+	}
+}
