@@ -96,14 +96,19 @@ type Manifest struct {
 	// ReviewedFrom is set on a manifest made from a reviewed workbook
 	// (`dormant manifest --from-workbook`): what the approvals came from.
 	ReviewedFrom *Review `json:"reviewed_from,omitempty"`
-	// Digest is "sha256:<hex>" over the canonical JSON of Entries.
+	// HeaderDigest is "sha256:<hex>" over CanonicalHeader: with Digest it
+	// tells an edited entry (which --allow-edited may accept) from an
+	// edited header (which nothing accepts).
+	HeaderDigest string `json:"header_digest"`
+	// Digest is "sha256:<hex>" over CanonicalDocument: the header and
+	// every entry.
 	Digest  string  `json:"digest"`
 	Entries []Entry `json:"entries"`
 }
 
 // Review says where a reviewed manifest's approvals came from. It is in the
-// header, outside the digest: the digest still proves the entries are the
-// ones signed, and Entry.ReviewerComment carries each entry's review.
+// header, which both digests cover; Entry.ReviewerComment carries each
+// entry's review.
 type Review struct {
 	// Workbook is the reviewed workbook's file name.
 	Workbook string `json:"workbook"`
