@@ -527,10 +527,15 @@ func TestManifestRefused(t *testing.T) {
 	}
 	tampered := edit("tampered", func(m map[string]any) { entry(m)["reasons"] = []any{"edited by hand"} })
 	unknown := edit("unknown", func(m map[string]any) { m["schema_version"] = "dormant.manifest/v9" })
+	// old is a manifest made 40 days ago (re-signed: issue 15 refuses an
+	// as_of edited by hand, which is asOfEdited below).
 	old := edit("old", func(m map[string]any) {
 		m["as_of"] = testNow.AddDate(0, 0, -40).Format(time.RFC3339)
 		m["generated_at"] = testNow.AddDate(0, 0, -40).Format(time.RFC3339)
 	})
+	resign(old)
+	asOfEdited := edit("as-of-edited", func(m map[string]any) { m["as_of"] = testNow.Format(time.RFC3339) })
+	generatedEdited := edit("generated-edited", func(m map[string]any) { m["generated_at"] = testNow.Format(time.RFC3339) })
 	review := edit("review", func(m map[string]any) { entry(m)["evidence"].(map[string]any)["status"] = "review" })
 	resign(review)
 	exempt := edit("exempt", func(m map[string]any) { entry(m)["evidence"].(map[string]any)["status"] = "exempt" })
@@ -556,6 +561,9 @@ func TestManifestRefused(t *testing.T) {
 		{"unknown schema, --allow-edited", unknown, []Option{WithAllowEdited(true)}, ""},
 		{"too old", old, nil, "older than the maximum age 30d"},
 		{"too old, --max-age 60d", old, []Option{WithMaxAge(60 * 24 * time.Hour)}, ""},
+		{"as_of edited", asOfEdited, nil, "header was edited"},
+		{"as_of edited, --allow-edited", asOfEdited, []Option{WithAllowEdited(true)}, "header was edited"},
+		{"generated_at edited, --allow-edited", generatedEdited, []Option{WithAllowEdited(true)}, "header was edited"},
 		{"review status, re-signed", review, []Option{WithAllowEdited(true)}, "evidence.status"},
 		{"exempt status, re-signed", exempt, []Option{WithAllowEdited(true)}, "evidence.status"},
 		{"root user, re-signed", root, []Option{WithAllowEdited(true)}, "user_name"},
