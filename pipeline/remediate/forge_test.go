@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -178,5 +179,57 @@ func TestAllowEditedNeverDeletes(t *testing.T) {
 	}
 	if e.state(mgmtID, "alice") == nil {
 		t.Fatal("an edited manifest deleted alice")
+	}
+}
+
+// A backup edited to add AdministratorAccess was restored as written.
+func TestAttackEditedBackupRefused(t *testing.T) {
+	var bob *awsfake.User
+	e := newEnv(t, func(o *awsfake.Org) { bob = plainUser(o.Account(memberID), "bob", ago(400)) })
+	signer, trust := testKeys(t)
+	res, out := e.run(e.writeManifest(finding(memberID, bob, tables.StatusInactive, tables.DecisionDelete)), nil,
+		WithApply(true), WithSignKey(signer))
+	if err := res.Err(); err != nil || e.state(memberID, "bob") != nil {
+		t.Fatalf("deleting bob: %v\n%s", err, out)
+	}
+	backup := filepath.Join(res.BackupDir, memberID, "bob.json")
+	orig, err := os.ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The signed backup verifies with the trust key, and restores (dry run).
+	if _, _, err := signature.VerifyFile(context.Background(), trust, backup); err != nil {
+		t.Fatalf("the backup's signature: %v", err)
+	}
+	e.restore(backup, WithTrustKey(trust))
+
+	var b Backup
+	if err := json.Unmarshal(orig, &b); err != nil {
+		t.Fatal(err)
+	}
+	b.AttachedPolicies = append(b.AttachedPolicies, Attached{Name: "AdministratorAccess", ARN: "arn:aws:iam::aws:policy/AdministratorAccess"})
+	edited, _ := json.MarshalIndent(&b, "", "  ")
+	if err := os.WriteFile(backup, append(edited, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	calls := e.srv.MutatingCalls()
+	for _, opts := range [][]Option{{WithApply(true)}, {WithApply(true), WithTrustKey(trust)}} {
+		_, err := e.remediator(nil, nil, opts...).Restore(context.Background(), backup)
+		if !errors.Is(err, ErrBackupUnrecorded) || !strings.Contains(err.Error(), "edited") {
+			t.Errorf("restoring a backup with AdministratorAccess added: %v, want it refused as edited", err)
+		}
+	}
+	// Nor does a backup with no journal record pass.
+	if err := os.Remove(res.Journal); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(backup, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.remediator(nil, nil, WithApply(true)).Restore(context.Background(), backup); !errors.Is(err, ErrBackupUnrecorded) {
+		t.Errorf("restoring a backup the journal does not record: %v", err)
+	}
+	if e.srv.MutatingCalls() != calls || e.state(memberID, "bob") != nil {
+		t.Fatalf("a refused backup was restored")
 	}
 }

@@ -71,6 +71,7 @@ type config struct {
 	callTimeout  time.Duration
 	onlyPatterns []onlyItem
 	trustKey     signature.Verifier
+	signKey      signature.Signer
 }
 
 type onlyItem struct{ account, user string }
@@ -112,6 +113,10 @@ func WithAllowEdited(allow bool) Option { return func(c *config) { c.allowEdited
 // valid detached signature (<manifest>.sig) by v; --allow-edited then never
 // applies. Without it, remediation warns that the manifest is unsigned.
 func WithTrustKey(v signature.Verifier) Option { return func(c *config) { c.trustKey = v } }
+
+// WithSignKey signs each backup remediation writes (<backup>.sig), and
+// restore then checks that signature with the same key.
+func WithSignKey(s signature.Signer) Option { return func(c *config) { c.signKey = s } }
 
 // WithExemptTag sets the tag key whose value "true" exempts a user (default
 // dormant:exempt); the re-check skips a user that carries it.

@@ -2,6 +2,8 @@ package remediate
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
@@ -142,6 +144,16 @@ func TestDeleteUserWithEverything(t *testing.T) {
 	}
 
 	recs := readJournalFile(t, res.Journal)
+	// Issue 15: the backup's SHA-256 is journaled first, before any change.
+	backupData, err := os.ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(backupData); len(recs) == 0 || recs[0].Call != CallWriteBackup || recs[0].BackupSHA256 != hex.EncodeToString(sum[:]) ||
+		recs[0].Target != mgmtID+"/bob.json" {
+		t.Fatalf("journal does not start with the backup's SHA-256 %x: %+v", sum, recs[0])
+	}
+	recs = recs[1:]
 	if len(recs) != len(deleteActions) {
 		t.Fatalf("journal has %d records, want %d", len(recs), len(deleteActions))
 	}

@@ -400,10 +400,14 @@ func (r *Remediator) backupFor(ctx context.Context, api IAMAPI, st *runState, e 
 	if !r.cfg.apply {
 		return b, fmt.Sprintf("backup to be written to %s before the first change", path), nil
 	}
-	if err := writeBackup(path, b); err != nil {
+	sum, err := writeBackup(path, b)
+	if err != nil {
 		return nil, "", err
 	}
-	return b, fmt.Sprintf("backup written to %s", path), nil
+	if err := r.journalBackup(ctx, st.j, path, sum, b); err != nil {
+		return nil, "", err
+	}
+	return b, fmt.Sprintf("backup written to %s (SHA-256 %s, in the journal)", path, sum), nil
 }
 
 // carryOut runs (or, dry, lists) the steps and sets the outcome.
