@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dormant-iam/dormant/internal/signature"
 	"github.com/dormant-iam/dormant/pipeline/activity"
 	"github.com/dormant-iam/dormant/pipeline/inventory/live"
 )
@@ -73,6 +74,9 @@ type Config struct {
 	Resume      bool
 	ToolVersion string
 	Logger      *slog.Logger
+	// Signer, when set, signs SHA256SUMS (SHA256SUMS.sig beside it) so the
+	// bundle can be attributed, not only checked (issue 15).
+	Signer signature.Signer
 }
 
 // WithDefaults fills what the caller left empty.

@@ -96,7 +96,8 @@ func listFiles(ctx context.Context, dir string) ([]string, error) {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
-		if rel == SumsFile || isTemp(d.Name()) {
+		// SHA256SUMS.sig signs SHA256SUMS, so it cannot be listed in it.
+		if rel == SumsFile || rel == SumsFile+".sig" || isTemp(d.Name()) {
 			return nil
 		}
 		if !d.Type().IsRegular() {

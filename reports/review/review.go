@@ -103,6 +103,9 @@ type verdict struct {
 	decision decision
 	comment  string
 	row      int // the reviewed workbook's row
+	// downgrade is set when the reviewer changed the Decision column from
+	// delete to deactivate: the entry is rebuilt as a deactivation.
+	downgrade bool
 }
 
 // FromWorkbook reads the reviewer's decisions from a reviewed workbook and
@@ -191,14 +194,46 @@ func apply(r *reader, run *manifest.Manifest, findings []tables.Finding, keyRows
 		f := &findings[k.Finding]
 		keyIdx[f.AccountID+"\x00"+f.UserID+"\x00"+strconv.FormatInt(k.Slot, 10)] = i
 	}
+	// The entries come from the findings table, not from the run's manifest
+	// file: the two must agree, and the reviewer's downgrades are rebuilt
+	// as the deactivations Build plans, with their delete-after dates.
+	in := manifest.Input{RunID: run.RunID, GeneratedAt: run.GeneratedAt, AsOf: run.AsOf,
+		WindowDays: run.WindowDays, DeleteAfterDays: run.DeleteAfterDays, Findings: findings}
+	rebuilt, err := manifest.Build(in)
+	if err != nil {
+		return nil, fmt.Errorf("rebuilding the run's plan from its findings table: %w", err)
+	}
+	if rebuilt.Digest != run.Digest {
+		return nil, fmt.Errorf("the run's manifest (digest %s) is not the plan its findings table gives (digest %s): the run directory was altered after the run; check it with dormant verify and use an unaltered copy",
+			run.Digest, rebuilt.Digest)
+	}
+	var downgraded []tables.Finding
+	for i, v := range users {
+		if !v.downgrade {
+			continue
+		}
+		if downgraded == nil {
+			downgraded = slices.Clone(findings)
+		}
+		downgraded[i].Decision = tables.DecisionDeactivate
+		if v.decision == approve {
+			r.note(reports.SheetFindings, v.row, fmt.Sprintf("%s/%s: the reviewer changed delete to deactivate: it is deactivated, not deleted", findings[i].AccountID, findings[i].UserName))
+		}
+	}
+	if downgraded != nil {
+		in.Findings = downgraded
+		if rebuilt, err = manifest.Build(in); err != nil {
+			return nil, fmt.Errorf("rebuilding the plan with the reviewer's downgrades: %w", err)
+		}
+	}
 	out := *run
 	out.Entries = []manifest.Entry{}
 	review := &manifest.Review{RunDigest: run.Digest}
 	out.ReviewedFrom = review
 	plannedUser := make([]bool, len(findings))
 	plannedKey := make([]bool, len(keyRows))
-	for i := range run.Entries {
-		e := run.Entries[i]
+	for i := range rebuilt.Entries {
+		e := rebuilt.Entries[i]
 		var v verdict
 		switch e.Kind {
 		case manifest.KindUser:
@@ -391,6 +426,27 @@ type sheetSpec struct {
 	// byName is the field index that, with the account, finds the run's row
 	// a reviewer's edited row was meant to be (the user name).
 	byName, byID int
+	// checked are the columns besides the identity that must still show
+	// what the run wrote; the Decision column among them may be downgraded.
+	checked []checkedField
+}
+
+// Titles of the Findings columns compared with the run (reports'
+// findingColumns; TestCheckedTitles keeps them in step).
+const (
+	titleStatus       = "Status"
+	titleDecision     = "Decision"
+	titleDaysInactive = "Days inactive"
+	titleReasons      = "Reasons"
+)
+
+// checkedField is a non-review column compared with the run's value.
+type checkedField struct {
+	title string
+	// value is expected row i's value as the raw cell holds it.
+	value func(i int) string
+	// decision marks the Decision column: delete may become deactivate.
+	decision bool
 }
 
 func trimmed(raw string) string { return strings.TrimSpace(raw) }
@@ -430,6 +486,17 @@ var userFields = []identityField{
 
 func findingsSheet(findings []tables.Finding) sheetSpec {
 	return sheetSpec{
+		checked: []checkedField{
+			{title: titleStatus, value: func(i int) string { return findings[i].Status }},
+			{title: titleDecision, value: func(i int) string { return findings[i].Decision }, decision: true},
+			{title: titleDaysInactive, value: func(i int) string {
+				if findings[i].DaysInactive < 0 {
+					return ""
+				}
+				return strconv.FormatInt(findings[i].DaysInactive, 10)
+			}},
+			{title: titleReasons, value: func(i int) string { return strings.Join(findings[i].Reasons, reports.ReasonSeparator) }},
+		},
 		sheet: reports.SheetFindings, fields: userFields, expected: len(findings),
 		value: func(i int) []string {
 			f := &findings[i]
@@ -494,6 +561,7 @@ func (r *reader) readSheet(spec sheetSpec) ([]verdict, error) {
 	var pending []pendingRow
 	var cols []int // identity field -> column index
 	decisionCol, commentCol := -1, -1
+	var checkedCols []int // spec.checked -> column index
 	headerOK := false
 	vals := make([]string, len(spec.fields))
 	cellAt := func(cells []string, c int) string {
@@ -530,6 +598,12 @@ func (r *reader) readSheet(spec sheetSpec) ([]verdict, error) {
 			if commentCol = find(reports.TitleReviewerComment); commentCol < 0 {
 				headerOK = false
 			}
+			checkedCols = make([]int, len(spec.checked))
+			for k, c := range spec.checked {
+				if checkedCols[k] = find(c.title); checkedCols[k] < 0 {
+					headerOK = false
+				}
+			}
 			return nil
 		}
 		if !headerOK {
@@ -562,6 +636,7 @@ func (r *reader) readSheet(spec sheetSpec) ([]verdict, error) {
 		default:
 			claimed[i] = row
 			verdicts[i] = verdict{decision: d, comment: comment, row: row}
+			verdicts[i].downgrade = r.checkColumns(spec, i, row, cells, checkedCols, cellAt)
 		}
 		return nil
 	})
@@ -638,4 +713,28 @@ func (r *reader) explainPending(spec sheetSpec, pending []pendingRow, claimed []
 			strings.Join(diffs, ", "), spec.noun, spec.label(cand), strings.Join(wantVals, ", ")))
 	}
 	return explained
+}
+
+// checkColumns compares a matched row's non-review columns with what the
+// run wrote, refusing any edit but a downgrade of the Decision column from
+// delete to deactivate, which it reports.
+func (r *reader) checkColumns(spec sheetSpec, i, row int, cells []string, cols []int, cellAt func([]string, int) string) (downgrade bool) {
+	for k, c := range spec.checked {
+		got, want := strings.TrimSpace(cellAt(cells, cols[k])), c.value(i)
+		if got == want {
+			continue
+		}
+		if c.decision && want == tables.DecisionDelete && got == tables.DecisionDeactivate {
+			downgrade = true
+			continue
+		}
+		if c.decision {
+			r.refuse(spec.sheet, row, fmt.Sprintf("%s of %s is %q, not the run's %q: a reviewer may only change delete to deactivate (or choose %s in %q)",
+				c.title, spec.label(i), got, want, reports.ReviewReject, reports.TitleReviewerDecision))
+			continue
+		}
+		r.refuse(spec.sheet, row, fmt.Sprintf("%s of %s is %q, not the run's %q: only the reviewer columns may be edited",
+			c.title, spec.label(i), got, want))
+	}
+	return downgrade
 }

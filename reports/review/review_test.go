@@ -17,6 +17,7 @@ import (
 
 	"github.com/dormant-iam/dormant/internal/pycheck"
 	"github.com/dormant-iam/dormant/reports"
+	"github.com/dormant-iam/dormant/reports/evidence"
 	"github.com/dormant-iam/dormant/reports/manifest"
 	"github.com/dormant-iam/dormant/tables"
 	"github.com/xuri/excelize/v2"
@@ -92,6 +93,10 @@ func newRun(t *testing.T) *run {
 		t.Fatal(err)
 	}
 	if err := tables.WriteParquet(filepath.Join(dir, "tables", "findings.parquet"), in.Findings); err != nil {
+		t.Fatal(err)
+	}
+	// The run seals its directory, as pipeline.Run does.
+	if err := evidence.WriteSums(context.Background(), dir); err != nil {
 		t.Fatal(err)
 	}
 	m, err := manifest.Read(filepath.Join(dir, filepath.FromSlash(reports.ManifestPath)))
