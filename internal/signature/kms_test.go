@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,5 +74,55 @@ func TestKMSSignVerifyFile(t *testing.T) {
 	// A symmetric or unknown key is refused up front.
 	if _, err := NewSigner(ctx, "kms:alias/nope", c); err == nil {
 		t.Error("an unknown KMS alias was accepted")
+	}
+}
+
+// docs/signature.md: a KMS signature verifies with openssl alone, given the
+// public key that kms:GetPublicKey returns (DER, converted to PEM).
+func TestOpenSSLVerifiesKMS(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("openssl is not installed")
+	}
+	ctx := context.Background()
+	org := awsfake.NewOrg("111111111111")
+	srv := awsfake.New(org)
+	defer srv.Close()
+	c := srv.KMSClient(org.CallerCredentials())
+	created, err := c.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: types.KeySpecEccNistP256, KeyUsage: types.KeyUsageTypeSignVerify})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSigner(ctx, "kms:"+aws.ToString(created.KeyMetadata.KeyId), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pk, err := c.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: created.KeyMetadata.KeyId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What `aws kms get-public-key --query PublicKey --output text | base64 -d` writes.
+	if err := os.WriteFile(filepath.Join(dir, "kms.pub.der"), pk.PublicKey, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	doc := filepath.Join(dir, "SHA256SUMS")
+	if err := os.WriteFile(doc, []byte("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  reports/x.csv\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SignFile(ctx, s, doc); err != nil {
+		t.Fatal(err)
+	}
+	script := `set -e; cd "$1"
+openssl pkey -pubin -inform DER -in kms.pub.der -out kms.pub.pem
+python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["signature"])' SHA256SUMS.sig | openssl base64 -d -A -out SHA256SUMS.sig.der
+openssl dgst -sha256 -verify kms.pub.pem -signature SHA256SUMS.sig.der SHA256SUMS`
+	if out, err := exec.Command("sh", "-c", script, "sh", dir).CombinedOutput(); err != nil || !strings.Contains(string(out), "Verified OK") {
+		t.Fatalf("openssl does not verify the KMS signature: %v: %s", err, out)
+	}
+	if err := os.WriteFile(doc, []byte("edited\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("sh", "-c", script, "sh", dir).CombinedOutput(); err == nil {
+		t.Fatalf("openssl verified an edited file: %s", out)
 	}
 }
