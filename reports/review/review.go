@@ -128,7 +128,12 @@ func FromWorkbook(ctx context.Context, workbookPath string, runManifest *manifes
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := excelize.OpenFile(workbookPath)
+	keyRows := reports.UnusedKeyRows(findings)
+	partLimit, totalLimit := workbookBounds(len(findings) + len(keyRows))
+	if err := checkWorkbookSize(workbookPath, partLimit, totalLimit); err != nil {
+		return nil, nil, err
+	}
+	f, err := excelize.OpenFile(workbookPath, excelize.Options{UnzipSizeLimit: totalLimit})
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening reviewed workbook %s: %w", workbookPath, err)
 	}
@@ -142,7 +147,6 @@ func FromWorkbook(ctx context.Context, workbookPath string, runManifest *manifes
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading reviewed workbook %s: %w", workbookPath, err)
 	}
-	keyRows := reports.UnusedKeyRows(findings)
 	keys, err := r.readSheet(keysSheet(findings, keyRows))
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading reviewed workbook %s: %w", workbookPath, err)
@@ -343,7 +347,7 @@ func (r *reader) checkRunID(runID string) error {
 		return nil
 	}
 	found := false
-	err := eachRow(r.ctx, r.f, reports.SheetSummary, func(row int, cells []string) error {
+	err := eachRow(r.ctx, r.f, reports.SheetSummary, rowSlack, func(row int, cells []string) error {
 		if found || len(cells) == 0 || cells[0] != reports.SummaryRunIDLabel {
 			return nil
 		}
@@ -367,7 +371,8 @@ func (r *reader) checkRunID(runID string) error {
 }
 
 // eachRow streams a sheet's non-blank rows with raw cell values.
-func eachRow(ctx context.Context, f *excelize.File, sheet string, fn func(row int, cells []string) error) (err error) {
+// A row past maxRow is an error: the sheet holds far more than the run wrote.
+func eachRow(ctx context.Context, f *excelize.File, sheet string, maxRow int, fn func(row int, cells []string) error) (err error) {
 	rows, err := f.Rows(sheet)
 	if err != nil {
 		return fmt.Errorf("reading sheet %s: %w", sheet, err)
@@ -378,6 +383,9 @@ func eachRow(ctx context.Context, f *excelize.File, sheet string, fn func(row in
 		}
 	}()
 	for n := 1; rows.Next(); n++ {
+		if n > maxRow {
+			return fmt.Errorf("%w: sheet %s has rows past row %d, far more than the run wrote; use the workbook the run wrote", ErrTooLarge, sheet, maxRow)
+		}
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -570,7 +578,7 @@ func (r *reader) readSheet(spec sheetSpec) ([]verdict, error) {
 		}
 		return ""
 	}
-	err := eachRow(r.ctx, r.f, spec.sheet, func(row int, cells []string) error {
+	err := eachRow(r.ctx, r.f, spec.sheet, spec.expected+1+rowSlack, func(row int, cells []string) error {
 		if cols == nil {
 			// The first non-blank row is the header.
 			cols = make([]int, len(spec.fields))
