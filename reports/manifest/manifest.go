@@ -122,6 +122,16 @@ type Review struct {
 	Rejected  int `json:"rejected"`
 	Deferred  int `json:"deferred"`
 	Undecided int `json:"undecided"`
+	// SignOff is the workbook's sign-off block: who approved, and when.
+	SignOff *SignOff `json:"sign_off,omitempty"`
+}
+
+// SignOff is what the reviewer filled in on the workbook's Summary sheet.
+type SignOff struct {
+	Reviewer  string `json:"reviewer"`
+	Role      string `json:"role"`
+	Date      string `json:"date"` // YYYY-MM-DD
+	Statement string `json:"statement"`
 }
 
 // Entry is one thing to remediate: a user, or one access key of a user who
@@ -144,6 +154,10 @@ type Entry struct {
 	// share action lists and maps. Replace the slice to change a plan.
 	Actions         []Action `json:"actions"`
 	ReviewerComment string   `json:"reviewer_comment,omitempty"`
+	// Reviewer and ReviewDate (YYYY-MM-DD) say who approved the entry and
+	// when: the row's own cells, else the workbook's sign-off.
+	Reviewer   string `json:"reviewer,omitempty"`
+	ReviewDate string `json:"review_date,omitempty"`
 }
 
 // Evidence is what the run saw at as_of. A nil time is unknown or never.
