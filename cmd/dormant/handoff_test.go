@@ -148,6 +148,20 @@ func handOff(t *testing.T, dir string, keys func(*awsfake.Server, *awsfake.Org) 
 	setCell(down, reports.TitleReviewerDecision, reports.ReviewApprove)
 	setCell(rejected, reports.TitleReviewerDecision, reports.ReviewReject)
 	setCell(approved, reports.TitleReviewerDecision, reports.ReviewApprove)
+	// The sign-off: who approved, and when.
+	summary, err := wb.GetRows(reports.SheetSummary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := map[string]string{reports.SignOffReviewerLabel: "Dana Reviewer", reports.SignOffRoleLabel: "IAM owner",
+		reports.SignOffDateLabel: time.Now().UTC().Format(time.DateOnly), reports.SignOffStatementLabel: "Approved rows reviewed with their owners."}
+	for i, row := range summary {
+		if v, ok := signed[strings.Join(row[:min(1, len(row))], "")]; ok {
+			if err := wb.SetCellValue(reports.SheetSummary, fmt.Sprintf("B%d", i+1), v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	reviewed := filepath.Join(dir, "review", "reviewed.xlsx")
 	if err := os.MkdirAll(filepath.Dir(reviewed), 0o755); err != nil {
 		t.Fatal(err)
@@ -162,6 +176,14 @@ func handOff(t *testing.T, dir string, keys func(*awsfake.Server, *awsfake.Org) 
 	manifestArgs := append([]string{"manifest", "--from-workbook", reviewed, "--run", out, "--out", plan, "--trust-key", trustKey, "--sign-key", signKey}, endpoint...)
 	if code, stdout, stderr := run(t, manifestArgs...); code != exitOK || !strings.Contains(stdout, "2 entries approved") {
 		t.Fatalf("manifest: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
+	planData, err := os.ReadFile(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(planData, []byte(`"reviewer": "Dana Reviewer"`)) || !bytes.Contains(planData, []byte(`"statement": "Approved rows reviewed with their owners."`)) {
+		t.Errorf("the reviewed manifest does not carry the sign-off:\n%.2000s", planData)
 	}
 
 	// 4. Any changed byte of the plan or its signature is refused.

@@ -204,3 +204,49 @@ func TestCheckedTitles(t *testing.T) {
 		}
 	}
 }
+
+// Nothing recorded who approved, or when: the sign-off block and the row's
+// Reviewer and Review date columns now do, and an approval without them is
+// refused.
+func TestSignOffCarried(t *testing.T) {
+	r := newRun(t)
+	unsigned := r.reviewUnsigned(t, decide("carol", "", reports.ReviewApprove, ""))
+	var re *RefusedError
+	if _, _, err := FromWorkbook(context.Background(), unsigned, r.manifest, findingsOf(r)); !errors.As(err, &re) || !strings.Contains(err.Error(), "who approved it or when") {
+		t.Fatalf("an approval with no sign-off: %v", err)
+	}
+	// The row's own reviewer and date win over the sign-off's.
+	reviewed := r.review(t,
+		decide("carol", "", reports.ReviewApprove, ""),
+		decide("alice", "", reports.ReviewApprove, ""),
+		func(t *testing.T, f *excelize.File) {
+			row := rowOf(t, f, reports.SheetFindings, "alice", "")
+			set(t, f, reports.SheetFindings, reports.TitleReviewer, row, "Sam Second")
+			set(t, f, reports.SheetFindings, reports.TitleReviewDate, row, "2026-11-03")
+		})
+	m, _, err := FromWorkbook(context.Background(), reviewed, r.manifest, findingsOf(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	so := m.ReviewedFrom.SignOff
+	if so == nil || so.Reviewer != "Dana Reviewer" || so.Role != "IAM owner" || so.Date != "2026-11-02" || so.Statement == "" {
+		t.Fatalf("sign-off = %+v", so)
+	}
+	got := map[string]string{}
+	for _, e := range m.Entries {
+		got[e.UserName] = e.Reviewer + " " + e.ReviewDate
+	}
+	if got["alice"] != "Sam Second 2026-11-03" || got["carol"] != "Dana Reviewer 2026-11-02" {
+		t.Errorf("entry reviewers = %v", got)
+	}
+	if err := m.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	// A date that is not one is refused naming the row.
+	bad := r.review(t, decide("carol", "", reports.ReviewApprove, ""), func(t *testing.T, f *excelize.File) {
+		set(t, f, reports.SheetFindings, reports.TitleReviewDate, rowOf(t, f, reports.SheetFindings, "carol", ""), "last Tuesday")
+	})
+	if _, _, err := FromWorkbook(context.Background(), bad, r.manifest, findingsOf(r)); !errors.As(err, &re) || !strings.Contains(err.Error(), `"last Tuesday" is not a date`) {
+		t.Errorf("a bad review date: %v", err)
+	}
+}

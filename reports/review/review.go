@@ -106,6 +106,9 @@ type verdict struct {
 	// downgrade is set when the reviewer changed the Decision column from
 	// delete to deactivate: the entry is rebuilt as a deactivation.
 	downgrade bool
+	// reviewer and date are the row's Reviewer and Review date cells; date
+	// is normalized to YYYY-MM-DD.
+	reviewer, date string
 }
 
 // FromWorkbook reads the reviewer's decisions from a reviewed workbook and
@@ -159,6 +162,10 @@ func FromWorkbook(ctx context.Context, workbookPath string, runManifest *manifes
 	m, err := apply(r, runManifest, findings, keyRows, users, keys)
 	if err != nil {
 		return nil, nil, fmt.Errorf("applying review %s: %w", workbookPath, err)
+	}
+	r.sortProblems()
+	if refused := r.refused(); len(refused) > 0 {
+		return nil, r.problems, &RefusedError{Workbook: workbookPath, Problems: refused}
 	}
 	m.ReviewedFrom.Workbook = filepath.Base(workbookPath)
 	m.ReviewedFrom.WorkbookSHA256 = sum
@@ -232,7 +239,7 @@ func apply(r *reader, run *manifest.Manifest, findings []tables.Finding, keyRows
 	}
 	out := *run
 	out.Entries = []manifest.Entry{}
-	review := &manifest.Review{RunDigest: run.Digest}
+	review := &manifest.Review{RunDigest: run.Digest, SignOff: r.signOffBlock()}
 	out.ReviewedFrom = review
 	plannedUser := make([]bool, len(findings))
 	plannedKey := make([]bool, len(keyRows))
@@ -259,6 +266,21 @@ func apply(r *reader, run *manifest.Manifest, findings []tables.Finding, keyRows
 		case approve:
 			review.Approved++
 			e.ReviewerComment = v.comment
+			e.Reviewer, e.ReviewDate = v.reviewer, v.date
+			if e.Reviewer == "" && review.SignOff != nil {
+				e.Reviewer = review.SignOff.Reviewer
+			}
+			if e.ReviewDate == "" && review.SignOff != nil {
+				e.ReviewDate = review.SignOff.Date
+			}
+			if e.Reviewer == "" || e.ReviewDate == "" {
+				sheet := reports.SheetFindings
+				if e.Kind == manifest.KindAccessKey {
+					sheet = reports.SheetUnusedKeys
+				}
+				r.refuse(sheet, v.row, fmt.Sprintf("%s is approved, but nothing says who approved it or when: fill in the Summary sheet's sign-off (%s, %s) or the row's %s and %s",
+					e.Label(), reports.SignOffReviewerLabel, reports.SignOffDateLabel, reports.TitleReviewer, reports.TitleReviewDate))
+			}
 			out.Entries = append(out.Entries, e)
 		case reject:
 			review.Rejected++
@@ -300,6 +322,9 @@ type reader struct {
 	ctx      context.Context
 	f        *excelize.File
 	problems []Problem
+	// signOff holds the Summary's sign-off values by label, and the row.
+	signOff    map[string]string
+	signOffRow int
 }
 
 func (r *reader) refuse(sheet string, row int, msg string) {
@@ -347,7 +372,17 @@ func (r *reader) checkRunID(runID string) error {
 		return nil
 	}
 	found := false
+	r.signOff = map[string]string{}
 	err := eachRow(r.ctx, r.f, reports.SheetSummary, rowSlack, func(row int, cells []string) error {
+		if len(cells) > 0 && slices.Contains(reports.SignOffLabels, strings.TrimSpace(cells[0])) {
+			if len(cells) > 1 {
+				r.signOff[strings.TrimSpace(cells[0])] = strings.TrimSpace(cells[1])
+			}
+			if cells[0] == reports.SignOffDateLabel {
+				r.signOffRow = row
+			}
+			return nil
+		}
 		if found || len(cells) == 0 || cells[0] != reports.SummaryRunIDLabel {
 			return nil
 		}
@@ -568,7 +603,7 @@ func (r *reader) readSheet(spec sheetSpec) ([]verdict, error) {
 	claimed := make([]int, spec.expected) // the reviewed row that matched, 0 if none
 	var pending []pendingRow
 	var cols []int // identity field -> column index
-	decisionCol, commentCol := -1, -1
+	decisionCol, commentCol, reviewerCol, dateCol := -1, -1, -1, -1
 	var checkedCols []int // spec.checked -> column index
 	headerOK := false
 	vals := make([]string, len(spec.fields))
@@ -604,6 +639,12 @@ func (r *reader) readSheet(spec sheetSpec) ([]verdict, error) {
 				headerOK = false
 			}
 			if commentCol = find(reports.TitleReviewerComment); commentCol < 0 {
+				headerOK = false
+			}
+			if reviewerCol = find(reports.TitleReviewer); reviewerCol < 0 {
+				headerOK = false
+			}
+			if dateCol = find(reports.TitleReviewDate); dateCol < 0 {
 				headerOK = false
 			}
 			checkedCols = make([]int, len(spec.checked))
@@ -645,6 +686,14 @@ func (r *reader) readSheet(spec sheetSpec) ([]verdict, error) {
 			claimed[i] = row
 			verdicts[i] = verdict{decision: d, comment: comment, row: row}
 			verdicts[i].downgrade = r.checkColumns(spec, i, row, cells, checkedCols, cellAt)
+			verdicts[i].reviewer = strings.TrimSpace(cellAt(cells, reviewerCol))
+			if raw := strings.TrimSpace(cellAt(cells, dateCol)); raw != "" {
+				if date, ok := reviewDate(raw); ok {
+					verdicts[i].date = date
+				} else {
+					r.refuse(spec.sheet, row, fmt.Sprintf("%s %q is not a date: write YYYY-MM-DD", reports.TitleReviewDate, raw))
+				}
+			}
 		}
 		return nil
 	})
@@ -745,4 +794,47 @@ func (r *reader) checkColumns(spec sheetSpec, i, row int, cells []string, cols [
 			c.title, spec.label(i), got, want))
 	}
 	return downgrade
+}
+
+// reviewDate normalizes a date cell: typed text YYYY-MM-DD, or the serial
+// number Excel stores when it recognises a date.
+func reviewDate(raw string) (string, bool) {
+	if t, err := time.Parse(time.DateOnly, raw); err == nil {
+		return t.Format(time.DateOnly), true
+	}
+	if t, err := time.Parse(time.RFC3339, raw); err == nil {
+		return t.UTC().Format(time.DateOnly), true
+	}
+	serial, err := strconv.ParseFloat(raw, 64)
+	if err != nil || serial < 1 || serial > 2958465 {
+		return "", false
+	}
+	t, err := excelize.ExcelDateToTime(serial, false)
+	if err != nil {
+		return "", false
+	}
+	return t.UTC().Format(time.DateOnly), true
+}
+
+// signOffBlock returns the workbook's sign-off, refusing a malformed date;
+// nil when the reviewer filled in nothing.
+func (r *reader) signOffBlock() *manifest.SignOff {
+	so := &manifest.SignOff{
+		Reviewer: r.signOff[reports.SignOffReviewerLabel], Role: r.signOff[reports.SignOffRoleLabel],
+		Statement: r.signOff[reports.SignOffStatementLabel],
+	}
+	if raw := r.signOff[reports.SignOffDateLabel]; raw != "" {
+		date, ok := reviewDate(raw)
+		if !ok {
+			r.refuse(reports.SheetSummary, r.signOffRow, fmt.Sprintf("%s %q is not a date: write YYYY-MM-DD", reports.SignOffDateLabel, raw))
+		}
+		so.Date = date
+	}
+	if *so == (manifest.SignOff{}) {
+		return nil
+	}
+	if so.Reviewer == "" || so.Date == "" {
+		r.refuse(reports.SheetSummary, r.signOffRow, fmt.Sprintf("the sign-off needs at least %q and %q", reports.SignOffReviewerLabel, reports.SignOffDateLabel))
+	}
+	return so
 }
