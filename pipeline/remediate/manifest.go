@@ -69,9 +69,20 @@ func (r *Remediator) loadManifest(ctx context.Context, path string) (*loadedMani
 	check := *m
 	check.SchemaVersion = manifest.SchemaVersion
 	if check.SchemaVersion != m.SchemaVersion {
-		// An unknown version's header hashes differently by construction;
-		// only its entries can be checked, and they are then "edited".
-		check.HeaderDigest, _ = check.ComputeHeaderDigest()
+		// An unknown version's header must still match its own header
+		// digest (so its as-of was not moved); read as this version, its
+		// entries are then checked as "edited".
+		own, err := m.ComputeHeaderDigest()
+		if err != nil {
+			return nil, fmt.Errorf("refusing manifest %s: %w", path, err)
+		}
+		if own != m.HeaderDigest {
+			return nil, fmt.Errorf("refusing manifest %s: %w: its header does not match its header_digest (stored %q, computed %s); no flag accepts an edited header",
+				path, manifest.ErrHeaderEdited, m.HeaderDigest, own)
+		}
+		if check.HeaderDigest, err = check.ComputeHeaderDigest(); err != nil {
+			return nil, fmt.Errorf("refusing manifest %s: %w", path, err)
+		}
 	}
 	switch err := check.Verify(); {
 	case err == nil:

@@ -538,7 +538,26 @@ func TestManifestRefused(t *testing.T) {
 		}
 	}
 	tampered := edit("tampered", func(m map[string]any) { entry(m)["reasons"] = []any{"edited by hand"} })
+	// unknown is a manifest of a later version, whose header digest is its
+	// own; unknownMoved is one whose as_of was moved as well.
 	unknown := edit("unknown", func(m map[string]any) { m["schema_version"] = "dormant.manifest/v9" })
+	rehead := func(p string) {
+		raw, _ := os.ReadFile(p)
+		var m manifest.Manifest
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		m.HeaderDigest, _ = m.ComputeHeaderDigest()
+		out, _ := json.MarshalIndent(&m, "", "  ")
+		if err := os.WriteFile(p, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rehead(unknown)
+	unknownMoved := edit("unknown-moved", func(m map[string]any) {
+		m["schema_version"] = "dormant.manifest/v9"
+		m["as_of"] = testNow.Format(time.RFC3339)
+	})
 	// old is a manifest made 40 days ago (re-signed: issue 15 refuses an
 	// as_of edited by hand, which is asOfEdited below).
 	old := edit("old", func(m map[string]any) {
@@ -571,6 +590,7 @@ func TestManifestRefused(t *testing.T) {
 		{"tampered, --allow-edited", tampered, []Option{WithAllowEdited(true)}, ""},
 		{"unknown schema", unknown, nil, "unknown manifest schema version"},
 		{"unknown schema, --allow-edited", unknown, []Option{WithAllowEdited(true)}, ""},
+		{"unknown schema with as_of moved, --allow-edited", unknownMoved, []Option{WithAllowEdited(true)}, "header was edited"},
 		{"too old", old, nil, "older than the maximum age 30d"},
 		{"too old, --max-age 60d", old, []Option{WithMaxAge(60 * 24 * time.Hour)}, ""},
 		{"as_of edited", asOfEdited, nil, "header was edited"},
