@@ -186,6 +186,11 @@ func handOff(t *testing.T, dir string, keys func(*awsfake.Server, *awsfake.Org) 
 		t.Errorf("the reviewed manifest does not carry the sign-off:\n%.2000s", planData)
 	}
 
+	if code, stdout, stderr := run(t, append(append([]string{"verify", "--trust-key", trustKey, "--manifest", plan}, endpoint...), out)...); code != exitOK ||
+		!strings.Contains(stdout, "its digests match") {
+		t.Errorf("verify --manifest: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
 	// 4. Any changed byte of the plan or its signature is refused.
 	remediate := func(path string, extra ...string) (int, string, string) {
 		return run(t, append(append([]string{"remediate", "--manifest", path, "--trust-key", trustKey, "--role-name", "OrganizationAccountAccessRole",
