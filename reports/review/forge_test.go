@@ -180,6 +180,9 @@ func TestNonReviewColumnsRefused(t *testing.T) {
 		{"status", "alice", titleStatus, tables.StatusActive, "Status of 111111111111/alice"},
 		{"days inactive", "carol", titleDaysInactive, "9999", "Days inactive of 111111111111/carol"},
 		{"reasons", "bob", titleReasons, "looks unused", "only the reviewer columns may be edited"},
+		{"last activity", "alice", "Last activity (UTC)", "2020-01-01", "Last activity (UTC) of 111111111111/alice"},
+		{"MFA", "bob", "MFA active", "TRUE", "MFA active of 111111111111/bob"},
+		{"references", "carol", "References", "3", "References of 111111111111/carol"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var row int

@@ -490,6 +490,62 @@ type checkedField struct {
 	value func(i int) string
 	// decision marks the Decision column: delete may become deactivate.
 	decision bool
+	// normalize turns the raw cell into value's form (nil: trimmed).
+	normalize func(raw string) string
+}
+
+// Normalized and expected forms of the other column kinds.
+func boolCell(raw string) string {
+	switch strings.ToLower(strings.TrimSpace(raw)) {
+	case "1", "true":
+		return "true"
+	case "0", "false":
+		return "false"
+	}
+	return strings.TrimSpace(raw)
+}
+
+func intCell(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if f, err := strconv.ParseFloat(raw, 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return raw
+}
+
+// moreChecked are the Findings columns besides the verdict that a reviewer
+// may not edit either: every signal the decision rests on.
+func moreChecked(findings []tables.Finding) []checkedField {
+	text := func(title string, get func(f *tables.Finding) string) checkedField {
+		return checkedField{title: title, value: func(i int) string { return get(&findings[i]) }}
+	}
+	date := func(title string, get func(f *tables.Finding) time.Time) checkedField {
+		return checkedField{title: title, value: func(i int) string { return timeValue(get(&findings[i])) }, normalize: excelTime}
+	}
+	integer := func(title string, get func(f *tables.Finding) int64) checkedField {
+		return checkedField{title: title, value: func(i int) string { return strconv.FormatInt(get(&findings[i]), 10) }, normalize: intCell}
+	}
+	boolean := func(title string, get func(f *tables.Finding) bool) checkedField {
+		return checkedField{title: title, value: func(i int) string { return strconv.FormatBool(get(&findings[i])) }, normalize: boolCell}
+	}
+	return []checkedField{
+		text("Path", func(f *tables.Finding) string { return f.Path }),
+		date("Created (UTC)", func(f *tables.Finding) time.Time { return f.CreateDate }),
+		date("Last activity (UTC)", func(f *tables.Finding) time.Time { return f.LastActivity }),
+		text("Last activity source", func(f *tables.Finding) string { return f.LastActivitySource }),
+		boolean("Password enabled", func(f *tables.Finding) bool { return f.PasswordEnabled }),
+		text("Password state", func(f *tables.Finding) string { return f.PasswordState }),
+		date("Password last used (UTC)", func(f *tables.Finding) time.Time { return f.PasswordLastUsed }),
+		boolean("MFA active", func(f *tables.Finding) bool { return f.MFAActive }),
+		boolean("Key 1 active", func(f *tables.Finding) bool { return f.Key1Active }),
+		date("Key 1 last used (UTC)", func(f *tables.Finding) time.Time { return f.Key1LastUsed }),
+		boolean("Key 2 active", func(f *tables.Finding) bool { return f.Key2Active }),
+		date("Key 2 last used (UTC)", func(f *tables.Finding) time.Time { return f.Key2LastUsed }),
+		date("CloudTrail last event (UTC)", func(f *tables.Finding) time.Time { return f.CloudTrailLastEvent }),
+		integer("CloudTrail events", func(f *tables.Finding) int64 { return f.CloudTrailEvents }),
+		integer("References", func(f *tables.Finding) int64 { return f.References }),
+		text("Exemption", func(f *tables.Finding) string { return f.Exemption }),
+	}
 }
 
 func trimmed(raw string) string { return strings.TrimSpace(raw) }
@@ -529,7 +585,7 @@ var userFields = []identityField{
 
 func findingsSheet(findings []tables.Finding) sheetSpec {
 	return sheetSpec{
-		checked: []checkedField{
+		checked: append([]checkedField{
 			{title: titleStatus, value: func(i int) string { return findings[i].Status }},
 			{title: titleDecision, value: func(i int) string { return findings[i].Decision }, decision: true},
 			{title: titleDaysInactive, value: func(i int) string {
@@ -539,7 +595,7 @@ func findingsSheet(findings []tables.Finding) sheetSpec {
 				return strconv.FormatInt(findings[i].DaysInactive, 10)
 			}},
 			{title: titleReasons, value: func(i int) string { return strings.Join(findings[i].Reasons, reports.ReasonSeparator) }},
-		},
+		}, moreChecked(findings)...),
 		sheet: reports.SheetFindings, fields: userFields, expected: len(findings),
 		value: func(i int) []string {
 			f := &findings[i]
@@ -778,6 +834,9 @@ func (r *reader) explainPending(spec sheetSpec, pending []pendingRow, claimed []
 func (r *reader) checkColumns(spec sheetSpec, i, row int, cells []string, cols []int, cellAt func([]string, int) string) (downgrade bool) {
 	for k, c := range spec.checked {
 		got, want := strings.TrimSpace(cellAt(cells, cols[k])), c.value(i)
+		if c.normalize != nil {
+			got = c.normalize(got)
+		}
 		if got == want {
 			continue
 		}
