@@ -253,3 +253,18 @@ func TestSignOffCarried(t *testing.T) {
 		t.Errorf("a bad review date: %v", err)
 	}
 }
+
+// The Unused keys sheet's non-review columns are checked too.
+func TestUnusedKeysColumnsRefused(t *testing.T) {
+	r := newRun(t)
+	var row int
+	reviewed := r.review(t, decide("erin", "1", reports.ReviewApprove, ""), func(t *testing.T, f *excelize.File) {
+		row = rowOf(t, f, reports.SheetUnusedKeys, "erin", "1")
+		set(t, f, reports.SheetUnusedKeys, "Key last used (UTC)", row, "2026-10-31")
+	})
+	var re *RefusedError
+	if _, _, err := FromWorkbook(context.Background(), reviewed, r.manifest, findingsOf(r)); !errors.As(err, &re) || re.Problems[0].Row != row ||
+		!strings.Contains(err.Error(), "Key last used (UTC) of 111111111111/erin key 1") {
+		t.Fatalf("an edited key last-used date: %v", err)
+	}
+}

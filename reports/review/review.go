@@ -612,7 +612,19 @@ func keysSheet(findings []tables.Finding, rows []reports.KeyRow) sheetSpec {
 		identityField{reports.TitleKeySlot, "key slot", trimmed},
 		identityField{reports.TitleKeyCreated, "key creation time", excelTime},
 	)
+	lastUsed := func(i int) time.Time {
+		f := &findings[rows[i].Finding]
+		if rows[i].Slot == 2 {
+			return f.Key2LastUsed
+		}
+		return f.Key1LastUsed
+	}
 	return sheetSpec{
+		checked: []checkedField{
+			{title: titleStatus, value: func(i int) string { return findings[rows[i].Finding].Status }},
+			{title: "Key last used (UTC)", value: func(i int) string { return timeValue(lastUsed(i)) }, normalize: excelTime},
+			{title: "In remediation plan", value: func(i int) string { return strconv.FormatBool(manifest.PlansKeys(&findings[rows[i].Finding])) }, normalize: boolCell},
+		},
 		sheet: reports.SheetUnusedKeys, fields: fields, expected: len(rows),
 		value: func(i int) []string {
 			k := rows[i]
