@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dormant-iam/dormant/internal/signature"
 	"github.com/dormant-iam/dormant/pipeline/activity"
 	"github.com/dormant-iam/dormant/pipeline/inventory/live"
 	"github.com/dormant-iam/dormant/pipeline/references"
@@ -95,6 +96,9 @@ type Config struct {
 	Resume      bool
 	ToolVersion string
 	Logger      *slog.Logger
+	// Signer, when set, signs SHA256SUMS (SHA256SUMS.sig beside it) so the
+	// bundle can be attributed, not only checked (issue 15).
+	Signer signature.Signer
 }
 
 // WithDefaults fills what the caller left empty.

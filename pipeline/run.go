@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/dormant-iam/dormant/internal/atomicfile"
+	"github.com/dormant-iam/dormant/internal/signature"
 	"github.com/dormant-iam/dormant/pipeline/activity"
 	"github.com/dormant-iam/dormant/pipeline/findings"
 	"github.com/dormant-iam/dormant/pipeline/inventory"
@@ -157,6 +158,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if err := evidence.WriteSums(ctx, st.dir); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", SumsFile, err)
+	}
+	if cfg.Signer != nil {
+		if _, err := signature.SignFile(ctx, cfg.Signer, st.path(SumsFile)); err != nil {
+			return nil, fmt.Errorf("signing %s: %w", SumsFile, err)
+		}
 	}
 	if err := st.commit(); err != nil {
 		return nil, err

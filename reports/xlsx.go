@@ -618,6 +618,9 @@ func findingSheetColumns(asOf time.Time) []column {
 	cols = append(cols,
 		column{name: colReviewerDecision, title: TitleReviewerDecision, kind: kText, width: 14, get: func(*tables.Finding) cell { return cell{} }},
 		column{name: colReviewerComment, title: TitleReviewerComment, kind: kText, width: 40, get: func(*tables.Finding) cell { return cell{} }},
+	)
+	cols = append(cols, signOffColumns()...)
+	cols = append(cols,
 		column{
 			name: colLongestUnused, title: "Longest-unused credential (days)", kind: kInt, width: 14,
 			get: func(f *tables.Finding) cell {
@@ -663,7 +666,7 @@ func writeFindings(ctx context.Context, wb *workbook, in *Input) error {
 	for _, c := range cols {
 		t.cols = append(t.cols, tableColumn{
 			title: c.title, kind: c.kind,
-			review: c.name == colReviewerDecision || c.name == colReviewerComment,
+			review: c.name == colReviewerDecision || c.name == colReviewerComment || isSignOffColumn(c.name),
 		})
 	}
 	t.prepare = func(lastRow int) error {

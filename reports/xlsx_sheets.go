@@ -74,6 +74,7 @@ func writeUnusedKeys(ctx context.Context, wb *workbook, in *Input) error {
 		tableColumn{title: TitleReviewerDecision, kind: kText, width: 14, review: true},
 		tableColumn{title: TitleReviewerComment, kind: kText, width: 40, review: true},
 	)
+	cols = append(cols, signOffTableColumns()...)
 	t := &table{
 		sheet: SheetUnusedKeys, cols: cols, rows: len(rows), freezeCols: 2,
 		fill: func(i int, out []cell) {

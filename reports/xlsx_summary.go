@@ -263,6 +263,9 @@ func writeSummary(ctx context.Context, wb *workbook, in *Input) error {
 	if err := writeFacts(s, in, stats); err != nil {
 		return err
 	}
+	if err := writeSignOff(s); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

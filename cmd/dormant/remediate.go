@@ -75,6 +75,8 @@ func cmdRemediate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		allowEdited  bool
 		exemptTag    string
 		grace        = daysFlag(remediate.DefaultGraceDays)
+		trustKey     string
+		signKey      string
 	)
 	awsF.register(fs)
 	fs.StringVar(&cfgPath, "config", "", "YAML file with flag values (same names); the command line wins")
@@ -88,6 +90,8 @@ func cmdRemediate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.Var(&maxAge, "max-age", "refuse a manifest whose evidence is older than this, in days (30d) or as a duration, 1h to 365d; command line only, like --apply and --allow-edited")
 	fs.BoolVar(&allowEdited, "allow-edited", false, "accept a manifest whose digest does not match its entries or whose schema version is unknown")
 	fs.StringVar(&exemptTag, "exempt-tag", remediate.DefaultExemptTag, "users tagged <key>=true are never touched")
+	fs.StringVar(&trustKey, "trust-key", "", "act only on a manifest whose detached signature (<manifest>.sig) is by this key; "+trustKeyHelp)
+	fs.StringVar(&signKey, "sign-key", "", "sign each backup written (<backup>.sig); "+signKeyHelp)
 	fs.Var(&grace, "grace", "a delete entry downgraded by --mode deactivate is tagged dormant:delete-after this many days after today; deactivate entries carry the manifest's own date")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: dormant remediate --manifest FILE [--apply] [flags]\n\nCarries out a remediation manifest: re-checks each user live, backs it up, then\ndeactivates or deletes it. Dry run unless --apply.\n\nFlags:\n")
@@ -104,7 +108,21 @@ func cmdRemediate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	keys := awsKeyAccess{awsF.profile, awsF.region, awsF.endpointURL}
+	trust, err := keys.verifier(ctx, trustKey)
+	if err != nil {
+		return err
+	}
+	signer, err := keys.signer(ctx, signKey)
+	if err != nil {
+		return err
+	}
+	if trust == nil {
+		// Loud on purpose: whoever could write the file chose what it removes.
+		fmt.Fprintf(stderr, "WARNING: %s is not checked against any signature: pass --trust-key with the reviewers' public key (or kms:<key>) to act only on a manifest they signed\n", manifestPath)
+	}
 	r, err := remediate.New(deps,
+		remediate.WithTrustKey(trust), remediate.WithSignKey(signer),
 		remediate.WithApply(apply), remediate.WithOnly(only...), remediate.WithMode(mode),
 		remediate.WithBackupDir(backupDir), remediate.WithJournal(journal), remediate.WithConcurrency(concurrency),
 		remediate.WithMaxAge(time.Duration(maxAge)), remediate.WithAllowEdited(allowEdited),
@@ -130,8 +148,10 @@ func cmdRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		backupPath string
 		apply      bool
 		journal    string
+		trustKey   string
 	)
 	awsF.register(fs)
+	fs.StringVar(&trustKey, "trust-key", "", "also require the backup's detached signature (<backup>.sig, written by remediate --sign-key) by this key; "+trustKeyHelp)
 	fs.StringVar(&backupPath, "backup", "", "backup file written by remediate, <backup dir>/<account>/<user>.json; required")
 	fs.BoolVar(&apply, "apply", false, "make the changes; without it, print what would be put back and change nothing")
 	fs.StringVar(&journal, "journal", "", "JSON-lines journal of every call (default: the remediation's journal, journal.jsonl in the backup directory)")
@@ -150,7 +170,11 @@ func cmdRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	r, err := remediate.New(deps, remediate.WithApply(apply), remediate.WithJournal(journal))
+	trust, err := awsKeyAccess{awsF.profile, awsF.region, awsF.endpointURL}.verifier(ctx, trustKey)
+	if err != nil {
+		return err
+	}
+	r, err := remediate.New(deps, remediate.WithApply(apply), remediate.WithJournal(journal), remediate.WithTrustKey(trust))
 	if err != nil {
 		return remediateConfigErr(err)
 	}

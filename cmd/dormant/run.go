@@ -96,6 +96,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Var(&reportMaxAge, "report-max-age", "a credential report older than this at as-of turns candidates into review (7d)")
 	fs.StringVar(&cfg.Out, "out", "dormant-out", "run directory to write (the evidence bundle)")
 	fs.BoolVar(&cfg.Resume, "resume", false, "reuse the stages of the run already in --out whose inputs and settings are unchanged")
+	var signKey string
+	fs.StringVar(&signKey, "sign-key", "", "write SHA256SUMS.sig, a detached signature of SHA256SUMS; "+signKeyHelp)
 	fs.Var(&failOn, "fail-on", "exit 3 when any finding has one of these statuses or decisions (e.g. inactive,never_used or delete)")
 	if err := parseFlags(fs, args, &cfgPath); err != nil {
 		return err
@@ -115,6 +117,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cfg.AsOf, cfg.WindowDays, cfg.DeleteAfterDays = common.asOf.t, int(common.window), int(common.deleteAfter)
 	cfg.ReportMaxAge = time.Duration(reportMaxAge)
 	cfg.ToolVersion, cfg.Logger = version, logger
+	if cfg.Signer, err = (awsKeyAccess{cfg.Profile, cfg.Region, cfg.EndpointURL}).signer(ctx, signKey); err != nil {
+		return err
+	}
 	if err := checkFailOn(failOn); err != nil {
 		return err
 	}

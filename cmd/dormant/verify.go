@@ -16,8 +16,15 @@ var errVerifyFailed = errors.New("the bundle does not verify")
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dormant verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	var trustKey, profile, region, endpointURL, manifestPath string
+	fs.StringVar(&trustKey, "trust-key", "", "also require SHA256SUMS.sig (and --manifest's .sig) to be a valid signature by this key; "+trustKeyHelp)
+	fs.StringVar(&manifestPath, "manifest", "", "also check this reviewed manifest's detached signature (<manifest>.sig) and digests; needs --trust-key")
+	fs.StringVar(&profile, "profile", "", "AWS shared config profile (for a kms: trust key)")
+	fs.StringVar(&region, "region", "", "AWS region (for a kms: trust key)")
+	fs.StringVar(&endpointURL, "endpoint-url", "", "override the KMS endpoint (for a kms: trust key)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: dormant verify OUT\n\nChecks every file of a run directory against SHA256SUMS, recomputes the inventory\nfrom the stored inputs and the findings from the stored tables, regenerates the\nreports, and names whatever differs. Exit 0 only if everything matches.")
+		fmt.Fprintln(stderr, "Usage: dormant verify [--trust-key KEY [--manifest FILE]] OUT\n\nChecks every file of a run directory against SHA256SUMS, recomputes the inventory\nfrom the stored inputs and the findings from the stored tables, regenerates the\nreports, and names whatever differs. With --trust-key, SHA256SUMS must carry a valid\nsignature by that key (SHA256SUMS.sig). Exit 0 only if everything matches.\n\nFlags:")
+		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -28,9 +35,19 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() != 1 {
 		return usageError{errors.New("give the run directory: dormant verify OUT")}
 	}
+	if manifestPath != "" && trustKey == "" {
+		return usageError{errors.New("--manifest checks a signature: give --trust-key too")}
+	}
+	trust, err := awsKeyAccess{profile, region, endpointURL}.verifier(ctx, trustKey)
+	if err != nil {
+		return err
+	}
 	v, err := pipeline.Verify(ctx, fs.Arg(0))
 	if err != nil {
 		return err
+	}
+	if trust != nil {
+		checkSignatures(ctx, v, trust, manifestPath)
 	}
 	for _, c := range v.Checked {
 		fmt.Fprintf(stdout, "checked: %s\n", c)

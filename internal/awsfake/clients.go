@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -93,4 +94,9 @@ func (s *Server) AssumeRole(ctx context.Context, creds aws.Credentials, roleARN,
 		SessionToken: aws.ToString(c.SessionToken), CanExpire: true, Expires: aws.ToTime(c.Expiration),
 		Source: "awsfake AssumeRole",
 	}, nil
+}
+
+// KMSClient returns a real KMS client signing with creds.
+func (s *Server) KMSClient(creds aws.Credentials, opts ...ClientOption) *kms.Client {
+	return kms.NewFromConfig(s.AWSConfig(creds, opts...))
 }

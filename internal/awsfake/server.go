@@ -134,6 +134,7 @@ type Server struct {
 	calls         []Call
 	throttled     map[string]int
 	limitExceeded map[string]int
+	kms           kmsStore
 }
 
 // Call is one request the server answered.
@@ -413,11 +414,12 @@ func throttleAccount(req *request) string {
 func (s *Server) parse(r *http.Request) (*request, operation, *apiError) {
 	req := &request{s: s, hdr: r.Header, svc: svcIAM}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
-		req.svc = svcOrgs
-		if !strings.HasPrefix(target, orgsTargetPrefx) {
+		svc, action, ops, ok := jsonTarget(target)
+		req.svc = svc
+		if !ok {
 			return req, operation{}, &apiError{status: 400, code: "UnknownOperationException", msg: "Unknown target " + target}
 		}
-		req.action = strings.TrimPrefix(target, orgsTargetPrefx)
+		req.action = action
 		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-amz-json-1.1") {
 			return req, operation{}, &apiError{status: 400, code: "SerializationException", msg: "Content-Type must be application/x-amz-json-1.1, not " + ct}
 		}
@@ -431,7 +433,7 @@ func (s *Server) parse(r *http.Request) (*request, operation, *apiError) {
 				return req, operation{}, &apiError{status: 400, code: "SerializationException", msg: "request body is not a JSON object: " + err.Error()}
 			}
 		}
-		op, ok := orgsOperations[req.action]
+		op, ok := ops[req.action]
 		if !ok {
 			return req, operation{}, &apiError{status: 400, code: "UnknownOperationException", msg: "Operation " + req.action + " is not served by awsfake"}
 		}
@@ -519,7 +521,7 @@ func (s *Server) authenticate(req *request) (*principal, *apiError) {
 	auth := req.header("Authorization")
 	if auth == "" {
 		code := "MissingAuthenticationToken"
-		if req.svc == svcOrgs {
+		if jsonService(req.svc) {
 			code = "MissingAuthenticationTokenException"
 		}
 		return nil, &apiError{status: 403, code: code, msg: "Request is missing Authentication Token"}
@@ -534,7 +536,7 @@ func (s *Server) authenticate(req *request) (*principal, *apiError) {
 			msg: fmt.Sprintf("Credential should be scoped to correct service: '%s'.", req.svc)}
 	}
 	invalid := &apiError{status: 403, code: "InvalidClientTokenId", msg: "The security token included in the request is invalid."}
-	if req.svc == svcOrgs {
+	if jsonService(req.svc) {
 		invalid.code = "UnrecognizedClientException"
 	}
 
@@ -544,7 +546,7 @@ func (s *Server) authenticate(req *request) (*principal, *apiError) {
 		}
 		if !req.nowOrClock().Before(sess.expiration) {
 			code := "ExpiredToken"
-			if req.svc == svcOrgs {
+			if jsonService(req.svc) {
 				code = "ExpiredTokenException"
 			}
 			return nil, &apiError{status: 403, code: code, msg: "The security token included in the request is expired"}

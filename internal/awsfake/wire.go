@@ -57,7 +57,7 @@ func errMalformedPolicy(msg string) *apiError {
 
 // writeResult writes a successful response in the service's protocol.
 func writeResult(w http.ResponseWriter, svc, action string, result any, reqID string) {
-	if svc == svcOrgs {
+	if jsonService(svc) {
 		if result == nil {
 			result = struct{}{}
 		}
@@ -125,7 +125,7 @@ func namespace(svc string) string {
 // writeError writes an AWS error body: <ErrorResponse> for the Query
 // protocol, {"__type":...,"Message":...} for JSON 1.1.
 func writeError(w http.ResponseWriter, svc string, e *apiError, reqID string) {
-	if svc == svcOrgs {
+	if jsonService(svc) {
 		m := map[string]string{"__type": e.code, "Message": e.msg}
 		for k, v := range e.extra {
 			m[k] = v

@@ -3,6 +3,8 @@ package remediate
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/dormant-iam/dormant/internal/atomicfile"
+	"github.com/dormant-iam/dormant/internal/signature"
 )
 
 // BackupFormat identifies the backup file format.
@@ -335,34 +338,45 @@ func backupPath(dir, accountID, userName string, keySlot int) string {
 	return filepath.Join(dir, safeName(accountID), file)
 }
 
-// writeBackup writes b atomically.
-func writeBackup(path string, b *Backup) error {
+// writeBackup writes b atomically and returns the SHA-256 (lowercase hex)
+// of the bytes written, which the journal records.
+func writeBackup(path string, b *Backup) (string, error) {
 	data, err := json.MarshalIndent(b, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encoding backup %s: %w", path, err)
+		return "", fmt.Errorf("encoding backup %s: %w", path, err)
 	}
-	if err := atomicfile.WriteBytes(path, append(data, '\n')); err != nil {
-		return fmt.Errorf("writing backup %s: %w", path, err)
+	data = append(data, '\n')
+	if err := atomicfile.WriteBytes(path, data); err != nil {
+		return "", fmt.Errorf("writing backup %s: %w", path, err)
 	}
-	return nil
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // ReadBackup reads and checks a backup file.
 func ReadBackup(path string) (*Backup, error) {
+	b, _, err := readBackup(path)
+	return b, err
+}
+
+// readBackup is ReadBackup that also returns the SHA-256 of the bytes it
+// parsed, so what is checked against the journal is what is restored.
+func readBackup(path string) (*Backup, string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading backup %s: %w", path, err)
+		return nil, "", fmt.Errorf("reading backup %s: %w", path, err)
 	}
 	var b Backup
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
-		return nil, fmt.Errorf("parsing backup %s: %w", path, err)
+		return nil, "", fmt.Errorf("parsing backup %s: %w", path, err)
 	}
 	if err := b.check(); err != nil {
-		return nil, fmt.Errorf("checking backup %s: %w", path, err)
+		return nil, "", fmt.Errorf("checking backup %s: %w", path, err)
 	}
-	return &b, nil
+	sum := sha256.Sum256(data)
+	return &b, hex.EncodeToString(sum[:]), nil
 }
 
 var (
@@ -408,6 +422,32 @@ func (b *Backup) check() error {
 	}
 	if len(probs) > 0 {
 		return errors.New(strings.Join(probs, "; "))
+	}
+	return nil
+}
+
+// journalBackup records the backup just written at path, with its SHA-256
+// and (given a signing key) its detached signature, so that restore can
+// refuse a backup edited since.
+func (r *Remediator) journalBackup(ctx context.Context, j *journal, path, sum string, b *Backup) error {
+	if j.path == "" {
+		return fmt.Errorf("backup %s was written but there is no journal to record its SHA-256 in: give --journal", path)
+	}
+	rel, err := j.backupRel(path)
+	if err != nil {
+		return err
+	}
+	rec := JournalRecord{Time: r.now().UTC(), RunID: b.RunID, Account: b.AccountID, User: b.UserName, UserID: b.UserID,
+		Entry: "backup " + b.AccountID + "/" + b.UserName, Action: b.Action, Call: CallWriteBackup, Target: rel,
+		Parameters: map[string]any{"Path": rel, "SHA256": sum}, Result: ResultOK, BackupSHA256: sum}
+	if r.cfg.signKey != nil {
+		if _, err := signature.SignFile(ctx, r.cfg.signKey, path); err != nil {
+			return fmt.Errorf("signing backup %s: %w", path, err)
+		}
+		rec.BackupSignature = rel + signature.Suffix
+	}
+	if err := j.append(rec); err != nil {
+		return fmt.Errorf("recording backup %s in the journal: %w", path, err)
 	}
 	return nil
 }

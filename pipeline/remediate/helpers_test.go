@@ -365,3 +365,14 @@ func (h hooked) UpdateAccessKey(ctx context.Context, in *iam.UpdateAccessKeyInpu
 	err = h.around("UpdateAccessKey", func() (e error) { out, e = h.IAMAPI.UpdateAccessKey(ctx, in, o...); return })
 	return out, err
 }
+
+// iamRecords drops the journal's backup records, leaving the IAM calls.
+func iamRecords(recs []JournalRecord) []JournalRecord {
+	var out []JournalRecord
+	for _, r := range recs {
+		if r.Call != CallWriteBackup {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -43,7 +43,17 @@ type JournalRecord struct {
 	Error      string         `json:"error,omitempty"`
 	// CreatedUserID is the new unique ID a restore's CreateUser got.
 	CreatedUserID string `json:"created_user_id,omitempty"`
+	// BackupSHA256 is set on a CallWriteBackup record: the SHA-256 of the
+	// backup file (Target, relative to the journal's directory) as written.
+	BackupSHA256 string `json:"backup_sha256,omitempty"`
+	// BackupSignature is the backup's detached signature file, when
+	// remediation was given a signing key.
+	BackupSignature string `json:"backup_signature,omitempty"`
 }
+
+// CallWriteBackup is the journal's record of a backup written: not an IAM
+// call, and no change to the user.
+const CallWriteBackup = "dormant:WriteBackup"
 
 func (r *JournalRecord) succeeded() bool {
 	return r.Result == ResultOK || r.Result == ResultAlreadyDone
@@ -70,6 +80,9 @@ type journal struct {
 	// users marks users (run, account, unique ID) with at least one
 	// successful change.
 	users map[string]bool
+	// backups holds the last CallWriteBackup record of each backup file,
+	// by its path relative to the journal's directory.
+	backups map[string]JournalRecord
 }
 
 func userKey(runID, account, userID string) string { return runID + "\x00" + account + "\x00" + userID }
@@ -77,7 +90,7 @@ func userKey(runID, account, userID string) string { return runID + "\x00" + acc
 // openJournal loads path's records (a missing file is an empty journal) and,
 // when write is set, opens it for appending. An empty path is no journal.
 func openJournal(path string, write bool, logger *slog.Logger) (*journal, error) {
-	j := &journal{path: path, done: map[stepKey]JournalRecord{}, calls: map[entryKey]map[string]JournalRecord{}, users: map[string]bool{}}
+	j := &journal{path: path, done: map[stepKey]JournalRecord{}, calls: map[entryKey]map[string]JournalRecord{}, users: map[string]bool{}, backups: map[string]JournalRecord{}}
 	if path == "" {
 		return j, nil
 	}
@@ -159,6 +172,11 @@ func (j *journal) note(r JournalRecord) {
 	if !r.succeeded() {
 		return
 	}
+	if r.Call == CallWriteBackup {
+		// A backup changes nothing in IAM: it must not mark the user touched.
+		j.backups[r.Target] = r
+		return
+	}
 	ek := entryKey{r.RunID, r.Account, r.UserID, r.Entry, r.Action}
 	j.done[stepKey{ek, r.Call, r.Target}] = r
 	if j.calls[ek] == nil {
@@ -189,6 +207,37 @@ func (j *journal) touched(runID, account, userID string) bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.users[userKey(runID, account, userID)]
+}
+
+// backupRel is a backup file's path as the journal records it: relative
+// to the journal's directory, with forward slashes, so the backup directory
+// can be moved as a whole.
+func (j *journal) backupRel(path string) (string, error) {
+	absJ, err := filepath.Abs(filepath.Dir(j.path))
+	if err != nil {
+		return "", fmt.Errorf("resolving journal %s: %w", j.path, err)
+	}
+	absB, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("resolving backup %s: %w", path, err)
+	}
+	rel, err := filepath.Rel(absJ, absB)
+	if err != nil {
+		return "", fmt.Errorf("relating backup %s to journal %s: %w", path, j.path, err)
+	}
+	return filepath.ToSlash(rel), nil
+}
+
+// backupRecord returns the last record of the backup at path being written.
+func (j *journal) backupRecord(path string) (JournalRecord, bool, error) {
+	rel, err := j.backupRel(path)
+	if err != nil {
+		return JournalRecord{}, false, err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	r, ok := j.backups[rel]
+	return r, ok, nil
 }
 
 // append writes r as one line and syncs it, so that what was done survives

@@ -2,6 +2,7 @@ package remediate
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dormant-iam/dormant/internal/signature"
 	"github.com/dormant-iam/dormant/reports/manifest"
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -21,34 +23,84 @@ const (
 	ActionDeleteKey     = "delete-key"     // one access key deleted
 )
 
-// loadManifest reads, verifies and age-checks the manifest. It returns
-// warnings for what --allow-edited let through.
-func (r *Remediator) loadManifest(path string) (*manifest.Manifest, []string, error) {
-	var warnings []string
-	m, err := manifest.Read(path)
-	if errors.Is(err, manifest.ErrUnknownSchemaVersion) && r.cfg.allowEdited {
-		if m, err = readUnknownVersion(path); err != nil {
-			return nil, nil, err
+// loadedManifest is a manifest remediation accepted, and what it let through.
+type loadedManifest struct {
+	m        *manifest.Manifest
+	warnings []string
+	// edited is set when --allow-edited accepted entries that no longer
+	// match the digest: no such entry may delete (see effectiveAction).
+	edited bool
+}
+
+// loadManifest reads, verifies and age-checks the manifest. With a trust
+// key it acts only on the bytes that key signed; without one it warns that
+// the manifest is unsigned.
+func (r *Remediator) loadManifest(ctx context.Context, path string) (*loadedManifest, error) {
+	lm := &loadedManifest{}
+	var data []byte
+	if r.cfg.trustKey != nil {
+		var err error
+		if data, _, err = signature.VerifyFile(ctx, r.cfg.trustKey, path); err != nil {
+			return nil, fmt.Errorf("refusing manifest %s: --trust-key %s: %w", path, r.cfg.trustKey.KeyID(), err)
 		}
-		warnings = append(warnings, fmt.Sprintf("manifest %s has schema version %q, which this build does not know; --allow-edited: reading it as %s, whose rules every entry must still pass",
+	} else {
+		lm.warnings = append(lm.warnings, fmt.Sprintf("manifest %s is UNSIGNED as far as this run knows: no --trust-key was given, so anyone who could write the file chose what it removes; pass --trust-key with the reviewers' public key (or kms:<key>)", path))
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
+			return nil, fmt.Errorf("refusing the manifest: reading manifest %s: %w", path, err)
+		}
+	}
+	// A signed manifest must verify exactly: --allow-edited never applies.
+	allowEdited := r.cfg.allowEdited && r.cfg.trustKey == nil
+	m, err := manifest.Parse(data)
+	if errors.Is(err, manifest.ErrUnknownSchemaVersion) && allowEdited {
+		if m, err = decodeUnknownVersion(path, data); err != nil {
+			return nil, err
+		}
+		lm.warnings = append(lm.warnings, fmt.Sprintf("manifest %s has schema version %q, which this build does not know; --allow-edited: reading it as %s, whose rules every entry must still pass",
 			path, m.SchemaVersion, manifest.SchemaVersion))
 	} else if err != nil {
 		if errors.Is(err, manifest.ErrUnknownSchemaVersion) {
-			return nil, nil, fmt.Errorf("refusing the manifest: %w (or pass --allow-edited to read it as %s)", err, manifest.SchemaVersion)
+			return nil, fmt.Errorf("refusing the manifest: reading manifest %s: %w (or pass --allow-edited to read it as %s)", path, err, manifest.SchemaVersion)
 		}
-		return nil, nil, fmt.Errorf("refusing the manifest: %w", err)
+		return nil, fmt.Errorf("refusing the manifest: reading manifest %s: %w", path, err)
 	}
 
 	check := *m
 	check.SchemaVersion = manifest.SchemaVersion
+	if check.SchemaVersion != m.SchemaVersion {
+		// An unknown version's header must still match its own header
+		// digest (so its as-of was not moved); read as this version, its
+		// entries are then checked as "edited".
+		own, err := m.ComputeHeaderDigest()
+		if err != nil {
+			return nil, fmt.Errorf("refusing manifest %s: %w", path, err)
+		}
+		if own != m.HeaderDigest {
+			return nil, fmt.Errorf("refusing manifest %s: %w: its header does not match its header_digest (stored %q, computed %s); no flag accepts an edited header",
+				path, manifest.ErrHeaderEdited, m.HeaderDigest, own)
+		}
+		if check.HeaderDigest, err = check.ComputeHeaderDigest(); err != nil {
+			return nil, fmt.Errorf("refusing manifest %s: %w", path, err)
+		}
+	}
 	switch err := check.Verify(); {
 	case err == nil:
+		if check.SchemaVersion != m.SchemaVersion {
+			lm.edited = true
+		}
+	case errors.Is(err, manifest.ErrDigestMismatch) && allowEdited:
+		lm.edited = true
+		lm.warnings = append(lm.warnings, fmt.Sprintf("manifest %s: %v; --allow-edited: carrying it out, but no entry deletes: delete entries are only deactivated", path, err))
 	case errors.Is(err, manifest.ErrDigestMismatch) && r.cfg.allowEdited:
-		warnings = append(warnings, fmt.Sprintf("manifest %s: %v; --allow-edited: carrying it out anyway", path, err))
+		return nil, fmt.Errorf("refusing manifest %s: %w; it is signed by the trusted key, so it was signed inconsistent: --allow-edited does not apply to a signed manifest", path, err)
 	case errors.Is(err, manifest.ErrDigestMismatch):
-		return nil, nil, fmt.Errorf("refusing manifest %s: %w; pass --allow-edited only if you reviewed the change", path, err)
+		return nil, fmt.Errorf("refusing manifest %s: %w; pass --allow-edited only if you reviewed the change", path, err)
 	default:
-		return nil, nil, fmt.Errorf("refusing manifest %s: %w", path, err)
+		return nil, fmt.Errorf("refusing manifest %s: %w", path, err)
+	}
+	if lm.edited && check.SchemaVersion != m.SchemaVersion {
+		lm.warnings = append(lm.warnings, fmt.Sprintf("manifest %s: --allow-edited: no entry of a manifest of unknown schema version deletes: delete entries are only deactivated", path))
 	}
 
 	if r.cfg.maxAge > 0 {
@@ -58,20 +110,17 @@ func (r *Remediator) loadManifest(path string) (*manifest.Manifest, []string, er
 			at = m.GeneratedAt
 		}
 		if age := r.now().Sub(at); age > r.cfg.maxAge {
-			return nil, nil, fmt.Errorf("refusing manifest %s: its evidence is as of %s, %s ago, older than the maximum age %s; run dormant again for a fresh manifest, or raise --max-age",
+			return nil, fmt.Errorf("refusing manifest %s: its evidence is as of %s, %s ago, older than the maximum age %s; run dormant again for a fresh manifest, or raise --max-age",
 				path, at.UTC().Format(time.RFC3339), age.Round(time.Hour), fmtDays(r.cfg.maxAge))
 		}
 	}
-	return m, warnings, nil
+	lm.m = m
+	return lm, nil
 }
 
-// readUnknownVersion decodes a manifest of another schema version strictly:
-// fields this build does not know are an error, not ignored.
-func readUnknownVersion(path string) (*manifest.Manifest, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading manifest %s: %w", path, err)
-	}
+// decodeUnknownVersion decodes a manifest of another schema version
+// strictly: fields this build does not know are an error, not ignored.
+func decodeUnknownVersion(path string, data []byte) (*manifest.Manifest, error) {
 	var m manifest.Manifest
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

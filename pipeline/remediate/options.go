@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/dormant-iam/dormant/internal/signature"
 )
 
 // Modes override what the manifest's decisions do.
@@ -68,6 +70,8 @@ type config struct {
 	graceDays    int
 	callTimeout  time.Duration
 	onlyPatterns []onlyItem
+	trustKey     signature.Verifier
+	signKey      signature.Signer
 }
 
 type onlyItem struct{ account, user string }
@@ -104,6 +108,15 @@ func WithMaxAge(d time.Duration) Option { return func(c *config) { c.maxAge = d 
 // or whose schema version is unknown (its entries must still pass the
 // current schema's rules).
 func WithAllowEdited(allow bool) Option { return func(c *config) { c.allowEdited = allow } }
+
+// WithTrustKey makes remediation act only on a manifest that carries a
+// valid detached signature (<manifest>.sig) by v; --allow-edited then never
+// applies. Without it, remediation warns that the manifest is unsigned.
+func WithTrustKey(v signature.Verifier) Option { return func(c *config) { c.trustKey = v } }
+
+// WithSignKey signs each backup remediation writes (<backup>.sig), and
+// restore then checks that signature with the same key.
+func WithSignKey(s signature.Signer) Option { return func(c *config) { c.signKey = s } }
 
 // WithExemptTag sets the tag key whose value "true" exempts a user (default
 // dormant:exempt); the re-check skips a user that carries it.

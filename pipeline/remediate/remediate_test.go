@@ -2,6 +2,8 @@ package remediate
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
@@ -142,6 +144,16 @@ func TestDeleteUserWithEverything(t *testing.T) {
 	}
 
 	recs := readJournalFile(t, res.Journal)
+	// Issue 15: the backup's SHA-256 is journaled first, before any change.
+	backupData, err := os.ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(backupData); len(recs) == 0 || recs[0].Call != CallWriteBackup || recs[0].BackupSHA256 != hex.EncodeToString(sum[:]) ||
+		recs[0].Target != mgmtID+"/bob.json" {
+		t.Fatalf("journal does not start with the backup's SHA-256 %x: %+v", sum, recs[0])
+	}
+	recs = recs[1:]
 	if len(recs) != len(deleteActions) {
 		t.Fatalf("journal has %d records, want %d", len(recs), len(deleteActions))
 	}
@@ -526,11 +538,35 @@ func TestManifestRefused(t *testing.T) {
 		}
 	}
 	tampered := edit("tampered", func(m map[string]any) { entry(m)["reasons"] = []any{"edited by hand"} })
+	// unknown is a manifest of a later version, whose header digest is its
+	// own; unknownMoved is one whose as_of was moved as well.
 	unknown := edit("unknown", func(m map[string]any) { m["schema_version"] = "dormant.manifest/v9" })
+	rehead := func(p string) {
+		raw, _ := os.ReadFile(p)
+		var m manifest.Manifest
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		m.HeaderDigest, _ = m.ComputeHeaderDigest()
+		out, _ := json.MarshalIndent(&m, "", "  ")
+		if err := os.WriteFile(p, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rehead(unknown)
+	unknownMoved := edit("unknown-moved", func(m map[string]any) {
+		m["schema_version"] = "dormant.manifest/v9"
+		m["as_of"] = testNow.Format(time.RFC3339)
+	})
+	// old is a manifest made 40 days ago (re-signed: issue 15 refuses an
+	// as_of edited by hand, which is asOfEdited below).
 	old := edit("old", func(m map[string]any) {
 		m["as_of"] = testNow.AddDate(0, 0, -40).Format(time.RFC3339)
 		m["generated_at"] = testNow.AddDate(0, 0, -40).Format(time.RFC3339)
 	})
+	resign(old)
+	asOfEdited := edit("as-of-edited", func(m map[string]any) { m["as_of"] = testNow.Format(time.RFC3339) })
+	generatedEdited := edit("generated-edited", func(m map[string]any) { m["generated_at"] = testNow.Format(time.RFC3339) })
 	review := edit("review", func(m map[string]any) { entry(m)["evidence"].(map[string]any)["status"] = "review" })
 	resign(review)
 	exempt := edit("exempt", func(m map[string]any) { entry(m)["evidence"].(map[string]any)["status"] = "exempt" })
@@ -554,8 +590,12 @@ func TestManifestRefused(t *testing.T) {
 		{"tampered, --allow-edited", tampered, []Option{WithAllowEdited(true)}, ""},
 		{"unknown schema", unknown, nil, "unknown manifest schema version"},
 		{"unknown schema, --allow-edited", unknown, []Option{WithAllowEdited(true)}, ""},
+		{"unknown schema with as_of moved, --allow-edited", unknownMoved, []Option{WithAllowEdited(true)}, "header was edited"},
 		{"too old", old, nil, "older than the maximum age 30d"},
 		{"too old, --max-age 60d", old, []Option{WithMaxAge(60 * 24 * time.Hour)}, ""},
+		{"as_of edited", asOfEdited, nil, "header was edited"},
+		{"as_of edited, --allow-edited", asOfEdited, []Option{WithAllowEdited(true)}, "header was edited"},
+		{"generated_at edited, --allow-edited", generatedEdited, []Option{WithAllowEdited(true)}, "header was edited"},
 		{"review status, re-signed", review, []Option{WithAllowEdited(true)}, "evidence.status"},
 		{"exempt status, re-signed", exempt, []Option{WithAllowEdited(true)}, "evidence.status"},
 		{"root user, re-signed", root, []Option{WithAllowEdited(true)}, "user_name"},
@@ -572,7 +612,9 @@ func TestManifestRefused(t *testing.T) {
 				if res.Entries[0].Outcome != OutcomePlanned {
 					t.Errorf("outcome %s (%s)", res.Entries[0].Outcome, res.Entries[0].Reason)
 				}
-				if strings.Contains(tt.name, "allow-edited") && (len(res.Warnings) == 0 || !strings.Contains(out.String(), "WARNING")) {
+				// Every run without a trust key warns it is unsigned; an edited
+				// manifest must also say what --allow-edited let through.
+				if strings.Contains(tt.name, "allow-edited") && (!slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, "--allow-edited") }) || !strings.Contains(out.String(), "WARNING")) {
 					t.Errorf("accepted an edited manifest without a warning:\n%s", out)
 				}
 				return

@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/dormant-iam/dormant/internal/signature"
 	"github.com/dormant-iam/dormant/reports/manifest"
 )
 
@@ -66,7 +68,7 @@ func isDeactivationTag(key string) bool {
 // alone, so a restore can be run again. It lists what cannot come back.
 // Without WithApply it only reads and prints the plan.
 func (r *Remediator) Restore(ctx context.Context, path string) (*RestoreResult, error) {
-	b, err := ReadBackup(path)
+	b, sum, err := readBackup(path)
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +83,9 @@ func (r *Remediator) Restore(ctx context.Context, path string) (*RestoreResult, 
 		return nil, err
 	}
 	defer j.close()
+	if err := r.checkBackup(ctx, j, path, sum); err != nil {
+		return nil, err
+	}
 	api, err := r.client(ctx, b.AccountID)
 	if err != nil {
 		return nil, fmt.Errorf("reaching account %s: %w", b.AccountID, err)
@@ -309,4 +314,32 @@ func (r *Remediator) printRestore(res *RestoreResult, b *Backup) {
 			fmt.Fprintf(w, "  - %s\n", c)
 		}
 	}
+}
+
+// ErrBackupUnrecorded means a backup does not match what the journal
+// recorded when remediation wrote it (or the journal has no record of it).
+var ErrBackupUnrecorded = errors.New("backup does not match the journal")
+
+// checkBackup refuses a backup whose bytes are not the ones remediation
+// wrote: a backup is evidence, and restoring an edited one (say, with
+// AdministratorAccess added) would grant what the user never had.
+func (r *Remediator) checkBackup(ctx context.Context, j *journal, path, sum string) error {
+	rec, ok, err := j.backupRecord(path)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("refusing backup %s: %w: journal %s has no record of remediation writing it; give --journal with the journal of the remediation that wrote it",
+			path, ErrBackupUnrecorded, j.path)
+	}
+	if rec.BackupSHA256 != sum {
+		return fmt.Errorf("refusing backup %s: %w: its SHA-256 is %s, but remediation wrote %s at %s (journal %s): it was edited since; restore from an unedited copy",
+			path, ErrBackupUnrecorded, sum, rec.BackupSHA256, rec.Time.UTC().Format(time.RFC3339), j.path)
+	}
+	if r.cfg.trustKey != nil {
+		if _, _, err := signature.VerifyFile(ctx, r.cfg.trustKey, path); err != nil {
+			return fmt.Errorf("refusing backup %s: --trust-key %s: %w", path, r.cfg.trustKey.KeyID(), err)
+		}
+	}
+	return nil
 }

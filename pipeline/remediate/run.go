@@ -91,6 +91,7 @@ func (r *Remediator) client(ctx context.Context, accountID string) (IAMAPI, erro
 // runState is what every entry of one run shares.
 type runState struct {
 	m         *manifest.Manifest
+	edited    bool // --allow-edited accepted a mismatched digest: nothing deletes
 	j         *journal
 	backupDir string
 	today     string
@@ -100,10 +101,11 @@ type runState struct {
 // The error is for a manifest refused or a run that could not start; what
 // became of each entry is in the Result (see Result.Err).
 func (r *Remediator) Run(ctx context.Context, manifestPath string) (*Result, error) {
-	m, warnings, err := r.loadManifest(manifestPath)
+	lm, err := r.loadManifest(ctx, manifestPath)
 	if err != nil {
 		return nil, err
 	}
+	m, warnings := lm.m, lm.warnings
 	entries, err := selectEntries(m, r.cfg.onlyPatterns)
 	if err != nil {
 		return nil, err
@@ -125,7 +127,7 @@ func (r *Remediator) Run(ctx context.Context, manifestPath string) (*Result, err
 	for _, w := range warnings {
 		r.logger.Warn(w)
 	}
-	st := &runState{m: m, j: j, backupDir: backupDir, today: r.now().UTC().Format(time.DateOnly)}
+	st := &runState{m: m, edited: lm.edited, j: j, backupDir: backupDir, today: r.now().UTC().Format(time.DateOnly)}
 	r.printHeader(res, m, len(entries))
 
 	// Entries of one user run in order in one worker; users run in parallel.
@@ -194,6 +196,11 @@ func finalCall(action string) string {
 
 func (r *Remediator) runEntry(ctx context.Context, st *runState, e *manifest.Entry) EntryResult {
 	action, note := effectiveAction(e, r.cfg.mode)
+	if st.edited && (action == ActionDelete || action == ActionDeleteKey) {
+		// An edited entry may have been made more destructive: it only deactivates.
+		action, _ = effectiveAction(e, ModeDeactivate)
+		note = "--allow-edited: the manifest no longer matches its digest, so this entry may have been made more destructive: only deactivated"
+	}
 	er := EntryResult{Entry: e.Label(), AccountID: e.AccountID, UserName: e.UserName, UserID: e.UserID, Kind: e.Kind, Action: action, Reasons: e.Reasons}
 	if note != "" {
 		er.Notes = append(er.Notes, note)
@@ -393,10 +400,14 @@ func (r *Remediator) backupFor(ctx context.Context, api IAMAPI, st *runState, e 
 	if !r.cfg.apply {
 		return b, fmt.Sprintf("backup to be written to %s before the first change", path), nil
 	}
-	if err := writeBackup(path, b); err != nil {
+	sum, err := writeBackup(path, b)
+	if err != nil {
 		return nil, "", err
 	}
-	return b, fmt.Sprintf("backup written to %s", path), nil
+	if err := r.journalBackup(ctx, st.j, path, sum, b); err != nil {
+		return nil, "", err
+	}
+	return b, fmt.Sprintf("backup written to %s (SHA-256 %s, in the journal)", path, sum), nil
 }
 
 // carryOut runs (or, dry, lists) the steps and sets the outcome.

@@ -129,6 +129,14 @@ func appendEntryFast(b []byte, e *Entry) ([]byte, bool) {
 		b = append(b, `,"reviewer_comment":`...)
 		b = appendString(b, e.ReviewerComment)
 	}
+	if e.Reviewer != "" {
+		b = append(b, `,"reviewer":`...)
+		b = appendString(b, e.Reviewer)
+	}
+	if e.ReviewDate != "" {
+		b = append(b, `,"review_date":`...)
+		b = appendString(b, e.ReviewDate)
+	}
 	return append(b, '}'), ok
 }
 

@@ -51,7 +51,7 @@ func oddEntries(t *testing.T) []Entry {
 	for i, s := range oddStrings {
 		e := m.Entries[i%len(m.Entries)]
 		e.UserName, e.Reasons = s, []string{s, "second " + s}
-		e.ReviewerComment = s
+		e.ReviewerComment, e.Reviewer, e.ReviewDate = s, s+" reviewer", s
 		e.Evidence.LastActivitySource = s
 		e.Evidence.Status = s
 		e.Evidence.CreateDate = ptr(time.Date(2024, 2, 29, 23, 59, 59, 123456789, zone))

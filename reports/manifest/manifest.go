@@ -96,14 +96,19 @@ type Manifest struct {
 	// ReviewedFrom is set on a manifest made from a reviewed workbook
 	// (`dormant manifest --from-workbook`): what the approvals came from.
 	ReviewedFrom *Review `json:"reviewed_from,omitempty"`
-	// Digest is "sha256:<hex>" over the canonical JSON of Entries.
+	// HeaderDigest is "sha256:<hex>" over CanonicalHeader: with Digest it
+	// tells an edited entry (which --allow-edited may accept) from an
+	// edited header (which nothing accepts).
+	HeaderDigest string `json:"header_digest"`
+	// Digest is "sha256:<hex>" over CanonicalDocument: the header and
+	// every entry.
 	Digest  string  `json:"digest"`
 	Entries []Entry `json:"entries"`
 }
 
 // Review says where a reviewed manifest's approvals came from. It is in the
-// header, outside the digest: the digest still proves the entries are the
-// ones signed, and Entry.ReviewerComment carries each entry's review.
+// header, which both digests cover; Entry.ReviewerComment carries each
+// entry's review.
 type Review struct {
 	// Workbook is the reviewed workbook's file name.
 	Workbook string `json:"workbook"`
@@ -117,6 +122,16 @@ type Review struct {
 	Rejected  int `json:"rejected"`
 	Deferred  int `json:"deferred"`
 	Undecided int `json:"undecided"`
+	// SignOff is the workbook's sign-off block: who approved, and when.
+	SignOff *SignOff `json:"sign_off,omitempty"`
+}
+
+// SignOff is what the reviewer filled in on the workbook's Summary sheet.
+type SignOff struct {
+	Reviewer  string `json:"reviewer"`
+	Role      string `json:"role"`
+	Date      string `json:"date"` // YYYY-MM-DD
+	Statement string `json:"statement"`
 }
 
 // Entry is one thing to remediate: a user, or one access key of a user who
@@ -139,6 +154,10 @@ type Entry struct {
 	// share action lists and maps. Replace the slice to change a plan.
 	Actions         []Action `json:"actions"`
 	ReviewerComment string   `json:"reviewer_comment,omitempty"`
+	// Reviewer and ReviewDate (YYYY-MM-DD) say who approved the entry and
+	// when: the row's own cells, else the workbook's sign-off.
+	Reviewer   string `json:"reviewer,omitempty"`
+	ReviewDate string `json:"review_date,omitempty"`
 }
 
 // Evidence is what the run saw at as_of. A nil time is unknown or never.

@@ -525,23 +525,86 @@ func TestDigestCanonical(t *testing.T) {
 	if !bytes.Equal(data, bytes.TrimSuffix(whole.Bytes(), []byte("\n"))) {
 		t.Errorf("streamed canonical entries differ from encoding the array at once")
 	}
-	sum := sha256.Sum256(data)
+	doc, err := m.CanonicalDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _ := m.CanonicalHeader()
+	if want := append(append(append([]byte(nil), head[:len(head)-1]...), `,"entries":`...), append(data, '}')...); !bytes.Equal(doc, want) {
+		t.Errorf("canonical document is not the header with the entries appended:\n%.300s", doc)
+	}
+	if !bytes.HasPrefix(doc, []byte(`{"schema_version":"dormant.manifest/v1","run_id":`)) || bytes.Contains(doc, []byte(`"digest"`)) {
+		t.Errorf("canonical document is not the schema-ordered header without its digests: %.200s", doc)
+	}
+	sum := sha256.Sum256(doc)
 	if d, _ := m.ComputeDigest(); d != DigestPrefix+hex.EncodeToString(sum[:]) {
-		t.Errorf("digest %s is not the SHA-256 of the canonical entries", d)
+		t.Errorf("digest %s is not the SHA-256 of the canonical document", d)
+	}
+	hsum := sha256.Sum256(head)
+	if d, _ := m.ComputeHeaderDigest(); d != DigestPrefix+hex.EncodeToString(hsum[:]) {
+		t.Errorf("header digest %s is not the SHA-256 of the canonical header", d)
 	}
 	empty := &Manifest{}
 	if data, _ := empty.CanonicalEntries(); string(data) != "[]" {
 		t.Errorf("canonical form of no entries = %q, want []", data)
 	}
-	// Fields that are not entries are outside the digest.
+	// Issue 15: every header field is inside both digests (the old digest
+	// covered the entries alone, so an edited as_of went unnoticed).
 	d1, _ := m.ComputeDigest()
-	m.RunID = "other"
-	d2, _ := m.ComputeDigest()
-	if d1 != d2 || !strings.HasPrefix(d1, DigestPrefix) || len(d1) != len(DigestPrefix)+64 {
-		t.Errorf("digests %s, %s", d1, d2)
+	h1, _ := m.ComputeHeaderDigest()
+	for name, edit := range map[string]func(*Manifest){
+		"run_id":            func(m *Manifest) { m.RunID = "other" },
+		"as_of":             func(m *Manifest) { m.AsOf = m.AsOf.Add(time.Hour) },
+		"generated_at":      func(m *Manifest) { m.GeneratedAt = m.GeneratedAt.Add(time.Second) },
+		"window_days":       func(m *Manifest) { m.WindowDays++ },
+		"delete_after_days": func(m *Manifest) { m.DeleteAfterDays++ },
+		"reviewed_from":     func(m *Manifest) { m.ReviewedFrom = &Review{Workbook: "x.xlsx"} },
+	} {
+		c := *m
+		edit(&c)
+		d2, _ := c.ComputeDigest()
+		h2, _ := c.ComputeHeaderDigest()
+		if d2 == d1 || h2 == h1 {
+			t.Errorf("editing %s left a digest unchanged: digest %v, header %v", name, d2 == d1, h2 == h1)
+		}
+	}
+	if !strings.HasPrefix(d1, DigestPrefix) || len(d1) != len(DigestPrefix)+64 {
+		t.Errorf("digest %s", d1)
 	}
 	m.Entries[0].Reasons[0] += " <edited>"
 	if d3, _ := m.ComputeDigest(); d3 == d1 {
 		t.Errorf("changing a reason did not change the digest")
+	}
+	if h3, _ := m.ComputeHeaderDigest(); h3 != h1 {
+		t.Errorf("changing a reason changed the header digest")
+	}
+}
+
+// An edited header is its own error, never ErrDigestMismatch, so that no
+// flag that accepts an edited entry can accept a moved as-of (issue 15).
+func TestVerifyEditedHeader(t *testing.T) {
+	m := mustBuild(t)
+	m.AsOf = m.AsOf.Add(48 * time.Hour)
+	err := m.Verify()
+	if !errors.Is(err, ErrHeaderEdited) || errors.Is(err, ErrDigestMismatch) {
+		t.Fatalf("Verify of a manifest with a moved as_of = %v, want ErrHeaderEdited only", err)
+	}
+	m = mustBuild(t)
+	m.GeneratedAt = m.GeneratedAt.Add(-35 * 24 * time.Hour)
+	if err := m.Verify(); !errors.Is(err, ErrHeaderEdited) {
+		t.Errorf("Verify of a manifest with a moved generated_at = %v, want ErrHeaderEdited", err)
+	}
+	// Recomputing only the full digest does not hide a header edit.
+	m = mustBuild(t)
+	m.AsOf = m.AsOf.Add(time.Hour)
+	m.Digest, _ = m.ComputeDigest()
+	if err := m.Verify(); !errors.Is(err, ErrHeaderEdited) {
+		t.Errorf("Verify with a recomputed digest but the old header digest = %v, want ErrHeaderEdited", err)
+	}
+	m = mustBuild(t)
+	m.Entries[0].Reasons = append([]string(nil), m.Entries[0].Reasons...)
+	m.Entries[0].Reasons[0] += " edited"
+	if err := m.Verify(); !errors.Is(err, ErrDigestMismatch) || errors.Is(err, ErrHeaderEdited) {
+		t.Errorf("Verify of an edited entry = %v, want ErrDigestMismatch", err)
 	}
 }

@@ -147,10 +147,21 @@ func (m *Manifest) Validate() error {
 func (m *Manifest) Verify() error {
 	// One encoding of each entry serves both the schema check and the hash.
 	h := sha256.New()
-	if err := m.validate(h); err != nil {
+	var verr error
+	if err := m.writeCanonicalDocument(h, func(w io.Writer) error {
+		verr = m.validate(w)
+		return verr
+	}); err != nil {
+		if verr != nil {
+			return verr
+		}
 		return err
 	}
-	return m.compareDigest(DigestPrefix + hex.EncodeToString(h.Sum(nil)))
+	hd, err := m.ComputeHeaderDigest()
+	if err != nil {
+		return err
+	}
+	return m.compareDigests(hd, DigestPrefix+hex.EncodeToString(h.Sum(nil)))
 }
 
 // validate is Validate; with h set it also writes CanonicalEntries to h.
@@ -185,7 +196,12 @@ func (m *Manifest) signAndValidate() error {
 		return fmt.Errorf("compiling embedded schema: %w", err)
 	}
 	h := sha256.New()
-	entryProbs, err := m.checkEntries(s, h)
+	var entryProbs []jsonschema.Problem
+	err = m.writeCanonicalDocument(h, func(w io.Writer) error {
+		var err error
+		entryProbs, err = m.checkEntries(s, w)
+		return err
+	})
 	var enc *entryEncodingError
 	if errors.As(err, &enc) {
 		return fmt.Errorf("signing manifest: encoding entry %d for the digest: %w", enc.index, enc.err)
@@ -194,6 +210,9 @@ func (m *Manifest) signAndValidate() error {
 		return err
 	}
 	m.Digest = DigestPrefix + hex.EncodeToString(h.Sum(nil))
+	if m.HeaderDigest, err = m.ComputeHeaderDigest(); err != nil {
+		return fmt.Errorf("signing manifest: %w", err)
+	}
 	if m.SchemaVersion != SchemaVersion {
 		return unknownVersion(m.SchemaVersion)
 	}

@@ -14,4 +14,14 @@
 // whose rows no longer match the run (an account, user name, user ID, ARN
 // or key edited; rows added, removed or duplicated; another run's workbook)
 // is refused, each problem naming its sheet and row.
+//
+// The reviewed manifest is the review (issue 15): Apply checks the run
+// directory against its SHA256SUMS (and SHA256SUMS.sig with a trust key),
+// rebuilds the plan from the findings table, which must give the run's
+// manifest, and compares every non-review column with the run. The only
+// edit allowed outside the reviewer's columns is Decision from delete to
+// deactivate, rebuilt as a deactivation. The Summary's sign-off block and
+// each row's Reviewer and Review date say who approved and when; an approval
+// that names neither is refused. A workbook that inflates or runs far past
+// what the run wrote is refused before it is parsed.
 package review

@@ -103,6 +103,12 @@ type verdict struct {
 	decision decision
 	comment  string
 	row      int // the reviewed workbook's row
+	// downgrade is set when the reviewer changed the Decision column from
+	// delete to deactivate: the entry is rebuilt as a deactivation.
+	downgrade bool
+	// reviewer and date are the row's Reviewer and Review date cells; date
+	// is normalized to YYYY-MM-DD.
+	reviewer, date string
 }
 
 // FromWorkbook reads the reviewer's decisions from a reviewed workbook and
@@ -125,7 +131,12 @@ func FromWorkbook(ctx context.Context, workbookPath string, runManifest *manifes
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := excelize.OpenFile(workbookPath)
+	keyRows := reports.UnusedKeyRows(findings)
+	partLimit, totalLimit := workbookBounds(len(findings) + len(keyRows))
+	if err := checkWorkbookSize(workbookPath, partLimit, totalLimit); err != nil {
+		return nil, nil, err
+	}
+	f, err := excelize.OpenFile(workbookPath, excelize.Options{UnzipSizeLimit: totalLimit})
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening reviewed workbook %s: %w", workbookPath, err)
 	}
@@ -139,7 +150,6 @@ func FromWorkbook(ctx context.Context, workbookPath string, runManifest *manifes
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading reviewed workbook %s: %w", workbookPath, err)
 	}
-	keyRows := reports.UnusedKeyRows(findings)
 	keys, err := r.readSheet(keysSheet(findings, keyRows))
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading reviewed workbook %s: %w", workbookPath, err)
@@ -152,6 +162,10 @@ func FromWorkbook(ctx context.Context, workbookPath string, runManifest *manifes
 	m, err := apply(r, runManifest, findings, keyRows, users, keys)
 	if err != nil {
 		return nil, nil, fmt.Errorf("applying review %s: %w", workbookPath, err)
+	}
+	r.sortProblems()
+	if refused := r.refused(); len(refused) > 0 {
+		return nil, r.problems, &RefusedError{Workbook: workbookPath, Problems: refused}
 	}
 	m.ReviewedFrom.Workbook = filepath.Base(workbookPath)
 	m.ReviewedFrom.WorkbookSHA256 = sum
@@ -191,14 +205,46 @@ func apply(r *reader, run *manifest.Manifest, findings []tables.Finding, keyRows
 		f := &findings[k.Finding]
 		keyIdx[f.AccountID+"\x00"+f.UserID+"\x00"+strconv.FormatInt(k.Slot, 10)] = i
 	}
+	// The entries come from the findings table, not from the run's manifest
+	// file: the two must agree, and the reviewer's downgrades are rebuilt
+	// as the deactivations Build plans, with their delete-after dates.
+	in := manifest.Input{RunID: run.RunID, GeneratedAt: run.GeneratedAt, AsOf: run.AsOf,
+		WindowDays: run.WindowDays, DeleteAfterDays: run.DeleteAfterDays, Findings: findings}
+	rebuilt, err := manifest.Build(in)
+	if err != nil {
+		return nil, fmt.Errorf("rebuilding the run's plan from its findings table: %w", err)
+	}
+	if rebuilt.Digest != run.Digest {
+		return nil, fmt.Errorf("the run's manifest (digest %s) is not the plan its findings table gives (digest %s): the run directory was altered after the run; check it with dormant verify and use an unaltered copy",
+			run.Digest, rebuilt.Digest)
+	}
+	var downgraded []tables.Finding
+	for i, v := range users {
+		if !v.downgrade {
+			continue
+		}
+		if downgraded == nil {
+			downgraded = slices.Clone(findings)
+		}
+		downgraded[i].Decision = tables.DecisionDeactivate
+		if v.decision == approve {
+			r.note(reports.SheetFindings, v.row, fmt.Sprintf("%s/%s: the reviewer changed delete to deactivate: it is deactivated, not deleted", findings[i].AccountID, findings[i].UserName))
+		}
+	}
+	if downgraded != nil {
+		in.Findings = downgraded
+		if rebuilt, err = manifest.Build(in); err != nil {
+			return nil, fmt.Errorf("rebuilding the plan with the reviewer's downgrades: %w", err)
+		}
+	}
 	out := *run
 	out.Entries = []manifest.Entry{}
-	review := &manifest.Review{RunDigest: run.Digest}
+	review := &manifest.Review{RunDigest: run.Digest, SignOff: r.signOffBlock()}
 	out.ReviewedFrom = review
 	plannedUser := make([]bool, len(findings))
 	plannedKey := make([]bool, len(keyRows))
-	for i := range run.Entries {
-		e := run.Entries[i]
+	for i := range rebuilt.Entries {
+		e := rebuilt.Entries[i]
 		var v verdict
 		switch e.Kind {
 		case manifest.KindUser:
@@ -220,6 +266,21 @@ func apply(r *reader, run *manifest.Manifest, findings []tables.Finding, keyRows
 		case approve:
 			review.Approved++
 			e.ReviewerComment = v.comment
+			e.Reviewer, e.ReviewDate = v.reviewer, v.date
+			if e.Reviewer == "" && review.SignOff != nil {
+				e.Reviewer = review.SignOff.Reviewer
+			}
+			if e.ReviewDate == "" && review.SignOff != nil {
+				e.ReviewDate = review.SignOff.Date
+			}
+			if e.Reviewer == "" || e.ReviewDate == "" {
+				sheet := reports.SheetFindings
+				if e.Kind == manifest.KindAccessKey {
+					sheet = reports.SheetUnusedKeys
+				}
+				r.refuse(sheet, v.row, fmt.Sprintf("%s is approved, but nothing says who approved it or when: fill in the Summary sheet's sign-off (%s, %s) or the row's %s and %s",
+					e.Label(), reports.SignOffReviewerLabel, reports.SignOffDateLabel, reports.TitleReviewer, reports.TitleReviewDate))
+			}
 			out.Entries = append(out.Entries, e)
 		case reject:
 			review.Rejected++
@@ -261,6 +322,9 @@ type reader struct {
 	ctx      context.Context
 	f        *excelize.File
 	problems []Problem
+	// signOff holds the Summary's sign-off values by label, and the row.
+	signOff    map[string]string
+	signOffRow int
 }
 
 func (r *reader) refuse(sheet string, row int, msg string) {
@@ -308,7 +372,17 @@ func (r *reader) checkRunID(runID string) error {
 		return nil
 	}
 	found := false
-	err := eachRow(r.ctx, r.f, reports.SheetSummary, func(row int, cells []string) error {
+	r.signOff = map[string]string{}
+	err := eachRow(r.ctx, r.f, reports.SheetSummary, rowSlack, func(row int, cells []string) error {
+		if len(cells) > 0 && slices.Contains(reports.SignOffLabels, strings.TrimSpace(cells[0])) {
+			if len(cells) > 1 {
+				r.signOff[strings.TrimSpace(cells[0])] = strings.TrimSpace(cells[1])
+			}
+			if cells[0] == reports.SignOffDateLabel {
+				r.signOffRow = row
+			}
+			return nil
+		}
 		if found || len(cells) == 0 || cells[0] != reports.SummaryRunIDLabel {
 			return nil
 		}
@@ -332,7 +406,8 @@ func (r *reader) checkRunID(runID string) error {
 }
 
 // eachRow streams a sheet's non-blank rows with raw cell values.
-func eachRow(ctx context.Context, f *excelize.File, sheet string, fn func(row int, cells []string) error) (err error) {
+// A row past maxRow is an error: the sheet holds far more than the run wrote.
+func eachRow(ctx context.Context, f *excelize.File, sheet string, maxRow int, fn func(row int, cells []string) error) (err error) {
 	rows, err := f.Rows(sheet)
 	if err != nil {
 		return fmt.Errorf("reading sheet %s: %w", sheet, err)
@@ -343,6 +418,9 @@ func eachRow(ctx context.Context, f *excelize.File, sheet string, fn func(row in
 		}
 	}()
 	for n := 1; rows.Next(); n++ {
+		if n > maxRow {
+			return fmt.Errorf("%w: sheet %s has rows past row %d, far more than the run wrote; use the workbook the run wrote", ErrTooLarge, sheet, maxRow)
+		}
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -391,6 +469,83 @@ type sheetSpec struct {
 	// byName is the field index that, with the account, finds the run's row
 	// a reviewer's edited row was meant to be (the user name).
 	byName, byID int
+	// checked are the columns besides the identity that must still show
+	// what the run wrote; the Decision column among them may be downgraded.
+	checked []checkedField
+}
+
+// Titles of the Findings columns compared with the run (reports'
+// findingColumns; TestCheckedTitles keeps them in step).
+const (
+	titleStatus       = "Status"
+	titleDecision     = "Decision"
+	titleDaysInactive = "Days inactive"
+	titleReasons      = "Reasons"
+)
+
+// checkedField is a non-review column compared with the run's value.
+type checkedField struct {
+	title string
+	// value is expected row i's value as the raw cell holds it.
+	value func(i int) string
+	// decision marks the Decision column: delete may become deactivate.
+	decision bool
+	// normalize turns the raw cell into value's form (nil: trimmed).
+	normalize func(raw string) string
+}
+
+// Normalized and expected forms of the other column kinds.
+func boolCell(raw string) string {
+	switch strings.ToLower(strings.TrimSpace(raw)) {
+	case "1", "true":
+		return "true"
+	case "0", "false":
+		return "false"
+	}
+	return strings.TrimSpace(raw)
+}
+
+func intCell(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if f, err := strconv.ParseFloat(raw, 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return raw
+}
+
+// moreChecked are the Findings columns besides the verdict that a reviewer
+// may not edit either: every signal the decision rests on.
+func moreChecked(findings []tables.Finding) []checkedField {
+	text := func(title string, get func(f *tables.Finding) string) checkedField {
+		return checkedField{title: title, value: func(i int) string { return get(&findings[i]) }}
+	}
+	date := func(title string, get func(f *tables.Finding) time.Time) checkedField {
+		return checkedField{title: title, value: func(i int) string { return timeValue(get(&findings[i])) }, normalize: excelTime}
+	}
+	integer := func(title string, get func(f *tables.Finding) int64) checkedField {
+		return checkedField{title: title, value: func(i int) string { return strconv.FormatInt(get(&findings[i]), 10) }, normalize: intCell}
+	}
+	boolean := func(title string, get func(f *tables.Finding) bool) checkedField {
+		return checkedField{title: title, value: func(i int) string { return strconv.FormatBool(get(&findings[i])) }, normalize: boolCell}
+	}
+	return []checkedField{
+		text("Path", func(f *tables.Finding) string { return f.Path }),
+		date("Created (UTC)", func(f *tables.Finding) time.Time { return f.CreateDate }),
+		date("Last activity (UTC)", func(f *tables.Finding) time.Time { return f.LastActivity }),
+		text("Last activity source", func(f *tables.Finding) string { return f.LastActivitySource }),
+		boolean("Password enabled", func(f *tables.Finding) bool { return f.PasswordEnabled }),
+		text("Password state", func(f *tables.Finding) string { return f.PasswordState }),
+		date("Password last used (UTC)", func(f *tables.Finding) time.Time { return f.PasswordLastUsed }),
+		boolean("MFA active", func(f *tables.Finding) bool { return f.MFAActive }),
+		boolean("Key 1 active", func(f *tables.Finding) bool { return f.Key1Active }),
+		date("Key 1 last used (UTC)", func(f *tables.Finding) time.Time { return f.Key1LastUsed }),
+		boolean("Key 2 active", func(f *tables.Finding) bool { return f.Key2Active }),
+		date("Key 2 last used (UTC)", func(f *tables.Finding) time.Time { return f.Key2LastUsed }),
+		date("CloudTrail last event (UTC)", func(f *tables.Finding) time.Time { return f.CloudTrailLastEvent }),
+		integer("CloudTrail events", func(f *tables.Finding) int64 { return f.CloudTrailEvents }),
+		integer("References", func(f *tables.Finding) int64 { return f.References }),
+		text("Exemption", func(f *tables.Finding) string { return f.Exemption }),
+	}
 }
 
 func trimmed(raw string) string { return strings.TrimSpace(raw) }
@@ -430,6 +585,17 @@ var userFields = []identityField{
 
 func findingsSheet(findings []tables.Finding) sheetSpec {
 	return sheetSpec{
+		checked: append([]checkedField{
+			{title: titleStatus, value: func(i int) string { return findings[i].Status }},
+			{title: titleDecision, value: func(i int) string { return findings[i].Decision }, decision: true},
+			{title: titleDaysInactive, value: func(i int) string {
+				if findings[i].DaysInactive < 0 {
+					return ""
+				}
+				return strconv.FormatInt(findings[i].DaysInactive, 10)
+			}},
+			{title: titleReasons, value: func(i int) string { return strings.Join(findings[i].Reasons, reports.ReasonSeparator) }},
+		}, moreChecked(findings)...),
 		sheet: reports.SheetFindings, fields: userFields, expected: len(findings),
 		value: func(i int) []string {
 			f := &findings[i]
@@ -446,7 +612,19 @@ func keysSheet(findings []tables.Finding, rows []reports.KeyRow) sheetSpec {
 		identityField{reports.TitleKeySlot, "key slot", trimmed},
 		identityField{reports.TitleKeyCreated, "key creation time", excelTime},
 	)
+	lastUsed := func(i int) time.Time {
+		f := &findings[rows[i].Finding]
+		if rows[i].Slot == 2 {
+			return f.Key2LastUsed
+		}
+		return f.Key1LastUsed
+	}
 	return sheetSpec{
+		checked: []checkedField{
+			{title: titleStatus, value: func(i int) string { return findings[rows[i].Finding].Status }},
+			{title: "Key last used (UTC)", value: func(i int) string { return timeValue(lastUsed(i)) }, normalize: excelTime},
+			{title: "In remediation plan", value: func(i int) string { return strconv.FormatBool(manifest.PlansKeys(&findings[rows[i].Finding])) }, normalize: boolCell},
+		},
 		sheet: reports.SheetUnusedKeys, fields: fields, expected: len(rows),
 		value: func(i int) []string {
 			k := rows[i]
@@ -493,7 +671,8 @@ func (r *reader) readSheet(spec sheetSpec) ([]verdict, error) {
 	claimed := make([]int, spec.expected) // the reviewed row that matched, 0 if none
 	var pending []pendingRow
 	var cols []int // identity field -> column index
-	decisionCol, commentCol := -1, -1
+	decisionCol, commentCol, reviewerCol, dateCol := -1, -1, -1, -1
+	var checkedCols []int // spec.checked -> column index
 	headerOK := false
 	vals := make([]string, len(spec.fields))
 	cellAt := func(cells []string, c int) string {
@@ -502,7 +681,7 @@ func (r *reader) readSheet(spec sheetSpec) ([]verdict, error) {
 		}
 		return ""
 	}
-	err := eachRow(r.ctx, r.f, spec.sheet, func(row int, cells []string) error {
+	err := eachRow(r.ctx, r.f, spec.sheet, spec.expected+1+rowSlack, func(row int, cells []string) error {
 		if cols == nil {
 			// The first non-blank row is the header.
 			cols = make([]int, len(spec.fields))
@@ -529,6 +708,18 @@ func (r *reader) readSheet(spec sheetSpec) ([]verdict, error) {
 			}
 			if commentCol = find(reports.TitleReviewerComment); commentCol < 0 {
 				headerOK = false
+			}
+			if reviewerCol = find(reports.TitleReviewer); reviewerCol < 0 {
+				headerOK = false
+			}
+			if dateCol = find(reports.TitleReviewDate); dateCol < 0 {
+				headerOK = false
+			}
+			checkedCols = make([]int, len(spec.checked))
+			for k, c := range spec.checked {
+				if checkedCols[k] = find(c.title); checkedCols[k] < 0 {
+					headerOK = false
+				}
 			}
 			return nil
 		}
@@ -562,6 +753,15 @@ func (r *reader) readSheet(spec sheetSpec) ([]verdict, error) {
 		default:
 			claimed[i] = row
 			verdicts[i] = verdict{decision: d, comment: comment, row: row}
+			verdicts[i].downgrade = r.checkColumns(spec, i, row, cells, checkedCols, cellAt)
+			verdicts[i].reviewer = strings.TrimSpace(cellAt(cells, reviewerCol))
+			if raw := strings.TrimSpace(cellAt(cells, dateCol)); raw != "" {
+				if date, ok := reviewDate(raw); ok {
+					verdicts[i].date = date
+				} else {
+					r.refuse(spec.sheet, row, fmt.Sprintf("%s %q is not a date: write YYYY-MM-DD", reports.TitleReviewDate, raw))
+				}
+			}
 		}
 		return nil
 	})
@@ -638,4 +838,74 @@ func (r *reader) explainPending(spec sheetSpec, pending []pendingRow, claimed []
 			strings.Join(diffs, ", "), spec.noun, spec.label(cand), strings.Join(wantVals, ", ")))
 	}
 	return explained
+}
+
+// checkColumns compares a matched row's non-review columns with what the
+// run wrote, refusing any edit but a downgrade of the Decision column from
+// delete to deactivate, which it reports.
+func (r *reader) checkColumns(spec sheetSpec, i, row int, cells []string, cols []int, cellAt func([]string, int) string) (downgrade bool) {
+	for k, c := range spec.checked {
+		got, want := strings.TrimSpace(cellAt(cells, cols[k])), c.value(i)
+		if c.normalize != nil {
+			got = c.normalize(got)
+		}
+		if got == want {
+			continue
+		}
+		if c.decision && want == tables.DecisionDelete && got == tables.DecisionDeactivate {
+			downgrade = true
+			continue
+		}
+		if c.decision {
+			r.refuse(spec.sheet, row, fmt.Sprintf("%s of %s is %q, not the run's %q: a reviewer may only change delete to deactivate (or choose %s in %q)",
+				c.title, spec.label(i), got, want, reports.ReviewReject, reports.TitleReviewerDecision))
+			continue
+		}
+		r.refuse(spec.sheet, row, fmt.Sprintf("%s of %s is %q, not the run's %q: only the reviewer columns may be edited",
+			c.title, spec.label(i), got, want))
+	}
+	return downgrade
+}
+
+// reviewDate normalizes a date cell: typed text YYYY-MM-DD, or the serial
+// number Excel stores when it recognises a date.
+func reviewDate(raw string) (string, bool) {
+	if t, err := time.Parse(time.DateOnly, raw); err == nil {
+		return t.Format(time.DateOnly), true
+	}
+	if t, err := time.Parse(time.RFC3339, raw); err == nil {
+		return t.UTC().Format(time.DateOnly), true
+	}
+	serial, err := strconv.ParseFloat(raw, 64)
+	if err != nil || serial < 1 || serial > 2958465 {
+		return "", false
+	}
+	t, err := excelize.ExcelDateToTime(serial, false)
+	if err != nil {
+		return "", false
+	}
+	return t.UTC().Format(time.DateOnly), true
+}
+
+// signOffBlock returns the workbook's sign-off, refusing a malformed date;
+// nil when the reviewer filled in nothing.
+func (r *reader) signOffBlock() *manifest.SignOff {
+	so := &manifest.SignOff{
+		Reviewer: r.signOff[reports.SignOffReviewerLabel], Role: r.signOff[reports.SignOffRoleLabel],
+		Statement: r.signOff[reports.SignOffStatementLabel],
+	}
+	if raw := r.signOff[reports.SignOffDateLabel]; raw != "" {
+		date, ok := reviewDate(raw)
+		if !ok {
+			r.refuse(reports.SheetSummary, r.signOffRow, fmt.Sprintf("%s %q is not a date: write YYYY-MM-DD", reports.SignOffDateLabel, raw))
+		}
+		so.Date = date
+	}
+	if *so == (manifest.SignOff{}) {
+		return nil
+	}
+	if so.Reviewer == "" || so.Date == "" {
+		r.refuse(reports.SheetSummary, r.signOffRow, fmt.Sprintf("the sign-off needs at least %q and %q", reports.SignOffReviewerLabel, reports.SignOffDateLabel))
+	}
+	return so
 }

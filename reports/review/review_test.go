@@ -17,6 +17,7 @@ import (
 
 	"github.com/dormant-iam/dormant/internal/pycheck"
 	"github.com/dormant-iam/dormant/reports"
+	"github.com/dormant-iam/dormant/reports/evidence"
 	"github.com/dormant-iam/dormant/reports/manifest"
 	"github.com/dormant-iam/dormant/tables"
 	"github.com/xuri/excelize/v2"
@@ -94,6 +95,10 @@ func newRun(t *testing.T) *run {
 	if err := tables.WriteParquet(filepath.Join(dir, "tables", "findings.parquet"), in.Findings); err != nil {
 		t.Fatal(err)
 	}
+	// The run seals its directory, as pipeline.Run does.
+	if err := evidence.WriteSums(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
 	m, err := manifest.Read(filepath.Join(dir, filepath.FromSlash(reports.ManifestPath)))
 	if err != nil {
 		t.Fatal(err)
@@ -110,8 +115,41 @@ func newRun(t *testing.T) *run {
 	return &run{dir: dir, workbook: filepath.Join(dir, filepath.FromSlash(reports.XLSXPath)), in: in, manifest: m}
 }
 
-// review is an edit of the run's workbook, saved as a new file.
+// review is an edit of the run's workbook, signed off (signOff) and saved
+// as a new file.
 func (r *run) review(t *testing.T, edits ...func(t *testing.T, f *excelize.File)) string {
+	t.Helper()
+	return r.reviewUnsigned(t, append([]func(*testing.T, *excelize.File){signOff("Dana Reviewer", "IAM owner", "2026-11-02", "I reviewed every approved row.")}, edits...)...)
+}
+
+// signOff fills in the Summary sheet's sign-off block.
+func signOff(reviewer, role, date, statement string) func(t *testing.T, f *excelize.File) {
+	return func(t *testing.T, f *excelize.File) {
+		rows, err := f.GetRows(reports.SheetSummary)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals := map[string]string{reports.SignOffReviewerLabel: reviewer, reports.SignOffRoleLabel: role,
+			reports.SignOffDateLabel: date, reports.SignOffStatementLabel: statement}
+		n := 0
+		for i, row := range rows {
+			if len(row) > 0 {
+				if v, ok := vals[row[0]]; ok {
+					if err := f.SetCellValue(reports.SheetSummary, "B"+strconv.Itoa(i+1), v); err != nil {
+						t.Fatal(err)
+					}
+					n++
+				}
+			}
+		}
+		if n != len(vals) {
+			t.Fatalf("the Summary sheet has %d of the %d sign-off labels", n, len(vals))
+		}
+	}
+}
+
+// reviewUnsigned is review without the sign-off.
+func (r *run) reviewUnsigned(t *testing.T, edits ...func(t *testing.T, f *excelize.File)) string {
 	t.Helper()
 	f, err := excelize.OpenFile(r.workbook)
 	if err != nil {
@@ -213,11 +251,13 @@ func TestFromWorkbookRoundTrip(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("reviewed entries = %q\nwant %q", got, want)
 	}
-	// Kept entries are the run's, word for word, but for the comment.
+	// Kept entries are the run's, word for word, but for the comment and
+	// who approved them when (the sign-off's).
 	for _, e := range m.Entries {
 		i := slices.IndexFunc(r.manifest.Entries, func(o manifest.Entry) bool { return o.Label() == e.Label() })
 		orig := r.manifest.Entries[i]
 		orig.ReviewerComment = e.ReviewerComment
+		orig.Reviewer, orig.ReviewDate = "Dana Reviewer", "2026-11-02"
 		a, _ := (&manifest.Manifest{Entries: []manifest.Entry{orig}}).CanonicalEntries()
 		b, _ := (&manifest.Manifest{Entries: []manifest.Entry{e}}).CanonicalEntries()
 		if !bytes.Equal(a, b) {
@@ -232,11 +272,15 @@ func TestFromWorkbookRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(data)
+	wantSignOff := manifest.SignOff{Reviewer: "Dana Reviewer", Role: "IAM owner", Date: "2026-11-02", Statement: "I reviewed every approved row."}
+	if m.ReviewedFrom == nil || m.ReviewedFrom.SignOff == nil || *m.ReviewedFrom.SignOff != wantSignOff {
+		t.Fatalf("reviewed_from.sign_off = %+v, want %+v", m.ReviewedFrom, wantSignOff)
+	}
 	wantReview := manifest.Review{
 		Workbook: "reviewed.xlsx", WorkbookSHA256: hex.EncodeToString(sum[:]), RunDigest: r.manifest.Digest,
-		Approved: 2, Rejected: 1, Deferred: 1, Undecided: 1,
+		Approved: 2, Rejected: 1, Deferred: 1, Undecided: 1, SignOff: m.ReviewedFrom.SignOff,
 	}
-	if m.ReviewedFrom == nil || *m.ReviewedFrom != wantReview {
+	if *m.ReviewedFrom != wantReview {
 		t.Errorf("reviewed_from = %+v\nwant %+v", m.ReviewedFrom, wantReview)
 	}
 	// The file a remediator reads back passes the schema and the digest.
@@ -535,6 +579,13 @@ def decide(sheet, user, decision, comment, slot=None):
 decide("Findings", "bob", "Approve", "delete: left in 2024")
 decide("Findings", "alice", "Defer", "ask again in Q2")
 decide("Unused keys", "erin", "Approve", "unused key", slot=1)
+import datetime
+ws = wb["Summary"]
+signoff = {"Sign-off reviewer": "Dana Reviewer", "Sign-off role": "IAM owner",
+           "Sign-off date (UTC)": datetime.date(2026, 11, 2), "Sign-off statement": "reviewed"}
+for row in range(1, ws.max_row + 1):
+    if ws.cell(row, 1).value in signoff:
+        ws.cell(row, 2).value = signoff[ws.cell(row, 1).value]
 wb.save(sys.argv[2])
 `
 	if outp, err := exec.Command(py, "-c", script, r.workbook, out).CombinedOutput(); err != nil {
@@ -551,6 +602,10 @@ wb.save(sys.argv[2])
 	want := []string{"111111111111/bob: delete: left in 2024", "111111111111/erin access key 1: unused key"}
 	if !slices.Equal(got, want) {
 		t.Errorf("entries = %q, want %q", got, want)
+	}
+	// A date typed as a date is stored as an Excel serial number.
+	if so := m.ReviewedFrom.SignOff; so == nil || so.Date != "2026-11-02" || m.Entries[0].ReviewDate != "2026-11-02" {
+		t.Errorf("sign-off %+v, entry review date %q", so, m.Entries[0].ReviewDate)
 	}
 	if rf := m.ReviewedFrom; rf.Approved != 2 || rf.Deferred != 1 || rf.Undecided != 2 {
 		t.Errorf("reviewed_from = %+v", rf)
