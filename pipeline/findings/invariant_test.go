@@ -238,9 +238,13 @@ func (sc *scenario) unproven(u *tables.User) string {
 	return ""
 }
 
-// uncovered says how the trail misses the window for the account.
+// uncovered says how the trail misses the window for the account, by the
+// rule computed here from the cells: every region with records must have
+// them on every day from the window start's day to the day before as-of,
+// and the account's records must start at or before the window start.
 func (sc *scenario) uncovered(account string) string {
-	var first, last time.Time
+	var first time.Time
+	days := map[string]map[time.Time]bool{}
 	for _, c := range sc.coverage {
 		if c.AccountID != account {
 			continue
@@ -248,17 +252,24 @@ func (sc *scenario) uncovered(account string) string {
 		if !c.FirstEvent.IsZero() && (first.IsZero() || c.FirstEvent.Before(first)) {
 			first = c.FirstEvent
 		}
-		if c.LastEvent.After(last) {
-			last = c.LastEvent
+		if days[c.Region] == nil {
+			days[c.Region] = map[time.Time]bool{}
 		}
+		days[c.Region][c.Hour.Truncate(24*time.Hour)] = true
 	}
 	switch {
 	case first.IsZero():
 		return "none"
 	case first.After(sc.opts.WindowStart()):
 		return "starts " + first.Format(time.RFC3339)
-	case last.Before(sc.opts.AsOf.Add(-24 * time.Hour)):
-		return "ends " + last.Format(time.RFC3339)
+	}
+	lastDay := sc.opts.AsOf.Add(-24 * time.Hour).Truncate(24 * time.Hour)
+	for region, seen := range days {
+		for d := sc.opts.WindowStart().Truncate(24 * time.Hour); !d.After(lastDay); d = d.Add(24 * time.Hour) {
+			if !seen[d] {
+				return "gap in " + region + " on " + d.Format(time.DateOnly)
+			}
+		}
 	}
 	return ""
 }
@@ -361,15 +372,30 @@ func genScenario(r *rand.Rand) *scenario {
 			}
 		}
 		inputs[acc] = in
-		// Coverage: full, partial or absent, sometimes split by region.
-		switch pick(5) {
+		// Coverage: absent, hourly cells for the whole window, or cells
+		// with gap days, a late start behind one stray early record, a
+		// missing last day, or a second region that starts late.
+		full := func(region string) []tables.Coverage {
+			return dailyCells(acc, region, S.Add(-time.Hour), asOf.Add(-time.Hour))
+		}
+		switch pick(7) {
 		case 0:
-		case 1:
-			sc.coverage = append(sc.coverage, tables.Coverage{AccountID: acc, FirstEvent: around(S), LastEvent: around(asOf), Events: 10})
+		case 1: // gap days in the middle
+			gapFrom := S.Truncate(24 * time.Hour).Add(time.Duration(1+pick(60)) * 24 * time.Hour)
+			sc.coverage = append(sc.coverage, withoutDays(full("us-east-1"), gapFrom, gapFrom.Add(time.Duration(pick(5))*24*time.Hour))...)
+		case 2: // one stray record before the window, the logs starting 20 days late
+			sc.coverage = append(sc.coverage, dailyCells(acc, "us-east-1", S.Add(-2*time.Hour), S.Add(-2*time.Hour))...)
+			sc.coverage = append(sc.coverage, dailyCells(acc, "us-east-1", S.Add(20*24*time.Hour), asOf.Add(-time.Hour))...)
+		case 3: // the last days missing
+			sc.coverage = append(sc.coverage, dailyCells(acc, "us-east-1", S.Add(-time.Hour), around(asOf.Add(-3*24*time.Hour)))...)
 		default:
-			sc.coverage = append(sc.coverage, tables.Coverage{AccountID: acc, Region: "us-east-1", FirstEvent: S.Add(-time.Hour), LastEvent: asOf.Add(-time.Hour), Events: 100})
+			sc.coverage = append(sc.coverage, full("us-east-1")...)
 			if pick(3) == 0 {
-				sc.coverage = append(sc.coverage, tables.Coverage{AccountID: acc, Region: "eu-west-1", FirstEvent: around(S), LastEvent: around(asOf), Events: 5})
+				if pick(2) == 0 {
+					sc.coverage = append(sc.coverage, full("eu-west-1")...)
+				} else { // a second region that starts late: a gap in that region
+					sc.coverage = append(sc.coverage, dailyCells(acc, "eu-west-1", around(S.Add(10*24*time.Hour)), asOf.Add(-time.Hour))...)
+				}
 			}
 		}
 	}
