@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,6 +39,9 @@ type DemoResult struct {
 func Demo(ctx context.Context, dc DemoConfig) (*DemoResult, error) {
 	if dc.Out == "" {
 		return nil, fmt.Errorf("--out is required")
+	}
+	if err := checkDemoSource(dc.Out); err != nil {
+		return nil, err
 	}
 	src := filepath.Join(dc.Out, "source")
 	// The source folder is ours alone: regenerate it from scratch so that an
@@ -123,4 +128,33 @@ func CompareTruth(truth []demo.Expected, finds []tables.Finding) []string {
 		}
 	}
 	return out
+}
+
+// ErrForeignDemoSource is returned when --out's source/ folder is not an
+// earlier demo's: a usage error, found before anything is written.
+var ErrForeignDemoSource = errors.New("not a demo's source folder")
+
+// demoTruthFile marks a source/ folder an earlier demo generated
+// (internal/demo writes it last).
+const demoTruthFile = "ground-truth.json"
+
+// checkDemoSource refuses an --out whose source/ folder holds anything but
+// an earlier demo: pipeline.Demo clears source/ before generating, which
+// must never reach someone's own folder of that name.
+func checkDemoSource(out string) error {
+	src := filepath.Join(out, "source")
+	entries, err := os.ReadDir(src)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("--out %s: reading %s: %w", out, src, err)
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	if st, err := os.Lstat(filepath.Join(src, demoTruthFile)); err != nil || !st.Mode().IsRegular() {
+		return fmt.Errorf("%w: --out %s: %s is not empty and holds no %s of an earlier demo: refusing to replace it; nothing was touched; choose another --out", ErrForeignDemoSource, out, src, demoTruthFile)
+	}
+	return nil
 }

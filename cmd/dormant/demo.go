@@ -6,9 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/dormant-iam/dormant/internal/demo"
@@ -45,9 +42,6 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if opts.DeleteAfterDays < opts.WindowDays+14 {
 		return usageError{fmt.Errorf("--delete-after %dd with --window %dd: the demo needs at least the window plus 14 days (%dd)", opts.DeleteAfterDays, opts.WindowDays, opts.WindowDays+14)}
 	}
-	if err := checkDemoSource(out); err != nil {
-		return usageError{err}
-	}
 
 	t0 := time.Now()
 	var res *pipeline.DemoResult
@@ -58,6 +52,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		})
 		return err
 	}); err != nil {
+		if errors.Is(err, pipeline.ErrForeignDemoSource) {
+			return usageError{err}
+		}
 		return err
 	}
 	fmt.Fprintf(stdout, "demo: %d accounts, %d users, %d CloudTrail records generated under %s/source (as-of %s)\n",
@@ -73,27 +70,3 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-// demoTruthFile marks a source/ folder an earlier demo generated
-// (internal/demo writes it last).
-const demoTruthFile = "ground-truth.json"
-
-// checkDemoSource refuses an --out whose source/ folder holds anything but
-// an earlier demo: pipeline.Demo clears source/ before generating, which
-// must never reach someone's own folder of that name.
-func checkDemoSource(out string) error {
-	src := filepath.Join(out, "source")
-	entries, err := os.ReadDir(src)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("--out %s: reading %s: %w", out, src, err)
-	}
-	if len(entries) == 0 {
-		return nil
-	}
-	if st, err := os.Lstat(filepath.Join(src, demoTruthFile)); err != nil || !st.Mode().IsRegular() {
-		return fmt.Errorf("--out %s: %s is not empty and holds no %s of an earlier demo: refusing to replace it; nothing was touched; choose another --out", out, src, demoTruthFile)
-	}
-	return nil
-}

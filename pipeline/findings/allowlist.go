@@ -79,7 +79,7 @@ func (e AllowEntry) validate() []error {
 // An empty file is an empty allowlist. Errors name the file, the entry (1-based),
 // its line and the field.
 func LoadAllowlist(path string) ([]AllowEntry, error) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path, maxAllowlistBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reading allowlist %s: %w", path, err)
 	}
@@ -233,4 +233,26 @@ func kindName(n *yaml.Node) string {
 	default:
 		return "YAML node"
 	}
+}
+
+// maxAllowlistBytes bounds the allowlist file: a list of exemptions a person
+// reviews is kilobytes; anything near this is not an allowlist.
+const maxAllowlistBytes = 16 << 20
+
+// readBounded reads a regular file of at most max bytes, checking what is
+// read as well as the size (a FIFO or a growing file has none up front).
+func readBounded(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("the file is over the %d-byte limit for an allowlist: check that it is the allowlist", max)
+	}
+	return data, nil
 }

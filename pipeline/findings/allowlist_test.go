@@ -1,6 +1,7 @@
 package findings
 
 import (
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -99,5 +100,27 @@ func TestParseAllowlistShapes(t *testing.T) {
 				t.Errorf("got %d entries, want %d", len(got), tt.wantN)
 			}
 		})
+	}
+}
+
+func TestLoadAllowlistBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "allowlist.yaml")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A comment line repeated past the bound: valid YAML, but no allowlist.
+	line := []byte("# " + strings.Repeat("x", 1021) + "\n")
+	for range maxAllowlistBytes/len(line) + 1 {
+		if _, err := f.Write(line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = LoadAllowlist(path)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "limit") {
+		t.Fatalf("LoadAllowlist of an oversized file: err = %v, want a refusal naming the file and the limit", err)
 	}
 }

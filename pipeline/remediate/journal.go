@@ -101,7 +101,7 @@ func openJournal(path string, write bool, logger *slog.Logger) (*journal, error)
 	if !write {
 		return j, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return nil, fmt.Errorf("creating journal directory for %s: %w", path, err)
 	}
 	if tail.cut {
@@ -111,7 +111,7 @@ func openJournal(path string, write bool, logger *slog.Logger) (*journal, error)
 			return nil, fmt.Errorf("dropping the cut last line of journal %s: %w", path, err)
 		}
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o666)
 	if err != nil {
 		return nil, fmt.Errorf("opening journal %s: %w", path, err)
 	}
