@@ -69,4 +69,3 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "ground truth: all %d users classified as expected (%s)\n", len(res.Source.Truth), time.Since(t0).Round(time.Millisecond))
 	return nil
 }
-
