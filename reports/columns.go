@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -196,4 +197,30 @@ func FindingTitles() []string {
 		out[i] = c.title
 	}
 	return out
+}
+
+// FindingBoolText is the text the workbook's Findings sheet shows in the
+// boolean column titled title for f: "true", "false", the credential
+// report's own word where it has one (root's not_supported), or "" where
+// the value is not known. A reader that compares a reviewed workbook with
+// the run uses it, so the two never render a cell differently.
+func FindingBoolText(title string, f *tables.Finding) (string, error) {
+	for i := range findingColumns {
+		col := &findingColumns[i]
+		if col.title != title {
+			continue
+		}
+		if col.kind != kBool {
+			return "", fmt.Errorf("findings column %q is not a boolean column", title)
+		}
+		c := col.get(f)
+		switch {
+		case c.null:
+			return "", nil
+		case c.s != "":
+			return c.s, nil
+		}
+		return strconv.FormatBool(c.b), nil
+	}
+	return "", fmt.Errorf("no findings column titled %q", title)
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -609,5 +610,44 @@ wb.save(sys.argv[2])
 	}
 	if rf := m.ReviewedFrom; rf.Approved != 2 || rf.Deferred != 1 || rf.Undecided != 2 {
 		t.Errorf("reviewed_from = %+v", rf)
+	}
+}
+
+// TestBooleanTitlesExist: every boolean column the review compares is one
+// the workbook writer renders, so a misspelt title cannot compare blanks.
+func TestBooleanTitlesExist(t *testing.T) {
+	f := []tables.Finding{{}}
+	for _, c := range moreChecked(f) {
+		if c.normalize == nil || reflect.ValueOf(c.normalize).Pointer() != reflect.ValueOf(boolCell).Pointer() {
+			continue
+		}
+		if _, err := reports.FindingBoolText(c.title, &f[0]); err != nil {
+			t.Errorf("column %q: %v", c.title, err)
+		}
+	}
+}
+
+// TestUnknownAndRootBooleansMatch: a user without a credential report row
+// shows blank booleans and root shows not_supported; the review compares
+// them as the workbook shows them, so an untouched workbook is accepted.
+func TestUnknownAndRootBooleansMatch(t *testing.T) {
+	findings := []tables.Finding{
+		{UserName: tables.RootUserName, InCredentialReport: true, CredentialReportGiven: true},
+		{UserName: "no-report-row", CredentialReportGiven: true},
+	}
+	want := map[string][2]string{
+		"Password enabled": {"not_supported", ""},
+		"MFA active":       {"false", ""},
+	}
+	for _, c := range moreChecked(findings) {
+		w, ok := want[c.title]
+		if !ok {
+			continue
+		}
+		for i := range findings {
+			if got := c.value(i); got != w[i] {
+				t.Errorf("%s of %s = %q, want %q", c.title, findings[i].UserName, got, w[i])
+			}
+		}
 	}
 }
