@@ -43,6 +43,9 @@ func agreeTables(t testing.TB, what string, got, want *Result) {
 	if !reflect.DeepEqual(got.Coverage, want.Coverage) {
 		t.Errorf("%s: coverage:\n got %+v\nwant %+v", what, got.Coverage, want.Coverage)
 	}
+	if !reflect.DeepEqual(got.LogFiles, want.LogFiles) {
+		t.Errorf("%s: log files:\n got %+v\nwant %+v", what, got.LogFiles, want.LogFiles)
+	}
 }
 
 // Windows over the fixture trail: the usual ones, and edges inside days,
