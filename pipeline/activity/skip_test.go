@@ -275,3 +275,27 @@ func writeGzipFile(t testing.TB, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// The cache carries each file's counts: a warm run, which reads no file,
+// still lists the files and their skipped records.
+func TestCacheKeepsSkipCounts(t *testing.T) {
+	root := edgeTrail(t)
+	q := edgeWindows[0].q
+	full := runScanner(t, root, ScannerGo, q)
+	var skipped int64
+	for _, f := range full.LogFiles {
+		skipped += f.Skipped
+	}
+	if skipped == 0 {
+		t.Fatal("the edge trail has no skipped record: the test tests nothing")
+	}
+	dir := t.TempDir()
+	cachedRun(t, root, dir, q)
+	warm, files := cachedRun(t, root, dir, q)
+	if files != 0 {
+		t.Fatalf("the warm run read %d files, want 0", files)
+	}
+	if !reflect.DeepEqual(warm.LogFiles, full.LogFiles) {
+		t.Errorf("warm cache log files:\n got %+v\nwant %+v", warm.LogFiles, full.LogFiles)
+	}
+}
