@@ -67,14 +67,16 @@ func FormatSkipReasons(counts []int64) string {
 // SkipReasonList is every skip reason, in SkipReasons' order.
 func SkipReasonList() []string { return slices.Clone(skipOrder) }
 
-// UnattributedAccounts lists, per account, the records skipped for a reason
-// that could hide whose they were (no userIdentity): any user of that
-// account may have made those calls, so no user there can be shown unused
-// by these logs.
-func UnattributedAccounts(files []LogFile) map[string]int64 {
+// SkippedByAccount counts, per account folder, the records skipped for a
+// reason that could hide a user's use: every reason but an Insights event.
+// A record without userIdentity could be any user's call; one without a
+// usable eventTime could fall inside the window; a null element is a record
+// whose content is lost. None of them is counted as use, so they can only
+// make a user look less used than it was.
+func SkippedByAccount(files []LogFile) map[string]int64 {
 	out := map[string]int64{}
 	for _, f := range files {
-		if n := skipCount(f.SkipReasons, SkipNoUserIdentity); n > 0 {
+		if n := f.Skipped - skipCount(f.SkipReasons, SkipInsight); n > 0 {
 			out[f.AccountID] += n
 		}
 	}
