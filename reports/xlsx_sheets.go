@@ -355,6 +355,7 @@ func writeCoverage(ctx context.Context, wb *workbook, in *Input) error {
 			out[5] = cell{b: !c.FirstEvent.IsZero() && !c.FirstEvent.After(ws)}
 			out[6] = cell{s: coverageNote(c, ws)}
 		},
+		after: wb.logFilesSection(in),
 	}
 	return wb.writeTable(ctx, t)
 }
