@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -212,6 +213,11 @@ func (l *Local) scanFiles(ctx context.Context, files []LogFile, w window, bucket
 		first  error
 		wg     sync.WaitGroup
 	)
+	// sqlPath's working directory, read once rather than once per file.
+	cwd, err := os.Getwd()
+	if err != nil {
+		return nil, scanStats{}, fmt.Errorf("scanning CloudTrail log files: reading the working directory: %w", err)
+	}
 	for n := range workers {
 		agg := newAggregator(w, bucketed)
 		aggs[n] = agg
@@ -231,7 +237,7 @@ func (l *Local) scanFiles(ctx context.Context, files []LogFile, w window, bucket
 					}
 				})
 				if err == nil {
-					agg.files = append(agg.files, fc.row(f, &fr.json))
+					agg.files = append(agg.files, fc.row(f, &fr.json, cwd))
 				}
 				if err != nil {
 					mu.Lock()
@@ -439,9 +445,14 @@ func (c *fileCount) add(r *record) bool {
 	return why == skipNoIdentity
 }
 
-// row is f's line in the log files table; p has just read f.
-func (c *fileCount) row(f *LogFile, p *jsonReader) tables.LogFile {
-	lf := tables.LogFile{AccountID: f.AccountID, Region: f.Region, Path: sqlPath(f.Path), Size: f.Size,
+// row is f's line in the log files table; p has just read f, and cwd is the
+// working directory relative paths are from (the path is sqlPath's).
+func (c *fileCount) row(f *LogFile, p *jsonReader, cwd string) tables.LogFile {
+	path := f.Path
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(cwd, path)
+	}
+	lf := tables.LogFile{AccountID: f.AccountID, Region: f.Region, Path: filepath.ToSlash(filepath.Clean(path)), Size: f.Size,
 		Kind: tables.LogFileKindLog, Records: c.records}
 	switch {
 	case p.objects > 0 && p.digests == p.objects:
