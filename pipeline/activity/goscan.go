@@ -236,9 +236,6 @@ func (l *Local) scanFiles(ctx context.Context, files []LogFile, w window, bucket
 						agg.add(r, f)
 					}
 				})
-				if err == nil {
-					agg.files = append(agg.files, fc.row(f, &fr.json, cwd))
-				}
 				if err != nil {
 					mu.Lock()
 					if i < errAt {
@@ -248,6 +245,7 @@ func (l *Local) scanFiles(ctx context.Context, files []LogFile, w window, bucket
 					failed.Store(true)
 					return
 				}
+				agg.files = append(agg.files, fc.row(f, &fr.json, cwd))
 				st.add(scanStats{filesRead: 1, bytesRead: f.Size, jsonBytes: size, maxJSON: size})
 				prog.add(1, f.Size)
 			}
