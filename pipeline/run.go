@@ -400,7 +400,17 @@ func (s *state) activity(ctx context.Context) error {
 }
 
 func (s *state) classifyOptions() (findings.Options, error) {
-	return classifyOptions(s.cfg.AsOf, s.cfg.WindowDays, s.cfg.DeleteAfterDays, s.cfg.ExemptTag, s.cfg.ReportMaxAge, s.cfg.Allowlist)
+	opts, err := classifyOptions(s.cfg.AsOf, s.cfg.WindowDays, s.cfg.DeleteAfterDays, s.cfg.ExemptTag, s.cfg.ReportMaxAge, s.cfg.Allowlist)
+	if err != nil {
+		return opts, err
+	}
+	// The activity stage has written (or carried) the log files table.
+	files, _, err := readLogFiles(s.st.dir)
+	if err != nil {
+		return opts, err
+	}
+	opts.SkippedRecords = tables.SkippedByAccount(files)
+	return opts, nil
 }
 
 func classifyOptions(asOf time.Time, window, deleteAfter int, exemptTag string, maxAge time.Duration, allowlist string) (findings.Options, error) {

@@ -627,6 +627,11 @@ func (c *classifier) reviewReasons(u *tables.User, f *tables.Finding, ct ctSigna
 		}
 	}
 
+	if n := opts.SkippedRecords[u.AccountID]; n > 0 {
+		out = append(out, fmt.Sprintf("%d CloudTrail records in account %s's logs could not be attributed (no userIdentity, or no usable eventTime) "+
+			"and could be this user's: see the log files on the Coverage sheet", n, u.AccountID))
+	}
+
 	if ct.failed > 0 {
 		last := "unknown"
 		if !ct.lastFailed.IsZero() {
