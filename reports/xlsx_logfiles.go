@@ -80,6 +80,7 @@ const logFilesRule = "A file in a trail's CloudTrail folders must hold a Records
 	"A record that cannot be attributed is skipped and counted per file with its reason: a null element, a missing or null eventTime, " +
 	"an eventTime that is not a time (one bad record does not stop the run), or no userIdentity. A skipped record is never anyone's use; " +
 	"one without userIdentity but with a time still shows the trail was delivering for its account and region. " +
+	"Since any skipped record (an Insights event aside) could be a user's call, every candidate of an account whose logs had one goes to review, with the count. " +
 	"A log file whose JSON, inflated, is larger than --max-log-file-size (default 1 GiB) stops the run, naming it. " +
 	"The Athena and Lake engines cannot count per file: the Coverage sheet says so."
 
