@@ -76,6 +76,10 @@ type Config struct {
 	Scanner      string    // local engine: go (default) or duckdb, the reference
 	ScanProgress io.Writer // a terminal for the scan's progress line; nil: log lines
 
+	// MaxLogFileSize bounds one log file's JSON text, inflated, and a synced
+	// object's size; 0 means activity.DefaultMaxLogFileSize.
+	MaxLogFileSize int64
+
 	AthenaDatabase, AthenaTable, AthenaWorkgroup, AthenaOutput, AthenaCatalog string
 	EventDataStore                                                            string // CloudTrail Lake: ARN or ID
 
@@ -217,6 +221,9 @@ func (c Config) Validate() error {
 	}
 	if c.Scanner != "" && !slices.Contains(activity.Scanners(), c.Scanner) {
 		errs = append(errs, fmt.Errorf("--scanner %q is not known; use %s", c.Scanner, strings.Join(activity.Scanners(), " or ")))
+	}
+	if c.MaxLogFileSize < 0 {
+		errs = append(errs, fmt.Errorf("--max-log-file-size must be a positive size, got %d", c.MaxLogFileSize))
 	}
 	if c.WindowDays < 1 {
 		errs = append(errs, fmt.Errorf("--window must be at least 1 day, got %d", c.WindowDays))

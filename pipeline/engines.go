@@ -34,6 +34,9 @@ func (s *state) engine(ctx context.Context) (activity.Engine, error) {
 	if s.cfg.Scanner != "" {
 		local = append(local, activity.WithScanner(s.cfg.Scanner))
 	}
+	if s.cfg.MaxLogFileSize > 0 {
+		local = append(local, activity.WithMaxLogFileSize(s.cfg.MaxLogFileSize))
+	}
 	if s.cfg.ScanProgress != nil {
 		local = append(local, activity.WithProgress(s.cfg.ScanProgress))
 	}
@@ -53,7 +56,7 @@ func (s *state) engine(ctx context.Context) (activity.Engine, error) {
 			}
 		}
 		client := s3.NewFromConfig(sess.cfg, func(o *s3.Options) { o.UsePathStyle = s.cfg.EndpointURL != "" })
-		return activity.NewS3Local(client, s.cfg.CloudTrail, cache, activity.SyncOptions{Logger: s.cfg.Logger}, local...), nil
+		return activity.NewS3Local(client, s.cfg.CloudTrail, cache, activity.SyncOptions{Logger: s.cfg.Logger, MaxObjectSize: s.cfg.MaxLogFileSize}, local...), nil
 	case EngineAthena:
 		sess, err := s.aws(ctx)
 		if err != nil {

@@ -182,6 +182,9 @@ func (p *previousRun) outputs(stage string) []string {
 		return []string{ReferenceTable}
 	case "activity":
 		out := []string{ActivityTable, CoverageTable}
+		if p.rec.Settings.Engine == EngineLocal {
+			out = append(out, LogFilesTable)
+		}
 		for _, q := range p.rec.Queries {
 			out = append(out, q.SQLFile)
 		}

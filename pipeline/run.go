@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -393,6 +394,13 @@ func (s *state) activity(ctx context.Context) error {
 	if err := tables.WriteParquet(s.st.path(CoverageTable), res.Coverage); err != nil {
 		return fmt.Errorf("writing coverage table: %w", err)
 	}
+	// Only the local engine reads files one by one; for Athena and Lake the
+	// table's absence says "not counted by this engine".
+	if eng.Name() == EngineLocal {
+		if err := tables.WriteParquet(s.st.path(LogFilesTable), res.LogFiles); err != nil {
+			return fmt.Errorf("writing log files table: %w", err)
+		}
+	}
 	s.rec.Counts.ActivityRows = len(res.Activity)
 	// The record keeps each region's span; the hourly cells are in the coverage table.
 	s.rec.Coverage = tables.CoverageSpans(res.Coverage)
@@ -400,7 +408,17 @@ func (s *state) activity(ctx context.Context) error {
 }
 
 func (s *state) classifyOptions() (findings.Options, error) {
-	return classifyOptions(s.cfg.AsOf, s.cfg.WindowDays, s.cfg.DeleteAfterDays, s.cfg.ExemptTag, s.cfg.ReportMaxAge, s.cfg.Allowlist)
+	opts, err := classifyOptions(s.cfg.AsOf, s.cfg.WindowDays, s.cfg.DeleteAfterDays, s.cfg.ExemptTag, s.cfg.ReportMaxAge, s.cfg.Allowlist)
+	if err != nil {
+		return opts, err
+	}
+	// The activity stage has written (or carried) the log files table.
+	files, _, err := readLogFiles(s.st.dir)
+	if err != nil {
+		return opts, err
+	}
+	opts.SkippedRecords = tables.SkippedByAccount(files)
+	return opts, nil
 }
 
 func classifyOptions(asOf time.Time, window, deleteAfter int, exemptTag string, maxAge time.Duration, allowlist string) (findings.Options, error) {
@@ -490,6 +508,24 @@ func (s *state) reports(ctx context.Context) error {
 
 // reportInput gathers what the reports show from the run record and tables;
 // verify calls it on a stored run to regenerate the same reports.
+// LogFilesTable lists every file the local engine read, with its records
+// and the records skipped, by reason (tables.LogFile).
+const LogFilesTable = "tables/logfiles.parquet"
+
+// readLogFiles reads a run's log files table; counted is false when the run
+// has none (its engine cannot count per file).
+func readLogFiles(dir string) (files []tables.LogFile, counted bool, err error) {
+	p := filepath.Join(dir, filepath.FromSlash(LogFilesTable))
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	files, err = tables.ReadParquet[tables.LogFile](p)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading %s: %w", LogFilesTable, err)
+	}
+	return files, true, nil
+}
+
 func reportInput(dir string, rec *RunRecord, finds []tables.Finding, cov []tables.Coverage, refs []tables.Reference) (*reports.Input, error) {
 	in := &reports.Input{
 		RunID: rec.RunID, GeneratedAt: rec.StartedAt, AsOf: rec.AsOf,
@@ -498,6 +534,10 @@ func reportInput(dir string, rec *RunRecord, finds []tables.Finding, cov []table
 		Engine: rec.Settings.Engine, ToolVersion: rec.ToolVersion,
 		Findings: finds, Coverage: cov, References: refs,
 		ReferenceChecks: rec.ReferenceChecks, Unchecked: rec.Unchecked,
+	}
+	var err error
+	if in.LogFiles, in.LogFilesCounted, err = readLogFiles(dir); err != nil {
+		return nil, err
 	}
 	for _, o := range rec.Orphans {
 		in.Orphans = append(in.Orphans, reports.Orphan{AccountID: o.AccountID, Kind: o.Kind, ResourceARN: o.ResourceARN, Location: o.Location, UniqueID: o.UniqueID})

@@ -159,6 +159,12 @@ func Verify(ctx context.Context, dir string) (*Verification, error) {
 		v.problem("reading the settings in %s: %v", RunFile, err)
 		return v, nil
 	}
+	logFiles, _, err := readLogFiles(dir)
+	if err != nil {
+		v.problem("%v", err)
+		return v, nil
+	}
+	opts.SkippedRecords = tables.SkippedByAccount(logFiles)
 	finds, err := findings.Classify(storedUsers, act, cov, storedRefs, opts)
 	if err != nil {
 		v.problem("recomputing findings: %v", err)

@@ -35,6 +35,11 @@ type Input struct {
 	Findings   []tables.Finding
 	Coverage   []tables.Coverage
 	References []tables.Reference
+	// LogFiles is every file the local engine read, with the records it
+	// skipped (xlsx_logfiles.go); LogFilesCounted is false when the engine
+	// (Athena, Lake) cannot count per file.
+	LogFiles        []tables.LogFile
+	LogFilesCounted bool
 	// ReferenceChecks names the reference checks that ran (e.g. "iam",
 	// "s3"), in the order they are listed; empty when none ran.
 	ReferenceChecks []string

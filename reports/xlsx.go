@@ -400,6 +400,9 @@ type table struct {
 	// worksheet's settings around the rows): data validations and
 	// conditional formats over the data rows 2..lastRow.
 	prepare func(lastRow int) error
+	// after streams more rows below the table, from row on (a blank row
+	// after the table's last).
+	after func(sw *excelize.StreamWriter, row int) error
 }
 
 func (wb *workbook) colIndex(t *table, title string) int {
@@ -540,6 +543,11 @@ func (wb *workbook) writeTable(ctx context.Context, t *table) error {
 			}
 			return nil
 		}})
+	}
+	if t.after != nil {
+		if err := t.after(sw, lastRow+2); err != nil {
+			return err
+		}
 	}
 	if err := sw.Flush(); err != nil {
 		return fmt.Errorf("finishing stream: %w", err)

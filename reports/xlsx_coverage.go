@@ -210,6 +210,7 @@ func writeCoverageGrid(ctx context.Context, wb *workbook, in *Input) error {
 	ws := in.WindowStart()
 	t := &table{
 		sheet: SheetCoverage, rows: len(rows), cols: cols, freezeCols: 2,
+		after: wb.logFilesSection(in),
 		fill: func(i int, out []cell) {
 			r := rows[i]
 			c := r.span

@@ -105,6 +105,7 @@ func methodRules(in *Input) [][2]string {
 		{"Reviewer", "Choose Approve, Reject or Defer in the Reviewer decision column of Findings (users) and Unused keys (keys), with a comment if useful. " +
 			"`dormant manifest --from-workbook` keeps only approved entries of the run's remediation manifest, with the comments; rejected, deferred and blank rows are dropped. " +
 			"Rows may be sorted and filtered, but not added, removed, duplicated, or have their account, user name, user ID, ARN or key changed: such a workbook is refused."},
+		{"Log files and skipped records", logFilesRule},
 		{"Evidence", "The run directory holds every input as received, the SQL as run, the tables, these reports and SHA256SUMS over all of them; " +
 			"`dormant verify` re-hashes them and recomputes the findings offline."},
 	}
@@ -120,7 +121,7 @@ var sheetGuide = [][2]string{
 	{SheetReferences, "Policies and resources that name a candidate: what kind, the resource, the region and where in the policy."},
 	{SheetUnchecked, "What the reference checks could not read, with the error: a candidate may be named there."},
 	{SheetOrphans, "Policies naming the unique ID (AIDA...) of a user that no longer exists: broken references left by earlier deletions; S3 and KMS refuse to save such a policy until the ID is removed."},
-	{SheetCoverage, "CloudTrail data seen per account and region: first and last event, events, and a grid of the window's days (covered, or a gap where a region with logs has none that day); the account's coverage is assumed, not proven, without digest files."},
+	{SheetCoverage, "CloudTrail data seen per account and region: first and last event, events, and a grid of the window's days (covered, or a gap where a region with logs has none that day); the account's coverage is assumed, not proven, without digest files. Below it, the log files read and the records skipped, by file and reason."},
 	{SheetEvidence, "Every input file and query with its SHA-256; query IDs, bytes scanned, cost and engine time."},
 	{SheetMethod, "This sheet: the settings in force and the rules."},
 }

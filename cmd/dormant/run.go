@@ -13,6 +13,7 @@ import (
 	"github.com/dormant-iam/dormant/internal/profiling"
 	"github.com/dormant-iam/dormant/pipeline"
 	"github.com/dormant-iam/dormant/pipeline/inventory"
+	"github.com/dormant-iam/dormant/pipeline/activity"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -61,6 +62,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		cfg          pipeline.Config
 		reportMaxAge = ageFlag(pipeline.DefaultReportMaxAge)
 		reportTimes  reportTimesFlag
+		maxLogFile   = sizeFlag(activity.DefaultMaxLogFileSize)
 	)
 	common.register(fs)
 	fs.StringVar(&cfgPath, "config", "", "YAML file with flag values (same names); the command line wins")
@@ -85,6 +87,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfg.CloudTrail, "cloudtrail", "", "local engine: folder holding AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz, or s3://bucket/prefix/ to sync the window's days")
 	fs.StringVar(&cfg.Cache, "cache", "", "local engine: keep per-day aggregates (and files synced from S3) here, so later runs read only new days")
 	fs.StringVar(&cfg.Scanner, "scanner", "", "local engine: go (default, fastest) or duckdb (DuckDB's read_json over the same SQL, the reference)")
+	fs.Var(&maxLogFile, "max-log-file-size", "local engine: refuse a log file whose JSON, inflated, is larger than this (e.g. 512MiB; default 1GiB; CloudTrail's own files are a few MB)")
 	fs.StringVar(&cfg.AthenaDatabase, "athena-database", "", "athena: database of the CloudTrail table")
 	fs.StringVar(&cfg.AthenaTable, "athena-table", "", "athena: the CloudTrail table (AWS's documented DDL)")
 	fs.StringVar(&cfg.AthenaWorkgroup, "athena-workgroup", "", "athena: workgroup (default primary)")
@@ -116,6 +119,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cfg.ScanProgress = terminal(stderr)
 	cfg.AsOf, cfg.WindowDays, cfg.DeleteAfterDays = common.asOf.t, int(common.window), int(common.deleteAfter)
 	cfg.ReportMaxAge = time.Duration(reportMaxAge)
+	cfg.MaxLogFileSize = int64(maxLogFile)
 	cfg.ToolVersion, cfg.Logger = version, logger
 	if cfg.Signer, err = (awsKeyAccess{cfg.Profile, cfg.Region, cfg.EndpointURL}).signer(ctx, signKey); err != nil {
 		return err

@@ -522,6 +522,7 @@ type aggregator struct {
 
 	cov   map[string]*covAgg
 	users map[string]*userAgg
+	files []tables.LogFile // the log files table's rows of the files read
 
 	keyBuf   []byte
 	lastCov  []byte
@@ -862,11 +863,13 @@ func (a *aggregator) merge(o *aggregator) {
 	if a.edge != nil && o.edge != nil {
 		a.edge.merge(o.edge)
 	}
+	a.files = append(a.files, o.files...)
 	a.lastAgg, a.lastCov = nil, nil
 }
 
 // result fills res with the tables, in the documented order.
 func (a *aggregator) result(res *Result) {
+	res.LogFiles = a.files
 	users := make([]*userAgg, 0, len(a.users))
 	for _, u := range a.users {
 		users = append(users, u)

@@ -81,8 +81,8 @@ func WithETags(etag func(path string) (string, bool)) LocalOption {
 // the Go rules change without their SQL changing (the SQL's own text is part
 // of every fingerprint). Either change makes every cached day stale.
 const (
-	cacheFormat  = 2
-	rulesVersion = 1
+	cacheFormat  = 3 // 2: coverage by hour; 3: file rows (the log files table)
+	rulesVersion = 2 // 2: records skipped and counted per file (issue 13)
 	cacheSubdir  = "activity-v1"
 )
 
@@ -146,6 +146,15 @@ type cacheRow struct {
 	// Latest holds the latest use, ARN and user name with the time and
 	// eventID that order them, in encodeLatest's compact text form.
 	Latest string `arrow:"latest"`
+
+	// A file row (Kind "file") is the log files table's row of one file
+	// read, so a cached day still says what its files held and skipped;
+	// Records holds the file's records.
+	Path        string `arrow:"path"`
+	Size        int64  `arrow:"size"`
+	FileKind    string `arrow:"file_kind"`
+	Skipped     int64  `arrow:"skipped"`
+	SkipReasons string `arrow:"skip_reasons"`
 }
 
 const (
@@ -725,7 +734,11 @@ func bucketsOf(rows []cacheRow) []int64 {
 // cacheRows lists a bucketed aggregator's rows for the cache, computed
 // from the files of account folder folder.
 func (a *aggregator) cacheRows(folder string) []cacheRow {
-	rows := make([]cacheRow, 0, len(a.cov)+len(a.users))
+	rows := make([]cacheRow, 0, len(a.cov)+len(a.users)+len(a.files))
+	for _, f := range a.files {
+		rows = append(rows, cacheRow{Folder: folder, Kind: "file", AccountID: f.AccountID, Region: f.Region, Records: f.Records,
+			Path: f.Path, Size: f.Size, FileKind: f.Kind, Skipped: f.Skipped, SkipReasons: f.SkipReasons})
+	}
 	for _, c := range a.cov {
 		r := cacheRow{Folder: folder, Kind: "coverage", AccountID: c.account, Region: c.region, Hour: microTime(c.hour), Records: c.records}
 		if c.hasTime {
@@ -773,7 +786,7 @@ func appendPrefixed(dst []string, prefix string, ids []string) []string {
 
 func (r *cacheRow) sortKey() string {
 	return r.Kind + "\x00" + r.AccountID + "\x00" + r.Region + "\x00" + r.PrincipalID + "\x00" + r.ARNKey +
-		"\x00" + strconv.FormatInt(r.Bucket, 16) + "\x00" + strconv.FormatInt(r.Hour.UnixMicro(), 16)
+		"\x00" + strconv.FormatInt(r.Bucket, 16) + "\x00" + strconv.FormatInt(r.Hour.UnixMicro(), 16) + "\x00" + r.Path
 }
 
 // userAggOf is the aggregate a principal row holds.
@@ -838,6 +851,9 @@ func (a *aggregator) mergeRows(rows []cacheRow, w window, folders map[string]boo
 			} else {
 				a.cov[k] = c
 			}
+		case "file":
+			a.files = append(a.files, tables.LogFile{AccountID: r.AccountID, Region: r.Region, Path: r.Path, Size: r.Size,
+				Kind: r.FileKind, Records: r.Records, Skipped: r.Skipped, SkipReasons: r.SkipReasons})
 		case "principal":
 			if w.bucketIn(r.Bucket) != 1 {
 				continue
@@ -848,7 +864,7 @@ func (a *aggregator) mergeRows(rows []cacheRow, w window, folders map[string]boo
 			}
 			a.mergeUser(u)
 		default:
-			return fmt.Errorf("row %d has kind %q, neither coverage nor principal", i+1, r.Kind)
+			return fmt.Errorf("row %d has kind %q, none of coverage, principal or file", i+1, r.Kind)
 		}
 	}
 	return nil

@@ -157,9 +157,11 @@ func TestCoverageDamageThroughEveryEngine(t *testing.T) {
 	}
 }
 
-// A record without a usable eventTime still shows the trail delivered that
-// day: both scanners and Athena (which read the files) count it in the cell at midnight of its file's date
-// folder, with no first or last event.
+// A record without a usable eventTime proves no hour: both local scanners
+// skip it (counted in the log files table, which sends the account's
+// candidates to review), so it makes no cell. Athena, which cannot count
+// skipped records per file, places it at midnight of its file's date
+// folder, with no first or last event: a delivery that day, never use.
 func TestCoverageCellWithoutEventTime(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "AWSLogs", acctA, "CloudTrail", "eu-west-1", "2026", "10", "02")
@@ -173,7 +175,7 @@ func TestCoverageCellWithoutEventTime(t *testing.T) {
 	if err := os.WriteFile(name, fixture{records: []rec{r}}.bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	want := []tables.Coverage{{AccountID: acctA, Region: "eu-west-1", Hour: ts("2026-10-02T00:00:00Z"), Events: 1}}
+	athenaCell := []tables.Coverage{{AccountID: acctA, Region: "eu-west-1", Hour: ts("2026-10-02T00:00:00Z"), Events: 1}}
 	s := newFake(t, analytics.Config{LogsDir: root, TrailPrefix: "trails/", Tables: []analytics.Table{
 		{Name: "cloudtrail_logs", Partitions: []string{"account", "region", "timestamp"}, Projection: true},
 	}})
@@ -185,6 +187,13 @@ func TestCoverageCellWithoutEventTime(t *testing.T) {
 		res, err := eng.Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
+		}
+		want := athenaCell
+		if name != "athena" {
+			want = nil
+			if len(res.LogFiles) != 1 || res.LogFiles[0].Skipped != 1 {
+				t.Errorf("%s: log files %+v, want the one file with its record skipped", name, res.LogFiles)
+			}
 		}
 		if !slices.Equal(res.Coverage, want) {
 			t.Errorf("%s: coverage\n got %+v\nwant %+v", name, res.Coverage, want)

@@ -22,6 +22,15 @@
 //     presented and count as use.
 //   - A duplicate delivery of an event (same eventID) counts once.
 //
+// Odd files and records follow one rule in both local scanners (and the
+// SQL of queries/local): a file whose objects hold no Records array (not
+// JSON, cut short, {"Records":null}, {"foo":[]}) is an error naming it; a
+// CloudTrail-Digest object or an Insights file is recognised and counted,
+// never read as activity; a record that cannot be attributed (JSON null, no
+// eventTime or one that is not a time, no userIdentity) is skipped and
+// counted per file with its reason in Result.LogFiles, and is never use. A
+// file whose JSON, inflated, passes WithMaxLogFileSize is refused, naming it.
+//
 // The local engine (Local) reads CloudTrail log files on disk, walking only
 // the day folders the window needs. By default its Go scanner (goscan.go)
 // decompresses the files and picks the rules' fields out of each record

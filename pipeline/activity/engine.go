@@ -39,6 +39,10 @@ type Result struct {
 	Coverage []tables.Coverage
 	// Runs has one entry per query the engine ran, for the evidence bundle.
 	Runs []QueryRun
+	// LogFiles has one row per file the local engine read, sorted by path,
+	// with its records and the records skipped, by reason; nil for the
+	// Athena and Lake engines, which cannot count per file.
+	LogFiles []tables.LogFile
 }
 
 // QueryRun is the evidence of one engine call.
@@ -112,6 +116,7 @@ func sortResult(r *Result) {
 			cmp.Compare(a.ARN, b.ARN),
 		)
 	})
+	slices.SortFunc(r.LogFiles, func(a, b tables.LogFile) int { return cmp.Compare(a.Path, b.Path) })
 	slices.SortFunc(r.Coverage, func(a, b tables.Coverage) int {
 		return cmp.Or(
 			cmp.Compare(a.AccountID, b.AccountID),

@@ -35,7 +35,15 @@ func (e *FileError) Unwrap() []error {
 	return []error{e.Err, e.Cause}
 }
 
+// ErrLogFileTooLarge is a log file whose JSON text passes the local
+// engine's limit (WithMaxLogFileSize): most likely a gzip bomb.
+var ErrLogFileTooLarge = errors.New("log file too large")
+
 const (
+	fixNotLog = "it is not a CloudTrail log file ({\"Records\":[...]}), nor a CloudTrail-Digest or Insights file: " +
+		"move it out of the trail's folders, or download it again from the trail's S3 bucket if it was cut short"
+	fixTooLarge = "CloudTrail's own log files hold a few MB of JSON: move the file out of the folder, " +
+		"or, if it is genuine, raise --max-log-file-size"
 	fixDamaged = "the file is damaged (truncated or not what its name says): " +
 		"download it again from the trail's S3 bucket, or move it out of the folder"
 	fixShape = "the file does not hold CloudTrail records ({\"Records\":[...]}) in AWS's format: " +
@@ -46,7 +54,7 @@ const (
 // fault. DuckDB names the file in its message; the file is then checked
 // here, so that a damaged download is reported as such rather than as the
 // JSON syntax error DuckDB sees in the truncated text.
-func explainScanError(ctx context.Context, err error, files []LogFile) error {
+func explainScanError(ctx context.Context, err error, files []LogFile, maxObject int64) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("scanning CloudTrail log files: %w", ctxErr)
 	}
@@ -60,6 +68,12 @@ func explainScanError(ctx context.Context, err error, files []LogFile) error {
 	}
 	if culprit == "" {
 		return fmt.Errorf("scanning %d CloudTrail log files: %w", len(files), err)
+	}
+	// DuckDB's read_json refuses an object beyond maximum_object_size, which
+	// the plan holds to the log file size limit: a gzip bomb stops there.
+	if strings.Contains(msg, "maximum_object_size") {
+		return &FileError{Path: culprit, Err: fmt.Errorf("its JSON text is larger than %d bytes: %w", maxObject, ErrLogFileTooLarge),
+			Fix: fixTooLarge, Cause: err}
 	}
 	if damage := checkLogFile(culprit); damage != nil {
 		return &FileError{Path: culprit, Err: damage, Fix: fixDamaged, Cause: err}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/dormant-iam/dormant/queries"
+	"github.com/dormant-iam/dormant/tables"
 )
 
 // Scanners the local engine can read the files with.
@@ -108,7 +110,7 @@ func (l *Local) runGo(ctx context.Context, q Query) (*Result, error) {
 		plan.Uncompressed += f.Uncompressed
 		known = max(known, f.Uncompressed)
 	}
-	plan.MaxObject = objectSize(known)
+	plan.MaxObject = min(objectSize(known), l.maxFileSize)
 	if _, err := l.memoryLimit(plan); err != nil {
 		return nil, err
 	}
@@ -145,7 +147,7 @@ func (l *Local) runGo(ctx context.Context, q Query) (*Result, error) {
 	if err := <-rendered; err != nil {
 		return nil, err
 	}
-	if need := objectSize(max(st.maxJSON, known)); need != guess {
+	if need := min(objectSize(max(st.maxJSON, known)), l.maxFileSize); need != guess {
 		if spec, err = renderLocalSQL(q, files, need); err != nil {
 			return nil, err
 		}
@@ -211,19 +213,29 @@ func (l *Local) scanFiles(ctx context.Context, files []LogFile, w window, bucket
 		first  error
 		wg     sync.WaitGroup
 	)
+	// sqlPath's working directory, read once rather than once per file.
+	cwd, err := os.Getwd()
+	if err != nil {
+		return nil, scanStats{}, fmt.Errorf("scanning CloudTrail log files: reading the working directory: %w", err)
+	}
 	for n := range workers {
 		agg := newAggregator(w, bucketed)
 		aggs[n] = agg
 		st := &stats[n]
 		wg.Go(func() {
-			var fr fileReader
+			fr := fileReader{limit: l.maxFileSize}
 			for !failed.Load() && ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
 				if i >= len(files) {
 					return
 				}
 				f := &files[i]
-				size, err := fr.scan(f, func(r *record) { agg.add(r, f) })
+				var fc fileCount
+				size, err := fr.scan(f, func(r *record) {
+					if fc.add(r) {
+						agg.add(r, f)
+					}
+				})
 				if err != nil {
 					mu.Lock()
 					if i < errAt {
@@ -233,6 +245,7 @@ func (l *Local) scanFiles(ctx context.Context, files []LogFile, w window, bucket
 					failed.Store(true)
 					return
 				}
+				agg.files = append(agg.files, fc.row(f, &fr.json, cwd))
 				st.add(scanStats{filesRead: 1, bytesRead: f.Size, jsonBytes: size, maxJSON: size})
 				prog.add(1, f.Size)
 			}
@@ -257,6 +270,8 @@ func (l *Local) scanFiles(ctx context.Context, files []LogFile, w window, bucket
 
 // fileReader reads one log file at a time, reusing its buffers.
 type fileReader struct {
+	limit int64 // the most JSON text a file may hold; <= 0: DefaultMaxLogFileSize
+
 	raw  []byte // the file as stored
 	br   bytes.Reader
 	zr   gzip.Reader
@@ -277,8 +292,11 @@ func (fr *fileReader) scan(f *LogFile, fn func(*record)) (size int64, err error)
 	}
 	if err := fr.json.readFile(data, fn); err != nil {
 		fe := &FileError{Path: sqlPath(f.Path), Err: err, Fix: fixShape}
-		if errors.As(err, new(*syntaxError)) {
+		switch {
+		case errors.As(err, new(*syntaxError)):
 			fe.Fix = fixDamaged
+		case errors.As(err, new(*notLogError)):
+			fe.Fix = fixNotLog
 		}
 		return 0, fe
 	}
@@ -304,7 +322,14 @@ func (fr *fileReader) read(f *LogFile) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("reading CloudTrail log file %s: %w", f.Path, err)
 	}
+	limit := fr.limit
+	if limit <= 0 {
+		limit = DefaultMaxLogFileSize
+	}
 	if !strings.HasSuffix(f.Path, ".gz") {
+		if f.Size > limit {
+			return nil, tooLarge(f, limit)
+		}
 		return raw, nil
 	}
 
@@ -312,6 +337,7 @@ func (fr *fileReader) read(f *LogFile) ([]byte, error) {
 	if hint <= 0 || hint > maxSizeHint {
 		hint = min(max(4*f.Size, 64<<10), maxSizeHint)
 	}
+	hint = min(hint, limit)
 	if cap(fr.buf) < int(hint)+1 {
 		fr.buf = make([]byte, 0, hint+1) // +1: EOF is seen without growing
 	}
@@ -325,7 +351,15 @@ func (fr *fileReader) read(f *LogFile) ([]byte, error) {
 	}
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			// Grow, but never past limit+1 bytes: a file that fills them
+			// inflates beyond the limit (a gzip bomb) and is refused.
+			if int64(len(buf)) > limit {
+				fr.buf = buf[:0]
+				return nil, tooLarge(f, limit)
+			}
+			grown := make([]byte, len(buf), min(max(2*int64(cap(buf)), 64<<10), limit+1))
+			copy(grown, buf)
+			buf = grown
 		}
 		n, err := fr.zr.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -341,9 +375,94 @@ func (fr *fileReader) read(f *LogFile) ([]byte, error) {
 		}
 	}
 	fr.buf = buf
+	if int64(len(buf)) > limit {
+		return nil, tooLarge(f, limit)
+	}
 	return buf, nil
+}
+
+// tooLarge is a file whose JSON text passes the limit.
+func tooLarge(f *LogFile, limit int64) error {
+	return &FileError{Path: sqlPath(f.Path),
+		Err: fmt.Errorf("its JSON text is larger than %d bytes: %w", limit, ErrLogFileTooLarge), Fix: fixTooLarge}
 }
 
 func damaged(f *LogFile, what string, err error) error {
 	return &FileError{Path: sqlPath(f.Path), Err: fmt.Errorf("%s: %w", what, err), Fix: fixDamaged}
+}
+
+// skipReason is why a record is not attributed to anyone; its values index
+// tables.SkipReasonList.
+type skipReason int8
+
+const (
+	skipNullRecord skipReason = iota
+	skipNoTime
+	skipBadTime
+	skipNoIdentity
+	skipInsight
+	numSkips
+
+	notSkipped skipReason = -1
+)
+
+// skip classifies r as the SQL's skip column does, in the same order.
+func (r *record) skip() skipReason {
+	switch {
+	case r.null:
+		return skipNullRecord
+	case r.eventType.is("AwsCloudTrailInsight"):
+		return skipInsight
+	case r.badTime:
+		return skipBadTime
+	case !r.hasTime:
+		return skipNoTime
+	case !r.user.present:
+		return skipNoIdentity
+	}
+	return notSkipped
+}
+
+// fileCount is what one file held, for the log files table.
+type fileCount struct {
+	records int64
+	skipped [numSkips]int64
+}
+
+// add counts r and reports whether the aggregator should see it: a record
+// without a usable time proves nothing, not even that the trail was
+// delivering then; one without userIdentity still does (coverage) but can
+// count for no principal.
+func (c *fileCount) add(r *record) bool {
+	c.records++
+	why := r.skip()
+	if why == notSkipped {
+		return true
+	}
+	c.skipped[why]++
+	return why == skipNoIdentity
+}
+
+// row is f's line in the log files table; p has just read f, and cwd is the
+// working directory relative paths are from (the path is sqlPath's).
+func (c *fileCount) row(f *LogFile, p *jsonReader, cwd string) tables.LogFile {
+	path := f.Path
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(cwd, path)
+	}
+	lf := tables.LogFile{AccountID: f.AccountID, Region: f.Region, Path: filepath.ToSlash(filepath.Clean(path)), Size: f.Size,
+		Kind: tables.LogFileKindLog, Records: c.records}
+	switch {
+	case p.objects > 0 && p.digests == p.objects:
+		lf.Kind = tables.LogFileKindDigest
+		return lf
+	case c.records > 0 && c.skipped[skipInsight] == c.records:
+		lf.Kind = tables.LogFileKindInsight
+		return lf
+	}
+	for _, n := range c.skipped {
+		lf.Skipped += n
+	}
+	lf.SkipReasons = tables.FormatSkipReasons(c.skipped[:])
+	return lf
 }

@@ -52,9 +52,10 @@ type record struct {
 	null bool // the array element was JSON null: a record with no fields
 
 	eventID, eventSource, eventName, awsRegion, sourceIP jsonField
-	errorCode, errorMessage, recipient                   jsonField
+	errorCode, errorMessage, recipient, eventType        jsonField
 
 	hasTime bool
+	badTime bool  // eventTime is there but is not a time: the record is skipped
 	time    int64 // eventTime, microseconds since the Unix epoch (UTC)
 
 	// response is responseElements' JSON text, nil when absent or null.
@@ -112,6 +113,23 @@ type jsonReader struct {
 	i       int
 	scratch []byte // unescaped strings of the current record
 	nrec    int    // records read so far in the current Records array
+
+	objects int // top-level objects read in the file
+	digests int // of which digest objects (no Records, a digestStartTime)
+}
+
+// notLogError is a top-level object that is neither a CloudTrail log file's
+// ({"Records":[...]}) nor a digest file's.
+type notLogError struct {
+	object int // 1-based top-level object
+	msg    string
+}
+
+func (e *notLogError) Error() string {
+	if e.object > 1 {
+		return fmt.Sprintf("top-level object %d %s", e.object, e.msg)
+	}
+	return e.msg
 }
 
 func (p *jsonReader) syntax(msg string) error {
@@ -127,16 +145,26 @@ func (p *jsonReader) shape(msg string) error {
 
 // readFile calls fn for every record of every top-level object in b. The
 // record and the byte slices in it are valid only during the call.
+//
+// Each top-level object must hold a Records array, or be a digest file's
+// (a digestStartTime and no Records); a file with no object at all, a
+// top-level null, or an object whose Records is missing or null is not a
+// CloudTrail log file (notLogError): reading it as empty could hide logs.
 func (p *jsonReader) readFile(b []byte, fn func(*record)) error {
 	p.b, p.i, p.nrec = b, 0, 0
+	p.objects, p.digests = 0, 0
 	var rec record
 	for {
 		p.ws()
 		if p.i >= len(p.b) {
+			if p.objects == 0 {
+				return &notLogError{msg: "holds no JSON object"}
+			}
 			return nil
 		}
 		switch p.b[p.i] {
 		case '{':
+			p.objects++
 			if err := p.readTop(&rec, fn); err != nil {
 				return err
 			}
@@ -144,6 +172,8 @@ func (p *jsonReader) readFile(b []byte, fn func(*record)) error {
 			if err := p.literal("null"); err != nil {
 				return err
 			}
+			p.objects++
+			return &notLogError{object: p.objects, msg: "is null, not an object with a Records array"}
 		default:
 			if err := p.skipValue(0); err != nil {
 				return err
@@ -156,7 +186,19 @@ func (p *jsonReader) readFile(b []byte, fn func(*record)) error {
 // readTop reads one top-level object, looking for its Records array.
 func (p *jsonReader) readTop(rec *record, fn func(*record)) error {
 	p.i++ // {
-	seen := false
+	seen, array, digest := false, false, false
+	end := func() error {
+		switch {
+		case array:
+			return nil
+		case digest:
+			p.digests++
+			return nil
+		case seen:
+			return &notLogError{object: p.objects, msg: "has \"Records\": null, not an array of records"}
+		}
+		return &notLogError{object: p.objects, msg: "has no \"Records\" array"}
+	}
 	for first := true; ; first = false {
 		p.ws()
 		if p.i >= len(p.b) {
@@ -164,7 +206,7 @@ func (p *jsonReader) readTop(rec *record, fn func(*record)) error {
 		}
 		if p.b[p.i] == '}' {
 			p.i++
-			return nil
+			return end()
 		}
 		if !first {
 			if p.b[p.i] != ',' {
@@ -174,14 +216,24 @@ func (p *jsonReader) readTop(rec *record, fn func(*record)) error {
 			p.ws()
 			if p.i < len(p.b) && p.b[p.i] == '}' { // trailing comma
 				p.i++
-				return nil
+				return end()
 			}
 		}
 		key, err := p.key()
 		if err != nil {
 			return err
 		}
-		if string(key) != "Records" {
+		switch string(key) {
+		case "Records":
+		case "digestStartTime":
+			// A digest file's mark, read as text as DuckDB's VARCHAR column does.
+			v, err := p.text()
+			if err != nil {
+				return err
+			}
+			digest = digest || v.set
+			continue
+		default:
 			if err := p.skipValue(0); err != nil {
 				return err
 			}
@@ -191,6 +243,9 @@ func (p *jsonReader) readTop(rec *record, fn func(*record)) error {
 			return p.shape(`the object has the key "Records" twice`)
 		}
 		seen = true
+		if p.i < len(p.b) && p.b[p.i] == '[' {
+			array = true
+		}
 		if err := p.readRecords(rec, fn); err != nil {
 			return err
 		}
@@ -286,6 +341,7 @@ const (
 	fRecipient
 	fResponse
 	fUserIdentity
+	fEventType
 )
 
 func (p *jsonReader) readRecord(rec *record) error {
@@ -334,6 +390,8 @@ func (p *jsonReader) readRecord(rec *record) error {
 			bit, dst = fErrorMessage, &rec.errorMessage
 		case "recipientAccountId":
 			bit, dst = fRecipient, &rec.recipient
+		case "eventType":
+			bit, dst = fEventType, &rec.eventType
 		case "eventTime":
 			bit = fEventTime
 		case "responseElements":
@@ -518,12 +576,14 @@ func (p *jsonReader) sessionContext(id, issuer *identity) error {
 	}
 }
 
-// eventTime reads eventTime: a time as a string, or null.
+// eventTime reads eventTime: a time as a string, or null. Any other value,
+// or a string that is not a time, marks the record badTime: it is skipped
+// and counted, as DuckDB's TRY_CAST of the VARCHAR column does, rather than
+// failing the run for one record.
 func (p *jsonReader) eventTime(rec *record) error {
 	if p.i >= len(p.b) {
 		return p.syntax("")
 	}
-	start := p.i
 	if p.b[p.i] == 'n' {
 		return p.literal("null")
 	}
@@ -531,8 +591,8 @@ func (p *jsonReader) eventTime(rec *record) error {
 		if err := p.skipValue(0); err != nil {
 			return err
 		}
-		p.i = start
-		return p.shape(fmt.Sprintf("eventTime %s is not a time", p.b[start:min(start+40, len(p.b))]))
+		rec.badTime = true
+		return nil
 	}
 	s, err := p.str()
 	if err != nil {
@@ -540,8 +600,8 @@ func (p *jsonReader) eventTime(rec *record) error {
 	}
 	us, ok := parseEventTime(s)
 	if !ok {
-		p.i = start
-		return p.shape(fmt.Sprintf("eventTime %q is not a time (want e.g. 2026-10-01T09:00:00Z)", s))
+		rec.badTime = true
+		return nil
 	}
 	rec.time, rec.hasTime = us, true
 	return nil

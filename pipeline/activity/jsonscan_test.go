@@ -132,8 +132,6 @@ func TestJSONReaderErrors(t *testing.T) {
 		{`"text"`, false, false},
 		{`{"Records":"x"}`, false, false},
 		{`{"Records":[true]}`, false, false},
-		{`{"Records":[{"eventTime":"x"}]}`, false, false},
-		{`{"Records":[{"eventTime":[]}]}`, false, false},
 		{`{"Records":[{"userIdentity":1}]}`, false, false},
 		{`{"Records":[{"eventID":"a","eventID":"b"}]}`, false, false},
 	}
@@ -295,5 +293,51 @@ func TestBuckets(t *testing.T) {
 		if got := w.bucketIn(b); got != want {
 			t.Errorf("bucketIn(%d) = %d, want %d", b-b0, got, want)
 		}
+	}
+}
+
+// A bad eventTime marks its record, which is then skipped and counted; it
+// no longer fails the file.
+func TestJSONReaderBadEventTime(t *testing.T) {
+	for _, in := range []string{
+		`{"Records":[{"eventTime":"x"}]}`,
+		`{"Records":[{"eventTime":[]}]}`,
+		`{"Records":[{"eventTime":5}]}`,
+		`{"Records":[{"eventTime":{"a":"2026-10-01T09:00:00Z"}}]}`,
+		`{"Records":[{"eventTime":"2026-13-01T09:00:00Z"}]}`,
+	} {
+		var p jsonReader
+		var bad, n int
+		if err := p.readFile([]byte(in), func(r *record) {
+			n++
+			if r.badTime && !r.hasTime && r.skip() == skipBadTime {
+				bad++
+			}
+		}); err != nil {
+			t.Errorf("%s: %v", in, err)
+		}
+		if n != 1 || bad != 1 {
+			t.Errorf("%s: %d records, %d with a malformed eventTime; want 1 and 1", in, n, bad)
+		}
+	}
+}
+
+// Files that are not a log file's shape are refused as such; a digest
+// file's object is recognised.
+func TestJSONReaderNotLog(t *testing.T) {
+	for _, in := range []string{``, " \n", `null`, `{"Records":null}`, `{"foo":[]}`, `{}`,
+		`{"Records":[]} {"foo":[]}`, `{"Records":[]} null`} {
+		var p jsonReader
+		err := p.readFile([]byte(in), func(*record) {})
+		if !errors.As(err, new(*notLogError)) {
+			t.Errorf("%q: got %v, want a notLogError", in, err)
+		}
+	}
+	var p jsonReader
+	if err := p.readFile([]byte(`{"awsAccountId":"111111111111","digestStartTime":"2026-10-01T08:15:00Z","logFiles":[]}`), func(*record) {}); err != nil {
+		t.Fatal(err)
+	}
+	if p.objects != 1 || p.digests != 1 {
+		t.Errorf("digest file: %d objects, %d digests; want 1 and 1", p.objects, p.digests)
 	}
 }

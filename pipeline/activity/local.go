@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -35,6 +36,21 @@ type Local struct {
 	progress io.Writer // terminal for the progress line; nil: log lines
 	cacheDir string    // per-day aggregates; empty: no cache
 	etag     func(path string) (string, bool)
+
+	maxFileSize int64 // the most JSON text one log file may hold
+}
+
+// DefaultMaxLogFileSize bounds the JSON text of one log file (1 GiB). AWS
+// documents no maximum for a log file, but CloudTrail delivers one about
+// every five minutes per region and each record is at most a few hundred
+// KB, so real files hold a few MB; the bound is generous for them and stops
+// a gzip bomb (6 MB inflating to 6 GiB) before it exhausts memory.
+const DefaultMaxLogFileSize int64 = 1 << 30
+
+// WithMaxLogFileSize bounds the JSON text of one log file, inflated; a file
+// beyond it is refused, naming it. n <= 0 means DefaultMaxLogFileSize.
+func WithMaxLogFileSize(n int64) LocalOption {
+	return func(l *Local) { l.maxFileSize = n }
 }
 
 // LocalOption configures a Local engine.
@@ -82,6 +98,9 @@ func NewLocal(root string, opts ...LocalOption) *Local {
 	if l.scanner == "" {
 		l.scanner = ScannerGo
 	}
+	if l.maxFileSize <= 0 {
+		l.maxFileSize = DefaultMaxLogFileSize
+	}
 	return l
 }
 
@@ -117,7 +136,7 @@ func (l *Local) Plan(ctx context.Context, q Query) (*Plan, error) {
 		p.Uncompressed += f.Uncompressed
 		largest = max(largest, f.Uncompressed)
 	}
-	p.MaxObject = objectSize(largest)
+	p.MaxObject = min(objectSize(largest), l.maxFileSize)
 	p.SQL, err = queries.Render("local", "activity", queries.Params{
 		Start: q.Start, End: q.End, Files: paths, MaxObjectSize: p.MaxObject,
 	})
@@ -148,11 +167,21 @@ func (l *Local) Run(ctx context.Context, q Query) (*Result, error) {
 			"root", l.root, "first_day", first.Format(time.DateOnly), "last_day", last.Format(time.DateOnly))
 		return res, nil
 	}
+	// A file known to be too large (a plain .json file's size, or a gzip
+	// trailer's) is refused before DuckDB reads anything.
+	for i := range plan.Files {
+		if f := &plan.Files[i]; f.Uncompressed > l.maxFileSize {
+			return nil, tooLarge(f, l.maxFileSize)
+		}
+	}
 	l.log.Info("scanning CloudTrail log files", "files", len(plan.Files), "bytes", plan.Bytes,
 		"json_bytes", plan.Uncompressed, "threads", l.threads)
 
 	started := time.Now()
 	if err := l.scan(ctx, plan, res); err != nil {
+		return nil, err
+	}
+	if err := checkFileRows(plan.Files, res); err != nil {
 		return nil, err
 	}
 	elapsed := time.Since(started)
@@ -229,7 +258,7 @@ func (l *Local) scan(ctx context.Context, plan *Plan, res *Result) error {
 
 	rows, err := db.QueryContext(ctx, plan.SQL)
 	if err != nil {
-		return explainScanError(ctx, err, plan.Files)
+		return explainScanError(ctx, err, plan.Files, plan.MaxObject)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -238,7 +267,7 @@ func (l *Local) scan(ctx context.Context, plan *Plan, res *Result) error {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return explainScanError(ctx, err, plan.Files)
+		return explainScanError(ctx, err, plan.Files, plan.MaxObject)
 	}
 	return nil
 }
@@ -290,8 +319,63 @@ func readRow(rows *sql.Rows, res *Result) error {
 			LastEvent:  utc(last),
 			Events:     events.Int64,
 		})
+	case "file":
+		lf := tables.LogFile{Path: userName.String, Kind: region.String, Records: events.Int64}
+		counts, err := skipCounts(lastName.String)
+		if err != nil {
+			return fmt.Errorf("reading the skipped records of %s: %w", lf.Path, err)
+		}
+		if lf.Kind == tables.LogFileKindLog {
+			for _, n := range counts {
+				lf.Skipped += n
+			}
+			lf.SkipReasons = tables.FormatSkipReasons(counts)
+		}
+		res.LogFiles = append(res.LogFiles, lf)
 	default:
 		return fmt.Errorf("reading the activity query's results: unknown row kind %q", kind.String)
+	}
+	return nil
+}
+
+// skipCounts reads a file row's skipped records per reason: counts joined by
+// commas, in the order of tables.SkipReasonList.
+func skipCounts(s string) ([]int64, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != int(numSkips) {
+		return nil, fmt.Errorf("%q holds %d counts, want %d", s, len(parts), numSkips)
+	}
+	out := make([]int64, len(parts))
+	for i, p := range parts {
+		n, err := strconv.ParseInt(p, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("count %d of %q: %w", i+1, s, err)
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// checkFileRows applies, to the DuckDB scan's file rows, the Go scanner's
+// rule: every file must hold at least one JSON object, and each object a
+// Records array (or be a digest's). It fills in each row's account and
+// region folders.
+func checkFileRows(files []LogFile, res *Result) error {
+	byPath := make(map[string]*tables.LogFile, len(res.LogFiles))
+	for i := range res.LogFiles {
+		byPath[res.LogFiles[i].Path] = &res.LogFiles[i]
+	}
+	for i := range files {
+		f := &files[i]
+		p := sqlPath(f.Path)
+		row := byPath[p]
+		switch {
+		case row == nil:
+			return &FileError{Path: p, Err: &notLogError{msg: "holds no JSON object"}, Fix: fixNotLog}
+		case row.Kind == "none":
+			return &FileError{Path: p, Err: &notLogError{msg: "has no \"Records\" array (or it is null)"}, Fix: fixNotLog}
+		}
+		row.AccountID, row.Region, row.Size = f.AccountID, f.Region, f.Size
 	}
 	return nil
 }

@@ -35,6 +35,10 @@ type SyncOptions struct {
 	Concurrency int
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
+	// MaxObjectSize bounds a log file object's stored size; a larger one is
+	// refused before it is downloaded (its JSON is larger still). <= 0 means
+	// DefaultMaxLogFileSize, the local engine's bound on a file's JSON.
+	MaxObjectSize int64
 }
 
 // SyncResult says what SyncS3 did.
@@ -122,11 +126,14 @@ func SyncS3(ctx context.Context, client S3SyncAPI, bucketURI, cacheDir string, q
 	}
 	s := &syncer{
 		client: client, bucket: bucket, prefix: prefix, q: q,
-		conc: opts.Concurrency, log: opts.Logger,
+		conc: opts.Concurrency, log: opts.Logger, maxSize: opts.MaxObjectSize,
 		res: &SyncResult{Root: filepath.Join(cacheDir, "s3", bucket, filepath.FromSlash(prefix)), etags: map[string]string{}},
 	}
 	if s.conc <= 0 {
 		s.conc = 16
+	}
+	if s.maxSize <= 0 {
+		s.maxSize = DefaultMaxLogFileSize
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -200,6 +207,8 @@ type syncer struct {
 
 	mu  sync.Mutex // guards res
 	res *SyncResult
+
+	maxSize int64 // the largest log file object downloaded
 }
 
 // list returns the common prefixes (with delimiter "/") or the objects
@@ -306,6 +315,11 @@ func (s *syncer) syncDay(ctx context.Context, dayPrefix string) error {
 		if !isLogFileName(name) {
 			continue // deeper keys, digests, anything but a log file
 		}
+		if o.size > s.maxSize {
+			return fmt.Errorf("syncing s3://%s/%s: the object is %d bytes, larger than the %d a log file may be (--max-log-file-size): %w; "+
+				"CloudTrail's own log files are a few MB: remove the object from the trail's prefix, or raise --max-log-file-size if it is genuine",
+				s.bucket, o.key, o.size, s.maxSize, ErrLogFileTooLarge)
+		}
 		want[name] = o
 		if have, ok := idx.Objects[name]; ok && have.ETag == o.etag && have.Size == o.size && fileSize(filepath.Join(dir, name)) == o.size {
 			skipped++
@@ -402,9 +416,13 @@ func (s *syncer) download(ctx context.Context, o s3Object, path string) (syncedO
 	// The cache can be downloaded again: no fsync per file. The size check
 	// below catches a file a crash left short.
 	err = atomicfile.WriteUnsynced(path, func(w io.Writer) error {
-		n, err = io.Copy(w, out.Body)
+		// One byte past the bound shows an object larger than listed.
+		n, err = io.Copy(w, io.LimitReader(out.Body, s.maxSize+1))
 		if err != nil {
 			return err
+		}
+		if n > s.maxSize {
+			return fmt.Errorf("the object is larger than the %d bytes a log file may be (--max-log-file-size): %w", s.maxSize, ErrLogFileTooLarge)
 		}
 		if out.ContentLength != nil && n != *out.ContentLength {
 			return fmt.Errorf("got %d of %d bytes", n, *out.ContentLength)

@@ -278,3 +278,42 @@ func TestDefaultCacheDir(t *testing.T) {
 		t.Errorf("DefaultCacheDir() = %s, want under %s", dir, base)
 	}
 }
+
+// understatingS3 lists every object as one byte long.
+type understatingS3 struct{ S3SyncAPI }
+
+func (u understatingS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	out, err := u.S3SyncAPI.ListObjectsV2(ctx, in, opts...)
+	if out != nil {
+		for i := range out.Contents {
+			out.Contents[i].Size = aws.Int64(1)
+		}
+	}
+	return out, err
+}
+
+// Issue 13 item 11: an object larger than a log file may be is refused
+// naming it, before download by its listed size, and during the download
+// when the listing understated it.
+func TestSyncS3RefusesLargeObjects(t *testing.T) {
+	s := newFake(t, analytics.Config{LogsDir: filepath.Join("testdata", "trail"), TrailPrefix: "org/"})
+	q := Query{Start: fixtureStart, End: fixtureEnd}
+	for _, tt := range []struct {
+		name   string
+		client S3SyncAPI
+	}{
+		{"listed size", s.S3Client()},
+		{"understated size", understatingS3{s.S3Client()}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := SyncS3(context.Background(), tt.client, s.TrailURI(), t.TempDir(), q,
+				SyncOptions{Concurrency: 2, Logger: quiet(), MaxObjectSize: 100})
+			if !errors.Is(err, ErrLogFileTooLarge) || !strings.Contains(err.Error(), "s3://trail-bucket/org/AWSLogs/") {
+				t.Fatalf("got %v, want an object of the trail refused as too large", err)
+			}
+		})
+	}
+	if _, err := SyncS3(context.Background(), s.S3Client(), s.TrailURI(), t.TempDir(), q, SyncOptions{Logger: quiet()}); err != nil {
+		t.Errorf("with the default bound: %v", err)
+	}
+}

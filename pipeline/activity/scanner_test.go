@@ -43,6 +43,9 @@ func agreeTables(t testing.TB, what string, got, want *Result) {
 	if !reflect.DeepEqual(got.Coverage, want.Coverage) {
 		t.Errorf("%s: coverage:\n got %+v\nwant %+v", what, got.Coverage, want.Coverage)
 	}
+	if !reflect.DeepEqual(got.LogFiles, want.LogFiles) {
+		t.Errorf("%s: log files:\n got %+v\nwant %+v", what, got.LogFiles, want.LogFiles)
+	}
 }
 
 // Windows over the fixture trail: the usual ones, and edges inside days,
@@ -276,9 +279,15 @@ func TestScannersAgreeOnBadFiles(t *testing.T) {
 		fix           string
 		duckFix       string // when the DuckDB scanner's diagnosis differs
 	}{
-		{"eventTime not a time", `{"Records":[{"eventID":"x","eventTime":"yesterday"}]}`, false, fixShape, ""},
-		{"eventTime a number", `{"Records":[{"eventID":"x","eventTime":5}]}`, false, fixShape, ""},
-		{"eventTime lowercase", `{"Records":[{"eventID":"x","eventTime":"2026-10-01t09:00:00z"}]}`, false, fixShape, ""},
+		// Not a CloudTrail log file: refused, not read as empty (these were
+		// read as empty before issue 13, which could hide a trail's logs).
+		{"empty file", ``, false, fixNotLog, ""},
+		{"whitespace", " \n\t ", false, fixNotLog, ""},
+		{"null", `null`, false, fixNotLog, ""},
+		{"no Records", `{"awsAccountId":"111111111111","logFiles":[]}`, false, fixNotLog, ""},
+		{"other key", `{"foo":[]}`, false, fixNotLog, ""},
+		{"Records null", `{"Records":null}`, false, fixNotLog, ""},
+		{"second object without Records", `{"Records":[` + good + `]}` + "\n" + `{"foo":[]}`, false, fixNotLog, ""},
 		{"userIdentity a string", `{"Records":[{"eventID":"x","userIdentity":"alice"}]}`, false, fixShape, ""},
 		{"sessionContext a string", `{"Records":[{"eventID":"x","userIdentity":{"sessionContext":"s"}}]}`, false, fixShape, ""},
 		{"sessionIssuer an array", `{"Records":[{"eventID":"x","userIdentity":{"sessionContext":{"sessionIssuer":[]}}}]}`, false, fixShape, ""},
@@ -332,11 +341,6 @@ func TestScannersAgreeOnBadFiles(t *testing.T) {
 // scanners read them alike.
 func TestScannersAgreeOnOddFiles(t *testing.T) {
 	tests := []struct{ name, content string }{
-		{"empty file", ``},
-		{"whitespace", " \n\t "},
-		{"null", `null`},
-		{"no Records", `{"awsAccountId":"111111111111","logFiles":[]}`},
-		{"Records null", `{"Records":null}`},
 		{"two objects", `{"Records":[{"eventID":"a","eventTime":"2026-10-01T09:00:00Z"}]}` + "\n" + `{"Records":[{"eventID":"b","eventTime":"2026-10-01T09:00:01Z"}]}`},
 		{"trailing commas", `{"Records":[{"eventID":"a","eventTime":"2026-10-01T09:00:00Z","x":[1,2,],},],}`},
 		{"null record", `{"Records":[null,{"eventID":"a","eventTime":"2026-10-01T09:00:00Z"}]}`},

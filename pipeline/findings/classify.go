@@ -661,6 +661,11 @@ func (c *classifier) reviewReasons(u *tables.User, f *tables.Finding, ct ctSigna
 	// Trail coverage (coverage.go): the same reasons for every candidate of the account.
 	out := slices.Clone(c.coverage.accountReasons(u.AccountID))
 
+	if n := c.opts.SkippedRecords[u.AccountID]; n > 0 {
+		out = append(out, fmt.Sprintf("%d CloudTrail records in account %s's logs could not be attributed (no userIdentity, or no usable eventTime) "+
+			"and could be this user's: see the log files on the Coverage sheet", n, u.AccountID))
+	}
+
 	if ct.failed > 0 {
 		last := "unknown"
 		if !ct.lastFailed.IsZero() {

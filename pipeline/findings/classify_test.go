@@ -516,6 +516,20 @@ func TestClassifyReview(t *testing.T) {
 			reasons: withBase("inactive 100 days, not more than 365: deactivate"),
 		},
 		{
+			// Issue 13 item 13: records the scan skipped could be this user's.
+			name: "CloudTrail records skipped in the account", user: inactive,
+			opts:   func(o *Options) { o.SkippedRecords = map[string]int64{acct: 3} },
+			status: tables.StatusReview, decision: tables.DecisionReview,
+			reasons: withBase("3 CloudTrail records in account 111111111111's logs could not be attributed (no userIdentity, or no usable eventTime) " +
+				"and could be this user's: see the log files on the Coverage sheet"),
+		},
+		{
+			name: "CloudTrail records skipped in another account", user: inactive,
+			opts:   func(o *Options) { o.SkippedRecords = map[string]int64{acct2: 3} },
+			status: tables.StatusInactive, decision: tables.DecisionDeactivate,
+			reasons: withBase("inactive 100 days, not more than 365: deactivate"),
+		},
+		{
 			name: "a. no coverage at all for the account", user: inactive,
 			coverage: []tables.Coverage{{AccountID: acct2, FirstEvent: winS, LastEvent: asOf}},
 			status:   tables.StatusReview, decision: tables.DecisionReview,

@@ -42,6 +42,10 @@ type Options struct {
 	// ReportMaxAge: a credential report older than this at AsOf is stale,
 	// and candidates it describes go to review.
 	ReportMaxAge time.Duration
+	// SkippedRecords counts, per account, the CloudTrail records the scan
+	// could not attribute (tables.SkippedByAccount): any of them may be a
+	// candidate's use, so the account's candidates go to review.
+	SkippedRecords map[string]int64
 }
 
 // DefaultOptions returns the documented defaults for a run as of asOf.

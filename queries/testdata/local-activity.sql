@@ -2,14 +2,23 @@
 -- (local engine, DuckDB).
 --
 -- Window: TIMESTAMPTZ '2026-08-03 00:00:00+00' to TIMESTAMPTZ '2026-11-01 00:00:00+00', both inclusive.
--- Files:  2, read once; the scan returns two kinds of rows:
+-- Files:  2, read once; the scan returns three kinds of rows:
 --   kind = 'activity'  one row per IAM user, or account root, that used its
 --                      credentials or failed a console sign-in in the window;
 --   kind = 'coverage'  per account, region and hour (a cell), the first and
 --                      last event and the number of records in the files
---                      read, the lead-in day before the window included.
-WITH records AS (
-    SELECT filename AS file, unnest(Records) AS r
+--                      read, the lead-in day before the window included;
+--   kind = 'file'      one row per file: its kind, records and the records
+--                      skipped, by reason (dormant refuses a file whose
+--                      objects hold no Records array, and one missing here:
+--                      no JSON object at all).
+--
+-- A record is skipped, counted per file and never use, when it is JSON null,
+-- an Insights event, or has no eventTime, or one that is not a time: its
+-- time is unknown. A record without userIdentity is skipped too (it counts
+-- for no principal) but still shows the trail delivering (coverage).
+WITH objects AS (
+    SELECT filename AS file, Records, digestStartTime
     FROM read_json(
         [
             '/logs/AWSLogs/111111111111/CloudTrail/us-east-1/2026/08/02/111111111111_CloudTrail_us-east-1_20260802T0005Z_Mu0KsOhtH1ar15ZZ.json.gz',
@@ -18,15 +27,20 @@ WITH records AS (
         format = 'unstructured',
         compression = 'auto_detect',
         filename = true,
-        -- A file is one JSON object: room for the largest file read.
+        -- A file is one JSON object: room for the largest file read, and
+        -- no more than the limit on a log file's JSON text (a gzip bomb
+        -- fails here rather than exhausting memory).
         maximum_object_size = 33554432,
         -- Only the fields used below, with fixed types, so that no mix of
         -- record shapes can fail the scan: requestParameters and the other
         -- free-form fields are not read at all, and responseElements (an
         -- object, null, or a string) stays JSON text.
-        columns = {Records: 'STRUCT(
+        -- eventTime is text, cast below, so that one record's bad time is
+        -- that record's skip, not the whole scan's failure.
+        columns = {digestStartTime: 'VARCHAR', Records: 'STRUCT(
             eventID VARCHAR,
-            eventTime TIMESTAMPTZ,
+            eventType VARCHAR,
+            eventTime VARCHAR,
             eventSource VARCHAR,
             eventName VARCHAR,
             awsRegion VARCHAR,
@@ -52,6 +66,55 @@ WITH records AS (
     )
 ),
 
+-- Every record, and one placeholder row for an object with no record, so
+-- that each object's file is seen.
+unnested AS (
+    SELECT
+        file,
+        Records IS NULL AS no_records,
+        Records IS NULL AND digestStartTime IS NOT NULL AS digest,
+        coalesce(len(Records), 0) = 0 AS placeholder,
+        unnest(CASE WHEN len(Records) > 0 THEN Records ELSE [NULL] END) AS r
+    FROM objects
+),
+
+records AS (
+    SELECT
+        file, r,
+        try_cast(r.eventTime AS TIMESTAMPTZ) AS event_time,
+        CASE
+            WHEN r IS NULL THEN 'null_record'
+            WHEN r.eventType = 'AwsCloudTrailInsight' THEN 'insight'
+            WHEN r.eventTime IS NULL THEN 'no_event_time'
+            WHEN try_cast(r.eventTime AS TIMESTAMPTZ) IS NULL THEN 'bad_event_time'
+            WHEN r.userIdentity IS NULL THEN 'no_user_identity'
+        END AS skip
+    FROM unnested
+    WHERE NOT placeholder
+),
+
+files AS (
+    SELECT
+        file,
+        bool_or(no_records AND NOT digest) AS not_log,
+        bool_and(digest) AS digest,
+        count(*) FILTER (WHERE NOT placeholder) AS records,
+        count(*) FILTER (WHERE NOT placeholder AND r IS NULL) AS null_record,
+        count(*) FILTER (WHERE NOT placeholder AND r.eventType = 'AwsCloudTrailInsight') AS insight
+    FROM unnested
+    GROUP BY file
+),
+
+skips AS (
+    SELECT
+        file,
+        count(*) FILTER (WHERE skip = 'no_event_time') AS no_event_time,
+        count(*) FILTER (WHERE skip = 'bad_event_time') AS bad_event_time,
+        count(*) FILTER (WHERE skip = 'no_user_identity') AS no_user_identity
+    FROM records
+    GROUP BY file
+),
+
 events AS (
     SELECT
         -- Coverage is kept per account and region a record was logged for;
@@ -64,13 +127,9 @@ events AS (
              THEN regexp_extract(file, '/CloudTrail/([^/]+)/[0-9]{4}/[0-9]{2}/[0-9]{2}/[^/]+$', 1)
              ELSE r.awsRegion END AS trail_region,
         -- The cell's hour, from the epoch so that the session's time zone
-        -- plays no part; a record without eventTime counts at midnight of
-        -- its file's date folder, which still shows a delivery that day.
-        coalesce(to_timestamp(floor(epoch(r.eventTime) / 3600) * 3600),
-                 to_timestamp(epoch(try_strptime(
-                     regexp_extract(file, '/CloudTrail/[^/]+/([0-9]{4}/[0-9]{2}/[0-9]{2})/[^/]+$', 1),
-                     '%Y/%m/%d')))) AS trail_hour,
-        r.eventTime AS event_time,
+        -- plays no part (records without a time were skipped above).
+        to_timestamp(floor(epoch(event_time) / 3600) * 3600) AS trail_hour,
+        event_time,
         -- Duplicate deliveries share the eventID and count once; a record
         -- without one is identified by its content.
         CASE WHEN r.eventID IS NULL THEN md5(r::VARCHAR) ELSE r.eventID END AS event_id,
@@ -79,6 +138,8 @@ events AS (
         r.sourceIPAddress AS source_ip,
         r.awsRegion AS region,
         r.userIdentity.accessKeyId AS access_key_id,
+        -- (records skipped for their time never get here; those without
+        -- userIdentity count for coverage and for no principal)
         -- The IAM user (or root) the event counts for; NULL for none.
         CASE
             -- A failed sign-in under a name IAM does not know: no credential.
@@ -124,6 +185,7 @@ events AS (
         END AS console_login,
         r.errorMessage AS error_message
     FROM records
+    WHERE skip IS NULL OR skip = 'no_user_identity'
 ),
 
 attributed AS (
@@ -225,4 +287,28 @@ SELECT
 FROM grouped
 WHERE for_coverage
 
-ORDER BY kind, account_id, principal_id, arn, region, hour
+UNION ALL
+
+-- File rows: user_name holds the file's path, region its kind ('log',
+-- 'digest', 'insight', or 'none' when an object has no Records array),
+-- events its records, and last_event_name the counts of skipped records:
+-- null record, no eventTime, malformed eventTime, no userIdentity, Insights.
+SELECT
+    'file',
+    NULL,
+    NULL,
+    NULL,
+    files.file,
+    CASE WHEN not_log THEN 'none'
+         WHEN digest THEN 'digest'
+         WHEN records > 0 AND insight = records THEN 'insight'
+         ELSE 'log' END,
+    NULL,
+    NULL,
+    records,
+    concat_ws(',', null_record, coalesce(no_event_time, 0), coalesce(bad_event_time, 0),
+              coalesce(no_user_identity, 0), insight),
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM files LEFT JOIN skips USING (file)
+
+ORDER BY kind, account_id, principal_id, arn, region, hour, user_name

@@ -1,0 +1,99 @@
+package tables
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Kinds of file a local scan reads from a trail's folders.
+const (
+	// LogFileKindLog is a CloudTrail log file: {"Records":[...]} of API calls.
+	LogFileKindLog = "log"
+	// LogFileKindDigest is a CloudTrail-Digest file (log file integrity
+	// validation): no records, recognised and counted, never scanned as activity.
+	LogFileKindDigest = "digest"
+	// LogFileKindInsight is a CloudTrail-Insight file: its records are
+	// Insights events (eventType AwsCloudTrailInsight), which are not API calls.
+	LogFileKindInsight = "insight"
+)
+
+// Reasons a record is skipped (not attributed to any principal), as the log
+// files table spells them in SkipReasons.
+const (
+	SkipNullRecord     = "null record"         // the Records element is JSON null
+	SkipNoEventTime    = "no eventTime"        // eventTime missing or null
+	SkipBadEventTime   = "malformed eventTime" // eventTime present but not a time
+	SkipNoUserIdentity = "no userIdentity"     // userIdentity missing or null
+	SkipInsight        = "Insights event"      // eventType AwsCloudTrailInsight in a log file
+)
+
+// LogFile is one file the local engine read: where it lies, what it held,
+// and how many of its records were skipped and why. A skipped record is
+// never use of any credential; the findings stage and the Coverage sheet
+// read these rows so that a skip is counted, never silent.
+type LogFile struct {
+	AccountID string `arrow:"account_id"` // the account folder it was delivered to
+	Region    string `arrow:"region"`     // the region folder
+	Path      string `arrow:"path"`       // absolute path (or the synced S3 object's local copy)
+	Size      int64  `arrow:"size"`       // bytes as stored (compressed for .json.gz)
+	Kind      string `arrow:"kind"`       // LogFileKindLog, LogFileKindDigest or LogFileKindInsight
+	Records   int64  `arrow:"records"`    // elements of its Records arrays
+	Skipped   int64  `arrow:"skipped"`    // records not attributed to anyone (Insights records in an Insight file are not counted here)
+	// SkipReasons counts the skipped records by reason, e.g.
+	// "no eventTime: 2; no userIdentity: 1", reasons in a fixed order.
+	SkipReasons string `arrow:"skip_reasons"`
+}
+
+// skipOrder is the order reasons appear in SkipReasons.
+var skipOrder = []string{SkipNullRecord, SkipNoEventTime, SkipBadEventTime, SkipNoUserIdentity, SkipInsight}
+
+// FormatSkipReasons writes counts per reason in SkipReasons' form; reasons
+// with no record are left out. counts is indexed like SkipReasonList.
+func FormatSkipReasons(counts []int64) string {
+	var b strings.Builder
+	for i, n := range counts {
+		if n == 0 || i >= len(skipOrder) {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s: %d", skipOrder[i], n)
+	}
+	return b.String()
+}
+
+// SkipReasonList is every skip reason, in SkipReasons' order.
+func SkipReasonList() []string { return slices.Clone(skipOrder) }
+
+// SkippedByAccount counts, per account folder, the records skipped for a
+// reason that could hide a user's use: every reason but an Insights event.
+// A record without userIdentity could be any user's call; one without a
+// usable eventTime could fall inside the window; a null element is a record
+// whose content is lost. None of them is counted as use, so they can only
+// make a user look less used than it was.
+func SkippedByAccount(files []LogFile) map[string]int64 {
+	out := map[string]int64{}
+	for _, f := range files {
+		if n := f.Skipped - skipCount(f.SkipReasons, SkipInsight); n > 0 {
+			out[f.AccountID] += n
+		}
+	}
+	return out
+}
+
+// skipCount reads one reason's count back from a SkipReasons string.
+func skipCount(reasons, reason string) int64 {
+	for part := range strings.SplitSeq(reasons, "; ") {
+		name, n, ok := strings.Cut(part, ": ")
+		if !ok || name != reason {
+			continue
+		}
+		var v int64
+		if _, err := fmt.Sscan(n, &v); err == nil {
+			return v
+		}
+	}
+	return 0
+}
