@@ -12,8 +12,8 @@ import (
 
 	"github.com/dormant-iam/dormant/internal/profiling"
 	"github.com/dormant-iam/dormant/pipeline"
-	"github.com/dormant-iam/dormant/pipeline/inventory"
 	"github.com/dormant-iam/dormant/pipeline/activity"
+	"github.com/dormant-iam/dormant/pipeline/inventory"
 	"github.com/dormant-iam/dormant/tables"
 )
 
