@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/dormant-iam/dormant/tables"
 )
 
 // Defaults for Options (see DefaultOptions).
@@ -42,6 +44,10 @@ type Options struct {
 	// ReportMaxAge: a credential report older than this at AsOf is stale,
 	// and candidates it describes go to review.
 	ReportMaxAge time.Duration
+	// Trails are, by account ID, the trails whose settings are known for
+	// it (an empty list: known to have none); an account not in the map
+	// has unknown settings and is not held for them (see TrailGaps).
+	Trails map[string][]tables.Trail
 }
 
 // DefaultOptions returns the documented defaults for a run as of asOf.
