@@ -35,6 +35,11 @@ type Config struct {
 	// the inventory is read live from AWS.
 	CredentialReports    []string
 	AuthorizationDetails []string
+	// TrailDescriptions are --trail-description files, each one trail's
+	// settings as the CLI exports them (pipeline/trails); given, they stand
+	// for the trails live runs read from CloudTrail. A file run without
+	// them has "trail settings unknown" for every account.
+	TrailDescriptions []string
 	// ReportGeneratedAt states, by account ID, when a bare CSV credential
 	// report was generated (--report-generated-at): the CSV carries no time
 	// and a file's modification time proves nothing. Unstated, the report's
@@ -144,7 +149,7 @@ func (c Config) Validate() error {
 	if c.SkipReferences && len(c.ReferenceChecks) > 0 {
 		errs = append(errs, errors.New("--skip-references and --reference-checks both given: choose one"))
 	}
-	for _, p := range append(append([]string{}, c.CredentialReports...), c.AuthorizationDetails...) {
+	for _, p := range slices.Concat(c.CredentialReports, c.AuthorizationDetails, c.TrailDescriptions) {
 		if _, err := os.Stat(p); err != nil {
 			errs = append(errs, fmt.Errorf("reading input: %w", err))
 		}

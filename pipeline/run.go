@@ -56,6 +56,7 @@ type state struct {
 	usersTable arrow.RecordBatch
 	actTable   arrow.RecordBatch
 	refs       []tables.Reference
+	trails     map[string][]tables.Trail // by account, the accounts whose trail settings are known
 	act        []tables.Activity
 	cov        []tables.Coverage
 	finds      []tables.Finding
@@ -116,6 +117,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	steps := []stage{
 		{"inventory", s.inventoryFingerprint, s.inventory, s.loadInventory},
+		{"trails", nil, s.readTrails, nil},
 		{"activity", s.activityFingerprint, s.activity, s.loadActivity},
 		{"references", s.referencesFingerprint, s.references, s.loadReferences},
 		{"findings", s.findingsFingerprint, s.findings, s.loadFindings},
@@ -393,7 +395,9 @@ func (s *state) activity(ctx context.Context) error {
 }
 
 func (s *state) classifyOptions() (findings.Options, error) {
-	return classifyOptions(s.cfg.AsOf, s.cfg.WindowDays, s.cfg.DeleteAfterDays, s.cfg.ExemptTag, s.cfg.ReportMaxAge, s.cfg.Allowlist)
+	opts, err := classifyOptions(s.cfg.AsOf, s.cfg.WindowDays, s.cfg.DeleteAfterDays, s.cfg.ExemptTag, s.cfg.ReportMaxAge, s.cfg.Allowlist)
+	opts.Trails = s.trails
+	return opts, err
 }
 
 func classifyOptions(asOf time.Time, window, deleteAfter int, exemptTag string, maxAge time.Duration, allowlist string) (findings.Options, error) {
@@ -491,6 +495,10 @@ func reportInput(dir string, rec *RunRecord, finds []tables.Finding, cov []table
 		Engine: rec.Settings.Engine, ToolVersion: rec.ToolVersion,
 		Findings: finds, Coverage: cov, References: refs,
 		ReferenceChecks: rec.ReferenceChecks, Unchecked: rec.Unchecked,
+	}
+	var err error
+	if in.Trails, err = readTrailAccounts(dir, rec); err != nil {
+		return nil, err
 	}
 	for _, o := range rec.Orphans {
 		in.Orphans = append(in.Orphans, reports.Orphan{AccountID: o.AccountID, Kind: o.Kind, ResourceARN: o.ResourceARN, Location: o.Location, UniqueID: o.UniqueID})

@@ -159,6 +159,7 @@ func Verify(ctx context.Context, dir string) (*Verification, error) {
 		v.problem("reading the settings in %s: %v", RunFile, err)
 		return v, nil
 	}
+	opts.Trails = verifyTrails(v, dir, &rec)
 	finds, err := findings.Classify(storedUsers, act, cov, storedRefs, opts)
 	if err != nil {
 		v.problem("recomputing findings: %v", err)

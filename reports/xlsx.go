@@ -78,6 +78,7 @@ var workbookSheets = []sheet{
 	{SheetUnchecked, writeUnchecked},
 	{SheetOrphans, writeOrphans},
 	{SheetCoverage, writeCoverage},
+	{SheetTrails, writeTrails},
 	{SheetEvidence, writeEvidence},
 	{SheetMethod, writeMethod},
 }

@@ -31,12 +31,6 @@ import (
 // live run that could not read them).
 const TrailSettingsUnknown = "trail settings unknown"
 
-// TrailRule states the rule for the Method sheet.
-const TrailRule = "A candidate is sent to review when its account's trails (combined: any trail recording an event kind suffices) record no read-only or no write management events, " +
-	"exclude an event source (kms.amazonaws.com, rdsdata.amazonaws.com), are all single-region, or were none of them logging for part of the window (GetTrailStatus): " +
-	"a user who only used what is not recorded would look unused. Use proven by the credential report keeps the user active. " +
-	"Where the trail settings were not given (--trail-description, or read live), the account says \"" + TrailSettingsUnknown + "\" and the rule is not applied."
-
 // TrailGaps lists what the trails of one account fail to record over the
 // window [start, end], each naming the gap and why it matters; empty when
 // they record every management event, in every region, all the time.
