@@ -101,6 +101,12 @@ func (s *state) readTrails(ctx context.Context) error {
 		}
 	}
 	accounts := slices.Collect(maps.Keys(known))
+	for _, a := range accounts {
+		if !slices.ContainsFunc(s.rec.Accounts, func(r AccountRecord) bool { return r.AccountID == a }) {
+			// Harmless, but likely a typo in Accounts or the wrong file.
+			s.cfg.Logger.Warn("a trail description is for an account the inventory does not hold", "account", a)
+		}
+	}
 	for _, a := range s.rec.Accounts {
 		if a.Assessed && !slices.Contains(accounts, a.AccountID) {
 			accounts = append(accounts, a.AccountID)

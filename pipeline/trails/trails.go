@@ -65,12 +65,6 @@ func Normalize(d Description) (tables.Trail, error) {
 		IsLogging:    d.Status.IsLogging, StartLogging: d.Status.StartLoggingTime.UTC(), StopLogging: d.Status.StopLoggingTime.UTC(),
 		Source: d.Source,
 	}
-	if d.Status.StartLoggingTime.IsZero() {
-		t.StartLogging = time.Time{}
-	}
-	if d.Status.StopLoggingTime.IsZero() {
-		t.StopLogging = time.Time{}
-	}
 	if len(d.EventSelectors) > 0 && len(d.AdvancedEventSelectors) > 0 {
 		return tables.Trail{}, fmt.Errorf("reading %s: both EventSelectors and AdvancedEventSelectors are given; a trail has one or the other", where)
 	}
