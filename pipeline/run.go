@@ -324,6 +324,8 @@ func (s *state) candidates() ([]tables.User, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Users held only for their trails are still checked, for the reviewer.
+	opts.Trails = nil
 	prelim, err := findings.Classify(s.users, s.act, s.cov, nil, opts)
 	if err != nil {
 		return nil, err
