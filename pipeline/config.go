@@ -149,7 +149,12 @@ func (c Config) Validate() error {
 	if c.SkipReferences && len(c.ReferenceChecks) > 0 {
 		errs = append(errs, errors.New("--skip-references and --reference-checks both given: choose one"))
 	}
-	for _, p := range slices.Concat(c.CredentialReports, c.AuthorizationDetails, c.TrailDescriptions) {
+	for _, p := range c.TrailDescriptions {
+		if _, err := os.Stat(p); err != nil {
+			errs = append(errs, fmt.Errorf("reading --trail-description: %w", err))
+		}
+	}
+	for _, p := range append(append([]string{}, c.CredentialReports...), c.AuthorizationDetails...) {
 		if _, err := os.Stat(p); err != nil {
 			errs = append(errs, fmt.Errorf("reading input: %w", err))
 		}
