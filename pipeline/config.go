@@ -46,6 +46,11 @@ type Config struct {
 	// the inventory is read live from AWS.
 	CredentialReports    []string
 	AuthorizationDetails []string
+	// TrailDescriptions are --trail-description files, each one trail's
+	// settings as the CLI exports them (pipeline/trails); given, they stand
+	// for the trails live runs read from CloudTrail. A file run without
+	// them has "trail settings unknown" for every account.
+	TrailDescriptions []string
 	// ReportGeneratedAt states, by account ID, when a bare CSV credential
 	// report was generated (--report-generated-at): the CSV carries no time
 	// and a file's modification time proves nothing. Unstated, the report's
@@ -185,6 +190,11 @@ func (c Config) Validate() error {
 	for _, k := range c.OwnerTags {
 		if !tagKeyRE.MatchString(k) {
 			errs = append(errs, fmt.Errorf("--owner-tags: %q is not a tag key (1 to 128 letters, digits, spaces and _.:/=+-@)", k))
+		}
+	}
+	for _, p := range c.TrailDescriptions {
+		if _, err := os.Stat(p); err != nil {
+			errs = append(errs, fmt.Errorf("reading --trail-description: %w", err))
 		}
 	}
 	for _, p := range append(append([]string{}, c.CredentialReports...), c.AuthorizationDetails...) {

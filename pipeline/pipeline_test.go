@@ -186,7 +186,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		if err := json.Unmarshal(data, &rec); err != nil {
 			t.Fatal(err)
 		}
-		if rec.WindowDays != 90 || !rec.AsOf.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) || len(rec.Stages) != 5 || len(rec.Queries) == 0 {
+		if rec.WindowDays != 90 || !rec.AsOf.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) || len(rec.Stages) != 6 || len(rec.Queries) == 0 {
 			t.Errorf("run.json is incomplete: %+v", rec)
 		}
 		sqlText, err := os.ReadFile(filepath.Join(runDir, rec.Queries[0].SQLFile))

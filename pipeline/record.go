@@ -29,6 +29,7 @@ type RunRecord struct {
 	Unchecked       []reports.Unchecked `json:"unchecked,omitempty"` // what reference checks could not read
 	Orphans         []references.Orphan `json:"orphans,omitempty"`   // unique IDs in policies that match no existing user
 	Coverage        []tables.Coverage   `json:"coverage"`
+	Trails          []TrailRecord       `json:"trails,omitempty"` // per account: what its trails record, or "trail settings unknown"
 	Counts          Counts              `json:"counts"`
 }
 

@@ -108,7 +108,7 @@ func (s *state) findingsFingerprint(ctx context.Context) (string, error) {
 		return "", nil
 	}
 	f := newFingerprint("findings", s.cfg.ToolVersion)
-	f.add(s.fps["inventory"], s.fps["references"], s.fps["activity"])
+	f.add(s.fps["inventory"], s.fps["references"], s.fps["activity"], s.fps["trails"])
 	f.add(s.cfg.AsOf.Format(time.RFC3339Nano), fmt.Sprint(s.cfg.WindowDays), fmt.Sprint(s.cfg.DeleteAfterDays),
 		s.cfg.ExemptTag, s.cfg.ReportMaxAge.String())
 	if s.cfg.Allowlist != "" {

@@ -58,6 +58,7 @@ type state struct {
 	usersTable arrow.RecordBatch
 	actTable   arrow.RecordBatch
 	refs       []tables.Reference
+	trails     map[string][]tables.Trail // by account, the accounts whose trail settings are known
 	act        []tables.Activity
 	cov        []tables.Coverage
 	finds      []tables.Finding
@@ -118,6 +119,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	steps := []stage{
 		{"inventory", s.inventoryFingerprint, s.inventory, s.loadInventory},
+		{"trails", nil, s.readTrails, nil},
 		{"activity", s.activityFingerprint, s.activity, s.loadActivity},
 		{"references", s.referencesFingerprint, s.references, s.loadReferences},
 		{"findings", s.findingsFingerprint, s.findings, s.loadFindings},
@@ -329,6 +331,8 @@ func (s *state) candidates() ([]tables.User, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Users held only for their trails are still checked, for the reviewer.
+	opts.Trails = nil
 	prelim, err := findings.Classify(s.users, s.act, s.cov, nil, opts)
 	if err != nil {
 		return nil, err
@@ -418,6 +422,7 @@ func (s *state) classifyOptions() (findings.Options, error) {
 		return opts, err
 	}
 	opts.SkippedRecords = tables.SkippedByAccount(files)
+	opts.Trails = s.trails
 	return opts, nil
 }
 
@@ -537,6 +542,9 @@ func reportInput(dir string, rec *RunRecord, finds []tables.Finding, cov []table
 	}
 	var err error
 	if in.LogFiles, in.LogFilesCounted, err = readLogFiles(dir); err != nil {
+		return nil, err
+	}
+	if in.Trails, err = readTrailAccounts(dir, rec); err != nil {
 		return nil, err
 	}
 	for _, o := range rec.Orphans {

@@ -53,6 +53,9 @@ type Input struct {
 	Accounts  []AccountScope
 	Inputs    []EvidenceFile
 	Queries   []QueryEvidence
+	// Trails are, per account, what its trails record (xlsx_trails.go);
+	// empty when no account's settings were asked for.
+	Trails []TrailAccount
 }
 
 // AccountScope is one account the run was asked to assess.

@@ -78,6 +78,7 @@ var workbookSheets = []sheet{
 	{SheetUnchecked, writeUnchecked},
 	{SheetOrphans, writeOrphans},
 	{SheetCoverage, writeCoverageGrid}, // xlsx_coverage.go
+	{SheetTrails, writeTrails},
 	{SheetEvidence, writeEvidence},
 	{SheetMethod, writeMethod},
 }

@@ -95,6 +95,7 @@ func methodRules(in *Input) [][2]string {
 			"its candidates are review (\"no authorization details given: groups, policies and references not assessed\"). The root row's password_enabled is the report's not_supported."},
 		{"Partial exports", "An input that lacks part of what a decision needs (a credential report without some columns, authorization details filtered to users so trust policies are missing, " +
 			"a null trust policy) is accepted, and every user it may hide evidence for keeps that gap as a review reason. Malformed input is refused with the file, line and field."},
+		{"Trail settings", trailRule},
 		{tables.StatusRoot, "The account root user: reported apart, never remediated."},
 		{"Decision", fmt.Sprintf("inactive or never_used with nothing to review: deactivate (keys inactive, console password removed, user tagged); "+
 			"delete once inactive (never used: existing) longer than %d days; review: review; everything else: keep.", in.DeleteAfterDays)},
@@ -122,6 +123,7 @@ var sheetGuide = [][2]string{
 	{SheetUnchecked, "What the reference checks could not read, with the error: a candidate may be named there."},
 	{SheetOrphans, "Policies naming the unique ID (AIDA...) of a user that no longer exists: broken references left by earlier deletions; S3 and KMS refuse to save such a policy until the ID is removed."},
 	{SheetCoverage, "CloudTrail data seen per account and region: first and last event, events, and a grid of the window's days (covered, or a gap where a region with logs has none that day); the account's coverage is assumed, not proven, without digest files. Below it, the log files read and the records skipped, by file and reason."},
+	{SheetTrails, "Per account, what its CloudTrail trails record (read-only and write management events, excluded sources, regions, logging stops) and the gaps that send its candidates to review; or \"trail settings unknown\"."},
 	{SheetEvidence, "Every input file and query with its SHA-256; query IDs, bytes scanned, cost and engine time."},
 	{SheetMethod, "This sheet: the settings in force and the rules."},
 }

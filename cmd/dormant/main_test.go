@@ -299,3 +299,15 @@ func TestDemoRefusesForeignSource(t *testing.T) {
 		t.Errorf("--out holds %v, want only source/", entries)
 	}
 }
+
+// TestTrailDescriptionFlag: --trail-description reaches the run, which
+// refuses a file that does not exist, naming the flag, before any work.
+func TestTrailDescriptionFlag(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "trail.json")
+	code, _, stderr := run(t, "run", "--credential-report", missing, "--cloudtrail", dir, "--trail-description", missing,
+		"--as-of", "2026-11-01", "--out", filepath.Join(dir, "out"), "--log-level", "error")
+	if code == exitOK || !strings.Contains(stderr, "reading --trail-description") || !strings.Contains(stderr, missing) {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}

@@ -125,6 +125,8 @@ type classifier struct {
 	// sharedIDs counts users per account and unique ID, for the IDs more
 	// than one user row holds: remediation could not tell them apart.
 	sharedIDs map[acctName]int
+	// trailGaps are, by account, what its trails fail to record (trails.go).
+	trailGaps map[string][]string
 }
 
 // Classify applies the classification spec to every user and returns one
@@ -207,6 +209,7 @@ func newClassifier(users []tables.User, activity []tables.Activity, coverage []t
 		byARN:       newChain[string](0),
 		coverage:    newCoverageIndex(coverage, opts.WindowStart(), opts.AsOf),
 		allow:       make(map[acctName]allowState, len(opts.Allowlist)),
+		trailGaps:   trailGapsByAccount(opts),
 	}
 	c.byARN.next = c.byPrincipal.next // rows are in exactly one of the two chains
 	for i := range activity {
@@ -540,6 +543,7 @@ func (c *classifier) classify(u *tables.User, f *tables.Finding) error {
 	}
 
 	review = append(review, c.reviewReasons(u, f, ct, refs)...)
+	review = append(review, c.trailGaps[u.AccountID]...)
 	if len(review) == 0 {
 		review = planReasons(f)
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/dormant-iam/dormant/tables"
 )
 
 // Defaults for Options (see DefaultOptions).
@@ -46,6 +48,11 @@ type Options struct {
 	// could not attribute (tables.SkippedByAccount): any of them may be a
 	// candidate's use, so the account's candidates go to review.
 	SkippedRecords map[string]int64
+
+	// Trails are, by account ID, the trails whose settings are known for
+	// it (an empty list: known to have none); an account not in the map
+	// has unknown settings and is not held for them (see TrailGaps).
+	Trails map[string][]tables.Trail
 }
 
 // DefaultOptions returns the documented defaults for a run as of asOf.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +51,11 @@ type Config struct {
 	// EventDataStores are the CloudTrail Lake event data store IDs, each a
 	// view over every log file (default: one, DefaultEventDataStore).
 	EventDataStores []string
+	// Trails are what DescribeTrails, GetTrailStatus and GetEventSelectors
+	// describe (trails.go); AccountOf names the account of a caller's
+	// access key ID (nil: every caller is AccountID's).
+	Trails    []Trail
+	AccountOf func(accessKeyID string) (account string, ok bool)
 }
 
 // Table is an Athena table over the logs, partitioned by Partitions in
@@ -283,7 +289,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		out, call.QueryID, aerr = s.athena(action, body)
 	case "CloudTrail_20131101":
 		call.Service = "cloudtrail"
-		out, call.QueryID, aerr = s.lake(action, body)
+		if slices.Contains(trailActions, action) {
+			out, aerr = s.trails(action, body, r)
+		} else {
+			out, call.QueryID, aerr = s.lake(action, body)
+		}
 	default:
 		aerr = &apiError{status: http.StatusBadRequest, code: "UnknownOperationException", msg: "unknown target " + target}
 	}
