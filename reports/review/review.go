@@ -481,6 +481,10 @@ const (
 	titleDecision     = "Decision"
 	titleDaysInactive = "Days inactive"
 	titleReasons      = "Reasons"
+
+	titlePasswordEnabled = "Password enabled"
+	// passwordEnabledNotSupported is the root row's Password enabled cell.
+	passwordEnabledNotSupported = "not_supported"
 )
 
 // checkedField is a non-review column compared with the run's value.
@@ -525,21 +529,33 @@ func moreChecked(findings []tables.Finding) []checkedField {
 	integer := func(title string, get func(f *tables.Finding) int64) checkedField {
 		return checkedField{title: title, value: func(i int) string { return strconv.FormatInt(get(&findings[i]), 10) }, normalize: intCell}
 	}
-	boolean := func(title string, get func(f *tables.Finding) bool) checkedField {
-		return checkedField{title: title, value: func(i int) string { return strconv.FormatBool(get(&findings[i])) }, normalize: boolCell}
+	// A credential report column is blank without a report row (unknown is
+	// not false), as reports writes it; the root row's password_enabled is
+	// the report's not_supported.
+	reportBool := func(title string, get func(f *tables.Finding) bool) checkedField {
+		return checkedField{title: title, value: func(i int) string {
+			f := &findings[i]
+			switch {
+			case !f.InCredentialReport:
+				return ""
+			case title == titlePasswordEnabled && (f.Status == tables.StatusRoot || f.UserName == tables.RootUserName):
+				return passwordEnabledNotSupported
+			}
+			return strconv.FormatBool(get(f))
+		}, normalize: boolCell}
 	}
 	return []checkedField{
 		text("Path", func(f *tables.Finding) string { return f.Path }),
 		date("Created (UTC)", func(f *tables.Finding) time.Time { return f.CreateDate }),
 		date("Last activity (UTC)", func(f *tables.Finding) time.Time { return f.LastActivity }),
 		text("Last activity source", func(f *tables.Finding) string { return f.LastActivitySource }),
-		boolean("Password enabled", func(f *tables.Finding) bool { return f.PasswordEnabled }),
+		reportBool(titlePasswordEnabled, func(f *tables.Finding) bool { return f.PasswordEnabled }),
 		text("Password state", func(f *tables.Finding) string { return f.PasswordState }),
 		date("Password last used (UTC)", func(f *tables.Finding) time.Time { return f.PasswordLastUsed }),
-		boolean("MFA active", func(f *tables.Finding) bool { return f.MFAActive }),
-		boolean("Key 1 active", func(f *tables.Finding) bool { return f.Key1Active }),
+		reportBool("MFA active", func(f *tables.Finding) bool { return f.MFAActive }),
+		reportBool("Key 1 active", func(f *tables.Finding) bool { return f.Key1Active }),
 		date("Key 1 last used (UTC)", func(f *tables.Finding) time.Time { return f.Key1LastUsed }),
-		boolean("Key 2 active", func(f *tables.Finding) bool { return f.Key2Active }),
+		reportBool("Key 2 active", func(f *tables.Finding) bool { return f.Key2Active }),
 		date("Key 2 last used (UTC)", func(f *tables.Finding) time.Time { return f.Key2LastUsed }),
 		date("CloudTrail last event (UTC)", func(f *tables.Finding) time.Time { return f.CloudTrailLastEvent }),
 		integer("CloudTrail events", func(f *tables.Finding) int64 { return f.CloudTrailEvents }),
