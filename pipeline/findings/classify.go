@@ -44,6 +44,9 @@ type ctSignal struct {
 	lastName   string
 	failed     int64
 	lastFailed time.Time
+	// keys are the distinct long-term (AKIA) access key IDs that signed the
+	// user's requests in the read days.
+	keys []string
 }
 
 func (s *ctSignal) add(a *tables.Activity) {
@@ -61,6 +64,11 @@ func (s *ctSignal) add(a *tables.Activity) {
 	s.failed += a.FailedConsoleLogins
 	if a.LastFailedConsoleLogin.After(s.lastFailed) {
 		s.lastFailed = a.LastFailedConsoleLogin
+	}
+	for _, k := range a.AccessKeyIDs {
+		if !slices.Contains(s.keys, k) {
+			s.keys = append(s.keys, k)
+		}
 	}
 }
 
@@ -489,6 +497,7 @@ func (c *classifier) classify(u *tables.User, f *tables.Finding) error {
 			if len(hold) == 0 {
 				hold = planReasons(f)
 			}
+			hold = append(hold, c.keyUseDisagrees(u, ct)...)
 			if len(hold) > 0 {
 				f.Decision = tables.DecisionReview
 				f.Reasons = append(f.Reasons, "unused access keys kept out of the remediation plan until reviewed:")
@@ -637,6 +646,25 @@ func (c *classifier) unusedKeys(u *tables.User, f *tables.Finding) {
 		f.Reasons = append(f.Reasons, fmt.Sprintf("access key %d active but unused since %s (window start); %s, created %s",
 			n, date(S), last, dateOrUnknown(k.rotated)))
 	}
+}
+
+// keyUseDisagrees says why the credential report cannot tell which key is
+// unused: CloudTrail saw more distinct long-term keys sign the user's requests
+// than the report shows used since the window start (a key used after the
+// report was generated, or a key since deleted). The report names slots, not
+// key IDs, so the key CloudTrail saw may be the one the report calls unused.
+func (c *classifier) keyUseDisagrees(u *tables.User, ct ctSignal) []string {
+	used := 0
+	for _, k := range keySlots(u) {
+		if !k.lastUsed.Before(c.windowStart) {
+			used++
+		}
+	}
+	if len(ct.keys) <= used {
+		return nil
+	}
+	return []string{fmt.Sprintf("CloudTrail shows %d long-term access key(s) signing this user's requests since %s, the credential report %d key(s) used since then: the key it calls unused may be one CloudTrail saw (used after the report was generated?)",
+		len(ct.keys), date(c.windowStart), used)}
 }
 
 // preTrackingReasons says why a user without any recorded use may still have

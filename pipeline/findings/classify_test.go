@@ -951,3 +951,83 @@ func TestClassifySameNameTwice(t *testing.T) {
 		}
 	}
 }
+
+// TestClassifyUnusedKeyCloudTrailDisagrees: the credential report says which
+// key slots were used since the window start, CloudTrail which long-term
+// keys signed requests in it. When CloudTrail shows more keys than the
+// report used (a key used after the report was generated, or a report that
+// lags), the "unused" key may be the one CloudTrail saw: deactivating it
+// would cut off a key in use, so the finding goes to review.
+func TestClassifyUnusedKeyCloudTrailDisagrees(t *testing.T) {
+	rotatedLongAgo := daysBefore(700)
+	ctRow := func(keys ...string) []tables.Activity {
+		return []tables.Activity{{AccountID: acct, PrincipalID: uid, ARN: arn, UserName: "alice",
+			FirstEvent: daysBefore(30), LastEvent: asOf.Add(-2 * time.Hour), Events: 9, LastEventName: "GetObject",
+			AccessKeyIDs: keys}}
+	}
+	tests := []struct {
+		name     string
+		user     func(u *tables.User)
+		activity []tables.Activity
+		decision string
+	}{
+		{
+			name: "two keys seen, the report used one: the other may be the unused one",
+			user: func(u *tables.User) {
+				u.Key1Active, u.Key1LastRotated, u.Key1LastUsed = true, rotatedLongAgo, daysBefore(1)
+				u.Key2Active, u.Key2LastRotated, u.Key2LastUsed = true, rotatedLongAgo, daysBefore(200)
+			},
+			activity: ctRow("AKIAEXAMPLEKEY000001", "AKIAEXAMPLEKEY000002"),
+			decision: tables.DecisionReview,
+		},
+		{
+			name: "a key seen, the report used none since the window start",
+			user: func(u *tables.User) {
+				u.PasswordState, u.PasswordLastUsed = tables.PasswordUsed, daysBefore(1)
+				u.Key2Active, u.Key2LastRotated, u.Key2LastUsed = true, rotatedLongAgo, daysBefore(200)
+			},
+			activity: ctRow("AKIAEXAMPLEKEY000002"),
+			decision: tables.DecisionReview,
+		},
+		{
+			name: "one key seen, the report used one: the other is unused",
+			user: func(u *tables.User) {
+				u.Key1Active, u.Key1LastRotated, u.Key1LastUsed = true, rotatedLongAgo, daysBefore(1)
+				u.Key2Active, u.Key2LastRotated, u.Key2LastUsed = true, rotatedLongAgo, daysBefore(200)
+			},
+			activity: ctRow("AKIAEXAMPLEKEY000001"),
+			decision: tables.DecisionKeep,
+		},
+		{
+			name: "no key seen in CloudTrail",
+			user: func(u *tables.User) {
+				u.PasswordState, u.PasswordLastUsed = tables.PasswordUsed, daysBefore(1)
+				u.Key2Active, u.Key2LastRotated, u.Key2LastUsed = true, rotatedLongAgo, daysBefore(200)
+			},
+			activity: ctRow(),
+			decision: tables.DecisionKeep,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := baseUser()
+			tt.user(&u)
+			got, err := Classify([]tables.User{u}, tt.activity, fullCoverage(), nil, DefaultOptions(asOf))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := got[0]
+			if f.Status != tables.StatusActive || !slices.Equal(f.UnusedKeys, []int64{2}) {
+				t.Fatalf("status %s, unused keys %v; want active with key 2 unused\nreasons: %q", f.Status, f.UnusedKeys, f.Reasons)
+			}
+			if f.Decision != tt.decision {
+				t.Errorf("decision %s, want %s\nreasons: %q", f.Decision, tt.decision, f.Reasons)
+			}
+			if tt.decision == tables.DecisionReview && !slices.ContainsFunc(f.Reasons, func(r string) bool {
+				return strings.Contains(r, "CloudTrail shows") && strings.Contains(r, "long-term access key")
+			}) {
+				t.Errorf("review without the key disagreement named: %q", f.Reasons)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -633,9 +634,11 @@ func compactObject(b []byte) (string, error) {
 }
 
 // MergeAuthorizationDetails merges the pages of one account's authorization
-// details into one. An entity found on more than one page (overlapping pages,
-// or the same export given twice) is kept once, the last copy winning. Pages
-// of different accounts are an error naming both.
+// details into one. An entity found on more than one page identically (the
+// same export given twice) is kept once; found with different content, it is
+// an error naming both files, because the pages of one export never repeat an
+// entity, so the copies are two exports and which one is true is unknown.
+// Pages of different accounts are an error naming both.
 func MergeAuthorizationDetails(pages ...*AuthorizationDetails) (*AuthorizationDetails, error) {
 	out := &AuthorizationDetails{IsTruncated: true}
 	var names []string
@@ -675,16 +678,24 @@ func MergeAuthorizationDetails(pages ...*AuthorizationDetails) (*AuthorizationDe
 			out.Marker = p.Marker
 		}
 		for _, u := range p.Users {
-			users.add(u.Arn, u)
+			if err := users.add(u.Arn, u, p.Name); err != nil {
+				return nil, err
+			}
 		}
 		for _, g := range p.Groups {
-			groups.add(g.Arn, g)
+			if err := groups.add(g.Arn, g, p.Name); err != nil {
+				return nil, err
+			}
 		}
 		for _, r := range p.Roles {
-			roles.add(r.Arn, r)
+			if err := roles.add(r.Arn, r, p.Name); err != nil {
+				return nil, err
+			}
 		}
 		for _, m := range p.Policies {
-			policies.add(m.Arn, m)
+			if err := policies.add(m.Arn, m, p.Name); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if n == 0 {
@@ -705,19 +716,27 @@ func MergeAuthorizationDetails(pages ...*AuthorizationDetails) (*AuthorizationDe
 	return out, nil
 }
 
-// dedup keeps one entry per key, in first-seen order, with the last value.
+// dedup keeps one entry per key, in first-seen order, with the file each
+// came from.
 type dedup[T any] struct {
 	index map[string]int
 	list  []T
+	from  []string
 }
 
 func newDedup[T any]() *dedup[T] { return &dedup[T]{index: map[string]int{}} }
 
-func (d *dedup[T]) add(key string, v T) {
+// add keeps v under key; a second copy must equal the first.
+func (d *dedup[T]) add(key string, v T, from string) error {
 	if i, ok := d.index[key]; ok {
-		d.list[i] = v
-		return
+		if !reflect.DeepEqual(d.list[i], v) {
+			return fmt.Errorf("merging authorization details: %s and %s both describe %s, differently: they are two exports (taken at different times, or edited), and which one is true is unknown; give one complete export per account (aws iam get-account-authorization-details)",
+				d.from[i], from, key)
+		}
+		return nil
 	}
 	d.index[key] = len(d.list)
 	d.list = append(d.list, v)
+	d.from = append(d.from, from)
+	return nil
 }

@@ -339,3 +339,40 @@ func TestMergeAuthorizationDetails(t *testing.T) {
 		t.Errorf("merging two accounts: %v", err)
 	}
 }
+
+// TestMergeAuthorizationDetailsDisagree: the pages of one export never
+// describe an entity twice, so two copies that differ are two exports (taken
+// at different times, or one edited). Keeping the last one silently let an
+// export without a user's exemption tag, given after the one with it, turn
+// an exempt user into a removal candidate; such a merge is refused naming
+// both files and the entity, whatever their order.
+func TestMergeAuthorizationDetailsDisagree(t *testing.T) {
+	const p1 = "authorization-details-222222222222-page-1.json"
+	edits := map[string]func(d *AuthorizationDetails){
+		"user tags": func(d *AuthorizationDetails) {
+			d.Users[0].Tags = append(slices.Clone(d.Users[0].Tags), tables.Tag{Key: "dormant:exempt", Value: "true"})
+		},
+		"role trust policy": func(d *AuthorizationDetails) {
+			d.Roles[0].AssumeRolePolicyDocument = `{"Version":"2012-10-17","Statement":[]}`
+		},
+	}
+	for name, edit := range edits {
+		t.Run(name, func(t *testing.T) {
+			a := loadPages(t, p1)[0]
+			b := loadPages(t, p1)[0]
+			b.Name = "authorization-details-222222222222-later.json"
+			edit(b)
+			for _, order := range [][]*AuthorizationDetails{{a, b}, {b, a}} {
+				_, err := MergeAuthorizationDetails(order...)
+				if err == nil || !strings.Contains(err.Error(), p1) || !strings.Contains(err.Error(), b.Name) || !strings.Contains(err.Error(), "arn:aws:iam::222222222222:") {
+					t.Errorf("merging two exports that disagree: %v; want refused naming both files and the entity", err)
+				}
+			}
+		})
+	}
+	// The same export given twice is still one export.
+	a := loadPages(t, p1)[0]
+	if _, err := MergeAuthorizationDetails(a, loadPages(t, p1)[0]); err != nil {
+		t.Errorf("the same export twice: %v", err)
+	}
+}

@@ -663,3 +663,53 @@ func TestRefusal(t *testing.T) {
 		})
 	}
 }
+
+// TestRecheckSkipsUseInWindow: a user or key is planned because nothing used
+// it since the window start (as-of minus the window). IAM's own last-use
+// dates, read live, that fall inside the window contradict the evidence (a
+// credential report that lagged, a key used after it was generated, log files
+// missing for the hour or region of the use): remediation skips the entry
+// instead of acting on the stale plan. Use after as-of was already caught;
+// use between the window start and as-of was not.
+func TestRecheckSkipsUseInWindow(t *testing.T) {
+	inWindow := ago(10) // the manifest's window is 90 days
+	t.Run("user entry, key used in the window", func(t *testing.T) {
+		var alice *awsfake.User
+		e := newEnv(t, func(o *awsfake.Org) { alice = plainUser(o.Account(mgmtID), "alice", ago(200)) })
+		path := e.writeManifest(finding(mgmtID, alice, tables.StatusInactive, tables.DecisionDeactivate))
+		e.srv.Do(func(o *awsfake.Org) { o.Account(mgmtID).User("alice").AccessKeys[0].LastUsedDate = &inWindow })
+		res, out := e.run(path, nil, WithApply(true))
+		er := entryByLabel(t, res, mgmtID+"/alice")
+		if er.Outcome != OutcomeSkipped || !strings.Contains(er.Reason, "inside the manifest's window") || e.srv.MutatingCalls() != 0 {
+			t.Errorf("alice: %s (%s), %d mutating calls; want skipped naming the window\n%s", er.Outcome, er.Reason, e.srv.MutatingCalls(), out)
+		}
+	})
+	t.Run("user entry, password used in the window", func(t *testing.T) {
+		var alice *awsfake.User
+		e := newEnv(t, func(o *awsfake.Org) { alice = plainUser(o.Account(mgmtID), "alice", ago(200)) })
+		path := e.writeManifest(finding(mgmtID, alice, tables.StatusInactive, tables.DecisionDelete))
+		e.srv.Do(func(o *awsfake.Org) { o.Account(mgmtID).User("alice").PasswordLastUsed = &inWindow })
+		res, out := e.run(path, nil, WithApply(true))
+		er := entryByLabel(t, res, mgmtID+"/alice")
+		if er.Outcome != OutcomeSkipped || !strings.Contains(er.Reason, "the password was used") || e.srv.MutatingCalls() != 0 {
+			t.Errorf("alice: %s (%s), %d mutating calls; want skipped\n%s", er.Outcome, er.Reason, e.srv.MutatingCalls(), out)
+		}
+	})
+	t.Run("unused-key entry, the key used in the window", func(t *testing.T) {
+		var bob *awsfake.User
+		e := newEnv(t, func(o *awsfake.Org) {
+			bob = plainUser(o.Account(mgmtID), "bob", ago(1))
+			bob.AddAccessKey(awsfake.KeyCreated(ago(700)), awsfake.KeyLastUsed(ago(300), "us-east-1", "s3"))
+		})
+		path := e.writeManifest(keyFinding(mgmtID, bob, 2))
+		e.srv.Do(func(o *awsfake.Org) { o.Account(mgmtID).User("bob").AccessKeys[1].LastUsedDate = &inWindow })
+		res, out := e.run(path, nil, WithApply(true))
+		if len(res.Entries) != 1 {
+			t.Fatalf("%d entries\n%s", len(res.Entries), out)
+		}
+		er := res.Entries[0]
+		if er.Outcome != OutcomeSkipped || !strings.Contains(er.Reason, "inside the manifest's window") || e.srv.MutatingCalls() != 0 {
+			t.Errorf("bob's key 2: %s (%s), %d mutating calls; want skipped naming the window\n%s", er.Outcome, er.Reason, e.srv.MutatingCalls(), out)
+		}
+	})
+}

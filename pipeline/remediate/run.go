@@ -240,7 +240,7 @@ func failed(ctx context.Context, er EntryResult, err error) EntryResult {
 }
 
 func (r *Remediator) runUserEntry(ctx context.Context, st *runState, e *manifest.Entry, api IAMAPI, ek entryKey, er EntryResult) EntryResult {
-	got, notes, skip, err := r.recheckUser(ctx, api, e, st.m.AsOf)
+	got, notes, skip, err := r.recheckUser(ctx, api, e, st.m.AsOf, windowStart(st.m))
 	er.Notes = append(er.Notes, notes...)
 	if err != nil {
 		return failed(ctx, er, fmt.Errorf("re-checking the live user: %w", err))
@@ -308,6 +308,10 @@ func (r *Remediator) runKeyEntry(ctx context.Context, st *runState, e *manifest.
 	if used != nil && used.After(st.m.AsOf) {
 		er.Outcome = OutcomeSkipped
 		er.Reason = fmt.Sprintf("access key %s was used %s, after the manifest's as-of %s", key.ID, used.UTC().Format(time.RFC3339), st.m.AsOf.UTC().Format(time.RFC3339))
+		return er
+	}
+	if why := usedInWindow("access key "+key.ID, used, windowStart(st.m)); why != "" {
+		er.Outcome, er.Reason = OutcomeSkipped, why
 		return er
 	}
 	er.Notes = append(er.Notes, describeLastUse("access key "+key.ID, used, st.m.AsOf))
@@ -618,15 +622,35 @@ func (r *Remediator) recheckIdentity(ctx context.Context, api IAMAPI, e *manifes
 	return got, notes, "", nil
 }
 
+// windowStart is the start of the manifest's window: an entry is planned
+// because nothing used it since then.
+func windowStart(m *manifest.Manifest) time.Time {
+	return m.AsOf.Add(-time.Duration(m.WindowDays) * 24 * time.Hour)
+}
+
+// usedInWindow is the skip reason when IAM's live last-use date of what falls
+// inside the manifest's window: the plan rests on evidence that missed that
+// use (a report that lagged, log files missing for its hour or region).
+func usedInWindow(what string, used *time.Time, start time.Time) string {
+	if used == nil || used.Before(start) {
+		return ""
+	}
+	return fmt.Sprintf("%s was used %s, inside the manifest's window (since %s): the evidence the plan rests on missed that use",
+		what, used.UTC().Format(time.RFC3339), start.UTC().Format(time.RFC3339))
+}
+
 // recheckUser adds, for a user entry, that neither the password nor any
-// access key was used after the manifest's as-of.
-func (r *Remediator) recheckUser(ctx context.Context, api IAMAPI, e *manifest.Entry, asOf time.Time) (*iam.GetUserOutput, []string, string, error) {
+// access key was used after the manifest's as-of, nor since its window start.
+func (r *Remediator) recheckUser(ctx context.Context, api IAMAPI, e *manifest.Entry, asOf, start time.Time) (*iam.GetUserOutput, []string, string, error) {
 	got, notes, skip, err := r.recheckIdentity(ctx, api, e)
 	if err != nil || skip != "" {
 		return got, notes, skip, err
 	}
 	if pl := got.User.PasswordLastUsed; pl != nil && pl.After(asOf) {
 		return got, notes, fmt.Sprintf("the password was used %s, after the manifest's as-of %s", pl.UTC().Format(time.RFC3339), asOf.UTC().Format(time.RFC3339)), nil
+	}
+	if why := usedInWindow("the password", got.User.PasswordLastUsed, start); why != "" {
+		return got, notes, why, nil
 	}
 	notes = append(notes, describeLastUse("password", got.User.PasswordLastUsed, asOf))
 	keys, err := listAccessKeys(ctx, api, e.UserName)
@@ -640,6 +664,9 @@ func (r *Remediator) recheckUser(ctx context.Context, api IAMAPI, e *manifest.En
 		}
 		if used != nil && used.After(asOf) {
 			return got, notes, fmt.Sprintf("access key %s was used %s, after the manifest's as-of %s", k.ID, used.UTC().Format(time.RFC3339), asOf.UTC().Format(time.RFC3339)), nil
+		}
+		if why := usedInWindow("access key "+k.ID, used, start); why != "" {
+			return got, notes, why, nil
 		}
 		notes = append(notes, describeLastUse("access key "+k.ID, used, asOf))
 	}

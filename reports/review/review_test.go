@@ -88,8 +88,13 @@ type run struct {
 
 func newRun(t *testing.T) *run {
 	t.Helper()
+	return newRunOf(t, fixture())
+}
+
+// newRunOf is newRun over a changed fixture that plans the same entries.
+func newRunOf(t *testing.T, in *reports.Input) *run {
+	t.Helper()
 	dir := t.TempDir()
-	in := fixture()
 	if err := reports.WriteAll(context.Background(), dir, in, reports.All()...); err != nil {
 		t.Fatal(err)
 	}
@@ -649,5 +654,36 @@ func TestUnknownAndRootBooleansMatch(t *testing.T) {
 				t.Errorf("%s of %s = %q, want %q", c.title, findings[i].UserName, got, w[i])
 			}
 		}
+	}
+}
+
+// TestFromWorkbookUnknownIsNotFalse: the run writes blank credential report
+// cells for a user without a report row and not_supported for the root's
+// password; the run's own workbook, reviewed, must still be accepted (it was
+// refused as if the reviewer had edited those cells), and a reviewer who
+// fills in a blank cell is refused.
+func TestFromWorkbookUnknownIsNotFalse(t *testing.T) {
+	in := fixture()
+	for i := range in.Findings {
+		if in.Findings[i].UserName == "grace" {
+			in.Findings[i].InCredentialReport = false
+			in.Findings[i].PasswordState = ""
+		}
+	}
+	r := newRunOf(t, in)
+	m, problems, err := FromWorkbook(context.Background(), r.review(t, decide("alice", "", reports.ReviewApprove, "")), r.manifest, findingsOf(r))
+	if err != nil {
+		t.Fatalf("the run's own workbook is refused: %v", err)
+	}
+	if len(m.Entries) != 1 || m.Entries[0].UserName != "alice" {
+		t.Errorf("entries %+v, want alice's only (notes %q)", m.Entries, problems)
+	}
+	_, _, err = FromWorkbook(context.Background(), r.review(t,
+		decide("alice", "", reports.ReviewApprove, ""),
+		func(t *testing.T, f *excelize.File) {
+			set(t, f, reports.SheetFindings, "Key 1 active", rowOf(t, f, reports.SheetFindings, "grace", ""), "false")
+		}), r.manifest, findingsOf(r))
+	if err == nil || !strings.Contains(err.Error(), `Key 1 active of 111111111111/grace is "false", not the run's ""`) {
+		t.Errorf("a filled-in unknown cell: err %v, want refused naming it", err)
 	}
 }
