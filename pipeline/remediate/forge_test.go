@@ -233,3 +233,33 @@ func TestAttackEditedBackupRefused(t *testing.T) {
 		t.Fatalf("a refused backup was restored")
 	}
 }
+
+// --mode delete would delete the unused keys a signed plan only
+// deactivates; with a trusted signature it is refused before any call.
+func TestModeDeleteRefusedOnSignedPlan(t *testing.T) {
+	var dave *awsfake.User
+	e := newEnv(t, func(o *awsfake.Org) {
+		dave = plainUser(o.Account(mgmtID), "dave", ago(1))
+		dave.AddAccessKey(awsfake.KeyCreated(ago(500)), awsfake.KeyLastUsed(ago(400), "us-east-1", "sts"))
+	})
+	path := e.writeManifest(keyFinding(mgmtID, dave, 2))
+	signer, trust := testKeys(t)
+	if _, err := signature.SignFile(context.Background(), signer, path); err != nil {
+		t.Fatal(err)
+	}
+	_, err := New(Deps{Clients: e.clients(), Out: &syncBuffer{}, Now: time.Now}, WithTrustKey(trust), WithApply(true), WithMode(ModeDelete))
+	if err == nil || !strings.Contains(err.Error(), "signed plan") {
+		t.Fatalf("--mode delete on a signed plan: New = %v, want a refusal", err)
+	}
+	if n := e.srv.MutatingCalls(); n != 0 {
+		t.Errorf("%d mutating calls", n)
+	}
+	// The plan as signed is carried out: the key deactivated, not deleted.
+	res, err := e.remediator(nil, nil, WithTrustKey(trust), WithApply(true)).Run(context.Background(), path)
+	if err != nil || res.Err() != nil {
+		t.Fatalf("the signed plan: %v, %v", err, res.Err())
+	}
+	if s := e.state(mgmtID, "dave"); s.Keys[dave.AccessKeys[1].ID] != awsfake.StatusInactive {
+		t.Errorf("key 2 is %q, want Inactive", s.Keys[dave.AccessKeys[1].ID])
+	}
+}

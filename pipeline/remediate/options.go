@@ -146,6 +146,11 @@ func (c *config) validate() error {
 	default:
 		probs = append(probs, fmt.Sprintf("mode %q: use %s or %s (or leave it empty to follow each entry's decision)", c.mode, ModeDeactivate, ModeDelete))
 	}
+	if c.mode == ModeDelete && c.trustKey != nil {
+		// A signed plan is carried out as signed: --mode delete would delete
+		// keys its entries only deactivate, and a deleted key cannot return.
+		probs = append(probs, fmt.Sprintf("mode %s with a trusted signature: the signed plan deactivates its unused keys, and --mode %s would delete them; drop --mode %s (or --mode %s, which only downgrades)", ModeDelete, ModeDelete, ModeDelete, ModeDeactivate))
+	}
 	if c.concurrency < 1 {
 		probs = append(probs, fmt.Sprintf("concurrency %d: must be at least 1", c.concurrency))
 	}
