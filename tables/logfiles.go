@@ -43,7 +43,34 @@ type LogFile struct {
 	// SkipReasons counts the skipped records by reason, e.g.
 	// "no eventTime: 2; no userIdentity: 1", reasons in a fixed order.
 	SkipReasons string `arrow:"skip_reasons"`
+	// SHA256 is the hex SHA-256 of the file's JSON text (decompressed, as
+	// CloudTrail's digests hash it); empty when the file was not read.
+	SHA256 string `arrow:"sha256"`
+	// Digest is the path of the digest file that lists this file; empty
+	// when no digest lists it.
+	Digest string `arrow:"digest"`
+	// Verification is one of the Verification* values; empty when the
+	// account and region have no digest files (coverage is then assumed).
+	Verification string `arrow:"verification"`
 }
+
+// Verification outcomes of a log file against the trail's digest files.
+const (
+	// VerificationVerified: a digest lists the file with the hash it has.
+	VerificationVerified = "verified"
+	// VerificationMismatch: a digest lists the file with another hash: the
+	// file was changed after delivery.
+	VerificationMismatch = "mismatch"
+	// VerificationUnverified: digests exist for its account, region and day
+	// but none lists the file: it was not delivered by the trail.
+	VerificationUnverified = "unverified"
+	// VerificationMissing: a digest lists the file but it is not on disk: its
+	// records are lost, a gap in its hour and region.
+	VerificationMissing = "missing"
+	// VerificationUnhashed: digests cover the file but this run took its
+	// records from the scan cache without reading it, so it was not checked.
+	VerificationUnhashed = "not hashed (cached)"
+)
 
 // skipOrder is the order reasons appear in SkipReasons.
 var skipOrder = []string{SkipNullRecord, SkipNoEventTime, SkipBadEventTime, SkipNoUserIdentity, SkipInsight}
