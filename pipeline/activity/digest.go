@@ -39,11 +39,22 @@ const DigestNote = "Digest file signatures were not checked (the files were read
 
 // Kinds of DigestIssue.
 const (
-	IssueMissing    = "missing log file"   // a digest lists it, it is not on disk
-	IssueMismatch   = "log file changed"   // its hash differs from its digest's
-	IssueChainBreak = "digest chain break" // a digest missing, changed, or the chain restarted
-	IssueNoDigest   = "no digest"          // the window's edge hours have no digest
+	IssueMissing       = "missing log file"   // a digest lists it, it is not on disk
+	IssueMismatch      = "log file changed"   // its hash differs from its digest's
+	IssueChainBreak    = "digest chain break" // the chain restarted (logging or validation stopped)
+	IssueMissingDigest = "missing digest"     // a digest its successor names is not on disk
+	IssueChangedDigest = "digest changed"     // its hash is not the one its successor recorded
+	IssueNoDigest      = "no digest"          // the window's edge hours have no digest
 )
+
+// issueVerification is the log files table's Verification for a digest
+// row that a chain issue concerns.
+var issueVerification = map[string]string{
+	IssueChainBreak:    tables.VerificationGap,
+	IssueMissingDigest: tables.VerificationMissing,
+	IssueChangedDigest: tables.VerificationMismatch,
+	IssueNoDigest:      tables.VerificationGap,
+}
 
 // DigestIssue is one thing the digests show to be wrong, with the hours of
 // its region it leaves without proof of what happened.
@@ -295,6 +306,7 @@ func verifyDigests(ctx context.Context, root string, q Query, rows []tables.LogF
 			region(r.AccountID, r.Region).Verified++
 		case listedOK:
 			r.Digest, r.Verification = l.d.path, tables.VerificationMismatch
+			r.GapStart, r.GapEnd = l.d.start.Truncate(time.Hour), ceilHour(l.d.end)
 			region(r.AccountID, r.Region).Mismatch++
 			issues = append(issues, DigestIssue{AccountID: r.AccountID, Region: r.Region, Trail: l.d.trail, Kind: IssueMismatch,
 				Start: l.d.start.Truncate(time.Hour), End: ceilHour(l.d.end), Path: r.Path,
@@ -316,15 +328,31 @@ func verifyDigests(ctx context.Context, root string, q Query, rows []tables.LogF
 			}
 			p := base + "/" + l.key
 			rows = append(rows, tables.LogFile{AccountID: d.account, Region: d.region, Path: p,
-				Kind: tables.LogFileKindLog, SHA256: l.hash, Digest: d.path, Verification: tables.VerificationMissing})
+				Kind: tables.LogFileKindLog, SHA256: l.hash, Digest: d.path, Verification: tables.VerificationMissing,
+				GapStart: d.start.Truncate(time.Hour), GapEnd: ceilHour(d.end)})
 			region(d.account, d.region).Missing++
 			issues = append(issues, DigestIssue{AccountID: d.account, Region: d.region, Trail: d.trail, Kind: IssueMissing,
 				Start: d.start.Truncate(time.Hour), End: ceilHour(d.end), Path: p, Detail: "listed by " + d.path})
 		}
 	}
-	slices.SortFunc(rows, func(a, b tables.LogFile) int { return strings.Compare(a.Path, b.Path) })
-
-	broken := chainIssues(all, q)
+	// One row per digest read, verified unless the chain says otherwise.
+	digestRow := map[string]int{}
+	for _, d := range all {
+		digestRow[d.path] = len(rows)
+		rows = append(rows, tables.LogFile{AccountID: d.account, Region: d.region, Path: filepath.ToSlash(d.path),
+			Kind: tables.LogFileKindDigest, SHA256: d.sum, Digest: d.path, Verification: tables.VerificationVerified})
+	}
+	broken := chainIssues(all, q, base)
+	for _, i := range broken {
+		v := issueVerification[i.Kind]
+		if n, ok := digestRow[i.Path]; ok && rows[n].Verification == tables.VerificationVerified {
+			rows[n].Verification, rows[n].GapStart, rows[n].GapEnd = v, i.Start, i.End
+			continue
+		}
+		rows = append(rows, tables.LogFile{AccountID: i.AccountID, Region: i.Region, Path: filepath.ToSlash(i.Path),
+			Kind: tables.LogFileKindDigest, Verification: v, GapStart: i.Start, GapEnd: i.End})
+	}
+	slices.SortStableFunc(rows, func(a, b tables.LogFile) int { return strings.Compare(a.Path, b.Path) })
 	issues = append(issues, broken...)
 	for k, r := range regions {
 		r.Unbroken = r.Digests > 0 && !slices.ContainsFunc(broken, func(i DigestIssue) bool {
@@ -351,7 +379,7 @@ func verifyDigests(ctx context.Context, root string, q Query, rows []tables.LogF
 // digest missing (its successor names a key not found), changed (its hash
 // is not the one its successor recorded), a restart (no previous digest
 // after a stop), and the window's ends when no digest reaches them.
-func chainIssues(all []*digest, q Query) []DigestIssue {
+func chainIssues(all []*digest, q Query, base string) []DigestIssue {
 	type chainKey struct{ account, region, trail string }
 	chains := map[chainKey][]*digest{}
 	for _, d := range all {
@@ -363,20 +391,18 @@ func chainIssues(all []*digest, q Query) []DigestIssue {
 	}
 	from, to := q.Start.Truncate(time.Hour), ceilHour(q.End)
 	var out []DigestIssue
-	gap := func(k chainKey, start, end time.Time, path, detail string) {
+	gap := func(k chainKey, kind string, start, end time.Time, path, detail string) {
 		start, end = maxTime(start, from), minTime(end, to)
 		if !start.Before(end) {
 			return
 		}
-		out = append(out, DigestIssue{AccountID: k.account, Region: k.region, Trail: k.trail, Kind: IssueChainBreak,
+		out = append(out, DigestIssue{AccountID: k.account, Region: k.region, Trail: k.trail, Kind: kind,
 			Start: start, End: end, Path: path, Detail: detail})
 	}
 	for k, ds := range chains {
 		slices.SortFunc(ds, func(a, b *digest) int { return a.end.Compare(b.end) })
 		if ds[0].start.After(from.Add(digestSlack)) {
-			out = append(out, DigestIssue{AccountID: k.account, Region: k.region, Trail: k.trail, Kind: IssueNoDigest,
-				Start: from, End: ds[0].start.Truncate(time.Hour), Path: ds[0].path,
-				Detail: "no digest before " + ds[0].start.Format(time.RFC3339)})
+			gap(k, IssueNoDigest, from, ceilHour(ds[0].start), ds[0].path, "no digest before "+ds[0].start.Format(time.RFC3339))
 		}
 		for i := 1; i < len(ds); i++ {
 			prev, cur := ds[i-1], ds[i]
@@ -385,18 +411,18 @@ func chainIssues(all []*digest, q Query) []DigestIssue {
 			case cur.prevKey == "":
 				if cur.start.Sub(prev.end) > digestSlack {
 					s, e := hours()
-					gap(k, s, e, cur.path, "the chain restarts at "+cur.path+" (logging or validation was stopped)")
+					gap(k, IssueChainBreak, s, e, cur.path, "the chain restarts at "+cur.path+" (logging or validation was stopped)")
 				}
 			case cur.prevKey != prev.key:
 				s, e := hours()
-				gap(k, s, e, cur.prevKey, "digest "+cur.prevKey+" named by "+cur.path+" is missing")
+				gap(k, IssueMissingDigest, s, e, base+"/"+cur.prevKey, "digest "+cur.prevKey+" named by "+cur.path+" is missing")
 			case cur.prevHash != prev.sum:
-				gap(k, prev.start.Truncate(time.Hour), ceilHour(prev.end), prev.path,
+				gap(k, IssueChangedDigest, prev.start.Truncate(time.Hour), ceilHour(prev.end), prev.path,
 					"digest "+prev.path+" was changed: its SHA-256 is not the one "+cur.path+" records")
 			}
 		}
 		if lastEnd := ds[len(ds)-1].end; lastEnd.Before(to.Add(-digestSlack)) && lastEnd.Before(q.End) {
-			gap(k, lastEnd.Truncate(time.Hour), to, ds[len(ds)-1].path, "no digest after "+lastEnd.Format(time.RFC3339))
+			gap(k, IssueNoDigest, lastEnd.Truncate(time.Hour), to, ds[len(ds)-1].path, "no digest after "+lastEnd.Format(time.RFC3339))
 		}
 	}
 	return out

@@ -145,7 +145,11 @@ func TestDigestsDetectTampering(t *testing.T) {
 			t.Fatalf("untouched trail: %+v, issues %+v", r, res.Digests.Issues)
 		}
 		if got, want := count(res, tables.VerificationVerified), len(res.LogFiles); got != want || got == 0 {
+			// log files and digests alike
 			t.Fatalf("verified %d of %d files", got, want)
+		}
+		if !tables.DigestProven(res.LogFiles)[acct][region] || len(tables.DigestProblems(res.LogFiles)) != 0 {
+			t.Fatal("untouched region not proven by its digests")
 		}
 		for _, f := range res.LogFiles {
 			if len(f.SHA256) != 64 || f.Digest == "" {
@@ -157,6 +161,7 @@ func TestDigestsDetectTampering(t *testing.T) {
 		var gone string
 		res := run(t, func(dt *digestTrail) { gone = dt.logs[hour]; os.Remove(gone) })
 		if count(res, tables.VerificationMissing) != 1 || res.Digests.Regions[0].Missing != 1 {
+			// one log file row; no digest row is missing
 			t.Fatalf("missing rows: %+v", res.LogFiles)
 		}
 		i := issue(t, res, IssueMissing, hour)
@@ -189,14 +194,44 @@ func TestDigestsDetectTampering(t *testing.T) {
 		if res.Digests.Regions[0].Unbroken {
 			t.Fatal("chain with a deleted digest reported unbroken")
 		}
-		i := issue(t, res, IssueChainBreak, hour)
+		i := issue(t, res, IssueMissingDigest, hour)
 		// The digest covered 09:00:31-10:00:31: both hours it touches are unproven.
 		if !i.End.Equal(hour.Add(2*time.Hour)) || !strings.Contains(i.Detail, "missing") {
 			t.Fatalf("chain break %+v, want the hour %s", i, hour)
 		}
+		probs := tables.DigestProblems(res.LogFiles)[acct]
+		if len(probs) != 1 || !strings.Contains(probs[0], "us-east-1, 2026-09-02T09:00Z..2026-09-02T11:00Z: digest file is missing") {
+			t.Fatalf("review reasons %q", probs)
+		}
+		if tables.DigestProven(res.LogFiles)[acct][region] {
+			t.Fatal("region proven despite a missing digest")
+		}
 		// The deleted digest's log file is now vouched for by no digest.
 		if count(res, tables.VerificationUnverified) != 1 {
 			t.Fatalf("unverified rows: %+v", res.LogFiles)
+		}
+	})
+	t.Run("digest edited", func(t *testing.T) {
+		res := run(t, func(dt *digestTrail) {
+			p := dt.digests[24*2+9] // 2026-09-02 09:00, inside the window
+			raw, _ := os.ReadFile(p)
+			zr, _ := gzip.NewReader(bytes.NewReader(raw))
+			var d map[string]any
+			json.NewDecoder(zr).Decode(&d)
+			d["logFiles"] = []any{}
+			text, _ := json.Marshal(d)
+			var b bytes.Buffer
+			zw := gzip.NewWriter(&b)
+			zw.Write(text)
+			zw.Close()
+			os.WriteFile(p, b.Bytes(), 0o644)
+		})
+		found := false
+		for _, i := range res.Digests.Issues {
+			found = found || i.Kind == IssueChangedDigest
+		}
+		if !found || res.Digests.Regions[0].Unbroken {
+			t.Fatalf("edited digest not reported: %+v", res.Digests.Issues)
 		}
 	})
 	t.Run("file injected", func(t *testing.T) {
@@ -217,8 +252,18 @@ func TestDigestsDetectTampering(t *testing.T) {
 				os.Remove(p)
 			}
 		})
-		if got := res.Digests.Regions[0].Missing; got != len(res.LogFiles) || got == 0 {
-			t.Fatalf("missing %d, rows %d", got, len(res.LogFiles))
+		if got := res.Digests.Regions[0].Missing; got != len(logRows(res)) || got == 0 {
+			t.Fatalf("missing %d, rows %d", got, len(logRows(res)))
 		}
 	})
+}
+
+func logRows(res *Result) []tables.LogFile {
+	var out []tables.LogFile
+	for _, f := range res.LogFiles {
+		if f.Kind == tables.LogFileKindLog {
+			out = append(out, f)
+		}
+	}
+	return out
 }
