@@ -418,6 +418,7 @@ func (s *state) classifyOptions() (findings.Options, error) {
 		return opts, err
 	}
 	opts.SkippedRecords = tables.SkippedByAccount(files)
+	opts.DigestProblems, opts.DigestProven = tables.DigestProblems(files), tables.DigestProven(files)
 	return opts, nil
 }
 

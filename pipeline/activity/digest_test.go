@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dormant-iam/dormant/pipeline/findings"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -28,6 +30,12 @@ type digestTrail struct {
 }
 
 func writeDigestTrail(t *testing.T, root, acct, region string, q Query) *digestTrail {
+	return writeQuietDigestTrail(t, root, acct, region, q, nil)
+}
+
+// writeQuietDigestTrail is writeDigestTrail with no log file in the hours
+// quiet reports (their digests list none, as CloudTrail's do).
+func writeQuietDigestTrail(t *testing.T, root, acct, region string, q Query, quiet func(time.Time) bool) *digestTrail {
 	t.Helper()
 	dt := &digestTrail{root: root, acct: acct, region: region, trail: "org-trail", logs: map[time.Time]string{}}
 	first, last := q.ReadDays()
@@ -58,7 +66,7 @@ func writeDigestTrail(t *testing.T, root, acct, region string, q Query) *digestT
 			Algo   string `json:"hashAlgorithm"`
 		}
 		refs := []logRef{}
-		if h.Hour()%6 == 3 { // a log file four times a day
+		if h.Hour()%6 == 3 && (quiet == nil || !quiet(h)) { // a log file four times a day
 			n++
 			at := h.Add(10 * time.Minute)
 			text := fixture{records: []rec{event(fmt.Sprintf("d1d1d1d1-0000-4000-8000-%012d", n), at.Format(time.RFC3339),
@@ -266,4 +274,68 @@ func logRows(res *Result) []tables.LogFile {
 		}
 	}
 	return out
+}
+
+// The findings see the digests through the log files table: a deleted log
+// file sends the account's removal candidate to review naming the region and
+// hours; a day without log files is a coverage gap unless an unbroken digest
+// chain proves it empty.
+func TestDigestFindings(t *testing.T) {
+	const acct, region = "666666666666", "us-east-1"
+	start := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	q := Query{Start: start, End: start.AddDate(0, 0, 3)}
+	quietDay := start.AddDate(0, 0, 1)
+	bob := tables.User{
+		AccountID: acct, UserName: "bob", UserID: "AIDABOB" + acct, ARN: "arn:aws:iam::" + acct + ":user/bob",
+		CreateDate: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), PasswordState: tables.PasswordNA,
+		ReportGeneratedAt: q.End.Add(-time.Hour), InCredentialReport: true, InAuthorizationDetails: true,
+		Key1Active: true, Key1LastRotated: time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC),
+		Key1LastUsed: start.AddDate(0, 0, -100), Key1LastUsedRegion: region,
+	}
+	fopts := findings.DefaultOptions(q.End)
+	fopts.WindowDays = 3
+	classify := func(t *testing.T, damage func(dt *digestTrail)) tables.Finding {
+		t.Helper()
+		root := t.TempDir()
+		dt := writeQuietDigestTrail(t, root, acct, region, q, func(h time.Time) bool { return day(h).Equal(quietDay) })
+		damage(dt)
+		res, err := NewLocal(root, WithLogger(quiet())).Run(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := fopts
+		opts.DigestProblems, opts.DigestProven = tables.DigestProblems(res.LogFiles), tables.DigestProven(res.LogFiles)
+		finds, err := findings.Classify([]tables.User{bob}, res.Activity, res.Coverage, nil, opts)
+		if err != nil || len(finds) != 1 {
+			t.Fatalf("findings %+v, %v", finds, err)
+		}
+		return finds[0]
+	}
+
+	t.Run("quiet day proven by the chain", func(t *testing.T) {
+		f := classify(t, func(*digestTrail) {})
+		if f.Decision == tables.DecisionReview {
+			t.Fatalf("bob: %s/%s, reasons %q; the digests prove the quiet day empty", f.Status, f.Decision, f.Reasons)
+		}
+	})
+	t.Run("quiet day without digests is a gap", func(t *testing.T) {
+		f := classify(t, func(dt *digestTrail) {
+			for _, d := range dt.digests {
+				os.Remove(d)
+			}
+		})
+		if f.Decision != tables.DecisionReview || !slices.ContainsFunc(f.Reasons, func(r string) bool {
+			return strings.Contains(r, "trail coverage gap for account "+acct+" in "+region+": 2026-09-02")
+		}) {
+			t.Fatalf("bob: %s/%s, reasons %q", f.Status, f.Decision, f.Reasons)
+		}
+	})
+	t.Run("deleted log file", func(t *testing.T) {
+		hour := start.AddDate(0, 0, 2).Add(15 * time.Hour)
+		f := classify(t, func(dt *digestTrail) { os.Remove(dt.logs[hour]) })
+		want := "CloudTrail digests for account " + acct + " in " + region + ", 2026-09-03T15:00Z..2026-09-03T17:00Z: log file listed by its digest is missing"
+		if f.Decision != tables.DecisionReview || !slices.ContainsFunc(f.Reasons, func(r string) bool { return strings.HasPrefix(r, want) }) {
+			t.Fatalf("bob: %s/%s, reasons %q; want review with %q", f.Status, f.Decision, f.Reasons, want)
+		}
+	})
 }

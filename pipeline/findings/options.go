@@ -46,6 +46,10 @@ type Options struct {
 	// could not attribute (tables.SkippedByAccount): any of them may be a
 	// candidate's use, so the account's candidates go to review.
 	SkippedRecords map[string]int64
+	// DigestProblems and DigestProven are what the trail's digest files say
+	// (tables.DigestProblems, tables.DigestProven; digest.go).
+	DigestProblems map[string][]string
+	DigestProven   map[string]map[string]bool
 }
 
 // DefaultOptions returns the documented defaults for a run as of asOf.
