@@ -155,6 +155,10 @@ func (l *Local) runGo(ctx context.Context, q Query) (*Result, error) {
 	if res.Digests != nil {
 		l.log.Info("checked log files against CloudTrail digests", "regions", len(res.Digests.Regions),
 			"issues", len(res.Digests.Issues), "note", DigestNote)
+		for _, i := range res.Digests.Issues {
+			l.log.Warn("CloudTrail digests show a problem", "account", i.AccountID, "region", i.Region, "trail", i.Trail,
+				"problem", i.Kind, "from", i.Start, "to", i.End, "path", i.Path, "detail", i.Detail)
+		}
 	}
 	if err := <-rendered; err != nil {
 		return nil, err
