@@ -233,21 +233,51 @@ func readDigest(f LogFile) (*digest, error) {
 // be one unbroken hour after another: CloudTrail's times are seconds apart.
 const digestSlack = 5 * time.Minute
 
-// verifyDigests reads the digests for q under root and checks the log files
-// a run read (their rows, with SHA256 set by the scan) against them. It
-// sets Digest and Verification on the rows, appends a row for each listed
-// file that is missing, and returns the report; nil when there is no digest
-// at all, so that a trail without validation changes nothing.
-func verifyDigests(ctx context.Context, root string, q Query, rows []tables.LogFile) ([]tables.LogFile, *DigestReport, error) {
+// loadedDigests is loadDigests' answer, passed from the goroutine that
+// reads the digests while the scan runs.
+type loadedDigests struct {
+	all []*digest
+	err error
+}
+
+// loadDigests reads every digest for q under root, in path order.
+func loadDigests(ctx context.Context, root string, q Query) ([]*digest, error) {
 	found, err := discoverDigests(ctx, root, q)
+	if err != nil {
+		return nil, err
+	}
+	all := make([]*digest, 0, len(found))
+	for _, f := range found {
+		d, err := readDigest(f)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, d)
+	}
+	return all, nil
+}
+
+// verifyDigests is loadDigests then checkDigests.
+func verifyDigests(ctx context.Context, root string, q Query, rows []tables.LogFile) ([]tables.LogFile, *DigestReport, error) {
+	all, err := loadDigests(ctx, root, q)
 	if err != nil {
 		return rows, nil, err
 	}
-	if len(found) == 0 {
-		return rows, nil, nil
+	rows, rep := checkDigests(all, q, rows)
+	return rows, rep, nil
+}
+
+// checkDigests checks the log files a run read (their rows, with SHA256 set
+// by the scan) against the digests. It sets Digest and Verification on the
+// rows, appends a row for each listed file that is missing and one per
+// digest, and returns the report; nil when there is no digest at all, so
+// that a trail without validation changes nothing.
+func checkDigests(all []*digest, q Query, rows []tables.LogFile) ([]tables.LogFile, *DigestReport) {
+	if len(all) == 0 {
+		return rows, nil
 	}
 	// The directory that holds AWSLogs, to give a missing file its path.
-	base := strings.TrimSuffix(filepath.ToSlash(found[0].Path), "/"+mustKey(found[0].Path))
+	base := strings.TrimSuffix(filepath.ToSlash(all[0].path), "/"+all[0].key)
 
 	type regionKey struct{ account, region string }
 	type listed struct {
@@ -264,13 +294,7 @@ func verifyDigests(ctx context.Context, root string, q Query, rows []tables.LogF
 	}
 	byKey := map[string]listed{}
 	days := map[regionKey]map[time.Time]bool{} // digests' days, for "unverified"
-	var all []*digest
-	for _, f := range found {
-		d, err := readDigest(f)
-		if err != nil {
-			return rows, nil, err
-		}
-		all = append(all, d)
+	for _, d := range all {
 		region(d.account, d.region).Digests++
 		rk := regionKey{d.account, d.region}
 		if days[rk] == nil {
@@ -371,7 +395,7 @@ func verifyDigests(ctx context.Context, root string, q Query, rows []tables.LogF
 			a.Start.Compare(b.Start), cmp.Compare(a.Path, b.Path))
 	})
 	rep.Issues = issues
-	return rows, rep, nil
+	return rows, rep
 }
 
 // chainIssues follows each (account, region, trail)'s digests in time order
@@ -440,8 +464,6 @@ func fileDay(key string) time.Time {
 	}
 	return t
 }
-
-func mustKey(p string) string { k, _ := awsLogsKey(p); return k }
 
 func ceilHour(t time.Time) time.Time {
 	if h := t.Truncate(time.Hour); !h.Equal(t) {

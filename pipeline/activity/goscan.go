@@ -133,6 +133,15 @@ func (l *Local) runGo(ctx context.Context, q Query) (*Result, error) {
 		rendered <- err
 	}()
 
+	// The digests are read while the scan runs; only the check waits.
+	digests := make(chan loadedDigests, 1)
+	if !l.noDigests {
+		go func() {
+			all, err := loadDigests(ctx, l.root, q)
+			digests <- loadedDigests{all, err}
+		}()
+	}
+
 	started := time.Now()
 	var (
 		st  scanStats
@@ -145,12 +154,19 @@ func (l *Local) runGo(ctx context.Context, q Query) (*Result, error) {
 	}
 	if err != nil {
 		<-rendered
+		if !l.noDigests {
+			<-digests
+		}
 		return nil, err
 	}
 	agg.result(res)
-	if res.LogFiles, res.Digests, err = verifyDigests(ctx, l.root, q, res.LogFiles); err != nil {
-		<-rendered
-		return nil, err
+	if !l.noDigests {
+		loaded := <-digests
+		if loaded.err != nil {
+			<-rendered
+			return nil, loaded.err
+		}
+		res.LogFiles, res.Digests = checkDigests(loaded.all, q, res.LogFiles)
 	}
 	if res.Digests != nil {
 		l.log.Info("checked log files against CloudTrail digests", "regions", len(res.Digests.Regions),
@@ -239,7 +255,7 @@ func (l *Local) scanFiles(ctx context.Context, files []LogFile, w window, bucket
 		aggs[n] = agg
 		st := &stats[n]
 		wg.Go(func() {
-			fr := fileReader{limit: l.maxFileSize}
+			fr := fileReader{limit: l.maxFileSize, noHash: l.noDigests}
 			for !failed.Load() && ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
 				if i >= len(files) {
