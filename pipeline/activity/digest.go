@@ -108,6 +108,7 @@ type digestJSON struct {
 // digest is one parsed digest file.
 type digest struct {
 	path, key              string // on disk; key from AWSLogs/ on
+	size                   int64  // bytes on disk
 	account, region, trail string
 	backfill               bool
 	start, end             time.Time
@@ -193,7 +194,7 @@ func readDigest(f LogFile) (*digest, error) {
 		return nil, fmt.Errorf("reading CloudTrail digest file %s: not a digest's JSON (delete or restore it): %w", f.Path, err)
 	}
 	sum := sha256.Sum256(text)
-	d := &digest{path: f.Path, account: f.AccountID, region: f.Region, sum: hex.EncodeToString(sum[:])}
+	d := &digest{path: f.Path, size: f.Size, account: f.AccountID, region: f.Region, sum: hex.EncodeToString(sum[:])}
 	d.key, _ = awsLogsKey(f.Path)
 	if d.start, err = time.Parse(time.RFC3339, j.Start); err != nil {
 		return nil, fmt.Errorf("reading CloudTrail digest file %s: field digestStartTime %q: %w", f.Path, j.Start, err)
@@ -363,7 +364,7 @@ func checkDigests(all []*digest, q Query, rows []tables.LogFile) ([]tables.LogFi
 	digestRow := map[string]int{}
 	for _, d := range all {
 		digestRow[d.path] = len(rows)
-		rows = append(rows, tables.LogFile{AccountID: d.account, Region: d.region, Path: filepath.ToSlash(d.path),
+		rows = append(rows, tables.LogFile{AccountID: d.account, Region: d.region, Path: filepath.ToSlash(d.path), Size: d.size,
 			Kind: tables.LogFileKindDigest, SHA256: d.sum, Digest: d.path, Verification: tables.VerificationVerified})
 	}
 	broken := chainIssues(all, q, base)
