@@ -446,8 +446,11 @@ func chainIssues(all []*digest, q Query, base string) []DigestIssue {
 					"digest "+prev.path+" was changed: its SHA-256 is not the one "+cur.path+" records")
 			}
 		}
-		if lastEnd := ds[len(ds)-1].end; lastEnd.Before(to.Add(-digestSlack)) && lastEnd.Before(q.End) {
-			gap(k, IssueNoDigest, lastEnd.Truncate(time.Hour), to, ds[len(ds)-1].path, "no digest after "+lastEnd.Format(time.RFC3339))
+		// Digests arrive about an hour after the hour they cover, so the
+		// chain must reach, like the records, 24 hours before the as-of.
+		need := q.End.Add(-24 * time.Hour)
+		if lastEnd := ds[len(ds)-1].end; lastEnd.Before(need.Add(-digestSlack)) {
+			gap(k, IssueNoDigest, lastEnd.Truncate(time.Hour), ceilHour(need), ds[len(ds)-1].path, "no digest after "+lastEnd.Format(time.RFC3339))
 		}
 	}
 	return out

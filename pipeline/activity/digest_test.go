@@ -242,6 +242,31 @@ func TestDigestsDetectTampering(t *testing.T) {
 			t.Fatalf("edited digest not reported: %+v", res.Digests.Issues)
 		}
 	})
+	t.Run("newest digests not yet delivered", func(t *testing.T) {
+		// A run at "now" finds the last hour's digest not yet written:
+		// like the records, the chain must reach 24 hours before the as-of.
+		for _, tc := range []struct {
+			lag  time.Duration
+			want int
+		}{{2 * time.Hour, 0}, {30 * time.Hour, 1}} {
+			res := run(t, func(dt *digestTrail) {
+				for _, d := range dt.digests {
+					if ts := strings.TrimSuffix(d[strings.LastIndexByte(d, '_')+1:], ".json.gz"); ts > q.End.Add(-tc.lag).Format("20060102T150405Z") {
+						os.Remove(d)
+					}
+				}
+			})
+			n := 0
+			for _, i := range res.Digests.Issues {
+				if i.Kind == IssueNoDigest {
+					n++
+				}
+			}
+			if n != tc.want {
+				t.Errorf("digests missing for the last %s: %d window-edge issues, want %d: %+v", tc.lag, n, tc.want, res.Digests.Issues)
+			}
+		}
+	})
 	t.Run("file injected", func(t *testing.T) {
 		res := run(t, func(dt *digestTrail) {
 			p := filepath.Join(filepath.Dir(dt.logs[hour]), acct+"_CloudTrail_"+region+"_20260902T0955Z_injected.json.gz")
