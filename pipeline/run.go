@@ -423,6 +423,7 @@ func (s *state) classifyOptions() (findings.Options, error) {
 	}
 	opts.SkippedRecords = tables.SkippedByAccount(files)
 	opts.Trails = s.trails
+	opts.DigestProblems, opts.DigestProven = tables.DigestProblems(files), tables.DigestProven(files)
 	return opts, nil
 }
 

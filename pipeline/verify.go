@@ -166,6 +166,7 @@ func Verify(ctx context.Context, dir string) (*Verification, error) {
 	}
 	opts.SkippedRecords = tables.SkippedByAccount(logFiles)
 	opts.Trails = verifyTrails(v, dir, &rec)
+	opts.DigestProblems, opts.DigestProven = tables.DigestProblems(logFiles), tables.DigestProven(logFiles)
 	finds, err := findings.Classify(storedUsers, act, cov, storedRefs, opts)
 	if err != nil {
 		v.problem("recomputing findings: %v", err)

@@ -28,9 +28,16 @@ import (
 const (
 	DayCovered = "covered"
 	DayGap     = "gap"
+	// DayVerified: the region's digest chain is unbroken over the window,
+	// so the day's log files (or their absence) are proven complete.
+	DayVerified = "verified"
 
 	CoverageAssumed    = "assumed (no digest files: every region with logs has records every day)"
 	CoverageIncomplete = "incomplete"
+	// CoverageProven: every region of the account has an unbroken digest
+	// chain with every listed file present and unchanged. Read from disk,
+	// where S3 keeps no signature, the digests' signatures are not checked.
+	CoverageProven = "proven (digests; signatures not checked: read from disk)"
 )
 
 // coverageGridRow is one account and region of the grid, with the span of
@@ -42,12 +49,18 @@ type coverageGridRow struct {
 	hour bool                 // the rows carried hours (cells): days are known
 	note string               // what the row's span means for the findings
 	cov  *accountCoverageInfo // the account's verdict
+	// proven: the digests prove the region's every hour (tables.DigestProven);
+	// digestGaps are the days digest problems leave unproven.
+	proven     bool
+	digestGaps map[int64]bool
 }
 
 // accountCoverageInfo is an account's coverage verdict for the Summary.
 type accountCoverageInfo struct {
 	status string
 	gaps   int // gap days over every region
+	// regions whose digests prove them, and regions they do not
+	proven, unproven int
 }
 
 // coverageDays are the grid's columns: the lead-in day to the as-of's day,
@@ -99,6 +112,39 @@ func coverageGrid(in *Input) ([]*coverageGridRow, map[string]*accountCoverageInf
 			}
 		}
 	}
+	// Digests (tables.LogFile rows checked against them): a region they
+	// prove or find a problem in has a row even with no records at all.
+	proven := tables.DigestProven(in.LogFiles)
+	problems := tables.DigestProblems(in.LogFiles)
+	digestGaps := map[[2]string]map[int64]bool{}
+	for _, f := range in.LogFiles {
+		if f.GapStart.IsZero() {
+			continue
+		}
+		k := [2]string{f.AccountID, f.Region}
+		if digestGaps[k] == nil {
+			digestGaps[k] = map[int64]bool{}
+		}
+		for d := dayNum(f.GapStart); d <= dayNum(f.GapEnd.Add(-time.Nanosecond)); d++ {
+			digestGaps[k][d] = true
+		}
+	}
+	row := func(account, region string) *coverageGridRow {
+		k := [2]string{account, region}
+		if byKey[k] == nil {
+			byKey[k] = &coverageGridRow{span: tables.Coverage{AccountID: account, Region: region}, days: map[int64]bool{}, hour: true}
+		}
+		seen[account] = true
+		return byKey[k]
+	}
+	for acct, regions := range proven {
+		for region := range regions {
+			row(acct, region).proven = true
+		}
+	}
+	for k, days := range digestGaps {
+		row(k[0], k[1]).digestGaps = days
+	}
 	for _, a := range in.Accounts {
 		if !a.Assessed {
 			continue
@@ -131,11 +177,22 @@ func coverageGrid(in *Input) ([]*coverageGridRow, map[string]*accountCoverageInf
 		// A region that has records in the days read (or, without hours,
 		// any records) must cover every needed day; the region nobody
 		// named cannot be placed and demands nothing.
-		if r.span.Region == "" || (r.hour && len(r.days) == 0) || (!r.hour && r.span.FirstEvent.IsZero()) {
+		if r.proven {
+			r.cov.proven++
+		} else if r.span.Region != "" {
+			r.cov.unproven++
+		}
+		for d := range r.digestGaps {
+			if d >= needFrom && d <= needTo {
+				r.gaps++
+			}
+		}
+		if r.proven || r.span.Region == "" || (r.hour && len(r.days) == 0) || (!r.hour && r.span.FirstEvent.IsZero()) {
+			r.cov.gaps += r.gaps
 			continue
 		}
 		for d := needFrom; d <= needTo; d++ {
-			if !r.days[d] {
+			if !r.days[d] && !r.digestGaps[d] {
 				r.gaps++
 			}
 		}
@@ -156,6 +213,10 @@ func coverageGrid(in *Input) ([]*coverageGridRow, map[string]*accountCoverageInf
 	for id, a := range accounts {
 		s := spans[id]
 		switch {
+		case len(problems[id]) > 0:
+			a.status = fmt.Sprintf("%s: the digests show %d missing or changed files or chain gaps", CoverageIncomplete, len(problems[id]))
+		case a.proven > 0 && a.unproven == 0 && a.gaps == 0 && !named[id]:
+			a.status = CoverageProven
 		case s.FirstEvent.IsZero():
 			a.status = CoverageIncomplete + ": no CloudTrail events"
 		case s.FirstEvent.After(ws):
@@ -227,6 +288,10 @@ func writeCoverageGrid(ctx context.Context, wb *workbook, in *Input) error {
 			for d := first; d <= last; d++ {
 				v := ""
 				switch {
+				case r.digestGaps[d] && d >= needFrom && d <= needTo:
+					v = DayGap
+				case r.proven && d >= needFrom && d <= needTo:
+					v = DayVerified
 				case r.days[d]:
 					v = DayCovered
 				case d >= needFrom && d <= needTo && r.gaps > 0:
@@ -244,6 +309,7 @@ func writeCoverageGrid(ctx context.Context, wb *workbook, in *Input) error {
 			opts := []excelize.ConditionalFormatOptions{
 				{Type: "cell", Criteria: "==", Value: strconv.Quote(DayGap), Format: &red},
 				{Type: "cell", Criteria: "==", Value: strconv.Quote(DayCovered), Format: &green},
+				{Type: "cell", Criteria: "==", Value: strconv.Quote(DayVerified), Format: &green},
 			}
 			if err := wb.f.SetConditionalFormat(SheetCoverage, ref, opts); err != nil {
 				return fmt.Errorf("setting the coverage grid's colours on %s: %w", ref, err)

@@ -2,8 +2,10 @@ package tables
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Kinds of file a local scan reads from a trail's folders.
@@ -43,7 +45,41 @@ type LogFile struct {
 	// SkipReasons counts the skipped records by reason, e.g.
 	// "no eventTime: 2; no userIdentity: 1", reasons in a fixed order.
 	SkipReasons string `arrow:"skip_reasons"`
+	// SHA256 is the hex SHA-256 of the file's JSON text (decompressed, as
+	// CloudTrail's digests hash it); empty when the file was not read.
+	SHA256 string `arrow:"sha256"`
+	// Digest is the path of the digest file that lists this file; empty
+	// when no digest lists it.
+	Digest string `arrow:"digest"`
+	// Verification is one of the Verification* values; empty when the
+	// account and region have no digest files (coverage is then assumed).
+	Verification string `arrow:"verification"`
+	// GapStart and GapEnd bound the hours of its region a missing or
+	// mismatched file, or a digest chain break, leaves unproven; zero otherwise.
+	GapStart time.Time `arrow:"gap_start"`
+	GapEnd   time.Time `arrow:"gap_end"`
 }
+
+// Verification outcomes of a log file against the trail's digest files.
+const (
+	// VerificationVerified: a digest lists the file with the hash it has.
+	VerificationVerified = "verified"
+	// VerificationMismatch: a digest lists the file with another hash: the
+	// file was changed after delivery.
+	VerificationMismatch = "mismatch"
+	// VerificationUnverified: digests exist for its account, region and day
+	// but none lists the file: it was not delivered by the trail.
+	VerificationUnverified = "unverified"
+	// VerificationMissing: a digest lists the file but it is not on disk: its
+	// records are lost, a gap in its hour and region.
+	VerificationMissing = "missing"
+	// VerificationGap: a digest row for hours the digest chain does not
+	// vouch for (it restarts, or no digest reaches the window's edge).
+	VerificationGap = "chain gap"
+	// VerificationUnhashed: digests cover the file but this run took its
+	// records from the scan cache without reading it, so it was not checked.
+	VerificationUnhashed = "not hashed (cached)"
+)
 
 // skipOrder is the order reasons appear in SkipReasons.
 var skipOrder = []string{SkipNullRecord, SkipNoEventTime, SkipBadEventTime, SkipNoUserIdentity, SkipInsight}
@@ -96,4 +132,60 @@ func skipCount(reasons, reason string) int64 {
 		}
 	}
 	return 0
+}
+
+// DigestProblems lists, per account, the log files and digest hours the
+// trail's digests show to be missing, changed, or not vouched for, as
+// review reasons naming the region and hours: the records of those hours
+// may be lost, so no user of the account can be proven unused.
+func DigestProblems(files []LogFile) map[string][]string {
+	out := map[string][]string{}
+	for _, f := range files {
+		var what string
+		switch {
+		case f.Kind == LogFileKindLog && f.Verification == VerificationMissing:
+			what = "log file listed by its digest is missing"
+		case f.Kind == LogFileKindLog && f.Verification == VerificationMismatch:
+			what = "log file was changed after delivery (its SHA-256 differs from its digest's)"
+		case f.Kind == LogFileKindDigest && f.Verification == VerificationMissing:
+			what = "digest file is missing from the chain"
+		case f.Kind == LogFileKindDigest && f.Verification == VerificationMismatch:
+			what = "digest file was changed (its SHA-256 differs from the one the next digest records)"
+		case f.Kind == LogFileKindDigest && f.Verification == VerificationGap:
+			what = "digest chain does not cover these hours (logging or validation stopped, or no digest)"
+		default:
+			continue
+		}
+		out[f.AccountID] = append(out[f.AccountID], fmt.Sprintf("CloudTrail digests for account %s in %s, %s..%s: %s: %s",
+			f.AccountID, f.Region, f.GapStart.UTC().Format("2006-01-02T15:04Z"), f.GapEnd.UTC().Format("2006-01-02T15:04Z"), what, f.Path))
+	}
+	return out
+}
+
+// DigestProven lists, per account, the regions whose digest chain is
+// unbroken over the window with no file missing or changed: there, an hour
+// without log files is proven to have had no events.
+func DigestProven(files []LogFile) map[string]map[string]bool {
+	type key struct{ account, region string }
+	seen, bad := map[key]bool{}, map[key]bool{}
+	for _, f := range files {
+		k := key{f.AccountID, f.Region}
+		switch {
+		case f.Kind == LogFileKindDigest && f.Verification == VerificationVerified:
+			seen[k] = true
+		case f.Verification == VerificationMissing || f.Verification == VerificationMismatch || f.Verification == VerificationGap:
+			bad[k] = true
+		}
+	}
+	out := map[string]map[string]bool{}
+	for _, k := range slices.SortedFunc(maps.Keys(seen), func(a, b key) int { return strings.Compare(a.account+a.region, b.account+b.region) }) {
+		if bad[k] {
+			continue
+		}
+		if out[k.account] == nil {
+			out[k.account] = map[string]bool{}
+		}
+		out[k.account][k.region] = true
+	}
+	return out
 }

@@ -507,7 +507,19 @@ func (p *parsed) readLogs(t *testing.T, root string, winStart, asOf time.Time) {
 			t.Errorf("digest names a missing log file: %v", err)
 			continue
 		}
-		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != ref.sum {
+		// A digest's hashValue is the SHA-256 of the decompressed text, as
+		// aws cloudtrail validate-logs computes it.
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			t.Errorf("log file %s: %v", ref.key, err)
+			continue
+		}
+		text, err := io.ReadAll(zr)
+		if err != nil {
+			t.Errorf("log file %s: %v", ref.key, err)
+			continue
+		}
+		if sum := sha256.Sum256(text); hex.EncodeToString(sum[:]) != ref.sum {
 			t.Errorf("digest hash of %s does not match the file", ref.key)
 		}
 	}

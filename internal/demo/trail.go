@@ -251,6 +251,8 @@ type worker struct {
 	buf   []byte
 	dup   []byte
 	files []logFile
+	// pending collects each period's log files for its digest.
+	pending *digestStore
 }
 
 // writeTrails renders every covered account's log and digest files with
@@ -270,13 +272,14 @@ func (o *org) writeTrails(ctx context.Context, dir string, stats *trailStats) er
 	defer cancel(nil)
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	pending := &digestStore{files: map[digestSlot][]logFile{}}
 	for range min(runtime.GOMAXPROCS(0), max(1, len(items))) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			gz, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
 			w := &worker{o: o, dir: dir, stats: stats, gz: gz, rend: renderer{o: o},
-				dirs: map[string]bool{}, bw: bufio.NewWriterSize(nil, 256<<10)}
+				dirs: map[string]bool{}, bw: bufio.NewWriterSize(nil, 256<<10), pending: pending}
 			for ctx.Err() == nil {
 				i := next.Add(1) - 1
 				if i >= int64(len(items)) {
@@ -293,7 +296,10 @@ func (o *org) writeTrails(ctx context.Context, dir string, stats *trailStats) er
 	if err := context.Cause(ctx); err != nil && err != context.Canceled {
 		return err
 	}
-	return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return o.writeDigests(dir, pending)
 }
 
 // period writes the log files and digest of every region for period k.
@@ -337,6 +343,8 @@ func (w *worker) period(t *trailAcct, k int64) error {
 			}
 		}
 		if len(w.specs) == 0 {
+			// CloudTrail delivers a digest for a period without log files too.
+			w.pending.add(t, k, reg, nil)
 			continue
 		}
 		slices.SortFunc(w.specs, func(x, y spec) int {
@@ -365,8 +373,47 @@ func (w *worker) period(t *trailAcct, k int64) error {
 				return err
 			}
 		}
-		if err := w.digest(t, k, reg); err != nil {
-			return err
+		w.pending.add(t, k, reg, w.files)
+	}
+	return nil
+}
+
+// digestStore keeps each (account, period, region)'s log files until every
+// period is written: a digest records the SHA-256 of the previous period's
+// digest, which another worker may write, so the digests are written after
+// the logs, in period order per account and region.
+type digestStore struct {
+	mu    sync.Mutex
+	files map[digestSlot][]logFile
+}
+
+type digestSlot struct {
+	t   *trailAcct
+	k   int64
+	reg int
+}
+
+func (d *digestStore) add(t *trailAcct, k int64, reg int, files []logFile) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.files[digestSlot{t, k, reg}] = slices.Clone(files)
+}
+
+// writeDigests writes every covered account's digest chain per region.
+func (o *org) writeDigests(dir string, store *digestStore) error {
+	gz, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	w := &worker{o: o, dir: dir, gz: gz, dirs: map[string]bool{}, bw: bufio.NewWriterSize(nil, 64<<10)}
+	for _, t := range o.trails {
+		for reg := range regions {
+			prev := ""
+			for k := t.k0; k <= t.k1; k++ {
+				w.files = store.files[digestSlot{t, k, reg}]
+				sum, err := w.digest(t, k, reg, prev)
+				if err != nil {
+					return err
+				}
+				prev = sum
+			}
 		}
 	}
 	return nil
@@ -444,7 +491,10 @@ func (w *worker) logFile(t *trailAcct, reg int, deliver int64, chunk []spec, has
 	h := sha256.New()
 	var raw int64
 	err := w.create(path, func(f io.Writer) error {
-		w.gz.Reset(io.MultiWriter(f, h))
+		// Digests hash a log file's decompressed text (aws cloudtrail
+		// validate-logs inflates before hashing), so h sees what gz is given.
+		w.gz.Reset(f)
+		gzh := io.MultiWriter(w.gz, h)
 		rd.b = append(w.buf[:0], `{"Records":[`...)
 		for i, sp := range chunk {
 			if i > 0 {
@@ -475,7 +525,7 @@ func (w *worker) logFile(t *trailAcct, reg int, deliver int64, chunk []spec, has
 				}
 			}
 			if len(rd.b) >= 1<<18 {
-				if _, err := w.gz.Write(rd.b); err != nil {
+				if _, err := gzh.Write(rd.b); err != nil {
 					return err
 				}
 				raw += int64(len(rd.b))
@@ -484,7 +534,7 @@ func (w *worker) logFile(t *trailAcct, reg int, deliver int64, chunk []spec, has
 		}
 		rd.b = append(rd.b, "]}"...)
 		raw += int64(len(rd.b))
-		if _, err := w.gz.Write(rd.b); err != nil {
+		if _, err := gzh.Write(rd.b); err != nil {
 			return err
 		}
 		return w.gz.Close()
@@ -506,8 +556,9 @@ func (w *worker) rawFile(t *trailAcct, reg int, deliver int64, records []byte) e
 	path := filepath.Join(w.dir, filepath.FromSlash(key))
 	h := sha256.New()
 	err := w.create(path, func(f io.Writer) error {
-		w.gz.Reset(io.MultiWriter(f, h))
+		w.gz.Reset(f)
 		for _, part := range [][]byte{[]byte(`{"Records":[`), records, []byte("]}")} {
+			h.Write(part)
 			if _, err := w.gz.Write(part); err != nil {
 				return err
 			}
@@ -587,10 +638,12 @@ func (w *worker) digestKey(t *trailAcct, k int64, reg int) (string, int64) {
 	return string(b), end
 }
 
-// digest writes the CloudTrail-Digest file for the period's log files: the
-// engine must skip these (no Records).
-func (w *worker) digest(t *trailAcct, k int64, reg int) error {
-	o, r := w.o, w.rend.r
+// digest writes the CloudTrail-Digest file for the period's log files
+// (w.files) and returns the SHA-256 of its text, which the next period's
+// digest records as previousDigestHashValue. prevSum is the previous one's.
+func (w *worker) digest(t *trailAcct, k int64, reg int, prevSum string) (string, error) {
+	o := w.o
+	r := newRNG(o.seed, tagDigest, uint64(t.idx), uint64(k), uint64(reg))
 	key, end := w.digestKey(t, k, reg)
 	b := append(w.buf[:0], '{')
 	b = appendKV(b, "awsAccountId", t.a.id)
@@ -604,11 +657,14 @@ func (w *worker) digest(t *trailAcct, k int64, reg int) error {
 	b = appendKV(b, "digestS3Object", key)
 	b = append(b, `,"digestPublicKeyFingerprint":"`...)
 	b = appendHex(b, newRNG(o.seed, tagDigest, uint64(t.idx)), 32)
-	b = append(b, `","digestSignatureAlgorithm":"SHA256withRSA","newestEventTime":"`...)
-	b = appendTimeZ(b, w.files[len(w.files)-1].newest)
-	b = append(b, `","oldestEventTime":"`...)
-	b = appendTimeZ(b, w.files[0].oldest)
-	b = append(b, '"')
+	b = append(b, `","digestSignatureAlgorithm":"SHA256withRSA"`...)
+	if len(w.files) > 0 {
+		b = append(b, `,"newestEventTime":"`...)
+		b = appendTimeZ(b, w.files[len(w.files)-1].newest)
+		b = append(b, `","oldestEventTime":"`...)
+		b = appendTimeZ(b, w.files[0].oldest)
+		b = append(b, '"')
+	}
 	if k > t.k0 {
 		prev, _ := w.digestKey(t, k-1, reg)
 		b = append(b, ',')
@@ -616,7 +672,7 @@ func (w *worker) digest(t *trailAcct, k int64, reg int) error {
 		b = append(b, ',')
 		b = appendKV(b, "previousDigestS3Object", prev)
 		b = append(b, `,"previousDigestHashValue":"`...)
-		b = appendHex(b, r, 64)
+		b = append(b, prevSum...)
 		b = append(b, `","previousDigestHashAlgorithm":"SHA-256","previousDigestSignature":"`...)
 		b = appendHex(b, r, 512)
 		b = append(b, '"')
@@ -651,7 +707,8 @@ func (w *worker) digest(t *trailAcct, k int64, reg int) error {
 		return w.gz.Close()
 	})
 	if err != nil {
-		return fmt.Errorf("writing CloudTrail digest %s: %w", path, err)
+		return "", fmt.Errorf("writing CloudTrail digest %s: %w", path, err)
 	}
-	return nil
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
 }

@@ -81,7 +81,7 @@ func WithETags(etag func(path string) (string, bool)) LocalOption {
 // the Go rules change without their SQL changing (the SQL's own text is part
 // of every fingerprint). Either change makes every cached day stale.
 const (
-	cacheFormat  = 3 // 2: coverage by hour; 3: file rows (the log files table)
+	cacheFormat  = 4 // 2: coverage by hour; 3: file rows (the log files table); 4: their SHA-256, for the digests
 	rulesVersion = 2 // 2: records skipped and counted per file (issue 13)
 	cacheSubdir  = "activity-v1"
 )
@@ -155,6 +155,7 @@ type cacheRow struct {
 	FileKind    string `arrow:"file_kind"`
 	Skipped     int64  `arrow:"skipped"`
 	SkipReasons string `arrow:"skip_reasons"`
+	SHA256      string `arrow:"sha256"` // file rows: the JSON text's hash, checked against the digests
 }
 
 const (
@@ -737,7 +738,7 @@ func (a *aggregator) cacheRows(folder string) []cacheRow {
 	rows := make([]cacheRow, 0, len(a.cov)+len(a.users)+len(a.files))
 	for _, f := range a.files {
 		rows = append(rows, cacheRow{Folder: folder, Kind: "file", AccountID: f.AccountID, Region: f.Region, Records: f.Records,
-			Path: f.Path, Size: f.Size, FileKind: f.Kind, Skipped: f.Skipped, SkipReasons: f.SkipReasons})
+			Path: f.Path, Size: f.Size, FileKind: f.Kind, Skipped: f.Skipped, SkipReasons: f.SkipReasons, SHA256: f.SHA256})
 	}
 	for _, c := range a.cov {
 		r := cacheRow{Folder: folder, Kind: "coverage", AccountID: c.account, Region: c.region, Hour: microTime(c.hour), Records: c.records}
@@ -853,7 +854,7 @@ func (a *aggregator) mergeRows(rows []cacheRow, w window, folders map[string]boo
 			}
 		case "file":
 			a.files = append(a.files, tables.LogFile{AccountID: r.AccountID, Region: r.Region, Path: r.Path, Size: r.Size,
-				Kind: r.FileKind, Records: r.Records, Skipped: r.Skipped, SkipReasons: r.SkipReasons})
+				Kind: r.FileKind, Records: r.Records, Skipped: r.Skipped, SkipReasons: r.SkipReasons, SHA256: r.SHA256})
 		case "principal":
 			if w.bucketIn(r.Bucket) != 1 {
 				continue

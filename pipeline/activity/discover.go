@@ -1,6 +1,7 @@
 package activity
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -95,7 +96,8 @@ func discoverFiles(ctx context.Context, root string, q Query, trailers bool) ([]
 }
 
 type discovery struct {
-	trailers    bool // read .json.gz files' uncompressed size
+	trailers    bool   // read .json.gz files' uncompressed size
+	folder      string // the account's folder to list: "" is CloudTrail (digests: CloudTrail-Digest)
 	ctx         context.Context
 	first, last int             // date folders to read, as dayKey
 	accounts    map[string]bool // nil: every account
@@ -200,7 +202,7 @@ func (d *discovery) accountRegions(accountDir, account string) ([]regionDir, err
 	if d.accounts != nil && !d.accounts[account] {
 		return nil, nil
 	}
-	ct := filepath.Join(accountDir, "CloudTrail")
+	ct := filepath.Join(accountDir, cmp.Or(d.folder, "CloudTrail"))
 	entries, err := readDir(ct)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil // an account folder with only digests or insights

@@ -43,6 +43,9 @@ type Result struct {
 	// with its records and the records skipped, by reason; nil for the
 	// Athena and Lake engines, which cannot count per file.
 	LogFiles []tables.LogFile
+	// Digests is what the trail's digest files say about LogFiles: nil when
+	// the engine read none (no digests under the local root, or another engine).
+	Digests *DigestReport
 }
 
 // QueryRun is the evidence of one engine call.

@@ -101,6 +101,10 @@ func (l *Local) runGo(ctx context.Context, q Query) (*Result, error) {
 		first, last := q.ReadDays()
 		l.log.Warn("no CloudTrail log files in the window's date folders",
 			"root", l.root, "first_day", first.Format(time.DateOnly), "last_day", last.Format(time.DateOnly))
+		// Digests still tell what was delivered and is now gone.
+		if res.LogFiles, res.Digests, err = verifyDigests(ctx, l.root, q, nil); err != nil {
+			return nil, err
+		}
 		return res, nil
 	}
 	plan := &Plan{Files: files}
@@ -129,6 +133,15 @@ func (l *Local) runGo(ctx context.Context, q Query) (*Result, error) {
 		rendered <- err
 	}()
 
+	// The digests are read while the scan runs; only the check waits.
+	digests := make(chan loadedDigests, 1)
+	if !l.noDigests {
+		go func() {
+			all, err := loadDigests(ctx, l.root, q)
+			digests <- loadedDigests{all, err}
+		}()
+	}
+
 	started := time.Now()
 	var (
 		st  scanStats
@@ -141,9 +154,28 @@ func (l *Local) runGo(ctx context.Context, q Query) (*Result, error) {
 	}
 	if err != nil {
 		<-rendered
+		if !l.noDigests {
+			<-digests
+		}
 		return nil, err
 	}
 	agg.result(res)
+	if !l.noDigests {
+		loaded := <-digests
+		if loaded.err != nil {
+			<-rendered
+			return nil, loaded.err
+		}
+		res.LogFiles, res.Digests = checkDigests(loaded.all, q, res.LogFiles)
+	}
+	if res.Digests != nil {
+		l.log.Info("checked log files against CloudTrail digests", "regions", len(res.Digests.Regions),
+			"issues", len(res.Digests.Issues), "note", DigestNote)
+		for _, i := range res.Digests.Issues {
+			l.log.Warn("CloudTrail digests show a problem", "account", i.AccountID, "region", i.Region, "trail", i.Trail,
+				"problem", i.Kind, "from", i.Start, "to", i.End, "path", i.Path, "detail", i.Detail)
+		}
+	}
 	if err := <-rendered; err != nil {
 		return nil, err
 	}
@@ -223,7 +255,7 @@ func (l *Local) scanFiles(ctx context.Context, files []LogFile, w window, bucket
 		aggs[n] = agg
 		st := &stats[n]
 		wg.Go(func() {
-			fr := fileReader{limit: l.maxFileSize}
+			fr := fileReader{limit: l.maxFileSize, noHash: l.noDigests}
 			for !failed.Load() && ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
 				if i >= len(files) {
@@ -245,7 +277,11 @@ func (l *Local) scanFiles(ctx context.Context, files []LogFile, w window, bucket
 					failed.Store(true)
 					return
 				}
-				agg.files = append(agg.files, fc.row(f, &fr.json, cwd))
+				row := fc.row(f, &fr.json, cwd)
+				if !fr.noHash {
+					row.SHA256 = hex.EncodeToString(fr.sum[:])
+				}
+				agg.files = append(agg.files, row)
 				st.add(scanStats{filesRead: 1, bytesRead: f.Size, jsonBytes: size, maxJSON: size})
 				prog.add(1, f.Size)
 			}
@@ -277,6 +313,11 @@ type fileReader struct {
 	zr   gzip.Reader
 	buf  []byte // its JSON text
 	json jsonReader
+	// sum is the SHA-256 of the last file's JSON text, hashed from the
+	// buffer the scan reads so that a file is never read twice; noHash
+	// turns it off, for the benchmark of what hashing costs.
+	sum    [sha256.Size]byte
+	noHash bool
 }
 
 // maxSizeHint caps the buffer reserved from a gzip trailer's size field,
@@ -299,6 +340,9 @@ func (fr *fileReader) scan(f *LogFile, fn func(*record)) (size int64, err error)
 			fe.Fix = fixNotLog
 		}
 		return 0, fe
+	}
+	if !fr.noHash {
+		fr.sum = sha256.Sum256(data)
 	}
 	return int64(len(data)), nil
 }

@@ -38,6 +38,9 @@ type Local struct {
 	etag     func(path string) (string, bool)
 
 	maxFileSize int64 // the most JSON text one log file may hold
+	// noDigests scans without hashing files or reading digests: only the
+	// benchmark of what integrity validation costs sets it.
+	noDigests bool
 }
 
 // DefaultMaxLogFileSize bounds the JSON text of one log file (1 GiB). AWS

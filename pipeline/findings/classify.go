@@ -215,7 +215,7 @@ func newClassifier(users []tables.User, activity []tables.Activity, coverage []t
 		activity:    activity,
 		byPrincipal: newChain[string](len(activity)),
 		byARN:       newChain[string](0),
-		coverage:    newCoverageIndex(coverage, opts.WindowStart(), opts.AsOf),
+		coverage:    newCoverageIndex(coverage, opts.WindowStart(), opts.AsOf).withDigests(opts.DigestProven),
 		allow:       make(map[acctName]allowState, len(opts.Allowlist)),
 		trailGaps:   trailGapsByAccount(opts),
 	}
@@ -692,6 +692,8 @@ func preTrackingReasons(u *tables.User) []string {
 func (c *classifier) reviewReasons(u *tables.User, f *tables.Finding, ct ctSignal, refs []tables.Reference) []string {
 	// Trail coverage (coverage.go): the same reasons for every candidate of the account.
 	out := slices.Clone(c.coverage.accountReasons(u.AccountID))
+
+	out = append(out, c.opts.DigestProblems[u.AccountID]...)
 
 	if n := c.opts.SkippedRecords[u.AccountID]; n > 0 {
 		out = append(out, fmt.Sprintf("%d CloudTrail records in account %s's logs could not be attributed (no userIdentity, or no usable eventTime) "+

@@ -46,6 +46,7 @@ type coverageIndex struct {
 	windowStart, asOf time.Time
 	accounts          map[string]*accountCells
 	reasons           map[string][]string
+	proven            map[string]map[string]bool // regions whose digest chain is unbroken (digest.go)
 }
 
 // accountCells is what the cells say about one account.
@@ -187,6 +188,9 @@ func (ci *coverageIndex) compute(account string) []string {
 	var gaps []string
 	gapRegions := 0
 	for _, region := range regions {
+		if ci.proven[account][region] {
+			continue // its digest chain proves the hours without log files empty
+		}
 		missing := missingDays(a.days[region], dayNumber(S), max(dayNumber(S), dayNumber(asOf.Add(-day))))
 		if len(missing) == 0 {
 			continue

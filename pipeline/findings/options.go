@@ -53,6 +53,10 @@ type Options struct {
 	// it (an empty list: known to have none); an account not in the map
 	// has unknown settings and is not held for them (see TrailGaps).
 	Trails map[string][]tables.Trail
+	// DigestProblems and DigestProven are what the trail's digest files say
+	// (tables.DigestProblems, tables.DigestProven; digest.go).
+	DigestProblems map[string][]string
+	DigestProven   map[string]map[string]bool
 }
 
 // DefaultOptions returns the documented defaults for a run as of asOf.
