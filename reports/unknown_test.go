@@ -141,8 +141,8 @@ func TestReportFreshness(t *testing.T) {
 	}{
 		{"fresh", h(-2), time.Time{}, "yes"},
 		{"stale", h(-7*24 - 1), time.Time{}, "no: candidates are review"},
-		{"after as-of", h(3), time.Time{}, "no: generated after as-of; candidates are review"},
-		{"time inside after as-of", time.Time{}, h(1), "no: holds times after as-of; candidates are review"},
+		{"after as-of", h(3), time.Time{}, "yes: generated after as-of, its last-use dates reach past it"},
+		{"time inside after as-of", time.Time{}, h(1), "yes: generated after as-of, its last-use dates reach past it"},
 		{"lower bound within max age", time.Time{}, h(-7 * 24), "yes: its latest time is within the maximum age"},
 		{"lower bound too old", time.Time{}, h(-7*24 - 1), "age unknown (give --report-generated-at or the CLI's JSON): candidates are review"},
 		{"nothing known", time.Time{}, time.Time{}, "age unknown (give --report-generated-at or the CLI's JSON): candidates are review"},

@@ -83,13 +83,13 @@ func methodRules(in *Input) [][2]string {
 			"An expired entry no longer exempts; the Exceptions sheet lists both."},
 		{tables.StatusReview, "Would be inactive or never_used, but the evidence is incomplete or disagrees: the trail's coverage starts after the window start or misses the account; " +
 			"failed console logins in the window (someone is trying the name); the user is named in a policy or owns tagged resources (References sheet); " +
-			"the credential report is not proven at most " + maxAge + " old at as-of (see Report age) or was taken after as-of; an input was not given, does not list the user, or left a gap (see Missing sources); " +
+			"the credential report is not proven at most " + maxAge + " old at as-of (see Report age); an input was not given, does not list the user, or left a gap (see Missing sources); " +
 			"or remediation could not match the user safely (no unique ID, one shared by two users, an ARN naming another user). Review is never remediated."},
 		{"Report age", "A removal needs a credential report proven no older than " + maxAge + " at as-of. Its generation time is proven by the GeneratedTime of GetCredentialReport " +
 			"(the AWS CLI's or an SDK's JSON), or stated with --report-generated-at ACCOUNT_ID=TIME; a file's modification time proves nothing (cp, git and unzip reset it) and is never used. " +
 			"Without it, the latest time inside the report (a last use, a rotation, a creation) is a lower bound of its generation, and proves freshness when within the maximum age. " +
 			"A report of unknown age still shows use, so it supports active, new and exempt, never a candidate. " +
-			"A report generated after as-of, or holding a time after it, describes a later moment than as-of: its candidates are review, naming the dates."},
+			"A report generated after as-of, or holding a time after it, is fresh: its last-use dates reach past as-of, so use after as-of makes a user active (0 days) and a user created after as-of is new; a live run's report is always generated a little after its as-of."},
 		{"Missing sources", "Unknown is not false. A user the credential report does not list, or in an account given without a report, has blank password, MFA and key columns, " +
 			"is \"not assessed\" for IAM.22 and IAM.8, and is never called \"never used\". An account given without authorization details has blank \"in authorization details\"; " +
 			"its candidates are review (\"no authorization details given: groups, policies and references not assessed\"). The root row's password_enabled is the report's not_supported."},

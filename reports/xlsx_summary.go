@@ -457,16 +457,14 @@ func writeScope(s *summarySheet, in *Input, stats *summaryStats) error {
 
 // reportFreshness says whether an account's credential report proves its
 // freshness at as-of, as the classifier decides it: its generation time,
-// or failing that the latest time inside it, within the maximum age and
-// not after as-of.
+// or failing that the latest time inside it, within the maximum age (a
+// report generated after as-of is fresh).
 func reportFreshness(in *Input, gen, notBefore time.Time) string {
 	switch {
 	case in.ReportMaxAge <= 0:
 		return "not checked"
-	case !gen.IsZero() && gen.After(in.AsOf):
-		return "no: generated after as-of; candidates are review"
-	case !notBefore.IsZero() && notBefore.After(in.AsOf):
-		return "no: holds times after as-of; candidates are review"
+	case !gen.IsZero() && !gen.Before(in.AsOf), gen.IsZero() && !notBefore.IsZero() && !notBefore.Before(in.AsOf):
+		return "yes: generated after as-of, its last-use dates reach past it"
 	case !gen.IsZero() && in.AsOf.Sub(gen) > in.ReportMaxAge:
 		return "no: candidates are review"
 	case !gen.IsZero():

@@ -11,7 +11,7 @@
 // Safety leans one way: when evidence is missing or disagrees, a user who would
 // otherwise be removed becomes `review`, never a deletion. A removal (a user's,
 // or an active user's unused key) needs a credential report of proven freshness
-// taken by as-of that lists the user, both inputs given and listing it, no gap
+// that lists the user, both inputs given and listing it, no gap
 // the inputs left, and an identity the manifest can carry (manifest.CheckFinding);
 // TestInvariantNoRemovalWithoutProof holds the classifier to that.
 package findings

@@ -125,17 +125,23 @@ func TestReportAge(t *testing.T) {
 }
 
 func TestReportAfterAsOf(t *testing.T) {
-	t.Run("a report generated after as-of keeps a candidate in review", func(t *testing.T) {
+	// A report generated after as-of is fresher evidence, not staler: a live
+	// run's report is always generated a little after its as-of.
+	t.Run("a report generated after as-of supports a candidate", func(t *testing.T) {
 		u := baseUser()
 		inactiveUser(&u)
 		u.ReportGeneratedAt = asOf.Add(140 * 24 * time.Hour)
-		wantReview(t, classifyOne(t, u, nil), "generated 2027-03-21T00:00:00Z, after as-of 2026-11-01T00:00:00Z")
+		if f := classifyOne(t, u, nil); f.Status != tables.StatusInactive || hasReason(f, "after as-of") {
+			t.Errorf("status %s, reasons %q: want inactive on the report's evidence", f.Status, f.Reasons)
+		}
 	})
-	t.Run("a time inside the report after as-of shows the same", func(t *testing.T) {
+	t.Run("a time inside the report after as-of proves it fresh too", func(t *testing.T) {
 		u := baseUser()
 		inactiveUser(&u)
 		u.ReportGeneratedAt, u.ReportNotBefore = time.Time{}, asOf.Add(time.Hour)
-		wantReview(t, classifyOne(t, u, nil), "after as-of")
+		if f := classifyOne(t, u, nil); f.Status != tables.StatusInactive || hasReason(f, "age is unknown") {
+			t.Errorf("status %s, reasons %q: want inactive, the report's age proven by the time inside it", f.Status, f.Reasons)
+		}
 	})
 	t.Run("activity after as-of is active, never negative days", func(t *testing.T) {
 		u := baseUser()
@@ -161,14 +167,14 @@ func TestReportAfterAsOf(t *testing.T) {
 			t.Errorf("reasons %q: want \"created after as-of\", not \"inside the window\"", f.Reasons)
 		}
 	})
-	t.Run("an active user's unused key from a report after as-of is not planned", func(t *testing.T) {
+	t.Run("an active user's unused key from a report after as-of is planned", func(t *testing.T) {
 		u := baseUser()
 		u.ReportGeneratedAt = asOf.Add(140 * 24 * time.Hour)
 		u.PasswordState, u.PasswordLastUsed = tables.PasswordUsed, daysBefore(1)
 		u.Key2Active, u.Key2LastRotated = true, daysBefore(700)
 		f := classifyOne(t, u, nil)
-		if f.Decision != tables.DecisionReview || !hasReason(f, "after as-of") {
-			t.Errorf("decision %s, reasons %q: want review naming the report's date", f.Decision, f.Reasons)
+		if f.Decision != tables.DecisionKeep || !slices.Equal(f.UnusedKeys, []int64{2}) {
+			t.Errorf("decision %s, unused keys %v, reasons %q: want keep with key 2 planned", f.Decision, f.UnusedKeys, f.Reasons)
 		}
 	})
 }
