@@ -4,7 +4,6 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/dormant-iam/dormant/internal/demo"
 )
@@ -43,5 +42,4 @@ func BenchmarkDigestValidation(b *testing.B) {
 			b.ReportMetric(float64(out.RawBytes)/1e6/(b.Elapsed().Seconds()/float64(b.N)), "MB/s")
 		})
 	}
-	_ = time.Second
 }
