@@ -139,32 +139,9 @@ func awsLogsKey(p string) (string, bool) {
 // folder.
 func discoverDigests(ctx context.Context, root string, q Query) ([]LogFile, error) {
 	first, last := q.ReadDays()
-	last = last.AddDate(0, 0, 1)
-	d := discovery{
-		ctx:    ctx,
-		folder: digestFolder,
-		first:  dayKey(first.Year(), int(first.Month()), first.Day()),
-		last:   dayKey(last.Year(), int(last.Month()), last.Day()),
-	}
-	if len(q.Accounts) > 0 {
-		d.accounts = map[string]bool{}
-		for _, a := range q.Accounts {
-			d.accounts[a] = true
-		}
-	}
-	roots, err := findAWSLogs(root)
-	if err != nil {
-		return nil, err
-	}
-	var regions []regionDir
-	for _, r := range roots {
-		found, err := d.regionDirs(r)
-		if err != nil {
-			return nil, err
-		}
-		regions = append(regions, found...)
-	}
-	files, err := d.walkRegions(regions)
+	d := newDiscovery(ctx, q, first, last.AddDate(0, 0, 1))
+	d.folder = digestFolder
+	files, err := d.list(root)
 	if err != nil {
 		return nil, fmt.Errorf("listing CloudTrail digest files: %w", err)
 	}

@@ -62,32 +62,9 @@ func discoverFiles(ctx context.Context, root string, q Query, trailers bool) ([]
 		return nil, err
 	}
 	first, last := q.ReadDays()
-	d := discovery{
-		trailers: trailers,
-		ctx:      ctx,
-		first:    dayKey(first.Year(), int(first.Month()), first.Day()),
-		last:     dayKey(last.Year(), int(last.Month()), last.Day()),
-	}
-	if len(q.Accounts) > 0 {
-		d.accounts = map[string]bool{}
-		for _, a := range q.Accounts {
-			d.accounts[a] = true
-		}
-	}
-
-	roots, err := findAWSLogs(root)
-	if err != nil {
-		return nil, err
-	}
-	var regions []regionDir
-	for _, r := range roots {
-		found, err := d.regionDirs(r)
-		if err != nil {
-			return nil, err
-		}
-		regions = append(regions, found...)
-	}
-	files, err := d.walkRegions(regions)
+	d := newDiscovery(ctx, q, first, last)
+	d.trailers = trailers
+	files, err := d.list(root)
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +78,40 @@ type discovery struct {
 	ctx         context.Context
 	first, last int             // date folders to read, as dayKey
 	accounts    map[string]bool // nil: every account
+}
+
+// newDiscovery lists the date folders first..last of q's accounts.
+func newDiscovery(ctx context.Context, q Query, first, last time.Time) *discovery {
+	d := &discovery{
+		ctx:   ctx,
+		first: dayKey(first.Year(), int(first.Month()), first.Day()),
+		last:  dayKey(last.Year(), int(last.Month()), last.Day()),
+	}
+	if len(q.Accounts) > 0 {
+		d.accounts = map[string]bool{}
+		for _, a := range q.Accounts {
+			d.accounts[a] = true
+		}
+	}
+	return d
+}
+
+// list finds the files of d's folders under every AWSLogs folder at or
+// below root.
+func (d *discovery) list(root string) ([]LogFile, error) {
+	roots, err := findAWSLogs(root)
+	if err != nil {
+		return nil, err
+	}
+	var regions []regionDir
+	for _, r := range roots {
+		found, err := d.regionDirs(r)
+		if err != nil {
+			return nil, err
+		}
+		regions = append(regions, found...)
+	}
+	return d.walkRegions(regions)
 }
 
 // regionDir is an AWSLogs/.../<account>/CloudTrail/<region> folder.
