@@ -131,7 +131,7 @@ func joinAccount(rep *CredentialReport, det *AuthorizationDetails) []tables.User
 				}
 				if ok && !used[i] {
 					used[i] = true
-					if g := gaad[i]; !g.CreateDate.IsZero() && !u.CreateDate.IsZero() && !g.CreateDate.Equal(u.CreateDate) {
+					if g := gaad[i]; !g.CreateDate.IsZero() && !u.CreateDate.IsZero() && !sameSecond(g.CreateDate, u.CreateDate) {
 						// Two users of one name (deleted and created again
 						// between the exports) look like this: the report's
 						// use may be the other user's.
@@ -156,6 +156,12 @@ func joinAccount(rep *CredentialReport, det *AuthorizationDetails) []tables.User
 		out = append(out, u)
 	}
 	return out
+}
+
+// sameSecond compares at the credential report's precision (whole
+// seconds), so an export carrying fractions is not a disagreement.
+func sameSecond(a, b time.Time) bool {
+	return a.Truncate(time.Second).Equal(b.Truncate(time.Second))
 }
 
 // accountGaps names what an account's authorization details cannot say

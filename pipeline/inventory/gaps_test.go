@@ -235,6 +235,26 @@ func TestCreateDateDisagreementIsGap(t *testing.T) {
 	}
 }
 
+// Fractions of a second beyond the report's precision are no disagreement.
+func TestCreateDateFractionsAgree(t *testing.T) {
+	rep, err := ParseCredentialReport("r.csv", reportCSV(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	det, err := ParseAuthorizationDetails("d.json", detailsJSON(map[string]string{
+		"UserDetailList": strings.Replace(zedDetail, "00:00:00Z", "00:00:00.250Z", 1), "GroupDetailList": "[]", "RoleDetailList": "[]", "Policies": "[]"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, _, err := Build([]*CredentialReport{rep}, []*AuthorizationDetails{det})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if zed := usersByName(users)["111111111111/zed"]; len(zed.InputGaps) != 0 {
+		t.Errorf("gaps %q", zed.InputGaps)
+	}
+}
+
 // Item 9: user IDs are checked against IAM's contract ([\w]+, 16 to 128
 // characters), not against the AIDA convention.
 func TestUserIDContract(t *testing.T) {
