@@ -116,7 +116,6 @@ func (xlsxWriter) Path() string { return XLSXPath }
 // workbook is the file being built and the styles every sheet shares.
 type workbook struct {
 	f      *excelize.File
-	zip    *orderedZip
 	styles struct {
 		title, section, header, reviewHeader, groupHeader, label, date, integer, bold, boldInt, note, wrap int
 		// Conditional formats (differential styles).
@@ -136,18 +135,13 @@ func (xlsxWriter) Write(ctx context.Context, w io.Writer, in *Input) (err error)
 		return fmt.Errorf("writing workbook: %d references do not fit one sheet (%d rows at most)", n-1, excelize.TotalRows-1)
 	}
 	f := excelize.NewFile()
-	zw := &orderedZip{}
-	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter {
-		zw.w = w
-		return zw
-	})
 	defer func() {
 		// Close removes the streams' temporary files.
 		if cerr := f.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("closing workbook: %w", cerr)
 		}
 	}()
-	wb := &workbook{f: f, zip: zw, numFmts: map[string]int{}}
+	wb := &workbook{f: f, numFmts: map[string]int{}}
 	if err := wb.newStyles(); err != nil {
 		return fmt.Errorf("writing workbook: %w", err)
 	}
@@ -185,7 +179,7 @@ func (xlsxWriter) Write(ctx context.Context, w io.Writer, in *Input) (err error)
 	if err := f.SetDocProps(props); err != nil {
 		return fmt.Errorf("writing workbook properties: %w", err)
 	}
-	if _, err := f.WriteTo(w); err != nil {
+	if err := saveOrdered(f, w); err != nil {
 		return fmt.Errorf("writing workbook: %w", err)
 	}
 	return nil
@@ -305,7 +299,7 @@ func xlsxValue(k kind, v cell) any {
 	case kBool:
 		switch {
 		case v.s != "":
-			return v.s
+			return textValue(v.s)
 		case v.null:
 			return nil
 		}
@@ -316,7 +310,7 @@ func xlsxValue(k kind, v cell) any {
 		}
 		// Workbook cells are typed strings, never parsed as formulas, so no
 		// quote is needed here (unlike the CSV).
-		return v.s
+		return textValue(v.s)
 	}
 }
 
@@ -485,7 +479,6 @@ func (wb *workbook) writeTable(ctx context.Context, t *table) error {
 	if err := sw.SetPanes(panes); err != nil {
 		return fmt.Errorf("freezing header: %w", err)
 	}
-	colStyles := make([]int, len(t.cols))
 	for i, c := range t.cols {
 		style := 0
 		switch {
@@ -500,7 +493,6 @@ func (wb *workbook) writeTable(ctx context.Context, t *table) error {
 		case c.kind == kText && c.width > maxWidth:
 			style = wb.styles.wrap
 		}
-		colStyles[i] = style
 		if style != 0 {
 			if err := sw.SetColStyle(i+1, i+1, style); err != nil {
 				return fmt.Errorf("styling column %d: %w", i+1, err)
@@ -530,20 +522,21 @@ func (wb *workbook) writeTable(ctx context.Context, t *table) error {
 	if err := sw.SetRow("A1", row, excelize.RowOpts{Height: 32}); err != nil {
 		return fmt.Errorf("writing header: %w", err)
 	}
-	if t.rows > 0 {
-		// The data rows are encoded when the zip writer reaches this
-		// sheet (xlsx_rows.go): here, one placeholder row marks the spot.
-		token := rowsPlaceholder(len(wb.zip.splices))
-		if err := sw.SetRow("A2", []any{token}); err != nil {
-			return fmt.Errorf("writing rows: %w", err)
-		}
-		enc := newRowEncoder(t, colStyles)
-		wb.zip.splices = append(wb.zip.splices, spliceRows{token: token, chunks: chunks(t.rows), write: func(w io.Writer, i int) error {
-			if err := enc.writeChunk(ctx, w, i); err != nil {
-				return fmt.Errorf("writing rows of sheet %s: %w", t.sheet, err)
+	cells := make([]cell, len(t.cols))
+	for i := range t.rows {
+		if i%ctxCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			return nil
-		}})
+		}
+		clear(cells)
+		t.fill(i, cells)
+		for j, c := range t.cols {
+			row[j] = xlsxValue(c.kind, cells[j])
+		}
+		if err := sw.SetRow(cellName(1, i+2), row); err != nil {
+			return fmt.Errorf("writing row %d: %w", i+2, err)
+		}
 	}
 	if t.after != nil {
 		if err := t.after(sw, lastRow+2); err != nil {

@@ -1,15 +1,9 @@
 package reports
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
-	"hash/crc32"
-	"io"
 	"math"
-	"math/rand/v2"
-	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +22,7 @@ func trickyTable() *table {
 		"ünïcödé", "emoji 😀", "\x01control\x1f", "bad utf8 \xff\xfe", "\uFFFD", "\u2028 separator",
 		"_x0041_", "_x005F_", "_x005F_x0041_", "tail _x005F_", "x_x00zz_", "_X0041_", "a_x0041_b_x0042_c",
 		strings.Repeat("a", 40000), strings.Repeat("😀", 16384) + "b", strings.Repeat("b", 32766) + "😀",
+		"a_xD800_b", strings.Repeat("_", 5000) + "_xDBFF_",
 	}
 	times := []time.Time{
 		{}, time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC), time.Date(1899, 12, 31, 0, 0, 0, 0, time.UTC),
@@ -57,220 +52,71 @@ func trickyTable() *table {
 	}
 }
 
-var sheetDataRe = regexp.MustCompile(`(?s)<sheetData>.*</sheetData>`)
-
-// rowsBySetRow writes t's data rows through excelize's StreamWriter.SetRow,
-// as the workbook did before rowEncoder, and returns the sheet's rows XML
-// after the header.
-func rowsBySetRow(t *testing.T, tb *table, styles []int) []byte {
-	t.Helper()
-	f := excelize.NewFile()
-	defer f.Close()
-	for i := range 10 { // style IDs for the columns to name
-		if _, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Size: float64(10 + i)}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sw, err := f.NewStreamWriter("Sheet1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, s := range styles {
-		if s != 0 {
-			if err := sw.SetColStyle(i+1, i+1, s); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := sw.SetRow("A1", []any{"header"}); err != nil {
-		t.Fatal(err)
-	}
-	row := make([]any, len(tb.cols))
-	cells := make([]cell, len(tb.cols))
-	for i := range tb.rows {
-		clear(cells)
-		tb.fill(i, cells)
-		for j, c := range tb.cols {
-			row[j] = xlsxValue(c.kind, cells[j])
-		}
-		if err := sw.SetRow(cellName(1, i+2), row); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := sw.Flush(); err != nil {
+// A table of every kind of value, tricky ones included, is written by
+// excelize's StreamWriter and reads back with a row per item.
+func TestTableStreamsEveryKind(t *testing.T) {
+	tb := trickyTable()
+	wb := newTestWorkbook(t, tb.sheet)
+	if err := wb.writeTable(context.Background(), tb); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if _, err := f.WriteTo(&buf); err != nil {
+	if err := saveOrdered(wb.f, &buf); err != nil {
 		t.Fatal(err)
 	}
-	// The stream's XML as written, from the zip part.
-	part := readPart(t, buf.Bytes(), "xl/worksheets/sheet1.xml")
-	data := sheetDataRe.Find(part)
-	i := bytes.Index(data, []byte("</row>"))
-	return bytes.TrimSuffix(data[i+len("</row>"):], []byte("</sheetData>"))
-}
-
-// readPart is one part of a zip file.
-func readPart(t *testing.T, zipData []byte, name string) []byte {
-	t.Helper()
-	parts := unzipParts(t, zipData)
-	p, ok := parts[name]
-	if !ok {
-		t.Fatalf("no part %s", name)
-	}
-	return p
-}
-
-func TestRowEncoderMatchesSetRow(t *testing.T) {
-	tb := trickyTable()
-	for name, styles := range map[string][]int{
-		// A date column always has the date style (writeTable sets it):
-		// excelize would add a style of its own to a date cell without one.
-		"dates styled only":  {0, 2, 0, 0, 0, 0},
-		"with column styles": {0, 7, 8, 9, 0, 3},
-	} {
-		t.Run(name, func(t *testing.T) {
-			want := rowsBySetRow(t, tb, styles)
-			var got bytes.Buffer
-			if err := newRowEncoder(tb, styles).writeRange(context.Background(), &got, 0, tb.rows); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got.Bytes(), want) {
-				g, w := got.Bytes(), want
-				i := 0
-				for i < len(g) && i < len(w) && g[i] == w[i] {
-					i++
-				}
-				lo := max(0, i-200)
-				t.Fatalf("rows differ at byte %d:\n got ...%q\nwant ...%q", i, g[lo:min(len(g), i+200)], w[lo:min(len(w), i+200)])
-			}
-		})
-	}
-}
-
-// A literal _xHHHH_ naming a surrogate is kept (excelize's own encoder
-// drops it): the value reads back as written.
-func TestRowEncoderKeepsSurrogateEscapes(t *testing.T) {
-	tb := &table{sheet: "T", cols: []tableColumn{{title: "Text", kind: kText}}, rows: 1,
-		fill: func(i int, out []cell) { out[0] = cell{s: "a_xD800_b"} }}
-	var b bytes.Buffer
-	if err := newRowEncoder(tb, []int{0}).writeRange(context.Background(), &b, 0, tb.rows); err != nil {
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "a_x005F_xD800_b") {
-		t.Fatalf("got %s", b.String())
+	defer f.Close()
+	rows, err := f.GetRows(tb.sheet, excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != tb.rows+1 {
+		t.Fatalf("%d rows, want %d", len(rows), tb.rows+1)
+	}
+	if got := rows[1][0]; got != "plain" {
+		t.Errorf("first text = %q, want plain", got)
+	}
+	if got := rows[1+5][0]; got != "new\nline" {
+		t.Errorf("text with a newline = %q", got)
 	}
 }
 
-func TestRowEncoderCancelled(t *testing.T) {
+// A literal _xHHHH_ naming a surrogate is a valid IAM user name; it must
+// read back as written.
+func TestXLSXKeepsSurrogateEscapes(t *testing.T) {
+	in := sampleInput()
+	in.Findings[0].UserName = "a_xD800_b"
+	f := openXLSX(t, writeXLSX(t, in))
+	rows := rawRows(t, f, SheetFindings)
+	if got := rows[1][sheetColIndex(t, "user_name")]; got != "a_xD800_b" {
+		t.Fatalf("user name reads back as %q, want a_xD800_b", got)
+	}
+}
+
+func TestTableCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	tb := trickyTable()
-	if err := newRowEncoder(tb, []int{0, 2, 0, 0, 0, 0}).writeRange(ctx, &bytes.Buffer{}, 0, tb.rows); err == nil {
-		t.Fatal("a cancelled encoder wrote its rows")
+	wb := newTestWorkbook(t, tb.sheet)
+	if err := wb.writeTable(ctx, tb); err == nil {
+		t.Fatal("a cancelled table wrote its rows")
 	}
 }
 
-// unzipParts is every part of a zip file by name.
-func unzipParts(t *testing.T, data []byte) map[string][]byte {
+// newTestWorkbook is a workbook with the shared styles and one sheet.
+func newTestWorkbook(t *testing.T, sheet string) *workbook {
 	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
+	f := excelize.NewFile()
+	t.Cleanup(func() { f.Close() })
+	if err := f.SetSheetName(f.GetSheetName(0), sheet); err != nil {
 		t.Fatal(err)
 	}
-	parts := map[string][]byte{}
-	for _, f := range zr.File {
-		r, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(r)
-		r.Close()
-		if err != nil {
-			t.Fatalf("reading %s: %v", f.Name, err)
-		}
-		parts[f.Name] = b
-	}
-	return parts
-}
-
-func TestCRC32Combine(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for _, n := range [][2]int{{0, 0}, {0, 5}, {5, 0}, {1, 1}, {100, 3}, {3, 100_000}, {70_000, 65_537}} {
-		a, b := make([]byte, n[0]), make([]byte, n[1])
-		for i := range a {
-			a[i] = byte(r.Uint32())
-		}
-		for i := range b {
-			b[i] = byte(r.Uint32())
-		}
-		want := crc32.ChecksumIEEE(append(slices.Clone(a), b...))
-		if got := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), int64(len(b))); got != want {
-			t.Errorf("lengths %v: combined %08x, want %08x", n, got, want)
-		}
-	}
-}
-
-// A table of several chunks is compressed in pieces in parallel; the part
-// must read back (valid deflate, right CRC) as the rows encoded in one go.
-func TestSplicedPartReadsBack(t *testing.T) {
-	tb := trickyTable()
-	base := tb.fill
-	tb.rows = 2*chunkRows + 123
-	tb.fill = func(i int, out []cell) { base(i%20, out) }
-	styles := []int{0, 2, 0, 0, 0, 0}
-	enc := newRowEncoder(tb, styles)
-	var whole bytes.Buffer
-	if err := enc.writeRange(context.Background(), &whole, 0, tb.rows); err != nil {
+	wb := &workbook{f: f, numFmts: map[string]int{}}
+	if err := wb.newStyles(); err != nil {
 		t.Fatal(err)
 	}
-	prefix, suffix := []byte("<worksheet><sheetData><row r=\"1\"></row>"), []byte("</sheetData></worksheet>")
-	var text bytes.Buffer
-	text.Write(prefix)
-	text.WriteString(`<row r="2"><c r="A2" t="inlineStr"><is><t>TOKEN</t></is></c></row>`)
-	text.Write(suffix)
-	var out bytes.Buffer
-	z := &orderedZip{w: &out, splices: []spliceRows{{token: "TOKEN", chunks: chunks(tb.rows), write: func(w io.Writer, i int) error {
-		return enc.writeChunk(context.Background(), w, i)
-	}}}}
-	w, err := z.Create("xl/worksheets/sheet1.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(text.Bytes()); err != nil {
-		t.Fatal(err)
-	}
-	if err := z.Close(); err != nil {
-		t.Fatal(err)
-	}
-	got := readPart(t, out.Bytes(), "xl/worksheets/sheet1.xml") // zip checks the CRC
-	want := append(append(slices.Clone(prefix), whole.Bytes()...), suffix...)
-	if !bytes.Equal(got, want) {
-		t.Fatalf("spliced part differs from the rows encoded in one go (%d vs %d bytes)", len(got), len(want))
-	}
-}
-
-func TestBlocksKeepWhatIsWritten(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	var b blocks
-	var want []byte
-	for len(want) < 2*blockSize+12345 {
-		p := make([]byte, r.IntN(300_000))
-		for i := range p {
-			p[i] = byte(r.Uint32())
-		}
-		if n, err := b.Write(p); n != len(p) || err != nil {
-			t.Fatalf("Write = %d, %v", n, err)
-		}
-		want = append(want, p...)
-	}
-	if got := bytes.Join(b.bs, nil); !bytes.Equal(got, want) {
-		t.Fatalf("blocks hold %d bytes, differing from the %d written", len(got), len(want))
-	}
-	for i, bl := range b.bs[:len(b.bs)-1] {
-		if len(bl) != blockSize {
-			t.Errorf("block %d holds %d bytes, want %d", i, len(bl), blockSize)
-		}
-	}
+	return wb
 }
