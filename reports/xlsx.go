@@ -115,8 +115,9 @@ func (xlsxWriter) Path() string { return XLSXPath }
 
 // workbook is the file being built and the styles every sheet shares.
 type workbook struct {
-	f      *excelize.File
-	styles struct {
+	f       *excelize.File
+	splices []splice
+	styles  struct {
 		title, section, header, reviewHeader, groupHeader, label, date, integer, bold, boldInt, note, wrap int
 		// Conditional formats (differential styles).
 		cfRed, cfAmber, cfGreen, cfBlue, cfGrey int
@@ -179,7 +180,7 @@ func (xlsxWriter) Write(ctx context.Context, w io.Writer, in *Input) (err error)
 	if err := f.SetDocProps(props); err != nil {
 		return fmt.Errorf("writing workbook properties: %w", err)
 	}
-	if err := saveOrdered(f, w); err != nil {
+	if err := wb.save(ctx, w); err != nil {
 		return fmt.Errorf("writing workbook: %w", err)
 	}
 	return nil
@@ -299,7 +300,7 @@ func xlsxValue(k kind, v cell) any {
 	case kBool:
 		switch {
 		case v.s != "":
-			return textValue(v.s)
+			return v.s
 		case v.null:
 			return nil
 		}
@@ -310,7 +311,7 @@ func xlsxValue(k kind, v cell) any {
 		}
 		// Workbook cells are typed strings, never parsed as formulas, so no
 		// quote is needed here (unlike the CSV).
-		return textValue(v.s)
+		return v.s
 	}
 }
 
@@ -479,6 +480,7 @@ func (wb *workbook) writeTable(ctx context.Context, t *table) error {
 	if err := sw.SetPanes(panes); err != nil {
 		return fmt.Errorf("freezing header: %w", err)
 	}
+	colStyles := make([]int, len(t.cols))
 	for i, c := range t.cols {
 		style := 0
 		switch {
@@ -493,6 +495,7 @@ func (wb *workbook) writeTable(ctx context.Context, t *table) error {
 		case c.kind == kText && c.width > maxWidth:
 			style = wb.styles.wrap
 		}
+		colStyles[i] = style
 		if style != 0 {
 			if err := sw.SetColStyle(i+1, i+1, style); err != nil {
 				return fmt.Errorf("styling column %d: %w", i+1, err)
@@ -522,21 +525,13 @@ func (wb *workbook) writeTable(ctx context.Context, t *table) error {
 	if err := sw.SetRow("A1", row, excelize.RowOpts{Height: 32}); err != nil {
 		return fmt.Errorf("writing header: %w", err)
 	}
-	cells := make([]cell, len(t.cols))
-	for i := range t.rows {
-		if i%ctxCheckEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+	if t.rows > 0 {
+		// The data rows go in place of this row when the workbook is saved.
+		token := rowsPlaceholder(len(wb.splices))
+		if err := sw.SetRow("A2", []any{token}); err != nil {
+			return fmt.Errorf("writing rows: %w", err)
 		}
-		clear(cells)
-		t.fill(i, cells)
-		for j, c := range t.cols {
-			row[j] = xlsxValue(c.kind, cells[j])
-		}
-		if err := sw.SetRow(cellName(1, i+2), row); err != nil {
-			return fmt.Errorf("writing row %d: %w", i+2, err)
-		}
+		wb.splices = append(wb.splices, splice{token: token, enc: newRowEncoder(t, colStyles)})
 	}
 	if t.after != nil {
 		if err := t.after(sw, lastRow+2); err != nil {
