@@ -185,7 +185,7 @@ const maxCellUnits = 32767
 func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // plainText reports whether xml.EscapeText would leave s unchanged: printable
-// ASCII without markup characters (valid multi-byte UTF-8 goes the slow way).
+// ASCII without markup characters, so most values skip the escaper.
 func plainText(s string) bool {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {

@@ -57,8 +57,8 @@ func trickyTable() *table {
 var sheetDataRe = regexp.MustCompile(`(?s)<sheetData>.*</sheetData>`)
 
 // rowsBySetRow writes t's data rows through excelize's StreamWriter.SetRow,
-// as the workbook did before rowEncoder, and returns the sheet's rows XML
-// after the header.
+// which rowEncoder must match, and returns the sheet's rows XML after the
+// header.
 func rowsBySetRow(t *testing.T, tb *table, styles []int) []byte {
 	t.Helper()
 	f := excelize.NewFile()
