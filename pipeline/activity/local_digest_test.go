@@ -36,7 +36,9 @@ func TestDuckDBScannerChecksDigestsLikeGoScanner(t *testing.T) {
 		t.Fatal("the demo wrote no log file in the window")
 	}
 	edited := files[len(files)/2].Path
-	editGzip(t, edited, func(text []byte) []byte { return bytes.Replace(text, []byte(`"eventName":"`), []byte(`"eventName":"X`), 1) })
+	editGzip(t, edited, func(text []byte) []byte {
+		return bytes.Replace(text, []byte(`"eventName":"`), []byte(`"eventName":"X`), 1)
+	})
 
 	goRes := runScanner(t, out.CloudTrail, ScannerGo, q)
 	duckRes := runScanner(t, out.CloudTrail, ScannerDuckDB, q)
