@@ -226,7 +226,7 @@ func compareLogFiles(ctx context.Context, v *Verification, root string, opts Ver
 		case h.size != lf.size:
 			v.problem("logs: %s was changed: %d bytes in %s, but the run read %d bytes (SHA-256 %s)", k, h.size, opts.Logs, lf.size, lf.sha256)
 		case lf.sha256 == "":
-			unhashed++ // the run took it from its scan cache unread: size only
+			unhashed++ // the run did not hash it: its size is all there is to compare
 		case h.sum != lf.sha256:
 			v.problem("logs: %s was changed: its SHA-256 in %s is %s, but the run read %s", k, opts.Logs, h.sum, lf.sha256)
 		}
@@ -248,7 +248,7 @@ func compareLogFiles(ctx context.Context, v *Verification, root string, opts Ver
 	}
 	msg := fmt.Sprintf("%d log files and %d digest files the bundle lists re-hashed from %s: size and SHA-256 as the run read them, and no other file in the window's folders", nLogs, nDigests, opts.Logs)
 	if unhashed > 0 {
-		msg += fmt.Sprintf(" (%d taken from the run's scan cache without a hash: size only)", unhashed)
+		msg += fmt.Sprintf(" (%d listed without a SHA-256, taken from the run's scan cache or read by a scanner that did not hash: size only)", unhashed)
 	}
 	v.Checked = append(v.Checked, msg)
 	return nil
