@@ -129,6 +129,22 @@ func TestVerifyLogs(t *testing.T) {
 		})
 		wantNamed(t, v, key+" is in the window's folders", "added log file")
 	})
+	t.Run("bundle without a log files table", func(t *testing.T) {
+		bundle := filepath.Join(t.TempDir(), "bundle")
+		if err := os.CopyFS(bundle, os.DirFS(res.Out)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(filepath.Join(bundle, filepath.FromSlash(pipeline.LogFilesTable))); err != nil {
+			t.Fatal(err)
+		}
+		v := &pipeline.Verification{Dir: bundle}
+		if err := pipeline.VerifyLogs(ctx, v, pipeline.VerifyLogsOptions{Logs: src.CloudTrail, Logger: quiet}); err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Problems) != 1 || !strings.Contains(v.Problems[0], pipeline.LogFilesTable+": the bundle has none") {
+			t.Errorf("want the one problem that the table is missing, got:\n%s", strings.Join(v.Problems, "\n"))
+		}
+	})
 }
 
 // rewriteGzip rewrites a .json.gz file's text with edit.
