@@ -44,6 +44,9 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if manifestPath != "" && trustKey == "" {
 		return usageError{errors.New("--manifest checks a signature: give --trust-key too")}
 	}
+	if logs == "" && (cache != "" || maxLogFileSize != 0) {
+		return usageError{errors.New("--cache and --max-log-file-size apply to the logs --logs names: give --logs too")}
+	}
 	logger, err := newLogger(stderr, logFormat, logLevel)
 	if err != nil {
 		return err

@@ -58,6 +58,10 @@ func TestVerifyLogsFlag(t *testing.T) {
 		t.Errorf("verify --logs with %s deleted: exit %d, want %d naming it\n%s\n%s", key, code, exitError, stdout, stderr)
 	}
 
+	if code, _, stderr := run(t, "verify", "--cache", filepath.Join(dir, "c"), out); code != exitUsage || !strings.Contains(stderr, "give --logs too") {
+		t.Errorf("--cache without --logs: exit %d, want %d\n%s", code, exitUsage, stderr)
+	}
+
 	// From S3: the run and the verification each sync the bucket.
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake")
