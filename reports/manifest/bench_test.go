@@ -16,8 +16,8 @@ import (
 
 const benchUsers = 100_000
 
-// benchInput is a 100,000-user run in which every status and decision recurs.
-func benchInput() Input {
+// benchInput is a run of n users in which every status and decision recurs.
+func benchInput(n int) Input {
 	statuses := []struct{ status, decision string }{
 		{tables.StatusActive, tables.DecisionKeep},
 		{tables.StatusInactive, tables.DecisionDeactivate},
@@ -28,7 +28,7 @@ func benchInput() Input {
 		{tables.StatusReview, tables.DecisionReview},
 	}
 	in := testInput()
-	in.Findings = make([]tables.Finding, benchUsers)
+	in.Findings = make([]tables.Finding, n)
 	for i := range in.Findings {
 		acct := fmt.Sprintf("%012d", 100000000000+i%20)
 		f := reporttest.User(acct, fmt.Sprintf("user-%07d", i), fmt.Sprintf("AIDA%017d", i), day("2022-01-15"))
@@ -99,13 +99,13 @@ func benchmarkPeak(b *testing.B, fn func() error) {
 
 // BenchmarkBuild plans and signs remediation for 100,000 users, as every run does.
 func BenchmarkBuild(b *testing.B) {
-	in := benchInput()
+	in := benchInput(benchUsers)
 	benchmarkPeak(b, func() error { _, err := Build(in); return err })
 }
 
 // BenchmarkEncode writes the 100,000-user manifest, as every run does.
 func BenchmarkEncode(b *testing.B) {
-	m, err := Build(benchInput())
+	m, err := Build(benchInput(benchUsers))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func BenchmarkEncode(b *testing.B) {
 // BenchmarkRead parses, checks against the schema and verifies the
 // 100,000-user manifest, as remediation, review and verify do.
 func BenchmarkRead(b *testing.B) {
-	m, err := Build(benchInput())
+	m, err := Build(benchInput(benchUsers))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -136,4 +136,31 @@ func BenchmarkRead(b *testing.B) {
 		}
 		return got.Verify()
 	})
+}
+
+// TestBuildReadsBack: Build checks no JSON Schema itself, so what it signs for
+// a varied run must pass the reader's checks (schema, cross-field rules, digest).
+func TestBuildReadsBack(t *testing.T) {
+	m, err := Build(benchInput(3000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := m.Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Parse(buf.Bytes())
+	if err != nil {
+		t.Fatalf("Parse of what Build wrote: %v", err)
+	}
+	if err := got.Verify(); err != nil {
+		t.Fatalf("Verify of what Build wrote: %v", err)
+	}
+	kinds := map[string]int{}
+	for _, e := range got.Entries {
+		kinds[e.Kind+"/"+e.Decision]++
+	}
+	if len(kinds) != 3 {
+		t.Errorf("entries by kind/decision %v, want user deactivate and delete and access_key deactivate", kinds)
+	}
 }

@@ -12,9 +12,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 
-	"github.com/dormant-iam/dormant/reports/manifest/internal/jsonschema"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // ValidationError lists every way a manifest breaks the schema's rules, each
@@ -40,10 +39,6 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
-var compiled = sync.OnceValues(func() (*jsonschema.Schema, error) {
-	return jsonschema.Compile(schemaV1)
-})
-
 // Read parses the manifest at path and checks it against the schema's rules,
 // the published JSON Schema and the cross-field rules it states in words. It
 // does not check the digest: call Verify for that, so that a caller can
@@ -61,8 +56,8 @@ func Read(path string) (*Manifest, error) {
 }
 
 // Parse is Read for bytes already in memory. Entries are checked one at a
-// time, so a manifest of tens of thousands of entries is never held as
-// generic JSON values all at once.
+// time, so a manifest of a hundred thousand entries is never held as generic
+// JSON values all at once.
 func Parse(data []byte) (*Manifest, error) {
 	s, err := compiled()
 	if err != nil {
@@ -88,36 +83,31 @@ func Parse(data []byte) (*Manifest, error) {
 			return nil, unknownVersion(version)
 		}
 	}
-	// The header, with the entries array emptied, against the root schema.
-	header := jsonschema.Value{Kind: jsonschema.Object, Members: make([]jsonschema.Member, 0, len(top))}
+	// The header, with the entries array emptied, against the whole schema.
+	header := make(map[string]any, len(top))
 	var entries []json.RawMessage
 	for k, v := range top {
 		if k == "entries" && bytes.HasPrefix(bytes.TrimSpace(v), []byte("[")) {
 			if err := json.Unmarshal(v, &entries); err != nil {
 				return nil, fmt.Errorf("parsing entries: %w", err)
 			}
-			header.Members = append(header.Members, jsonschema.Member{Name: k, Value: jsonschema.Value{Kind: jsonschema.Array}})
+			header[k] = []any{}
 			continue
 		}
-		val, err := jsonschema.Decode(v)
+		val, err := jsonschema.UnmarshalJSON(bytes.NewReader(v))
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", k, err)
 		}
-		header.Members = append(header.Members, jsonschema.Member{Name: k, Value: val})
+		header[k] = val
 	}
-	probs := s.Validate(header)
+	probs := checkValue(s.root, header, "")
 	// Then each entry against $defs/entry.
-	var entryDec jsonschema.Decoder
 	for i, raw := range entries {
-		doc, err := entryDec.Decode(raw)
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 		if err != nil {
 			return nil, fmt.Errorf("parsing entries[%d]: %w", i, err)
 		}
-		p, err := s.ValidateDef("entry", doc, "/entries/"+strconv.Itoa(i))
-		if err != nil {
-			return nil, fmt.Errorf("checking entries[%d]: %w", i, err)
-		}
-		probs = append(probs, p...)
+		probs = append(probs, checkValue(s.entry, doc, "/entries/"+strconv.Itoa(i))...)
 	}
 	if len(probs) > 0 {
 		return nil, schemaError(probs, rawLabel(entries))
@@ -173,153 +163,28 @@ func (m *Manifest) validate(h io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("compiling embedded schema: %w", err)
 	}
-	header, err := m.headerJSON()
-	if err != nil {
-		return err
-	}
-	entryProbs, err := m.checkEntries(s, h)
-	var enc *entryEncodingError
-	if errors.As(err, &enc) {
-		return fmt.Errorf("encoding manifest: %w", enc.err)
-	}
-	if err != nil {
-		return err
-	}
-	return m.problems(s, header, entryProbs)
-}
-
-// signAndValidate is Sign followed by Validate, for Build: each entry is
-// encoded once, and those bytes are both hashed and checked.
-func (m *Manifest) signAndValidate() error {
-	s, err := compiled()
-	if err != nil {
-		return fmt.Errorf("compiling embedded schema: %w", err)
-	}
-	h := sha256.New()
-	var entryProbs []jsonschema.Problem
-	err = m.writeCanonicalDocument(h, func(w io.Writer) error {
-		var err error
-		entryProbs, err = m.checkEntries(s, w)
-		return err
-	})
-	var enc *entryEncodingError
-	if errors.As(err, &enc) {
-		return fmt.Errorf("signing manifest: encoding entry %d for the digest: %w", enc.index, enc.err)
-	}
-	if err != nil {
-		return err
-	}
-	m.Digest = DigestPrefix + hex.EncodeToString(h.Sum(nil))
-	if m.HeaderDigest, err = m.ComputeHeaderDigest(); err != nil {
-		return fmt.Errorf("signing manifest: %w", err)
-	}
-	if m.SchemaVersion != SchemaVersion {
-		return unknownVersion(m.SchemaVersion)
-	}
-	header, err := m.headerJSON()
-	if err != nil {
-		return err
-	}
-	return m.problems(s, header, entryProbs)
-}
-
-// headerJSON is the manifest without its entries, as the generic values the
-// schema validator reads.
-func (m *Manifest) headerJSON() (jsonschema.Value, error) {
 	header := *m
 	header.Entries = []Entry{}
 	data, err := json.Marshal(&header)
 	if err != nil {
-		return jsonschema.Value{}, fmt.Errorf("encoding manifest: %w", err)
+		return fmt.Errorf("encoding manifest: %w", err)
 	}
-	doc, err := jsonschema.Decode(data)
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
-		return jsonschema.Value{}, fmt.Errorf("re-reading encoded manifest: %w", err)
+		return fmt.Errorf("re-reading encoded manifest: %w", err)
 	}
-	return doc, nil
-}
-
-// entryEncodingError is an entry that cannot be encoded as JSON.
-type entryEncodingError struct {
-	index int
-	err   error
-}
-
-func (e *entryEncodingError) Error() string {
-	return fmt.Sprintf("encoding entry %d: %v", e.index, e.err)
-}
-
-func (e *entryEncodingError) Unwrap() error { return e.err }
-
-// checkEntries checks every entry against $defs/entry. Each is encoded once,
-// in its canonical form, and read back through a reused decoder; blocks of
-// entries are checked across the cores, a window at a time, so the generic
-// values of only a few entries exist at once. With h set, the same bytes are
-// written to h, in order, as CanonicalEntries.
-func (m *Manifest) checkEntries(s *jsonschema.Schema, h io.Writer) ([]jsonschema.Problem, error) {
-	type block struct {
-		dec   jsonschema.Decoder
-		buf   []byte // the block's canonical entries, each after a comma but the first
-		probs []jsonschema.Problem
-		err   error
-	}
-	var probs []jsonschema.Problem
-	if h != nil {
-		if _, err := h.Write([]byte{'['}); err != nil {
-			return nil, err
+	probs := checkValue(s.root, doc, "")
+	err = m.eachCanonicalEntry(h, func(i int, entry []byte) error {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(entry))
+		if err != nil {
+			return fmt.Errorf("re-reading encoded entry %d: %w", i, err)
 		}
-	}
-	err := inBlocks(len(m.Entries), func(lo, hi int, b *block) {
-		b.buf, b.probs, b.err = b.buf[:0], b.probs[:0], nil
-		for i := lo; i < hi; i++ {
-			if i > 0 {
-				b.buf = append(b.buf, ',')
-			}
-			start := len(b.buf)
-			var err error
-			if b.buf, err = appendEntry(b.buf, &m.Entries[i]); err != nil {
-				b.err = &entryEncodingError{index: i, err: err}
-				return
-			}
-			// The decoded values point into b.buf until the next decode.
-			doc, err := b.dec.DecodeTransient(b.buf[start:])
-			if err != nil {
-				b.err = fmt.Errorf("re-reading encoded entry %d: %w", i, err)
-				return
-			}
-			p, err := s.ValidateDef("entry", doc, "/entries/"+strconv.Itoa(i))
-			if err != nil {
-				b.err = fmt.Errorf("checking entries[%d]: %w", i, err)
-				return
-			}
-			b.probs = append(b.probs, p...)
-		}
-	}, func(b *block) error {
-		if b.err != nil {
-			return b.err
-		}
-		probs = append(probs, b.probs...)
-		if h != nil {
-			_, err := h.Write(b.buf)
-			return err
-		}
+		probs = append(probs, checkValue(s.entry, doc, "/entries/"+strconv.Itoa(i))...)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("encoding manifest: %w", err)
 	}
-	if h != nil {
-		if _, err := h.Write([]byte{']'}); err != nil {
-			return nil, err
-		}
-	}
-	return probs, nil
-}
-
-// problems turns the schema problems of the header and the entries, and
-// else the cross-field ones, into a *ValidationError.
-func (m *Manifest) problems(s *jsonschema.Schema, header jsonschema.Value, entryProbs []jsonschema.Problem) error {
-	probs := append(s.Validate(header), entryProbs...)
 	if len(probs) > 0 {
 		return schemaError(probs, func(i int) string {
 			if i < len(m.Entries) {
@@ -362,7 +227,7 @@ var entryPointer = regexp.MustCompile(`^/entries/([0-9]+)(/.*)?$`)
 
 // schemaError names each problem by field, and inside entries by index and
 // the entry's account/user so a reader can find it in the file.
-func schemaError(probs []jsonschema.Problem, label func(i int) string) error {
+func schemaError(probs []problem, label func(i int) string) error {
 	out := make([]string, 0, len(probs))
 	for _, p := range probs {
 		out = append(out, describe(p.Pointer, p.Message, label))
