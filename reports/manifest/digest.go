@@ -102,15 +102,6 @@ func (m *Manifest) writeCanonicalDocument(w io.Writer, entries func(io.Writer) e
 // writeCanonicalEntries streams CanonicalEntries one entry at a time, so
 // hashing a large plan does not build it in memory.
 func (m *Manifest) writeCanonicalEntries(w io.Writer) error {
-	return m.eachCanonicalEntry(w, func(int, []byte) error { return nil })
-}
-
-// eachCanonicalEntry encodes each entry in its canonical form, writes the
-// array of them to w (if set) and hands each to fn.
-func (m *Manifest) eachCanonicalEntry(w io.Writer, fn func(i int, entry []byte) error) error {
-	if w == nil {
-		w = io.Discard
-	}
 	if _, err := w.Write([]byte{'['}); err != nil {
 		return err
 	}
@@ -126,9 +117,6 @@ func (m *Manifest) eachCanonicalEntry(w io.Writer, fn func(i int, entry []byte) 
 			}
 		}
 		if _, err := w.Write(b); err != nil {
-			return err
-		}
-		if err := fn(i, b); err != nil {
 			return err
 		}
 	}

@@ -14,8 +14,7 @@ import (
 )
 
 // manyEntries is the test manifest's entries repeated until there are n,
-// each made a different user: enough for several blocks and several windows
-// of them.
+// each made a different user.
 func manyEntries(t *testing.T, n int) *Manifest {
 	t.Helper()
 	m := mustBuild(t)

@@ -2,17 +2,16 @@ package manifest
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 
+	"github.com/dormant-iam/dormant/internal/parallel"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -101,13 +100,21 @@ func Parse(data []byte) (*Manifest, error) {
 		header[k] = val
 	}
 	probs := checkValue(s.root, header, "")
-	// Then each entry against $defs/entry.
-	for i, raw := range entries {
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	// Then each entry against $defs/entry, across the cores.
+	entryProbs := make([][]problem, len(entries))
+	err = parallel.Each(len(entries), runtime.GOMAXPROCS(0), func(i int) error {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(entries[i]))
 		if err != nil {
-			return nil, fmt.Errorf("parsing entries[%d]: %w", i, err)
+			return fmt.Errorf("parsing entries[%d]: %w", i, err)
 		}
-		probs = append(probs, checkValue(s.entry, doc, "/entries/"+strconv.Itoa(i))...)
+		entryProbs[i] = checkValue(s.entry, doc, "/entries/"+strconv.Itoa(i))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range entryProbs {
+		probs = append(probs, p...)
 	}
 	if len(probs) > 0 {
 		return nil, schemaError(probs, rawLabel(entries))
@@ -127,35 +134,6 @@ func Parse(data []byte) (*Manifest, error) {
 // Validate checks the manifest against every rule of its schema (the JSON
 // Schema and the cross-field rules), but not the digest.
 func (m *Manifest) Validate() error {
-	return m.validate(nil)
-}
-
-// Verify is what remediation and `dormant verify` require before trusting a
-// manifest: a known schema version, every entry well-formed (Validate), and
-// a digest that matches the entries. errors.Is tells ErrUnknownSchemaVersion
-// and ErrDigestMismatch apart from a malformed manifest (*ValidationError).
-func (m *Manifest) Verify() error {
-	// One encoding of each entry serves both the schema check and the hash.
-	h := sha256.New()
-	var verr error
-	if err := m.writeCanonicalDocument(h, func(w io.Writer) error {
-		verr = m.validate(w)
-		return verr
-	}); err != nil {
-		if verr != nil {
-			return verr
-		}
-		return err
-	}
-	hd, err := m.ComputeHeaderDigest()
-	if err != nil {
-		return err
-	}
-	return m.compareDigests(hd, DigestPrefix+hex.EncodeToString(h.Sum(nil)))
-}
-
-// validate is Validate; with h set it also writes CanonicalEntries to h.
-func (m *Manifest) validate(h io.Writer) error {
 	if m.SchemaVersion != SchemaVersion {
 		return unknownVersion(m.SchemaVersion)
 	}
@@ -174,16 +152,25 @@ func (m *Manifest) validate(h io.Writer) error {
 		return fmt.Errorf("re-reading encoded manifest: %w", err)
 	}
 	probs := checkValue(s.root, doc, "")
-	err = m.eachCanonicalEntry(h, func(i int, entry []byte) error {
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(entry))
+	// Each entry in its canonical form against $defs/entry, across the cores.
+	entryProbs := make([][]problem, len(m.Entries))
+	err = parallel.Each(len(m.Entries), runtime.GOMAXPROCS(0), func(i int) error {
+		b, err := json.Marshal(&m.Entries[i])
+		if err != nil {
+			return fmt.Errorf("encoding manifest: encoding entry %d: %w", i, err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
 		if err != nil {
 			return fmt.Errorf("re-reading encoded entry %d: %w", i, err)
 		}
-		probs = append(probs, checkValue(s.entry, doc, "/entries/"+strconv.Itoa(i))...)
+		entryProbs[i] = checkValue(s.entry, doc, "/entries/"+strconv.Itoa(i))
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("encoding manifest: %w", err)
+		return err
+	}
+	for _, p := range entryProbs {
+		probs = append(probs, p...)
 	}
 	if len(probs) > 0 {
 		return schemaError(probs, func(i int) string {
@@ -197,6 +184,25 @@ func (m *Manifest) validate(h io.Writer) error {
 		return &ValidationError{Problems: probs}
 	}
 	return nil
+}
+
+// Verify is what remediation and `dormant verify` require before trusting a
+// manifest: a known schema version, every entry well-formed (Validate), and
+// a digest that matches the entries. errors.Is tells ErrUnknownSchemaVersion
+// and ErrDigestMismatch apart from a malformed manifest (*ValidationError).
+func (m *Manifest) Verify() error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	d, err := m.ComputeDigest()
+	if err != nil {
+		return err
+	}
+	hd, err := m.ComputeHeaderDigest()
+	if err != nil {
+		return err
+	}
+	return m.compareDigests(hd, d)
 }
 
 func unknownVersion(v string) error {
