@@ -26,10 +26,7 @@ var (
 // decides on a removal, so that such a user goes to review instead of
 // aborting the run at the manifest; the error says what is missing.
 func CheckFinding(f *tables.Finding) error {
-	if err := checkIdentity(f); err != nil {
-		return err
-	}
-	if err := checkForm(f); err != nil {
+	if err := checkPlanned(f); err != nil {
 		return err
 	}
 	for _, t := range []struct {
@@ -43,9 +40,6 @@ func CheckFinding(f *tables.Finding) error {
 		if err := checkTime(t.field, t.v); err != nil {
 			return err
 		}
-	}
-	if f.DaysInactive < -1 {
-		return fmt.Errorf("days inactive is %d: a negative count means activity after as-of, which is no removal", f.DaysInactive)
 	}
 	for _, slot := range f.UnusedKeys {
 		if err := checkKey(f, slot); err != nil {

@@ -202,6 +202,9 @@ func TestBuildRejects(t *testing.T) {
 		{"user name not UTF-8", func(in *Input) {
 			in.Findings[7].UserName = "al\xffice"
 		}, "user name \"al\\xffice\" is not valid UTF-8"},
+		{"empty reason", func(in *Input) {
+			in.Findings[6].Reasons = []string{"inactive", ""}
+		}, "(111111111111/bob): reasons[1]: is empty"},
 		{"reason not UTF-8", func(in *Input) {
 			in.Findings[7].Reasons = append(in.Findings[7].Reasons, "owner \xfe")
 		}, "is not valid UTF-8"},
