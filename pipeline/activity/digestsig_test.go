@@ -3,6 +3,10 @@ package activity
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
 	"io"
 	"path/filepath"
 	"slices"
@@ -17,6 +21,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/dormant-iam/dormant/internal/awsfake/analytics"
+	"github.com/dormant-iam/dormant/internal/demo"
 	"github.com/dormant-iam/dormant/pipeline/findings"
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -230,4 +235,72 @@ type fixedKeys []cttypes.PublicKey
 
 func (k fixedKeys) ListPublicKeys(context.Context, *cloudtrail.ListPublicKeysInput, ...func(*cloudtrail.Options)) (*cloudtrail.ListPublicKeysOutput, error) {
 	return &cloudtrail.ListPublicKeysOutput{PublicKeyList: k}, nil
+}
+
+// TestVerifySignatureKeys: the key must match the digest's fingerprint and
+// be valid at its end time; CloudTrail's DER PKCS #1 key and a PKIX one
+// both verify; a failing ListPublicKeys is an error saying what to grant.
+func TestVerifySignatureKeys(t *testing.T) {
+	text := []byte(`{"awsAccountId":"111111111111","digestStartTime":"2026-09-02T09:00:31Z","digestEndTime":"2026-09-02T10:00:31Z",` +
+		`"digestS3Bucket":"trail-bucket","digestS3Object":"AWSLogs/111111111111/CloudTrail-Digest/us-east-1/2026/09/02/x.json.gz",` +
+		`"digestPublicKeyFingerprint":"` + demo.DigestKeyFingerprint() + `","previousDigestSignature":null,"logFiles":[]}`)
+	sig, err := demo.SignDigest(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := time.Date(2026, 9, 2, 10, 0, 31, 0, time.UTC)
+	sum := sha256.Sum256(text)
+	d := &digest{key: "AWSLogs/111111111111/CloudTrail-Digest/us-east-1/2026/09/02/x.json.gz", end: end, sum: hex.EncodeToString(sum[:]),
+		endRaw: "2026-09-02T10:00:31Z", s3Bucket: "trail-bucket", s3Object: "AWSLogs/111111111111/CloudTrail-Digest/us-east-1/2026/09/02/x.json.gz",
+		fingerprint: demo.DigestKeyFingerprint(), meta: &sigMeta{Signature: sig, SignatureAlgorithm: "SHA256withRSA", bucket: "trail-bucket"}}
+	pkcs1 := demo.DigestPublicKey()
+	pub, err := x509.ParsePKCS1PublicKey(pkcs1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkix, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(der []byte, fp string, from, to time.Time) cttypes.PublicKey {
+		return cttypes.PublicKey{Value: der, Fingerprint: aws.String(fp), ValidityStartTime: aws.Time(from), ValidityEndTime: aws.Time(to)}
+	}
+	fp := demo.DigestKeyFingerprint()
+	before, after := end.Add(-24*time.Hour), end.Add(24*time.Hour)
+	for _, c := range []struct {
+		name string
+		keys fixedKeys
+		want string // "" verified, or the issue kind
+	}{
+		{"PKCS1", fixedKeys{key(pkcs1, fp, before, after)}, ""},
+		{"PKIX", fixedKeys{key(pkix, fp, before, after)}, ""},
+		{"upper-case fingerprint", fixedKeys{key(pkcs1, strings.ToUpper(fp), before, after)}, ""},
+		{"other fingerprint", fixedKeys{key(pkcs1, "00", before, after)}, IssueUnsigned},
+		{"expired before the digest", fixedKeys{key(pkcs1, fp, before, end.Add(-time.Second))}, IssueUnsigned},
+		{"no keys", nil, IssueUnsigned},
+	} {
+		d.sig = nil
+		if err := (&signatureChecker{api: c.keys}).check(context.Background(), []*digest{d}); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if d.sig == nil || d.sig.kind != c.want {
+			t.Errorf("%s: %+v, want kind %q", c.name, d.sig, c.want)
+		}
+	}
+	// Read from another key than it names: moved, so tampered.
+	moved := *d
+	moved.key = "AWSLogs/111111111111/CloudTrail-Digest/us-east-1/2026/09/02/y.json.gz"
+	if got := verifySignature(&moved, map[string][]publicKey{fp: {{key: pub, start: before, end: after}}}); got.kind != IssueBadSignature {
+		t.Errorf("moved digest: %+v, want %q", got, IssueBadSignature)
+	}
+	err = (&signatureChecker{api: failingKeys{}}).check(context.Background(), []*digest{d})
+	if err == nil || !strings.Contains(err.Error(), "cloudtrail:ListPublicKeys") {
+		t.Errorf("ListPublicKeys failing: %v, want an error naming the permission", err)
+	}
+}
+
+type failingKeys struct{}
+
+func (failingKeys) ListPublicKeys(context.Context, *cloudtrail.ListPublicKeysInput, ...func(*cloudtrail.Options)) (*cloudtrail.ListPublicKeysOutput, error) {
+	return nil, errors.New("AccessDeniedException")
 }
