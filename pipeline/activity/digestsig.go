@@ -164,9 +164,11 @@ func verifySignature(d *digest, keys map[string][]publicKey) *digestSig {
 	case m.SignatureAlgorithm != signatureAlgorithm:
 		return unproven("x-amz-meta-signature-algorithm %q is not %s", m.SignatureAlgorithm, signatureAlgorithm)
 	}
-	// A digest copied to another key or bucket names where it was written:
-	// validate-logs refuses it, and so does this check.
-	if objKey, _ := awsLogsKey(d.s3Object); objKey != d.key || (m.bucket != "" && d.s3Bucket != m.bucket) {
+	// A digest moved to another account, region or hour's key is a replay:
+	// refused, as validate-logs refuses it. Another bucket or key prefix is
+	// not (archives replicate trail buckets); the signed string still names
+	// the bucket CloudTrail wrote to.
+	if objKey, _ := awsLogsKey(d.s3Object); objKey != d.key {
 		return bad("it names s3://%s/%s but was read from s3://%s/…/%s", d.s3Bucket, d.s3Object, m.bucket, d.key)
 	}
 	sig, err := hex.DecodeString(m.Signature)
