@@ -56,7 +56,8 @@ func (s *state) engine(ctx context.Context) (activity.Engine, error) {
 			}
 		}
 		client := s3.NewFromConfig(sess.cfg, func(o *s3.Options) { o.UsePathStyle = s.cfg.EndpointURL != "" })
-		return activity.NewS3Local(client, s.cfg.CloudTrail, cache, activity.SyncOptions{Logger: s.cfg.Logger, MaxObjectSize: s.cfg.MaxLogFileSize}, local...), nil
+		return activity.NewS3Local(client, s.cfg.CloudTrail, cache, activity.SyncOptions{Logger: s.cfg.Logger, MaxObjectSize: s.cfg.MaxLogFileSize,
+			PublicKeys: cloudtrail.NewFromConfig(sess.cfg)}, local...), nil
 	case EngineAthena:
 		sess, err := s.aws(ctx)
 		if err != nil {

@@ -43,6 +43,7 @@ type Local struct {
 	// noDigests scans without hashing files or reading digests: only the
 	// benchmark of what integrity validation costs sets it.
 	noDigests bool
+	sigs      *signatureChecker // digest signatures, for a run from S3 (digestsig.go); nil: not checked
 }
 
 // DefaultMaxLogFileSize bounds the JSON text of one log file (1 GiB). AWS
