@@ -168,14 +168,7 @@ func (l *Local) runGo(ctx context.Context, q Query) (*Result, error) {
 		}
 		res.LogFiles, res.Digests = checkDigests(loaded.all, q, res.LogFiles)
 	}
-	if res.Digests != nil {
-		l.log.Info("checked log files against CloudTrail digests", "regions", len(res.Digests.Regions),
-			"issues", len(res.Digests.Issues), "note", res.Digests.Note())
-		for _, i := range res.Digests.Issues {
-			l.log.Warn("CloudTrail digests show a problem", "account", i.AccountID, "region", i.Region, "trail", i.Trail,
-				"problem", i.Kind, "from", i.Start, "to", i.End, "path", i.Path, "detail", i.Detail)
-		}
-	}
+	l.logDigests(res.Digests)
 	if err := <-rendered; err != nil {
 		return nil, err
 	}

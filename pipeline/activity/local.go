@@ -174,7 +174,7 @@ func (l *Local) Run(ctx context.Context, q Query) (*Result, error) {
 		// Digests still tell what was delivered and is now gone, as for
 		// the Go scanner.
 		if !l.noDigests {
-			if res.LogFiles, res.Digests, err = verifyDigests(ctx, l.root, q, nil); err != nil {
+			if res.LogFiles, res.Digests, err = verifyDigests(ctx, l.root, q, nil, l.sigs); err != nil {
 				return nil, err
 			}
 			l.logDigests(res.Digests)
@@ -254,7 +254,7 @@ func (l *Local) hashPlan(ctx context.Context, q Query, files []LogFile) hashedFi
 		wg   sync.WaitGroup
 	)
 	wg.Go(func() {
-		all, err := loadDigests(ctx, l.root, q)
+		all, err := loadDigests(ctx, l.root, q, l.sigs)
 		mu.Lock()
 		out.digests, out.err = all, err
 		mu.Unlock()
@@ -298,7 +298,7 @@ func (l *Local) logDigests(rep *DigestReport) {
 		return
 	}
 	l.log.Info("checked log files against CloudTrail digests", "regions", len(rep.Regions),
-		"issues", len(rep.Issues), "note", DigestNote)
+		"issues", len(rep.Issues), "note", rep.Note())
 	for _, i := range rep.Issues {
 		l.log.Warn("CloudTrail digests show a problem", "account", i.AccountID, "region", i.Region, "trail", i.Trail,
 			"problem", i.Kind, "from", i.Start, "to", i.End, "path", i.Path, "detail", i.Detail)
