@@ -65,7 +65,7 @@ var Citations = []Citation{
 	{Framework: cisAWS, Version: "v7.0.0", ID: "2.11", Title: "Ensure credentials unused for 45 days or more are disabled", ThresholdDays: 45, Source: srcTenableCIS7},
 	{Framework: "PCI DSS", Version: "v4.0", ID: "8.2.6", Title: "Inactive user accounts are removed or disabled within 90 days of inactivity", ThresholdDays: 90, Source: srcPCI},
 	{Framework: "NIST SP 800-53", Version: "Rev. 5", ID: "AC-2(3)", Title: "Disable accounts within an organization-defined time period when they have been inactive for an organization-defined time period", Source: srcNIST},
-	{Framework: "ISO/IEC 27001", Version: "2022", ID: "A.5.18", Title: "Access rights are provisioned, reviewed, modified and removed in accordance with the organization's access control policy", Source: srcISO},
+	{Framework: "ISO/IEC 27001:2022", ID: "A.5.18", Title: "Access rights are provisioned, reviewed, modified and removed in accordance with the organization's access control policy", Source: srcISO},
 }
 
 // CitationResult evaluates c for f at asOf as ControlResult does with c's
