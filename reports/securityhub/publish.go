@@ -7,11 +7,14 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
+
+	"github.com/dormant-iam/dormant/reports"
 )
 
 // API is the part of the Security Hub client Publish calls, with the SDK's
@@ -161,4 +164,60 @@ func archived(p types.AwsSecurityFinding, stamp string) types.AwsSecurityFinding
 		RecordState: types.RecordStateArchived,
 		Workflow:    &types.Workflow{Status: types.WorkflowStatusResolved},
 	}
+}
+
+// PublishRun publishes a run into the Security Hub of every account it has
+// findings for, in region, each through the client clientFor returns for
+// that account (e.g. one built with the account's assumed-role
+// credentials). The partition is taken from the account's user ARNs. It
+// goes on after an account fails and returns every account's error joined,
+// with the results of the accounts that succeeded.
+func PublishRun(ctx context.Context, in *reports.Input, region string, now time.Time, clientFor func(ctx context.Context, accountID string) (API, error), log *slog.Logger) (map[string]Result, error) {
+	partitions := map[string]string{}
+	var accounts []string
+	for i := range in.Findings {
+		f := &in.Findings[i]
+		if _, seen := partitions[f.AccountID]; !seen {
+			accounts = append(accounts, f.AccountID)
+			partitions[f.AccountID] = ""
+		}
+		if p := arnPartition(f.ARN); p != "" && partitions[f.AccountID] == "" {
+			partitions[f.AccountID] = p
+		}
+	}
+	results := map[string]Result{}
+	var errs []error
+	for _, acct := range accounts {
+		t := Target{Partition: partitions[acct], Region: region, AccountID: acct}
+		if t.Partition == "" {
+			errs = append(errs, fmt.Errorf("publishing account %s to Security Hub: no user ARN names its partition", acct))
+			continue
+		}
+		fs, err := Findings(in, t, now)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		client, err := clientFor(ctx, acct)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("publishing account %s to Security Hub: getting a client: %w", acct, err))
+			continue
+		}
+		res, err := Publish(ctx, client, fs, Options{Target: t, Now: now, Logger: log})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("publishing account %s to Security Hub: %w", acct, err))
+			continue
+		}
+		results[acct] = res
+	}
+	return results, errors.Join(errs...)
+}
+
+// arnPartition is an ARN's partition ("arn:aws-cn:iam::..." -> aws-cn).
+func arnPartition(arn string) string {
+	parts := strings.SplitN(arn, ":", 3)
+	if len(parts) < 3 || parts[0] != "arn" {
+		return ""
+	}
+	return parts[1]
 }

@@ -227,3 +227,30 @@ func TestTruncate(t *testing.T) {
 }
 
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
+
+// TestPublishRun publishes each account into its own Security Hub.
+func TestPublishRun(t *testing.T) {
+	ctx := context.Background()
+	org := awsfake.NewOrg(acct)
+	org.AddAccount("222222222222").AddRole("OrganizationAccountAccessRole")
+	srv := awsfake.New(org)
+	defer srv.Close()
+	in := run(3, true, true)
+	in.Findings[len(in.Findings)-1].ARN = "arn:aws:iam::222222222222:user/zed"
+	res, err := PublishRun(ctx, in, "us-east-1", reporttest.AsOf, func(ctx context.Context, id string) (API, error) {
+		if id == acct {
+			return srv.SecurityHubClient(org.CallerCredentials()), nil
+		}
+		creds, err := srv.AssumeRole(ctx, org.CallerCredentials(), "arn:aws:iam::"+id+":role/OrganizationAccountAccessRole", "")
+		return srv.SecurityHubClient(creds), err
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[acct].Created != 7 || res["222222222222"].Created != 1 {
+		t.Errorf("results %+v, want 7 findings in %s and zed's in 222222222222", res, acct)
+	}
+	if n := len(srv.SecurityHubFindings("222222222222")); n != 1 {
+		t.Errorf("222222222222 holds %d findings, want 1", n)
+	}
+}
