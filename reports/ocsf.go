@@ -53,6 +53,9 @@ func (ocsfWriter) Name() string { return "ocsf" }
 func (ocsfWriter) Path() string { return OCSFPath }
 
 func (ocsfWriter) Write(ctx context.Context, w io.Writer, in *Input) error {
+	if in.GeneratedAt.IsZero() {
+		return fmt.Errorf("writing OCSF findings: the run has no generation time (Input.GeneratedAt), which every finding's required time attribute carries")
+	}
 	bw := bufio.NewWriter(w)
 	if _, err := bw.WriteString("["); err != nil {
 		return fmt.Errorf("writing OCSF findings: %w", err)
@@ -273,7 +276,7 @@ func ocsfEventOf(in *Input, a *Assessment) ocsfEvent {
 
 func ocsfComplianceOf(a *Assessment) ocsfCompliance {
 	c := ocsfCompliance{
-		Control:           "AWS Security Hub IAM.22: IAM user credentials unused for 45 days should be removed",
+		Control:           "AWS Security Hub IAM.22: IAM user credentials unused for 45 days should be removed (fails when the console password or an active access key has gone unused for the threshold or longer; a never-used credential counts from its creation)",
 		ControlParameters: []ocsfKeyValue{{Name: "maxCredentialUsageAge", Value: fmt.Sprint(tightestThreshold())}},
 		StatusDetails:     a.Finding.Reasons,
 	}
@@ -298,7 +301,7 @@ func ocsfComplianceOf(a *Assessment) ocsfCompliance {
 		}
 		ch := ocsfCheck{
 			UID: r.Citation.Name(), Name: r.Citation.Title, Version: r.Citation.Version, Standards: []string{std},
-			Desc: fmt.Sprintf("Fails when the console password or an active access key has gone unused %d days or more (a never-used credential counts from its creation).", r.Citation.ThresholdDays),
+			Desc: fmt.Sprintf("Threshold %d days unused.", r.Citation.ThresholdDays),
 		}
 		if id, caption, ok := complianceStatus(r.Result); ok {
 			ch.StatusID, ch.Status = &id, caption

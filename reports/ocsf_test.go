@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -487,5 +488,14 @@ func TestOCSFCancelled(t *testing.T) {
 	var buf bytes.Buffer
 	if err := NewOCSFWriter().Write(ctx, &buf, sampleInput()); err == nil {
 		t.Errorf("OCSF writer ignored a cancelled context")
+	}
+}
+
+func TestOCSFNeedsGenerationTime(t *testing.T) {
+	in := sampleInput()
+	in.GeneratedAt = time.Time{}
+	var buf bytes.Buffer
+	if err := NewOCSFWriter().Write(context.Background(), &buf, in); err == nil || !strings.Contains(err.Error(), "GeneratedAt") {
+		t.Errorf("no generation time: %v, want an error naming Input.GeneratedAt", err)
 	}
 }
