@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -340,7 +341,7 @@ func shGetFindings(req *request) (any, *apiError) {
 	}
 	st := &req.s.securityHub
 	var match []map[string]json.RawMessage
-	for _, key := range slices.Sorted(mapKeys(st.findings)) {
+	for _, key := range slices.Sorted(maps.Keys(st.findings)) {
 		f := st.findings[key]
 		if shString(f, "AwsAccountId") != req.acct.ID {
 			continue // a member sees only its own account's findings
@@ -368,16 +369,6 @@ func shGetFindings(req *request) (any, *apiError) {
 	return out, nil
 }
 
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
 // SecurityHubClient returns a real Security Hub client signing with creds.
 func (s *Server) SecurityHubClient(creds aws.Credentials, opts ...ClientOption) *securityhub.Client {
 	return securityhub.NewFromConfig(s.AWSConfig(creds, opts...))
@@ -390,7 +381,7 @@ func (s *Server) SecurityHubFindings(account string) []map[string]json.RawMessag
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []map[string]json.RawMessage
-	for _, key := range slices.Sorted(mapKeys(s.securityHub.findings)) {
+	for _, key := range slices.Sorted(maps.Keys(s.securityHub.findings)) {
 		if f := s.securityHub.findings[key]; shString(f, "AwsAccountId") == account {
 			out = append(out, f)
 		}
