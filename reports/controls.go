@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"strings"
 	"time"
 
 	"github.com/dormant-iam/dormant/tables"
@@ -18,20 +19,33 @@ type Control struct {
 // auditor asks "which users fail IAM.22", not "which users are inactive by
 // this run's settings". Sources: AWS Security Hub controls reference for
 // IAM.22 and IAM.8 (AWS Config rule iam-user-unused-credentials-check with
-// maxCredentialUsageAge 45 and 90).
+// maxCredentialUsageAge 45 and 90). Standard lists every citation with the
+// same threshold (controls_citations.go).
 var Controls = []Control{
 	{
 		ID:        "IAM.22",
-		Standard:  "AWS Security Hub IAM.22; CIS AWS Foundations Benchmark v1.4.0 control 1.12",
+		Standard:  standardsAt(45),
 		Title:     "IAM user credentials unused for 45 days should be removed",
 		Threshold: 45,
 	},
 	{
 		ID:        "IAM.8",
-		Standard:  "AWS Security Hub IAM.8; CIS AWS Foundations Benchmark v1.2.0 control 1.3",
+		Standard:  standardsAt(90),
 		Title:     "Unused IAM user credentials should be removed",
 		Threshold: 90,
 	},
+}
+
+// standardsAt names every citation whose threshold is days, in Citations
+// order, joined with "; ".
+func standardsAt(days int) string {
+	var names []string
+	for _, c := range Citations {
+		if c.ThresholdDays == days {
+			names = append(names, c.Name())
+		}
+	}
+	return strings.Join(names, "; ")
 }
 
 // Results of a control for one finding or key.

@@ -5,8 +5,12 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/dormant-iam/dormant/tables"
 )
 
 type csvWriter struct{}
@@ -16,7 +20,7 @@ type csvWriter struct{}
 // (empty when unknown), reasons joined with "; ", booleans true/false
 // (empty when their source was not given or does not list the user; the
 // root row's password_enabled is the report's not_supported), days_inactive
-// empty when unknown. Lines end in LF and there is no byte
+// empty when unknown; then the control columns (CSVControlColumns). Lines end in LF and there is no byte
 // order mark: the file is for machines first.
 func NewCSVWriter() Writer { return csvWriter{} }
 
@@ -28,7 +32,11 @@ const ctxCheckEvery = 4096
 
 func (csvWriter) Write(ctx context.Context, w io.Writer, in *Input) error {
 	cw := csv.NewWriter(w)
-	record := FindingColumns()
+	cols := append(slices.Clone(findingColumns), csvControlColumns(in.AsOf)...)
+	record := make([]string, len(cols))
+	for i, c := range cols {
+		record[i] = c.name
+	}
 	if err := cw.Write(record); err != nil {
 		return fmt.Errorf("writing CSV header: %w", err)
 	}
@@ -39,7 +47,7 @@ func (csvWriter) Write(ctx context.Context, w io.Writer, in *Input) error {
 			}
 		}
 		f := &in.Findings[i]
-		for j, c := range findingColumns {
+		for j, c := range cols {
 			record[j] = csvValue(c.kind, c.get(f))
 		}
 		if err := cw.Write(record); err != nil {
@@ -51,6 +59,58 @@ func (csvWriter) Write(ctx context.Context, w io.Writer, in *Input) error {
 		return fmt.Errorf("writing CSV: %w", err)
 	}
 	return nil
+}
+
+// CSVControlColumns are the columns the CSV adds after the findings table's:
+// the days the longest-unused credential has gone unused at as-of, each
+// control's result (ControlResult's words), and the citations the user fails
+// and those the run could not decide (unknown or not assessed), each list
+// joined with "; ". Organization-defined citations are in neither list.
+func CSVControlColumns() []string {
+	cols := csvControlColumns(time.Time{})
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.name
+	}
+	return out
+}
+
+// csvControlName is a control's CSV column, e.g. control_iam_22.
+func csvControlName(c Control) string {
+	return "control_" + strings.NewReplacer(".", "_", "-", "_").Replace(strings.ToLower(c.ID))
+}
+
+func csvControlColumns(asOf time.Time) []column {
+	cols := []column{{
+		name: "credential_unused_days", kind: kInt,
+		get: func(f *tables.Finding) cell {
+			d, ok := longestUnused(f, asOf)
+			return cell{n: d, null: !ok}
+		},
+	}}
+	for _, c := range Controls {
+		cols = append(cols, text(csvControlName(c), controlTitle(c), func(f *tables.Finding) string {
+			return ControlResult(f, asOf, c.Threshold)
+		}))
+	}
+	return append(cols,
+		text("controls_failed", "Controls failed", func(f *tables.Finding) string {
+			return CitationsWith(f, asOf, ControlFail)
+		}),
+		text("controls_undetermined", "Controls undetermined", func(f *tables.Finding) string {
+			return joinNonEmpty(CitationsWith(f, asOf, ControlUnknown), CitationsWith(f, asOf, ControlNotAssessed))
+		}),
+	)
+}
+
+func joinNonEmpty(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + ReasonSeparator + b
 }
 
 func csvValue(k kind, v cell) string {

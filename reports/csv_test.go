@@ -189,3 +189,61 @@ func TestCSVCancelled(t *testing.T) {
 		t.Errorf("CSV writer ignored a cancelled context")
 	}
 }
+
+// TestCSVControlColumns: the CSV ends with the control columns, each row's
+// results as the controls evaluate them at as-of, unknown never "pass".
+func TestCSVControlColumns(t *testing.T) {
+	in := sampleInput()
+	records, err := csv.NewReader(bytes.NewReader(writeCSV(t, in))).ReadAll()
+	if err != nil {
+		t.Fatalf("reading the CSV back: %v", err)
+	}
+	header := records[0]
+	ctl := CSVControlColumns()
+	if want := append(FindingColumns(), ctl...); !slices.Equal(header, want) {
+		t.Fatalf("header = %q\nwant %q", header, want)
+	}
+	for _, name := range []string{"credential_unused_days", "control_iam_22", "control_iam_8", "controls_failed", "controls_undetermined"} {
+		if !slices.Contains(ctl, name) {
+			t.Errorf("no %s column in %q", name, ctl)
+		}
+	}
+	col := func(name string) int { return slices.Index(header, name) }
+	row := func(user string) []string {
+		i := slices.IndexFunc(in.Findings, func(f tables.Finding) bool { return f.UserName == user })
+		if i < 0 {
+			t.Fatalf("no finding %s", user)
+		}
+		return records[i+1]
+	}
+	for i := range in.Findings {
+		f := &in.Findings[i]
+		rec := records[i+1]
+		if got, want := rec[col("control_iam_22")], ControlResult(f, in.AsOf, 45); got != want {
+			t.Errorf("%s control_iam_22 = %q, want %q", f.UserName, got, want)
+		}
+		if got, want := rec[col("control_iam_8")], ControlResult(f, in.AsOf, 90); got != want {
+			t.Errorf("%s control_iam_8 = %q, want %q", f.UserName, got, want)
+		}
+		if rec[col("controls_failed")] != "" && rec[col("control_iam_22")] != ControlFail {
+			t.Errorf("%s fails %q but not IAM.22", f.UserName, rec[col("controls_failed")])
+		}
+	}
+	// bob's key 1 was last used 2024-03-01: every fixed threshold fails.
+	bob := row("bob")
+	for _, want := range []string{"CIS AWS Foundations Benchmark v1.2.0 1.3", "CIS AWS Foundations Benchmark v5.0.0 1.11", "PCI DSS v4.0 8.2.6", "AWS Security Hub IAM.22"} {
+		if !slices.Contains(strings.Split(bob[col("controls_failed")], ReasonSeparator), want) {
+			t.Errorf("bob controls_failed = %q, want %s in it", bob[col("controls_failed")], want)
+		}
+	}
+	if strings.Contains(bob[col("controls_failed")], "NIST") || strings.Contains(bob[col("controls_failed")], "ISO") {
+		t.Errorf("bob fails an organization-defined citation: %q", bob[col("controls_failed")])
+	}
+	if got := bob[col("credential_unused_days")]; got != "975" {
+		t.Errorf("bob credential_unused_days = %q, want 975 (2024-03-01 to 2026-11-01)", got)
+	}
+	root := row(tables.RootUserName)
+	if root[col("control_iam_22")] != ControlNA || root[col("controls_failed")] != "" {
+		t.Errorf("root controls = %q / %q, want n/a and none failed", root[col("control_iam_22")], root[col("controls_failed")])
+	}
+}

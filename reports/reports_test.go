@@ -28,7 +28,7 @@ func TestWriteAll(t *testing.T) {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
-	if got := listDir(t, dir); !slices.Equal(got, []string{XLSXPath, CSVPath, ManifestPath}) {
+	if got := listDir(t, dir); !slices.Equal(got, []string{XLSXPath, CSVPath, OCSFPath, ManifestPath}) {
 		t.Errorf("run directory holds %q, want exactly the three reports", got)
 	}
 	// Each report reads back with its own reader.

@@ -135,6 +135,7 @@ type Server struct {
 	throttled     map[string]int
 	limitExceeded map[string]int
 	kms           kmsStore
+	securityHub   securityHubStore
 }
 
 // Call is one request the server answered.
@@ -308,6 +309,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := s.requestID()
 	w.Header().Set("X-Amzn-Requestid", reqID)
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if s.serveSecurityHub(w, r, reqID) {
+		return
+	}
 	req, op, aerr := s.parse(r)
 	if aerr != nil {
 		writeError(w, req.svc, aerr, reqID)
