@@ -67,6 +67,7 @@ func (s *state) engine(ctx context.Context) (activity.Engine, error) {
 		return activity.NewAthena(athena.NewFromConfig(sess.cfg), client, activity.AthenaOptions{
 			Database: s.cfg.AthenaDatabase, Table: s.cfg.AthenaTable, Workgroup: s.cfg.AthenaWorkgroup,
 			OutputLocation: s.cfg.AthenaOutput, Catalog: s.cfg.AthenaCatalog, Logger: s.cfg.Logger,
+			PublicKeys: cloudtrail.NewFromConfig(sess.cfg),
 		})
 	case EngineLake:
 		sess, err := s.aws(ctx)

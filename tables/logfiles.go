@@ -79,6 +79,9 @@ const (
 	// VerificationUnhashed: digests cover the file but this run took its
 	// records from the scan cache without reading it, so it was not checked.
 	VerificationUnhashed = "not hashed (cached)"
+	// VerificationExists: a digest lists the file and it exists in S3, but
+	// the run did not read it (Athena did), so its hash was not checked.
+	VerificationExists = "listed, exists (not hashed)"
 )
 
 // skipOrder is the order reasons appear in SkipReasons.

@@ -61,6 +61,9 @@ type AthenaOptions struct {
 	ResultsFromAPI bool
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
+	// PublicKeys, when set, checks the signatures of the trail's digests
+	// (athena_digest.go); nil leaves them unchecked, and the note says so.
+	PublicKeys PublicKeysAPI
 }
 
 // Athena is the engine that runs the activity query on Amazon Athena, over
@@ -216,6 +219,9 @@ func (a *Athena) Run(ctx context.Context, q Query) (*Result, error) {
 	}
 	id := aws.ToString(out.QueryExecutionId)
 	a.log.Info("started Athena query", "query_id", id, "table", a.opts.Database+"."+a.opts.Table, "partition_filters", len(plan.Filters))
+	// The trail's digests are checked from S3 while Athena scans.
+	digests := a.startDigests(ctx, q)
+	defer digests.stop()
 
 	exec, err := a.wait(ctx, id)
 	if err != nil {
@@ -223,6 +229,9 @@ func (a *Athena) Run(ctx context.Context, q Query) (*Result, error) {
 	}
 	res := &Result{}
 	if err := a.readResults(ctx, exec, res); err != nil {
+		return nil, err
+	}
+	if err := digests.add(res); err != nil {
 		return nil, err
 	}
 	run := QueryRun{Engine: a.Name(), Name: "activity", QueryID: id, SQL: plan.SQL}

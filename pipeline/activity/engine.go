@@ -41,10 +41,13 @@ type Result struct {
 	Runs []QueryRun
 	// LogFiles has one row per file the local engine read, sorted by path,
 	// with its records and the records skipped, by reason; nil for the
-	// Athena and Lake engines, which cannot count per file.
+	// Lake engine. The Athena engine, which cannot count per file, lists the
+	// log files in its table's trail bucket (records not counted, contents
+	// not hashed) and the digests it read (athena_digest.go).
 	LogFiles []tables.LogFile
 	// Digests is what the trail's digest files say about LogFiles: nil when
-	// the engine read none (no digests under the local root, or another engine).
+	// the engine read none (no digests under the local root or the Athena
+	// table's bucket, or the Lake engine).
 	Digests *DigestReport
 }
 

@@ -431,7 +431,8 @@ func (c *catalog) metadata(t Table) (cols, keys []column, params map[string]stri
 	for _, col := range athenaColumns {
 		cols = append(cols, column{Name: col.name, Type: col.typ})
 	}
-	params = map[string]string{"classification": "cloudtrail", "EXTERNAL": "TRUE"}
+	// Athena answers a Hive table's LOCATION as the "location" parameter.
+	params = map[string]string{"classification": "cloudtrail", "EXTERNAL": "TRUE", "location": c.location}
 	for _, p := range t.Partitions {
 		keys = append(keys, column{Name: p, Type: "string"})
 	}
