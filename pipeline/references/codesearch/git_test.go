@@ -61,3 +61,27 @@ func TestSearchGitHistory(t *testing.T) {
 		t.Errorf("location %q", got)
 	}
 }
+
+// A blob that is also in the working tree gives a file hit and a history
+// hit; DropHistoryDuplicates keeps the file's.
+func TestDropHistoryDuplicates(t *testing.T) {
+	root := t.TempDir()
+	repo, err := git.PlainInit(root, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, _ := repo.Worktree()
+	write(t, root, "deploy/ci.yml", "user: arn:aws:iam::"+acct+":user/deploy-bot\n")
+	wt.Add("deploy/ci.yml")
+	if _, err := wt.Commit("ci", &git.CommitOptions{Author: &object.Signature{Name: "t", Email: "t@example.com", When: time.Unix(1700000000, 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	hits, _ := search(t, []string{root}, cands, Options{History: true})
+	if len(hits) != 2 {
+		t.Fatalf("hits %s, want the file's and the blob's", render(hits))
+	}
+	kept := DropHistoryDuplicates(hits)
+	if len(kept) != 1 || kept[0].Source.Kind != "file" {
+		t.Errorf("kept %s, want the file's hit only", render(kept))
+	}
+}

@@ -14,6 +14,7 @@ type Candidate struct {
 	UserName     string   // required
 	UserID       string   // unique ID (AIDA...), optional
 	AccessKeyIDs []string // optional
+	ARN          string   // optional, carried to the reference rows (Reference), not matched
 }
 
 // Kind says how a hit names its candidate.

@@ -28,6 +28,13 @@ type Options struct {
 	Workers     int   // files scanned at once; 0 means GOMAXPROCS
 	S3          S3API // required when a root is s3://
 	Logger      *slog.Logger
+
+	// Collect picks files to hand to OnCollect after they are scanned (the
+	// caller's Terraform states and .tf files, read by package iac): the
+	// search has found them, the caller parses them. OnCollect calls are
+	// one at a time; an error from it stops the search and is returned.
+	Collect   func(Source) bool
+	OnCollect func(src Source, open func(context.Context) (io.ReadCloser, error)) error
 }
 
 // Skip reasons counted in Stats.Skipped.
@@ -81,7 +88,8 @@ func Search(ctx context.Context, roots []string, cands []Candidate, opts Options
 		workers = runtime.GOMAXPROCS(0)
 	}
 
-	var mu sync.Mutex // guards st and emit
+	var mu sync.Mutex        // guards st and emit
+	var collectMu sync.Mutex // serializes OnCollect
 	skip := func(src Source, reason string, err error) {
 		mu.Lock()
 		st.Skipped[reason]++
@@ -92,13 +100,18 @@ func Search(ctx context.Context, roots []string, cands []Candidate, opts Options
 			log.Debug("skipping a file in the code search", "location", src.String(), "reason", reason)
 		}
 	}
+	var stopErr error // the first error from emit or OnCollect: no call after it
 	locked := func(h Hit) error {
 		mu.Lock()
 		defer mu.Unlock()
-		st.Hits++
+		if stopErr != nil {
+			return emitError{stopErr}
+		}
 		if err := emit(h); err != nil {
+			stopErr = err
 			return emitError{err}
 		}
+		st.Hits++
 		return nil
 	}
 
@@ -147,6 +160,30 @@ func Search(ctx context.Context, roots []string, cands []Candidate, opts Options
 				st.Files++
 				st.Bytes += n
 				mu.Unlock()
+				if opts.Collect != nil && opts.OnCollect != nil && opts.Collect(j.src) {
+					open := func(ctx context.Context) (io.ReadCloser, error) {
+						rc, _, err := j.open(ctx)
+						return rc, err
+					}
+					collectMu.Lock()
+					mu.Lock()
+					err := stopErr
+					mu.Unlock()
+					if err == nil {
+						if err = opts.OnCollect(j.src, open); err != nil {
+							mu.Lock()
+							if stopErr == nil {
+								stopErr = err
+							}
+							err = stopErr
+							mu.Unlock()
+						}
+					}
+					collectMu.Unlock()
+					if err != nil {
+						return emitError{err}
+					}
+				}
 			}
 			return nil
 		})
@@ -192,7 +229,7 @@ func (e emitError) Is(target error) bool { return target == errEmit }
 func (e emitError) Unwrap() error        { return e.err }
 
 // walkRoot sends the regular files under root (or root itself), then, with
-// history, the blobs of the git repository at root.
+// history, the blobs of every git repository found under root.
 func walkRoot(ctx context.Context, root string, history bool, send func(job) error, skip func(Source, string, error)) error {
 	info, err := os.Stat(root)
 	if err != nil {
@@ -201,6 +238,7 @@ func walkRoot(ctx context.Context, root string, history bool, send func(job) err
 	if !info.IsDir() {
 		return send(fileJob(root, info.Size()))
 	}
+	var repos []string // with history: every repository under root, root's own included
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if path == root {
@@ -213,6 +251,9 @@ func walkRoot(ctx context.Context, root string, history bool, send func(job) err
 			return nil
 		}
 		if d.Name() == ".git" && path != root {
+			if history {
+				repos = append(repos, filepath.Dir(path))
+			}
 			skip(Source{Kind: "file", Path: path}, SkipGitDir, nil)
 			if d.IsDir() {
 				return fs.SkipDir
@@ -234,9 +275,9 @@ func walkRoot(ctx context.Context, root string, history bool, send func(job) err
 		}
 		return fmt.Errorf("searching %s: %w", root, err)
 	}
-	if history {
-		if _, err := os.Stat(filepath.Join(root, ".git")); err == nil {
-			return sendHistory(ctx, root, send)
+	for _, repo := range repos {
+		if err := sendHistory(ctx, repo, send); err != nil {
+			return err
 		}
 	}
 	return nil

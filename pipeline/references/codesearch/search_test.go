@@ -2,7 +2,9 @@ package codesearch
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -218,5 +220,64 @@ func TestCandidateValidation(t *testing.T) {
 	_, err := Search(context.Background(), []string{t.TempDir()}, cands, Options{}, func(Hit) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "MaxFileSize") {
 		t.Errorf("no size bound: err = %v", err)
+	}
+}
+
+// An error from emit or OnCollect stops the search and comes back as is.
+func TestSearchCallbackErrors(t *testing.T) {
+	root := t.TempDir()
+	for i := range 50 {
+		write(t, root, fmt.Sprintf("f%02d.tf", i), "dave\n")
+	}
+	stop := errors.New("stop")
+	calls := 0
+	_, err := Search(context.Background(), []string{root}, cands, Options{MaxFileSize: 1 << 20}, func(Hit) error {
+		calls++
+		return stop
+	})
+	if err != stop || calls != 1 {
+		t.Errorf("emit error: err = %v after %d calls, want stop after 1", err, calls)
+	}
+	var collected []string
+	_, err = Search(context.Background(), []string{root}, cands, Options{
+		MaxFileSize: 1 << 20,
+		Collect:     func(s Source) bool { return strings.HasSuffix(s.Path, "f07.tf") },
+		OnCollect: func(s Source, open func(context.Context) (io.ReadCloser, error)) error {
+			rc, err := open(context.Background())
+			if err != nil {
+				return err
+			}
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			collected = append(collected, filepath.Base(s.Path)+"="+string(b))
+			return nil
+		},
+	}, func(Hit) error { return nil })
+	if err != nil || !slices.Equal(collected, []string{"f07.tf=dave\n"}) {
+		t.Errorf("collect: err = %v, collected %q", err, collected)
+	}
+	_, err = Search(context.Background(), []string{root}, cands, Options{
+		MaxFileSize: 1 << 20,
+		Collect:     func(Source) bool { return true },
+		OnCollect:   func(Source, func(context.Context) (io.ReadCloser, error)) error { return stop },
+	}, func(Hit) error { return nil })
+	if err != stop {
+		t.Errorf("OnCollect error: err = %v, want stop", err)
+	}
+}
+
+func TestRefKind(t *testing.T) {
+	for p, want := range map[string]string{
+		"/r/.github/workflows/deploy.yml": RefConfig,
+		"/r/app/.env.production":          RefConfig,
+		"/r/main.go":                      RefCode,
+		"/r/infra/main.tf":                RefTerraform,
+		"/r/infra/terraform.tfstate":      RefTerraform,
+		"/r/scripts/deploy.sh":            RefCode,
+		"/home/u/.aws/credentials":        RefConfig,
+	} {
+		if got := RefKind(Source{Kind: "file", Path: p}); got != want {
+			t.Errorf("RefKind(%s) = %s, want %s", p, got, want)
+		}
 	}
 }
