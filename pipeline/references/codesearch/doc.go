@@ -46,7 +46,25 @@
 // secret access key, a run of 40 or more characters of [A-Za-z0-9/+], is
 // replaced by "[masked]", and so is a shorter run of 16 or more that the
 // excerpt's cut edge splits (part of a secret is still a secret). The matched
-// text itself is a name, ARN or ID, never a secret.
+// text is a name or ID; an ARN or user/ match is masked the same way, since
+// an IAM path may hold any base64 character (a path 40 characters long
+// without a '-' or '_' is masked too: a lost path costs less than a leak).
+//
+// # History
+//
+// With Options.History every repository found under a root (a directory
+// holding .git, the root's own included) is read after its working tree:
+// every commit reachable from every ref, each tree and blob once, a blob
+// reported with the first commit found holding it (walking from the refs)
+// and its path there. A blob identical to the working tree's file gives the
+// same hit twice; DropHistoryDuplicates removes the history copy.
+//
+// # Terraform files and the References sheet
+//
+// Options.Collect and OnCollect hand the files the caller wants parsed
+// (Terraform states and .tf files, for package iac) back after the scan.
+// Hit.Reference makes the References row: kind code, config or terraform by
+// the file's name (RefKind).
 //
 // # What is skipped
 //

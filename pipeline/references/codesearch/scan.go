@@ -142,7 +142,7 @@ func (sc *scanner) report(data, lower []byte, doneEnd, decideEnd int, eof bool, 
 				Kind:      kind,
 				Source:    src,
 				Line:      line,
-				Match:     string(data[from:e]),
+				Match:     matchText(data[from:e], kind),
 				Excerpt:   excerpt(data, from, e, eof),
 			}); err != nil {
 				return err
@@ -150,6 +150,15 @@ func (sc *scanner) report(data, lower []byte, doneEnd, decideEnd int, eof bool, 
 		}
 	}
 	return nil
+}
+
+// matchText is the matched text to report: an ARN or user/ path is masked
+// like an excerpt, since an IAM path may hold any base64 character.
+func matchText(b []byte, kind Kind) string {
+	if kind == KindARN || kind == KindUserPath {
+		return mask(b, 0, 0, false, false)
+	}
+	return string(b)
 }
 
 // excerpt is the line around data[s:e], cut to ExcerptContext bytes either
