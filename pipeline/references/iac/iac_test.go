@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dormant-iam/dormant/tables"
 )
 
 func render(rs []Resource) string {
@@ -143,5 +145,14 @@ func TestChange(t *testing.T) {
 	}
 	if s, _, ok := CloudFormationOwner(map[string]string{TagStackID: "arn:aws:cloudformation:us-east-1:111111111111:stack/p/1"}); !ok || s == "" {
 		t.Error("the stack ID tag alone does not name the stack")
+	}
+}
+
+func TestFromTables(t *testing.T) {
+	u := FromTables(tables.User{AccountID: "111111111111", UserName: "cfn-user", UserID: "AIDAEXAMPLECFNUSER001",
+		Tags: []tables.Tag{{Key: TagStackName, Value: "payments"}, {Key: TagLogicalID, Value: "UploaderUser"}}}, []string{"AKIAEXAMPLECFNKEY001"})
+	os := Match([]User{u}, nil)
+	if len(os) != 1 || os[0].Stack != "payments" || os[0].LogicalID != "UploaderUser" || os[0].Reference(u).Kind != RefCloudFormation {
+		t.Errorf("ownerships %+v", os)
 	}
 }

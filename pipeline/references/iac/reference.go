@@ -58,3 +58,16 @@ func (o Ownership) Reference(u User) tables.Reference {
 	}
 	return r
 }
+
+// FromTables makes the User to match from an inventory row and the access
+// key IDs known for it (codesearch.Candidates gathers them).
+func FromTables(u tables.User, keyIDs []string) User {
+	out := User{AccountID: u.AccountID, UserName: u.UserName, UserID: u.UserID, ARN: u.ARN, AccessKeyIDs: keyIDs}
+	if len(u.Tags) > 0 {
+		out.Tags = make(map[string]string, len(u.Tags))
+		for _, t := range u.Tags {
+			out.Tags[t.Key] = t.Value
+		}
+	}
+	return out
+}
