@@ -269,3 +269,86 @@ func TestAttackDeletedRegionDigestsAreAGap(t *testing.T) {
 		t.Errorf("reasons %q do not say eu-west-1's digests are missing", f.Reasons)
 	}
 }
+
+// Attacks the digests already catch, kept so that they stay caught: in
+// each, alice's one call (2026-10-27) is deleted and the digests are left
+// or cut so as to hide it.
+func TestAttackDigestChainsHoldTheirHours(t *testing.T) {
+	aliceAt := time.Date(2026, 10, 27, 14, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		build func(t *testing.T, root string) (alice string)
+		want  string // a reason that must be among alice's
+	}{
+		{
+			// Stopped before the days read, there would be no digest to read:
+			// the run says coverage is assumed, as for a trail without them.
+			name: "validation stopped on the lead-in day, logging went on",
+			build: func(t *testing.T, root string) string {
+				tr := newAtkTrail(t, root, "main", true)
+				tr.everyDay(atkHome, 3, nil)
+				alice := tr.log(atkHome, "alice", aliceAt)
+				tr.until = atkQuery().Start.Add(-10 * time.Hour)
+				tr.digests(atkHome)
+				return alice
+			},
+			want: "digest chain does not cover these hours",
+		},
+		{
+			name: "one trail's chain cut at alice's hour while another trail's goes on",
+			build: func(t *testing.T, root string) string {
+				x, y := newAtkTrail(t, root, "x", true), newAtkTrail(t, root, "y", true)
+				x.everyDay(atkHome, 3, nil)
+				y.everyDay(atkHome, 5, nil)
+				alice := x.log(atkHome, "alice", aliceAt)
+				x.until = aliceAt.Truncate(time.Hour)
+				x.digests(atkHome)
+				y.digests(atkHome)
+				return alice
+			},
+			want: "digest chain does not cover these hours",
+		},
+		{
+			name: "the digest listing alice's file deleted with it",
+			build: func(t *testing.T, root string) string {
+				tr := newAtkTrail(t, root, "main", true)
+				tr.everyDay(atkHome, 3, nil)
+				alice := tr.log(atkHome, "alice", aliceAt)
+				tr.digests(atkHome)
+				end := aliceAt.Add(5*time.Minute).Truncate(time.Hour).Add(time.Hour + 31*time.Second)
+				d := filepath.Join(root, "AWSLogs", atkAcct, "CloudTrail-Digest", atkHome, end.Format("2006/01/02"),
+					atkAcct+"_CloudTrail-Digest_"+atkHome+"_main_"+atkHome+"_"+end.Format("20060102T150405Z")+".json.gz")
+				if err := os.Remove(d); err != nil {
+					t.Fatal(err)
+				}
+				return alice
+			},
+			want: "digest file is missing from the chain",
+		},
+		{
+			name: "digests only for the first half of the window in the region",
+			build: func(t *testing.T, root string) string {
+				tr := newAtkTrail(t, root, "main", true)
+				tr.everyDay(atkHome, 3, nil)
+				alice := tr.log(atkHome, "alice", aliceAt)
+				tr.until = time.Date(2026, 10, 26, 0, 0, 0, 0, time.UTC)
+				tr.digests(atkHome)
+				return alice
+			},
+			want: "digest chain does not cover these hours",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			alice := tt.build(t, root)
+			if err := os.Remove(alice); err != nil {
+				t.Fatal(err)
+			}
+			f := atkClassify(t, root)
+			if isRemoval(f) || !slices.ContainsFunc(f.Reasons, func(r string) bool { return strings.Contains(r, tt.want) }) {
+				t.Fatalf("alice is %s/%s, want review naming %q: %q", f.Status, f.Decision, tt.want, f.Reasons)
+			}
+		})
+	}
+}
