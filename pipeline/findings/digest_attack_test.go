@@ -165,26 +165,35 @@ func atkUser(name string) tables.User {
 	}
 }
 
-// atkClassify runs the local engine over root and classifies alice as a
-// run does (pipeline's classifyOptions), returning her finding.
+// atkClassify runs the local engine over root, with each scanner, and
+// classifies alice as a run does (pipeline's classifyOptions), returning
+// her finding; both scanners must agree.
 func atkClassify(t *testing.T, root string) tables.Finding {
 	t.Helper()
-	res, err := activity.NewLocal(root, activity.WithLogger(slog.New(slog.DiscardHandler))).Run(context.Background(), atkQuery())
-	if err != nil {
-		t.Fatal(err)
+	var out []tables.Finding
+	for _, sc := range activity.Scanners() {
+		res, err := activity.NewLocal(root, activity.WithScanner(sc), activity.WithLogger(slog.New(slog.DiscardHandler))).Run(context.Background(), atkQuery())
+		if err != nil {
+			t.Fatalf("scanner %s: %v", sc, err)
+		}
+		opts := findings.DefaultOptions(atkAsOf)
+		opts.WindowDays = atkDays
+		opts.SkippedRecords = tables.SkippedByAccount(res.LogFiles)
+		opts.DigestProblems, opts.DigestProven = tables.DigestProblems(res.LogFiles), tables.DigestProven(res.LogFiles)
+		got, err := findings.Classify([]tables.User{atkUser("alice")}, res.Activity, res.Coverage, nil, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 {
+			t.Fatalf("scanner %s: %d findings, want alice's", sc, len(got))
+		}
+		if len(out) > 0 && (got[0].Decision != out[0].Decision || !slices.Equal(got[0].Reasons, out[0].Reasons)) {
+			t.Errorf("scanner %s: alice is %s with %q; scanner %s: %s with %q", sc, got[0].Decision, got[0].Reasons,
+				activity.Scanners()[0], out[0].Decision, out[0].Reasons)
+		}
+		out = append(out, got[0])
 	}
-	opts := findings.DefaultOptions(atkAsOf)
-	opts.WindowDays = atkDays
-	opts.SkippedRecords = tables.SkippedByAccount(res.LogFiles)
-	opts.DigestProblems, opts.DigestProven = tables.DigestProblems(res.LogFiles), tables.DigestProven(res.LogFiles)
-	got, err := findings.Classify([]tables.User{atkUser("alice")}, res.Activity, res.Coverage, nil, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 1 {
-		t.Fatalf("%d findings, want alice's", len(got))
-	}
-	return got[0]
+	return out[0]
 }
 
 func isRemoval(f tables.Finding) bool {
@@ -315,7 +324,7 @@ func TestAttackDigestChainsHoldTheirHours(t *testing.T) {
 				tr.everyDay(atkHome, 3, nil)
 				alice := tr.log(atkHome, "alice", aliceAt)
 				tr.digests(atkHome)
-				end := aliceAt.Add(5*time.Minute).Truncate(time.Hour).Add(time.Hour + 31*time.Second)
+				end := aliceAt.Add(5 * time.Minute).Truncate(time.Hour).Add(time.Hour + 31*time.Second)
 				d := filepath.Join(root, "AWSLogs", atkAcct, "CloudTrail-Digest", atkHome, end.Format("2006/01/02"),
 					atkAcct+"_CloudTrail-Digest_"+atkHome+"_main_"+atkHome+"_"+end.Format("20060102T150405Z")+".json.gz")
 				if err := os.Remove(d); err != nil {
