@@ -45,6 +45,10 @@ type atkTrail struct {
 	files             map[string][]atkLog // region -> log files in delivery order
 	n                 int
 	digestFrom, until time.Time
+	// pause: no digest for the hours from pause[0] to pause[1], the next
+	// one still naming the last before as its previous (a linked chain
+	// across hours it does not cover).
+	pause [2]time.Time
 }
 
 type atkLog struct {
@@ -119,6 +123,9 @@ func (tr *atkTrail) digests(region string) {
 	}
 	var prevKey, prevSum string
 	for h := tr.digestFrom; h.Before(tr.until); h = h.Add(time.Hour) {
+		if !h.Before(tr.pause[0]) && h.Before(tr.pause[1]) {
+			continue
+		}
 		start, end := h.Add(31*time.Second), h.Add(time.Hour+31*time.Second)
 		refs := []map[string]string{}
 		for _, f := range tr.files[region] {
@@ -359,5 +366,23 @@ func TestAttackDigestChainsHoldTheirHours(t *testing.T) {
 				t.Fatalf("alice is %s/%s, want review naming %q: %q", f.Status, f.Decision, tt.want, f.Reasons)
 			}
 		})
+	}
+}
+
+// A chain whose next digest names the previous one as it should, but three
+// days later, vouches for none of the hours between (logging stopped, or
+// digests removed and the chain relinked): they are not proven empty, and
+// the days without a record there are a gap. alice's call, made then, was
+// never logged.
+func TestAttackLinkedChainAcrossAPause(t *testing.T) {
+	root := t.TempDir()
+	tr := newAtkTrail(t, root, "main", true)
+	from, to := time.Date(2026, 10, 26, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 29, 0, 0, 0, 0, time.UTC)
+	tr.everyDay(atkHome, 3, func(d time.Time) bool { return !d.Before(from) && d.Before(to) })
+	tr.pause = [2]time.Time{from, to}
+	tr.digests(atkHome)
+	f := atkClassify(t, root)
+	if want := "trail coverage gap for account 111111111111 in us-east-1: 2026-10-26..2026-10-28 (3 days)"; isRemoval(f) || !slices.Contains(f.Reasons, want) {
+		t.Fatalf("alice is %s/%s, want review naming %q: %q", f.Status, f.Decision, want, f.Reasons)
 	}
 }
