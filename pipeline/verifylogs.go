@@ -283,8 +283,47 @@ func recomputeActivity(ctx context.Context, v *Verification, root string, opts V
 			return c.AccountID + " " + c.Region + " " + c.Hour.UTC().Format(time.RFC3339)
 		})
 	}
-	v.Checked = append(v.Checked, fmt.Sprintf("activity and coverage recomputed from %s by the local engine over the run's window (%s to %s)",
-		opts.Logs, q.Start.UTC().Format(time.RFC3339), q.End.UTC().Format(time.RFC3339)))
+	msg := fmt.Sprintf("activity and coverage recomputed from %s by the local engine over the run's window (%s to %s)",
+		opts.Logs, q.Start.UTC().Format(time.RFC3339), q.End.UTC().Format(time.RFC3339))
+	// The findings hold candidates on the log files table's verification
+	// (tables.DigestProblems), so it is re-derived too, not only the hashes.
+	if stored, counted, err := readLogFiles(v.Dir); err == nil && counted {
+		diffRows(v, LogFilesTable, opts.Logs, verificationRows(stored), verificationRows(res.LogFiles), func(r verificationRow) string { return r.key })
+		msg += ", and every log and digest file's verification against the digests"
+	}
+	v.Checked = append(v.Checked, msg)
+}
+
+// verificationRow is what the log files table says of one file, with the
+// run machine's paths reduced to their AWSLogs/ keys so that two copies of
+// the same logs compare equal (the hashes are compareLogFiles' part).
+type verificationRow struct {
+	key, Verification, Digest, SkipReasons string
+	Records, Skipped                       int64
+	GapStart, GapEnd                       time.Time
+}
+
+func verificationRows(rows []tables.LogFile) []verificationRow {
+	out := make([]verificationRow, 0, len(rows))
+	for _, r := range rows {
+		k, ok := logsKey(r.Path)
+		if !ok {
+			k = r.Path
+		}
+		d, ok := logsKey(r.Digest)
+		if !ok {
+			d = r.Digest
+		}
+		vr := verificationRow{key: r.Kind + " " + k, Verification: r.Verification, Digest: d,
+			SkipReasons: r.SkipReasons, Records: r.Records, Skipped: r.Skipped, GapStart: r.GapStart.UTC(), GapEnd: r.GapEnd.UTC()}
+		// A file the run took from its scan cache was not hashed: the
+		// recomputation, which hashes every file, says what it is.
+		if vr.Verification == tables.VerificationUnhashed {
+			vr.Verification = tables.VerificationVerified
+		}
+		out = append(out, vr)
+	}
+	return out
 }
 
 // diffRows names every row that differs between the stored and the

@@ -6,11 +6,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/dormant-iam/dormant/internal/demo"
 	"github.com/dormant-iam/dormant/pipeline"
+	"github.com/dormant-iam/dormant/tables"
 )
 
 // Issue 14 item 3: `verify --logs` on a demo run. The logs are copied to
@@ -172,5 +174,73 @@ func rewriteGzip(t *testing.T, path string, edit func([]byte) []byte) {
 	zw.Close()
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// verify --logs re-derives the log files table's verification, on which
+// the findings hold candidates, and not only the hashes: a bundle whose
+// table was edited to drop the row of a log file its digest lists but the
+// logs lack (so that nothing sends the account to review) fails, naming
+// the file, although every file it lists is there with its hash.
+func TestVerifyLogsRederivesVerification(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	o := smallDemo(t)
+	o.Users, o.Events, o.WindowDays = 30, 2000, 30
+	src, err := demo.Generate(ctx, filepath.Join(dir, "src"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := src.Accounts[0].AccountID
+	logs, _ := filepath.Glob(filepath.Join(src.CloudTrail, "AWSLogs", acct, "CloudTrail", "*", o.AsOf.AddDate(0, 0, -5).Format("2006/01/02"), "*.json.gz"))
+	if len(logs) == 0 {
+		t.Fatal("no log file to delete")
+	}
+	if err := os.Remove(logs[0]); err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.ToSlash(strings.TrimPrefix(logs[0], src.CloudTrail+string(filepath.Separator)))
+	cfg := pipeline.Config{
+		CredentialReports: src.CredentialReports, AuthorizationDetails: src.AuthorizationDetails,
+		CloudTrail: src.CloudTrail, AsOf: o.AsOf, WindowDays: o.WindowDays, Out: filepath.Join(dir, "out"), Logger: quiet,
+	}
+	res, err := pipeline.Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifyLogs := func(t *testing.T, bundle string) *pipeline.Verification {
+		t.Helper()
+		v := &pipeline.Verification{Dir: bundle}
+		if err := pipeline.VerifyLogs(ctx, v, pipeline.VerifyLogsOptions{Logs: src.CloudTrail, Logger: quiet}); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if v := verifyLogs(t, res.Out); !v.OK() {
+		t.Fatalf("the honest bundle does not verify against its logs:\n%s", strings.Join(v.Problems, "\n"))
+	}
+
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	if err := os.CopyFS(bundle, os.DirFS(res.Out)); err != nil {
+		t.Fatal(err)
+	}
+	table := filepath.Join(bundle, filepath.FromSlash(pipeline.LogFilesTable))
+	rows, err := tables.ReadParquet[tables.LogFile](table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(rows)
+	rows = slices.DeleteFunc(rows, func(r tables.LogFile) bool { return r.Verification == tables.VerificationMissing })
+	if len(rows) != n-1 {
+		t.Fatalf("%d missing rows, want the deleted file's one", n-len(rows))
+	}
+	if err := tables.WriteParquet(table, rows); err != nil {
+		t.Fatal(err)
+	}
+	v := verifyLogs(t, bundle)
+	if v.OK() || !slices.ContainsFunc(v.Problems, func(p string) bool {
+		return strings.Contains(p, pipeline.LogFilesTable) && strings.Contains(p, key) && strings.Contains(p, "not in the bundle")
+	}) {
+		t.Errorf("the edited table passes verify --logs, or no problem names %s:\n%s", key, strings.Join(v.Problems, "\n"))
 	}
 }

@@ -162,15 +162,25 @@ func DigestProblems(files []LogFile) map[string][]string {
 		out[f.AccountID] = append(out[f.AccountID], fmt.Sprintf("CloudTrail digests for account %s in %s, %s..%s: %s: %s",
 			f.AccountID, f.Region, f.GapStart.UTC().Format("2006-01-02T15:04Z"), f.GapEnd.UTC().Format("2006-01-02T15:04Z"), what, f.Path))
 	}
+	for _, p := range regionsWithoutDigests(files) {
+		out[p.account] = append(out[p.account], fmt.Sprintf("CloudTrail digests for account %s in %s, %s..%s: %d log files there but no digest file for the region, "+
+			"though the account's trail writes digests elsewhere in those hours (the region's digests were deleted or not copied, so a deleted log file there cannot be detected): %s",
+			p.account, p.region, p.first.UTC().Format("2006-01-02T15:04Z"), p.last.UTC().Format("2006-01-02T15:04Z"), p.files, p.path))
+	}
 	return out
 }
 
 // DigestProven lists, per account, the regions whose digest chain is
 // unbroken over the window with no file missing or changed: there, an hour
-// without log files is proven to have had no events.
+// without log files is proven to have had no events, so long as each
+// trail's digests follow one another hour by hour. A log file in the
+// hours the region's digests span that no digest lists is another writer's
+// (a second trail, or an injected file): the digests prove their own
+// trail's files complete, not that writer's, so the region is not proven.
 func DigestProven(files []LogFile) map[string]map[string]bool {
 	type key struct{ account, region string }
 	seen, bad := map[key]bool{}, map[key]bool{}
+	spans := digestSpans(files)
 	for _, f := range files {
 		k := key{f.AccountID, f.Region}
 		switch {
@@ -178,7 +188,14 @@ func DigestProven(files []LogFile) map[string]map[string]bool {
 			seen[k] = true
 		case f.Verification == VerificationMissing || f.Verification == VerificationMismatch || f.Verification == VerificationGap:
 			bad[k] = true
+		case f.Kind == LogFileKindLog && (f.Verification == VerificationUnverified || f.Verification == ""):
+			if s, ok := spans[regionKey{f.AccountID, f.Region}]; ok && s.holds(f.Path) {
+				bad[k] = true
+			}
 		}
+	}
+	for k := range skippedHours(files) {
+		bad[key(k)] = true
 	}
 	out := map[string]map[string]bool{}
 	for _, k := range slices.SortedFunc(maps.Keys(seen), func(a, b key) int { return strings.Compare(a.account+a.region, b.account+b.region) }) {
@@ -191,4 +208,183 @@ func DigestProven(files []LogFile) map[string]map[string]bool {
 		out[k.account][k.region] = true
 	}
 	return out
+}
+
+type regionKey struct{ account, region string }
+
+// digestHour is how far apart consecutive digests of one trail's chain may
+// end: CloudTrail writes one an hour (seconds apart), so a longer step
+// leaves hours no digest covers, even where the later digest names the
+// earlier as its previous.
+const digestHour = time.Hour + 5*time.Minute
+
+// skippedHours lists the regions where one trail's digests read (by name:
+// <account>_CloudTrail-Digest_<region>_<trail>_<home>_<end>) skip an hour:
+// what was delivered then is vouched for by none, so those hours prove
+// nothing.
+func skippedHours(files []LogFile) map[regionKey]bool {
+	type chainKey struct {
+		regionKey
+		chain string
+	}
+	ends := map[chainKey][]time.Time{}
+	for _, f := range files {
+		if f.Kind != LogFileKindDigest || f.SHA256 == "" || strings.HasSuffix(baseName(f.Path), "_backfill") {
+			continue
+		}
+		end, ok := DigestEnd(f.Path)
+		if !ok {
+			continue
+		}
+		name := baseName(f.Path)
+		k := chainKey{regionKey{f.AccountID, f.Region}, name[:strings.LastIndexByte(name, '_')]}
+		ends[k] = append(ends[k], end)
+	}
+	out := map[regionKey]bool{}
+	for k, ts := range ends {
+		slices.SortFunc(ts, time.Time.Compare)
+		for i := 1; i < len(ts); i++ {
+			if ts[i].Sub(ts[i-1]) > digestHour {
+				out[k.regionKey] = true
+				break
+			}
+		}
+	}
+	return out
+}
+
+// digestSpan is the delivery hours some digests read cover: from the end
+// of the earliest to the end of the latest (digest names carry their end).
+type digestSpan struct{ first, last time.Time }
+
+// holds says whether the log file at path was delivered inside the span,
+// more than an hour before its end (so that the digest listing it, or a
+// backfill digest, would have been read): a digest should have listed it.
+// A name without a delivery time cannot be placed, and is held.
+func (s digestSpan) holds(path string) bool {
+	at, ok := LogFileDelivered(path)
+	return !ok || (!at.Before(s.first) && !at.Add(time.Hour).After(s.last))
+}
+
+// digestSpans is, per account and region, the span of the digests read
+// there (rows of digests on disk, which carry their hash).
+func digestSpans(files []LogFile) map[regionKey]digestSpan {
+	out := map[regionKey]digestSpan{}
+	for _, f := range files {
+		if f.Kind != LogFileKindDigest || f.SHA256 == "" {
+			continue
+		}
+		end, ok := DigestEnd(f.Path)
+		if !ok {
+			continue
+		}
+		k := regionKey{f.AccountID, f.Region}
+		s, seen := out[k]
+		if !seen || end.Before(s.first) {
+			s.first = end
+		}
+		if end.After(s.last) {
+			s.last = end
+		}
+		out[k] = s
+	}
+	return out
+}
+
+// missingRegion is a region with log files but no digest, in an account
+// whose digests elsewhere span the files' delivery hours.
+type missingRegion struct {
+	account, region string
+	files           int
+	first, last     time.Time
+	path            string // the earliest such file
+}
+
+// regionsWithoutDigests finds the regions where CloudTrail delivered log
+// files and the account's trail wrote digests elsewhere over those hours,
+// but no digest was read for the region: a trail that validates writes
+// digests in every region it logs, so the region's digests are gone and
+// its deleted log files would go unnoticed. (A second trail without
+// validation writing to the same folders also lands here: its files are
+// then vouched for by nothing, which is what review is for.)
+func regionsWithoutDigests(files []LogFile) []missingRegion {
+	spans := digestSpans(files)
+	account := map[string]digestSpan{}
+	hasDigests := map[regionKey]bool{}
+	for k, s := range spans {
+		a, ok := account[k.account]
+		if !ok || s.first.Before(a.first) {
+			a.first = s.first
+		}
+		if s.last.After(a.last) {
+			a.last = s.last
+		}
+		account[k.account] = a
+	}
+	for _, f := range files {
+		if f.Kind == LogFileKindDigest {
+			hasDigests[regionKey{f.AccountID, f.Region}] = true
+		}
+	}
+	found := map[regionKey]*missingRegion{}
+	for _, f := range files {
+		k := regionKey{f.AccountID, f.Region}
+		s, ok := account[f.AccountID]
+		if f.Kind != LogFileKindLog || f.Verification != "" || hasDigests[k] || !ok || !s.holds(f.Path) {
+			continue
+		}
+		at, _ := LogFileDelivered(f.Path)
+		m := found[k]
+		if m == nil {
+			m = &missingRegion{account: f.AccountID, region: f.Region, first: at, last: at, path: f.Path}
+			found[k] = m
+		}
+		m.files++
+		if at.Before(m.first) {
+			m.first, m.path = at, f.Path
+		}
+		if at.After(m.last) {
+			m.last = at
+		}
+	}
+	out := make([]missingRegion, 0, len(found))
+	for _, m := range found {
+		out = append(out, *m)
+	}
+	slices.SortFunc(out, func(a, b missingRegion) int {
+		return strings.Compare(a.account+"/"+a.region, b.account+"/"+b.region)
+	})
+	return out
+}
+
+// LogFileDelivered is the delivery time in a CloudTrail log file's name,
+// <account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz.
+func LogFileDelivered(path string) (time.Time, bool) {
+	parts := strings.Split(baseName(path), "_")
+	if len(parts) < 5 || parts[1] != "CloudTrail" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse("20060102T1504Z", parts[3])
+	return t, err == nil
+}
+
+// DigestEnd is the end time in a CloudTrail digest file's name,
+// <account>_CloudTrail-Digest_<region>_<trail>_<home region>_<YYYYMMDDTHHmmssZ>[_backfill].json.gz.
+func DigestEnd(path string) (time.Time, bool) {
+	name := strings.TrimSuffix(baseName(path), "_backfill")
+	i := strings.LastIndexByte(name, '_')
+	if i < 0 || !strings.Contains(name, "_CloudTrail-Digest_") {
+		return time.Time{}, false
+	}
+	t, err := time.Parse("20060102T150405Z", name[i+1:])
+	return t, err == nil
+}
+
+// baseName is a path's or S3 key's last element without .json.gz or .json.
+func baseName(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		p = p[i+1:]
+	}
+	p = strings.TrimSuffix(p, ".gz")
+	return strings.TrimSuffix(p, ".json")
 }

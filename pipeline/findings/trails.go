@@ -16,13 +16,16 @@ import (
 // to every candidate (users whose report or events prove use in the window
 // are active before it is reached):
 //
-//   - an account's trails are combined: any trail recording a kind of event
-//     suffices;
+//   - an account's trails are combined per kind of event (read-only, write):
+//     a kind is recorded everywhere, all the time, when the multi-region
+//     trails recording it do so together, so one trail's reads cannot make
+//     up for another's excluded source, home region or stop;
 //   - no trail recording management events, no trail recording read-only
-//     (or write) management events, an event source every trail excludes
-//     (kms.amazonaws.com, rdsdata.amazonaws.com), only single-region trails,
-//     or a time inside the window when no trail was logging (StopLogging)
-//     sends the candidate to review, naming the gap;
+//     (or write) management events, an event source every multi-region
+//     trail recording a kind excludes (kms.amazonaws.com,
+//     rdsdata.amazonaws.com), only single-region trails recording a kind,
+//     or a time inside the window when none of them was logging
+//     (StopLogging) sends the candidate to review, naming the gap;
 //   - an account whose trail settings were not given is not sent to review
 //     for it: the report says "trail settings unknown" for that account.
 
@@ -58,27 +61,98 @@ func TrailGaps(account string, trails []tables.Trail, start, end time.Time) []st
 	case !write:
 		out = append(out, fmt.Sprintf("trails of %s record only read-only management events: a user who only makes changes would look unused", account))
 	}
-	// A source is missing only when every management trail excludes it.
-	excluded := slices.Clone(mgmt[0].ExcludedSources)
-	for _, t := range mgmt[1:] {
-		excluded = slices.DeleteFunc(excluded, func(s string) bool { return !slices.Contains(t.ExcludedSources, s) })
+	// Each kind of event is seen everywhere only through the multi-region
+	// trails that record it: a trail's exclusions, region and stops count
+	// for what it records, so two trails each missing a different part
+	// (reads without KMS beside writes with it) leave that part unrecorded.
+	type kindGaps struct {
+		single   []string // home regions, when no multi-region trail records the kind
+		excluded []string
+		stopped  [][2]time.Time
 	}
-	slices.Sort(excluded)
-	for _, s := range slices.Compact(excluded) {
-		out = append(out, fmt.Sprintf("trails of %s exclude %s events: a user who only calls %s (e.g. only decrypts) would look unused", account, s, s))
-	}
-	if !slices.ContainsFunc(mgmt, func(t *tables.Trail) bool { return t.MultiRegion }) {
-		var regions []string
+	perKind := map[string]*kindGaps{}
+	for _, k := range []struct {
+		name string
+		rec  func(*tables.Trail) bool
+	}{
+		{"read-only", func(t *tables.Trail) bool { return t.ReadOnlyRecorded }},
+		{"write", func(t *tables.Trail) bool { return t.WriteOnlyRecorded }},
+	} {
+		var multi []*tables.Trail
+		g := &kindGaps{}
 		for _, t := range mgmt {
-			regions = append(regions, t.HomeRegion)
+			switch {
+			case !k.rec(t):
+			case t.MultiRegion:
+				multi = append(multi, t)
+			default:
+				g.single = append(g.single, t.HomeRegion)
+			}
 		}
-		slices.Sort(regions)
-		out = append(out, fmt.Sprintf("trails of %s are single-region and record only %s: a user active in another region would look unused",
-			account, strings.Join(slices.Compact(regions), ", ")))
+		if len(multi) == 0 {
+			if len(g.single) == 0 {
+				continue // no trail records the kind: said above
+			}
+			slices.Sort(g.single)
+			g.single = slices.Compact(g.single)
+			perKind[k.name] = g
+			continue
+		}
+		g.single = nil
+		// A source is missing only when every such trail excludes it.
+		g.excluded = slices.Clone(multi[0].ExcludedSources)
+		for _, t := range multi[1:] {
+			g.excluded = slices.DeleteFunc(g.excluded, func(s string) bool { return !slices.Contains(t.ExcludedSources, s) })
+		}
+		slices.Sort(g.excluded)
+		g.excluded = slices.Compact(g.excluded)
+		g.stopped = loggingGaps(multi, start, end)
+		perKind[k.name] = g
 	}
-	for _, g := range loggingGaps(mgmt, start, end) {
-		out = append(out, fmt.Sprintf("no trail of %s was logging from %s to %s (GetTrailStatus start/stop logging times): a user active then would look unused",
-			account, rfc3339(g[0]), rfc3339(g[1])))
+	r, w := perKind["read-only"], perKind["write"]
+	// What both kinds miss alike is said once, as for one trail.
+	both := r != nil && w != nil
+	if both && len(r.single) > 0 && slices.Equal(r.single, w.single) {
+		out = append(out, fmt.Sprintf("trails of %s are single-region and record only %s: a user active in another region would look unused",
+			account, strings.Join(r.single, ", ")))
+		r.single, w.single = nil, nil
+	}
+	if both {
+		for _, s := range slices.Clone(r.excluded) {
+			if slices.Contains(w.excluded, s) {
+				out = append(out, fmt.Sprintf("trails of %s exclude %s events: a user who only calls %s (e.g. only decrypts) would look unused", account, s, s))
+				r.excluded = slices.DeleteFunc(r.excluded, func(x string) bool { return x == s })
+				w.excluded = slices.DeleteFunc(w.excluded, func(x string) bool { return x == s })
+			}
+		}
+		for _, g := range slices.Clone(r.stopped) {
+			if slices.Contains(w.stopped, g) {
+				out = append(out, fmt.Sprintf("no trail of %s was logging from %s to %s (GetTrailStatus start/stop logging times): a user active then would look unused",
+					account, rfc3339(g[0]), rfc3339(g[1])))
+				r.stopped = slices.DeleteFunc(r.stopped, func(x [2]time.Time) bool { return x == g })
+				w.stopped = slices.DeleteFunc(w.stopped, func(x [2]time.Time) bool { return x == g })
+			}
+		}
+	}
+	for _, k := range []struct {
+		name, who, via string
+		g              *kindGaps
+	}{{"read-only", "only reads", "only reads from %s (e.g. only decrypts)", r}, {"write", "only makes changes", "only makes changes through %s", w}} {
+		if k.g == nil {
+			continue
+		}
+		if len(k.g.single) > 0 {
+			out = append(out, fmt.Sprintf("trails of %s that record %s management events are single-region and record only %s: a user who %s in another region would look unused",
+				account, k.name, strings.Join(k.g.single, ", "), k.who))
+		}
+		for _, s := range k.g.excluded {
+			out = append(out, fmt.Sprintf("trails of %s that record %s management events exclude %s events: a user who %s would look unused",
+				account, k.name, s, fmt.Sprintf(k.via, s)))
+		}
+		for _, g := range k.g.stopped {
+			out = append(out, fmt.Sprintf("no trail of %s recording %s management events was logging from %s to %s (GetTrailStatus start/stop logging times): a user who %s then would look unused",
+				account, k.name, rfc3339(g[0]), rfc3339(g[1]), k.who))
+		}
 	}
 	return out
 }

@@ -108,3 +108,45 @@ func TestLoggingGapsCombineTrails(t *testing.T) {
 		t.Errorf("gaps %v, want one from %s to %s", gaps, daysBefore(50), daysBefore(40))
 	}
 }
+
+// TestTrailGapsPerKindOfEvent: trails are combined per kind of event, not
+// property by property. Two trails that each miss a different part of what
+// a user may have done (one records reads but excludes KMS, the other
+// records KMS but only writes) leave the reads from KMS unrecorded; the
+// same holds for a read trail that covers only its home region, or that
+// stopped, beside a write trail that covers every region all the time.
+func TestTrailGapsPerKindOfEvent(t *testing.T) {
+	readsNoKMS := completeTrail()
+	readsNoKMS.Name, readsNoKMS.WriteOnlyRecorded, readsNoKMS.ExcludedSources = "reads", false, []string{"kms.amazonaws.com"}
+	writes := completeTrail()
+	writes.Name, writes.ReadOnlyRecorded = "writes", false
+	readsHome := completeTrail()
+	readsHome.Name, readsHome.WriteOnlyRecorded, readsHome.MultiRegion = "reads", false, false
+	readsStopped := completeTrail()
+	readsStopped.Name, readsStopped.WriteOnlyRecorded = "reads", false
+	readsStopped.IsLogging, readsStopped.StopLogging = false, daysBefore(30)
+	allHome := completeTrail()
+	allHome.Name, allHome.MultiRegion = "home", false
+
+	for _, tc := range []struct {
+		name   string
+		trails []tables.Trail
+		want   string
+	}{
+		{"reads exclude KMS, writes do not", []tables.Trail{readsNoKMS, writes},
+			"trails of 111111111111 that record read-only management events exclude kms.amazonaws.com events: a user who only reads from kms.amazonaws.com (e.g. only decrypts) would look unused"},
+		{"reads only in the home region", []tables.Trail{readsHome, writes},
+			"trails of 111111111111 that record read-only management events are single-region and record only us-east-1: a user who only reads in another region would look unused"},
+		{"reads stopped, writes go on", []tables.Trail{readsStopped, writes},
+			"no trail of 111111111111 recording read-only management events was logging from " + rfc3339(daysBefore(30)) + " to " + rfc3339(asOf)},
+		{"a complete single-region trail beside a write trail", []tables.Trail{allHome, writes},
+			"trails of 111111111111 that record read-only management events are single-region and record only us-east-1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := classifyWithTrails(t, baseUser(), map[string][]tables.Trail{acct: tc.trails})
+			if f.Decision != tables.DecisionReview || !hasReason(f, tc.want) {
+				t.Errorf("%s/%s %q: want review naming %q", f.Status, f.Decision, f.Reasons, tc.want)
+			}
+		})
+	}
+}
