@@ -467,6 +467,12 @@ func chainIssues(all []*digest, q Query, base string) []DigestIssue {
 			case cur.prevHash != prev.sum:
 				gap(k, IssueChangedDigest, prev.start.Truncate(time.Hour), ceilHour(prev.end), prev.path,
 					"digest "+prev.path+" was changed: its SHA-256 is not the one "+cur.path+" records")
+			case cur.start.Sub(prev.end) > digestSlack:
+				// The link is intact but the hours between the two digests
+				// have none: nothing vouches for what was delivered then.
+				s, e := hours()
+				gap(k, IssueChainBreak, s, e, cur.path, "no digest covers "+prev.end.Format(time.RFC3339)+" to "+
+					cur.start.Format(time.RFC3339)+" although "+cur.path+" links to the digest before them")
 			}
 		}
 		// Digests arrive about an hour after the hour they cover, so the

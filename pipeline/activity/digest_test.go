@@ -38,6 +38,14 @@ func writeDigestTrail(t *testing.T, root, acct, region string, q Query) *digestT
 // quiet reports (their digests list none, as CloudTrail's do).
 func writeQuietDigestTrail(t *testing.T, root, acct, region string, q Query, quiet func(time.Time) bool) *digestTrail {
 	t.Helper()
+	return writePausedDigestTrail(t, root, acct, region, q, quiet, nil)
+}
+
+// writePausedDigestTrail is writeQuietDigestTrail with no digest in the hours
+// paused reports, the next digest still naming the last one written: a chain
+// whose links are intact around hours nobody vouches for.
+func writePausedDigestTrail(t *testing.T, root, acct, region string, q Query, quiet, paused func(time.Time) bool) *digestTrail {
+	t.Helper()
 	dt := &digestTrail{root: root, acct: acct, region: region, trail: "org-trail", logs: map[time.Time]string{}}
 	first, last := q.ReadDays()
 	gz := func(b []byte) []byte {
@@ -77,6 +85,9 @@ func writeQuietDigestTrail(t *testing.T, root, acct, region string, q Query, qui
 			dt.logs[h] = put(key, gz(text))
 			sum := sha256.Sum256(text)
 			refs = append(refs, logRef{"trail-bucket", key, hex.EncodeToString(sum[:]), "SHA-256"})
+		}
+		if paused != nil && paused(h) {
+			continue
 		}
 		end := h.Add(time.Hour + 31*time.Second)
 		key := fmt.Sprintf("AWSLogs/%s/CloudTrail-Digest/%s/%s/%s_CloudTrail-Digest_%s_%s_%s_%s.json.gz", acct, region,
@@ -364,4 +375,36 @@ func TestDigestFindings(t *testing.T) {
 			t.Fatalf("bob: %s/%s, reasons %q; want review with %q", f.Status, f.Decision, f.Reasons, want)
 		}
 	})
+}
+
+// TestDigestChainPauseIsAGap: a digest that names its predecessor correctly,
+// but starts hours after it ended, leaves the hours between unproven.
+func TestDigestChainPauseIsAGap(t *testing.T) {
+	const acct, region = "555555555555", "us-east-1"
+	start := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	q := Query{Start: start, End: start.AddDate(0, 0, 3)}
+	pauseFrom, pauseTo := start.AddDate(0, 0, 1).Add(8*time.Hour), start.AddDate(0, 0, 1).Add(14*time.Hour)
+	root := t.TempDir()
+	writePausedDigestTrail(t, root, acct, region, q, nil, func(h time.Time) bool {
+		return !h.Before(pauseFrom) && h.Before(pauseTo)
+	})
+	res, err := NewLocal(root).Run(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, i := range res.Digests.Issues {
+		if i.Kind == IssueChainBreak && !i.Start.After(pauseFrom) && !i.End.Before(pauseTo) {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no chain break over %s..%s in %+v", pauseFrom, pauseTo, res.Digests.Issues)
+	}
+	if res.Digests.Regions[0].Unbroken || tables.DigestProven(res.LogFiles)[acct][region] {
+		t.Fatal("a region whose digests pause for six hours is proven")
+	}
+	if len(tables.DigestProblems(res.LogFiles)) == 0 {
+		t.Fatal("the pause is not a review reason")
+	}
 }
