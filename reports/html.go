@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io"
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -135,6 +136,10 @@ type htmlColumn struct {
 	Num        bool
 }
 
+// htmlRowColumns are the findings columns (FindingColumns) the table's row
+// shows, so the evidence beneath it need not repeat them.
+var htmlRowColumns = []string{"account_id", "user_name", "status", "decision", "last_activity", "last_activity_source", "days_inactive", "references", "reasons"}
+
 var htmlFindingColumns = []htmlColumn{
 	{"account", TitleAccountID, false},
 	{"user", TitleUserName, false},
@@ -170,8 +175,13 @@ func newHTMLPage(ctx context.Context, in *Input, assets *htmlAssets) (*htmlPage,
 		Statuses: Statuses, Decisions: Decisions,
 		Columns: htmlFindingColumns, Span: len(htmlFindingColumns) + 1,
 		in: in, ctx: ctx, asOf: in.AsOf.UTC(),
-		refs:    map[[2]string][]tables.Reference{},
-		details: findingColumns,
+		refs: map[[2]string][]tables.Reference{},
+	}
+	// The evidence lists every finding column the table's row does not show.
+	for _, c := range findingColumns {
+		if !slices.Contains(htmlRowColumns, c.name) {
+			p.details = append(p.details, c)
+		}
 	}
 	p.Facts = htmlFacts(in, stats)
 	for _, a := range stats.accounts {
@@ -247,7 +257,7 @@ func htmlFacts(in *Input, stats *summaryStats) []htmlFact {
 // htmlFinding is one row of the findings table and its evidence.
 type htmlFinding struct {
 	F        *tables.Finding
-	Text     string // what the text filter searches, lower case
+	Text     string // what the text filter searches beyond the row's text, lower case
 	Last     string
 	Days     string // empty when unknown
 	Reasons  string
@@ -285,7 +295,7 @@ func (p *htmlPage) finding(f *tables.Finding) *htmlFinding {
 	if f.DaysInactive >= 0 {
 		h.Days = strconv.FormatInt(f.DaysInactive, 10)
 	}
-	h.Text = strings.ToLower(strings.Join([]string{f.AccountID, f.UserName, f.UserID, f.ARN, f.Status, f.Decision, h.Reasons, f.Exemption, f.ExemptionOwner}, " "))
+	h.Text = strings.ToLower(strings.Join([]string{f.UserID, f.ARN, f.Exemption, f.ExemptionOwner}, " "))
 	h.Evidence = make([]htmlFact, len(p.details))
 	for i, c := range p.details {
 		h.Evidence[i] = htmlFact{c.title, htmlValue(c.kind, c.get(f))}

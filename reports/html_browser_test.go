@@ -199,7 +199,7 @@ var (
 	attrRE    = regexp.MustCompile(`\s(data-[a-z]+|hidden)="([^"]*)"`)
 	errorsRE  = regexp.MustCompile(`(?s)<ul id="report-errors">(.*?)</ul>`)
 	liRE      = regexp.MustCompile(`(?s)<li>(.*?)</li>`)
-	findingRE = regexp.MustCompile(`<tbody class="finding"([^>]*)>\s*<tr class="row">(?:<td[^>]*>.*?</td>){1}<td data-k="[^"]*" class="user">(.*?)</td>`)
+	findingRE = regexp.MustCompile(`<tbody class="finding"([^>]*)>\s*<tr class="row">(?:<td[^>]*>.*?</td>){1}<td class="user">(.*?)</td>`)
 )
 
 func attrs(s string) map[string]string {

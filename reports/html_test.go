@@ -9,6 +9,7 @@ import (
 	"errors"
 	"html"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -158,8 +159,8 @@ func TestHTMLEvidenceAndCoverage(t *testing.T) {
 		// grace's references, in her evidence
 		"<td>s3 bucket policy</td><td>arn:aws:s3:::payroll</td><td>us-east-1</td><td>Principal</td>",
 		"References (2 listed, 2 counted)",
-		// every finding column, titled as in the workbook
-		"<dt>Last activity source</dt>", "<dt>Key 2 last used (UTC)</dt>",
+		// every finding column the row does not show, titled as in the workbook
+		"<dt>User ID</dt><dd>AIDAGRACE00000000007</dd>", "<dt>Key 2 last used (UTC)</dt>", "<dt>Exemption reason</dt><dd></dd>",
 		// unknown is not false: ivan is not in authorization details
 		"<dt>In credential report</dt><dd>true</dd>",
 		// per-account coverage verdicts
@@ -242,5 +243,30 @@ func TestHTMLRejectsUnknownStatus(t *testing.T) {
 	in.Findings[0].Status = "sleeping"
 	if err := NewHTMLWriter().Write(context.Background(), &countingWriter{}, in); err == nil || !strings.Contains(err.Error(), "sleeping") {
 		t.Errorf("an unknown status gave %v, want an error naming it", err)
+	}
+}
+
+// TestHTMLShowsEveryFindingColumn: each column of the CSV is in the table's
+// row or in every user's evidence, so the page omits nothing the CSV has.
+func TestHTMLShowsEveryFindingColumn(t *testing.T) {
+	in := sampleInput()
+	page := string(writeHTML(t, in))
+	page = page[strings.Index(page, `<section id="findings">`):strings.Index(page, `<section id="coverage">`)]
+	users := len(in.Findings)
+	for i, name := range FindingColumns() {
+		title := FindingTitles()[i]
+		inRow := slices.Contains(htmlRowColumns, name)
+		evidence := strings.Count(page, "<dt>"+html.EscapeString(title)+"</dt>")
+		switch {
+		case inRow && evidence != 0:
+			t.Errorf("column %s is in the row and %d times in the evidence", name, evidence)
+		case !inRow && evidence != users:
+			t.Errorf("column %s is in %d users' evidence, want all %d", name, evidence, users)
+		}
+	}
+	for _, name := range htmlRowColumns {
+		if !slices.Contains(FindingColumns(), name) {
+			t.Errorf("the row shows %q, which is no findings column", name)
+		}
 	}
 }

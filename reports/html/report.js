@@ -28,6 +28,11 @@
   };
   var shownText = document.getElementById('f-shown');
   var sortKey = '', sortDir = 'asc';
+  // What the text filter searches: the row as shown, and the user's IDs
+  // the row does not show (data-text).
+  var texts = bodies.map(function (b) {
+    return ((b.getAttribute('data-text') || '') + ' ' + b.rows[0].textContent).toLowerCase();
+  });
 
   function setExpanded(body, open) {
     var ev = body.rows[1], button = body.querySelector('button.toggle');
@@ -44,7 +49,7 @@
       var ok = (!s || b.getAttribute('data-status') === s) &&
         (!d || b.getAttribute('data-decision') === d) &&
         (!a || b.getAttribute('data-account') === a) &&
-        (!q || b.getAttribute('data-text').indexOf(q) >= 0);
+        (!q || texts[i].indexOf(q) >= 0);
       b.hidden = !ok;
       if (ok) { shown++; }
     }
@@ -52,8 +57,11 @@
     shownText.textContent = shown + ' of ' + bodies.length + ' users shown';
   }
 
+  // A cell's sort key is its text, or its data-k where the text is not the
+  // value (an unknown number is shown as "unknown" and sorts last).
   function keyOf(body, col, num) {
-    var v = body.rows[0].cells[col].getAttribute('data-k') || '';
+    var cell = body.rows[0].cells[col];
+    var v = cell.hasAttribute('data-k') ? cell.getAttribute('data-k') : cell.textContent;
     if (!num) { return v; }
     return v === '' ? null : Number(v);
   }
