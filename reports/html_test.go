@@ -270,3 +270,68 @@ func TestHTMLShowsEveryFindingColumn(t *testing.T) {
 		}
 	}
 }
+
+// TestHTMLCoverageMatchesWorkbook: the page's coverage grid and verdicts are
+// the workbook's Coverage sheet, day by day (coverageDayState restates
+// writeCoverageGrid's rule, so this catches the two drifting apart).
+func TestHTMLCoverageMatchesWorkbook(t *testing.T) {
+	gappy := sampleInput()
+	var cells []tables.Coverage
+	for _, c := range gappy.Coverage {
+		// 111's eu-west-1 loses 2026-09-03..09.
+		if d := c.Hour.Format("2006-01-02"); c.Region == "eu-west-1" && d >= "2026-09-03" && d <= "2026-09-09" {
+			continue
+		}
+		cells = append(cells, c)
+	}
+	gappy.Coverage = cells
+	for name, in := range map[string]*Input{"sample": sampleInput(), "gaps": gappy} {
+		t.Run(name, func(t *testing.T) {
+			stats, err := summarize(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			accounts, days := htmlCoverage(in, stats)
+			regions := map[[2]string]htmlCoverageRegion{}
+			verdicts := map[string]string{}
+			for _, a := range accounts {
+				verdicts[a.AccountID] = a.Status
+				for _, r := range a.Regions {
+					regions[[2]string{a.AccountID, r.Region}] = r
+				}
+			}
+			f := openXLSX(t, writeXLSX(t, in))
+			_, rows := byTitle(t, f, SheetCoverage)
+			rows = coverageTableRows(rows)
+			if len(rows) != len(regions) {
+				t.Errorf("the workbook has %d coverage rows, the page %d", len(rows), len(regions))
+			}
+			gaps := 0
+			for _, row := range rows {
+				acct := row[TitleAccountID]
+				r, ok := regions[[2]string{acct, row["Region"]}]
+				if !ok {
+					t.Errorf("the page has no coverage row for %s %s", acct, row["Region"])
+					continue
+				}
+				if row["Account coverage"] != verdicts[acct] {
+					t.Errorf("%s: the page says %q, the workbook %q", acct, verdicts[acct], row["Account coverage"])
+				}
+				if row["Gap days"] != strconv.Itoa(r.Gaps) || row["Note"] != r.Note {
+					t.Errorf("%s %s: the page has %d gap days (%q), the workbook %s (%q)", acct, row["Region"], r.Gaps, r.Note, row["Gap days"], row["Note"])
+				}
+				for i, d := range days {
+					if row[d] != r.Days[i].State {
+						t.Errorf("%s %s on %s: the page says %q, the workbook %q", acct, row["Region"], d, r.Days[i].State, row[d])
+					}
+					if r.Days[i].State == DayGap {
+						gaps++
+					}
+				}
+			}
+			if name == "gaps" && gaps == 0 {
+				t.Error("the gappy input shows no gap day: the test proves nothing")
+			}
+		})
+	}
+}
