@@ -144,7 +144,7 @@ const (
 
 // All returns a writer for every report format, in the order they are written.
 func All() []Writer {
-	return []Writer{NewCSVWriter(), NewXLSXWriter(), NewManifestWriter(), NewOCSFWriter()}
+	return []Writer{NewCSVWriter(), NewXLSXWriter(), NewManifestWriter(), NewOCSFWriter(), NewHTMLWriter()}
 }
 
 // WriteAll writes every writer's output under dir. The writers run

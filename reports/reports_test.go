@@ -23,13 +23,13 @@ func TestWriteAll(t *testing.T) {
 	if err := WriteAll(context.Background(), dir, in, All()...); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{CSVPath, XLSXPath, ManifestPath} {
+	for _, p := range []string{CSVPath, XLSXPath, ManifestPath, HTMLPath} {
 		if fi, err := os.Stat(filepath.Join(dir, p)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
-	if got := listDir(t, dir); !slices.Equal(got, []string{XLSXPath, CSVPath, OCSFPath, ManifestPath}) {
-		t.Errorf("run directory holds %q, want exactly the three reports", got)
+	if got := listDir(t, dir); !slices.Equal(got, []string{HTMLPath, XLSXPath, CSVPath, OCSFPath, ManifestPath}) {
+		t.Errorf("run directory holds %q, want exactly the five reports", got)
 	}
 	// Each report reads back with its own reader.
 	f, err := excelize.OpenFile(filepath.Join(dir, XLSXPath))

@@ -1,0 +1,326 @@
+package reports
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"iter"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dormant-iam/dormant/tables"
+)
+
+// HTMLPath is where the HTML report goes in the run directory.
+const HTMLPath = "reports/dormant-report.html"
+
+//go:embed html/report.html.tmpl html/report.css html/report.js
+var htmlFS embed.FS
+
+// htmlAssets are the parsed template and the inline style and script, with
+// the Content-Security-Policy that admits exactly those two and nothing else.
+type htmlAssets struct {
+	tmpl *template.Template
+	css  template.CSS
+	js   template.JS
+	csp  string
+}
+
+var loadHTMLAssets = sync.OnceValues(func() (*htmlAssets, error) {
+	css, err := htmlFS.ReadFile("html/report.css")
+	if err != nil {
+		return nil, fmt.Errorf("reading the embedded html/report.css: %w", err)
+	}
+	js, err := htmlFS.ReadFile("html/report.js")
+	if err != nil {
+		return nil, fmt.Errorf("reading the embedded html/report.js: %w", err)
+	}
+	tmpl, err := template.New("report.html.tmpl").ParseFS(htmlFS, "html/report.html.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("parsing the embedded html/report.html.tmpl: %w", err)
+	}
+	// The report is opened from disk, often offline, and carries names from
+	// AWS: the policy forbids every fetch (default-src 'none') and runs only
+	// the style and script below, by hash, so injected markup can neither
+	// run nor call out.
+	csp := fmt.Sprintf("default-src 'none'; style-src 'sha256-%s'; script-src 'sha256-%s'; img-src data:; base-uri 'none'; form-action 'none'",
+		sha256Base64(css), sha256Base64(js))
+	return &htmlAssets{tmpl: tmpl, css: template.CSS(css), js: template.JS(js), csp: csp}, nil
+})
+
+func sha256Base64(b []byte) string {
+	sum := sha256.Sum256(b)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+type htmlWriter struct{}
+
+// NewHTMLWriter writes reports/dormant-report.html: one self-contained page
+// (inline style, script and SVG charts; a Content-Security-Policy that
+// forbids every network fetch) with the run's summary, charts of the users
+// by status and decision per account, the findings table (filtered and
+// sorted in the page; the filter can be given in the URL fragment, e.g.
+// #status=inactive&q=alice), each user's evidence and references, and the
+// trail coverage per account. Every value is escaped by html/template; the
+// output depends only on the input, so a regenerated report is identical.
+func NewHTMLWriter() Writer { return htmlWriter{} }
+
+func (htmlWriter) Name() string { return "html" }
+func (htmlWriter) Path() string { return HTMLPath }
+
+func (htmlWriter) Write(ctx context.Context, w io.Writer, in *Input) error {
+	assets, err := loadHTMLAssets()
+	if err != nil {
+		return err
+	}
+	page, err := newHTMLPage(ctx, in, assets)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := assets.tmpl.Execute(bw, page); err != nil {
+		return fmt.Errorf("rendering the HTML report: %w", err)
+	}
+	if page.err != nil {
+		return page.err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing the HTML report: %w", err)
+	}
+	return nil
+}
+
+// htmlPage is what the template shows.
+type htmlPage struct {
+	CSP string
+	CSS template.CSS
+	JS  template.JS
+
+	RunID string
+	Facts []htmlFact
+	Users int
+
+	Statuses, Decisions []string
+	StatusChart         htmlBarChart
+	DecisionChart       htmlBarChart
+	AccountChart        htmlStackChart
+	Accounts            []htmlAccountCounts
+	Total               htmlAccountCounts
+	Controls            []htmlControlTally
+	Coverage            []htmlCoverageAccount
+	FirstDay, LastDay   string // the coverage grid's first and last day
+	Columns             []htmlColumn
+	Span                int // the findings table's column count
+
+	in      *Input
+	ctx     context.Context
+	err     error // a cancellation seen while the findings streamed
+	refs    map[[2]string][]tables.Reference
+	asOf    time.Time
+	details []column
+}
+
+type htmlFact struct{ Label, Value string }
+
+// htmlColumn is one column of the findings table; Num sorts it as a number.
+type htmlColumn struct {
+	Key, Title string
+	Num        bool
+}
+
+// htmlRowColumns are the findings columns (FindingColumns) the table's row
+// shows, so the evidence beneath it need not repeat them.
+var htmlRowColumns = []string{"account_id", "user_name", "status", "decision", "last_activity", "last_activity_source", "days_inactive", "references", "reasons"}
+
+var htmlFindingColumns = []htmlColumn{
+	{"account", TitleAccountID, false},
+	{"user", TitleUserName, false},
+	{"status", "Status", false},
+	{"decision", "Decision", false},
+	{"last", "Last activity (UTC)", false},
+	{"source", "Source", false},
+	{"days", "Days inactive", true},
+	{"refs", "References", true},
+	{"reasons", "Reasons", false},
+}
+
+type htmlAccountCounts struct {
+	AccountID string
+	Users     int
+	Statuses  []int // by Statuses
+	Decisions []int // by Decisions
+}
+
+type htmlControlTally struct {
+	Control                              Control
+	Fail, Pass, Unknown, NotAssessed, NA int
+}
+
+func newHTMLPage(ctx context.Context, in *Input, assets *htmlAssets) (*htmlPage, error) {
+	stats, err := summarize(in) // xlsx_summary.go: the workbook's own counts
+	if err != nil {
+		return nil, fmt.Errorf("counting findings for the HTML report: %w", err)
+	}
+	p := &htmlPage{
+		CSP: assets.csp, CSS: assets.css, JS: assets.js,
+		RunID: in.RunID, Users: len(in.Findings),
+		Statuses: Statuses, Decisions: Decisions,
+		Columns: htmlFindingColumns, Span: len(htmlFindingColumns) + 1,
+		in: in, ctx: ctx, asOf: in.AsOf.UTC(),
+		refs: map[[2]string][]tables.Reference{},
+	}
+	// The evidence lists every finding column the table's row does not show.
+	for _, c := range findingColumns {
+		if !slices.Contains(htmlRowColumns, c.name) {
+			p.details = append(p.details, c)
+		}
+	}
+	p.Facts = htmlFacts(in, stats)
+	for _, a := range stats.accounts {
+		p.Accounts = append(p.Accounts, htmlAccountCounts{AccountID: a.scope.AccountID, Users: a.users, Statuses: a.statuses, Decisions: a.decisions})
+	}
+	p.Total = htmlAccountCounts{AccountID: "Total", Users: stats.total.users, Statuses: stats.total.statuses, Decisions: stats.total.decisions}
+	for i, c := range Controls {
+		t := stats.controls[i]
+		p.Controls = append(p.Controls, htmlControlTally{Control: c, Fail: t.fail, Pass: t.pass, Unknown: t.unknown, NotAssessed: t.notAssessed, NA: t.na})
+	}
+	p.StatusChart = barChart(Statuses, stats.total.statuses, "s-")
+	p.DecisionChart = barChart(Decisions, stats.total.decisions, "d-")
+	p.AccountChart = accountChart(p.Accounts)
+	for _, r := range in.References {
+		k := [2]string{r.AccountID, r.UserName}
+		p.refs[k] = append(p.refs[k], r)
+	}
+	var days []string
+	p.Coverage, days = htmlCoverage(in, stats)
+	if len(days) > 0 {
+		p.FirstDay, p.LastDay = days[0], days[len(days)-1]
+	}
+	return p, nil
+}
+
+func htmlFacts(in *Input, stats *summaryStats) []htmlFact {
+	assessed := 0
+	for _, a := range in.Accounts {
+		if a.Assessed {
+			assessed++
+		}
+	}
+	maxAge := "not enforced"
+	if in.ReportMaxAge > 0 {
+		maxAge = strconv.FormatFloat(in.ReportMaxAge.Hours()/24, 'f', -1, 64)
+	}
+	checks := "none"
+	if len(in.ReferenceChecks) > 0 {
+		checks = strings.Join(in.ReferenceChecks, ", ")
+	}
+	exempt := ""
+	if in.ExemptTag != "" {
+		exempt = in.ExemptTag + "=true"
+	}
+	var scanned int64
+	var cost float64
+	for _, q := range in.Queries {
+		scanned += q.BytesScanned
+		cost += q.CostUSD
+	}
+	return []htmlFact{
+		{SummaryRunIDLabel, in.RunID},
+		{"Generated (UTC)", FormatTime(in.GeneratedAt)},
+		{"As of (UTC)", FormatTime(in.AsOf)},
+		{"Window (days)", strconv.Itoa(in.WindowDays)},
+		{"Window start (UTC)", FormatTime(in.WindowStart())},
+		{"Delete after (days)", strconv.Itoa(in.DeleteAfterDays)},
+		{"Credential report max age (days)", maxAge},
+		{"Exempt tag", exempt},
+		{"Engine", in.Engine},
+		{"Tool version", in.ToolVersion},
+		{"Reference checks", checks},
+		{"Accounts in scope", strconv.Itoa(len(in.Accounts))},
+		{"Accounts assessed", strconv.Itoa(assessed)},
+		{"Accounts not assessed", strconv.Itoa(len(in.Accounts) - assessed)},
+		{"Users reported", strconv.Itoa(len(in.Findings))},
+		{"Unused access keys", strconv.Itoa(stats.unusedKeys)},
+		{"Bytes scanned by queries", strconv.FormatInt(scanned, 10)},
+		{"Estimated query cost (USD)", strconv.FormatFloat(cost, 'f', 4, 64)},
+	}
+}
+
+// htmlFinding is one row of the findings table and its evidence.
+type htmlFinding struct {
+	F        *tables.Finding
+	Text     string // what the text filter searches beyond the row's text, lower case
+	Last     string
+	Days     string // empty when unknown
+	Reasons  string
+	Evidence []htmlFact
+	Controls []htmlFact
+	Refs     []tables.Reference
+}
+
+// Findings streams the table's rows so a 100,000-user report is never held
+// in memory as a whole; a cancelled context ends the stream and Write
+// returns its error.
+func (p *htmlPage) Findings() iter.Seq[*htmlFinding] {
+	return func(yield func(*htmlFinding) bool) {
+		for i := range p.in.Findings {
+			if i%ctxCheckEvery == 0 {
+				if err := p.ctx.Err(); err != nil {
+					p.err = err
+					return
+				}
+			}
+			if !yield(p.finding(&p.in.Findings[i])) {
+				return
+			}
+		}
+	}
+}
+
+func (p *htmlPage) finding(f *tables.Finding) *htmlFinding {
+	h := &htmlFinding{
+		F:       f,
+		Last:    FormatTime(f.LastActivity),
+		Reasons: strings.Join(f.Reasons, ReasonSeparator),
+		Refs:    p.refs[[2]string{f.AccountID, f.UserName}],
+	}
+	if f.DaysInactive >= 0 {
+		h.Days = strconv.FormatInt(f.DaysInactive, 10)
+	}
+	h.Text = strings.ToLower(strings.Join([]string{f.UserID, f.ARN, f.Exemption, f.ExemptionOwner}, " "))
+	h.Evidence = make([]htmlFact, len(p.details))
+	for i, c := range p.details {
+		h.Evidence[i] = htmlFact{c.title, htmlValue(c.kind, c.get(f))}
+	}
+	for _, c := range Controls {
+		h.Controls = append(h.Controls, htmlFact{c.ID + " (" + strconv.Itoa(c.Threshold) + " days)", ControlResult(f, p.asOf, c.Threshold)})
+		// Inactive keys do not fail the controls, and the root user is n/a.
+		for slot, active := range []bool{f.Key1Active, f.Key2Active} {
+			if active && f.InCredentialReport && !isRoot(f) {
+				h.Controls = append(h.Controls, htmlFact{fmt.Sprintf("%s access key %d", c.ID, slot+1), KeyControlResult(f, int64(slot+1), p.asOf, c.Threshold)})
+			}
+		}
+	}
+	return h
+}
+
+// htmlValue renders a cell as the CSV does, without the spreadsheet formula
+// guard (a browser evaluates nothing), and "unknown" where the CSV leaves a
+// cell empty because its source was not given: unknown is not false.
+func htmlValue(k kind, v cell) string {
+	if (k == kInt || k == kBool) && v.null && v.s == "" {
+		return "unknown"
+	}
+	if k == kText {
+		return v.s
+	}
+	return csvValue(k, v)
+}
