@@ -131,3 +131,9 @@ func BenchmarkWriteAll(b *testing.B) {
 }
 
 var _ io.Writer = (*countingWriter)(nil)
+
+// BenchmarkOCSFWriter is the OCSF findings writer's time and heap at 100,000 users.
+func BenchmarkOCSFWriter(b *testing.B) { benchmarkWriter(b, NewOCSFWriter()) }
+
+// BenchmarkHTMLWriter is the HTML report writer's time and heap at 100,000 users.
+func BenchmarkHTMLWriter(b *testing.B) { benchmarkWriter(b, NewHTMLWriter()) }
