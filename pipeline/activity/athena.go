@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -398,22 +397,6 @@ func requestToken() string {
 	var b [24]byte
 	rand.Read(b[:])
 	return "dormant-" + hex.EncodeToString(b[:])
-}
-
-// parseS3URI splits s3://bucket/key.
-func parseS3URI(uri string) (bucket, key string, err error) {
-	rest, ok := strings.CutPrefix(uri, "s3://")
-	if !ok {
-		return "", "", fmt.Errorf("%q is not an S3 URI (s3://bucket/prefix/)", uri)
-	}
-	bucket, key, _ = strings.Cut(rest, "/")
-	if bucket == "" {
-		return "", "", fmt.Errorf("%q names no bucket (s3://bucket/prefix/)", uri)
-	}
-	if k, err := url.PathUnescape(key); err == nil && strings.Contains(key, "%") {
-		key = k
-	}
-	return bucket, key, nil
 }
 
 // TableLayout is how an Athena table over CloudTrail is partitioned.

@@ -329,7 +329,7 @@ func TestAthenaCost(t *testing.T) {
 // Partition predicates make Athena scan only the read days' files: the
 // bytes scanned are those of the read days' folders, less than the table.
 func TestAthenaPruning(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join("testdata", "trail"), Tables: []analytics.Table{
+	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail"), Tables: []analytics.Table{
 		{Name: "pruned", Partitions: []string{"account", "region", "timestamp"}, Projection: true},
 		{Name: "pruned_ymd", Partitions: []string{"region", "year", "month", "day"}},
 		{Name: "unpartitioned"},
@@ -337,7 +337,7 @@ func TestAthenaPruning(t *testing.T) {
 	ctx := context.Background()
 	q := Query{Start: fixtureStart, End: fixtureEnd}
 	first, last := q.ReadDays()
-	want, err := newTestLocal(filepath.Join("testdata", "trail")).Run(ctx, q)
+	want, err := newTestLocal(filepath.Join(testdataDir, "trail")).Run(ctx, q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +376,7 @@ func slicesEqualActivity(a, b *Result) bool {
 
 // A failed query's reason, as Athena gives it, reaches the error.
 func TestAthenaFailedQuery(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join("testdata", "trail")})
+	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail")})
 	ctx := context.Background()
 	q := Query{Start: fixtureStart, End: fixtureEnd}
 
@@ -419,7 +419,7 @@ func TestAthenaFailedQuery(t *testing.T) {
 
 // Cancelling the context (Ctrl-C) stops the running query.
 func TestAthenaCancel(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join("testdata", "trail")})
+	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail")})
 	s.SetBehavior(analytics.Behavior{Hold: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
@@ -468,23 +468,11 @@ func TestPollBackoff(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds (or fails the test after a minute).
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out waiting")
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // When the result file cannot be read from S3, the results are paged.
 func TestAthenaResultFileFallback(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join("testdata", "trail")})
+	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail")})
 	q := Query{Start: fixtureStart, End: fixtureEnd}
-	want, err := newTestLocal(filepath.Join("testdata", "trail")).Run(context.Background(), q)
+	want, err := newTestLocal(filepath.Join(testdataDir, "trail")).Run(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -531,4 +519,20 @@ func TestNewAthenaErrors(t *testing.T) {
 		!strings.Contains(err.Error(), "Table nope is not found") || !strings.Contains(err.Error(), "--athena-table") {
 		t.Errorf("got %v, want the missing table named", err)
 	}
+}
+
+func newTestAthena(t testing.TB, s *analytics.Server, table string, mod func(*AthenaOptions)) *Athena {
+	t.Helper()
+	opts := AthenaOptions{
+		Database: "default", Table: table, OutputLocation: "s3://athena-results/dormant/",
+		PollInterval: fastPoll, MaxPollInterval: fastPollMax, Logger: quiet(),
+	}
+	if mod != nil {
+		mod(&opts)
+	}
+	a, err := NewAthena(s.AthenaClient(), s.S3Client(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

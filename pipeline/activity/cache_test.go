@@ -38,7 +38,7 @@ func TestCacheMatchesFullScan(t *testing.T) {
 			q    Query
 		}
 	}{
-		{"fixtures", filepath.Join("testdata", "trail"), fixtureWindows},
+		{"fixtures", filepath.Join(testdataDir, "trail"), fixtureWindows},
 		{"edge cases", edgeTrail(t), edgeWindows},
 	}
 	for _, tr := range trails {
@@ -142,7 +142,7 @@ func TestCacheIncremental(t *testing.T) {
 func copyTrail(t testing.TB) string {
 	t.Helper()
 	root := filepath.Join(t.TempDir(), "trail")
-	if err := os.CopyFS(root, os.DirFS(filepath.Join("testdata", "trail"))); err != nil {
+	if err := os.CopyFS(root, os.DirFS(filepath.Join(testdataDir, "trail"))); err != nil {
 		t.Fatal(err)
 	}
 	return root
@@ -231,7 +231,7 @@ func touch(t *testing.T, path string) {
 }
 
 func TestCacheRefused(t *testing.T) {
-	root := filepath.Join("testdata", "trail")
+	root := filepath.Join(testdataDir, "trail")
 	q := Query{Start: fixtureStart, End: fixtureEnd}
 	_, err := NewLocal(root, WithCache(t.TempDir()), WithScanner(ScannerDuckDB), WithLogger(quiet())).Run(context.Background(), q)
 	if err == nil || !strings.Contains(err.Error(), `the cache needs the "go" scanner`) {

@@ -40,16 +40,6 @@ type PublicKeysAPI interface {
 	ListPublicKeys(ctx context.Context, in *cloudtrail.ListPublicKeysInput, opts ...func(*cloudtrail.Options)) (*cloudtrail.ListPublicKeysOutput, error)
 }
 
-// DigestNoteS3 is the line the reports print for a run whose digests came
-// from S3 with their signatures.
-const DigestNoteS3 = "Digest file signatures were checked against CloudTrail's public keys (ListPublicKeys), as `aws cloudtrail validate-logs` does; log file hashes and the digest chain were checked too."
-
-// Kinds of DigestIssue a signature check adds.
-const (
-	IssueBadSignature = "digest signature invalid"  // the digest or its signature was changed: tampering
-	IssueUnsigned     = "digest signature unproven" // no signature metadata, or no public key for it
-)
-
 // signatureAlgorithm is the only algorithm CloudTrail documents.
 const signatureAlgorithm = "SHA256withRSA"
 

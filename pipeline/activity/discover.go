@@ -408,7 +408,3 @@ func number(s string, width, lo, hi int) (int, bool) {
 }
 
 func dayKey(y, m, d int) int { return y*10000 + m*100 + d }
-
-func daysIn(y, m int) int {
-	return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
-}

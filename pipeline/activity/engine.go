@@ -93,6 +93,11 @@ func day(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
+// daysIn is the number of days in month m of year y.
+func daysIn(y, m int) int {
+	return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
 // isAccountID reports whether s is a 12-digit AWS account ID.
 func isAccountID(s string) bool {
 	if len(s) != 12 {

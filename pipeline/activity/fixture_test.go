@@ -3,24 +3,18 @@ package activity
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
-	"flag"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"slices"
+	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/dormant-iam/dormant/internal/atomicfile"
+	"github.com/dormant-iam/dormant/internal/awsfake/analytics"
+	"github.com/dormant-iam/dormant/tables"
 )
-
-// The CloudTrail fixtures under testdata/ are generated from the definitions
-// below; regenerate them with
-//
-//	go test ./pipeline/activity -run TestFixtures -update
-var update = flag.Bool("update", false, "rewrite the CloudTrail fixtures under testdata/")
 
 // Accounts and principals of the fixture trail.
 const (
@@ -352,70 +346,84 @@ func (f fixture) bytes() []byte {
 	return b.Bytes()
 }
 
-// TestFixtures checks that testdata/ holds exactly the generated fixtures
-// (and rewrites them with -update).
-func TestFixtures(t *testing.T) {
-	all := append(trail(), corruptTrail()...)
-	if *update {
-		for _, top := range []string{"trail", "corrupt"} {
-			if err := os.RemoveAll(filepath.Join("testdata", top)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for _, f := range all {
-			if err := atomicfile.WriteBytes(filepath.Join("testdata", filepath.FromSlash(f.path)), f.bytes()); err != nil {
-				t.Fatal(err)
-			}
-		}
+// The fixture trail's window: day folders 2026-09-30 to 2026-10-04 are read.
+var (
+	fixtureStart = ts("2026-10-01T00:00:00Z")
+	fixtureEnd   = ts("2026-10-03T12:00:00Z")
+)
+
+func ts(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
 	}
-	var want, got []string
-	for _, f := range all {
-		want = append(want, f.path)
-		stored, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(f.path)))
-		if err != nil {
-			t.Errorf("%v (regenerate with -update)", err)
-			continue
-		}
+	return t
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// diffActivity compares activity tables row by row, so a failure says which
+// principal differs.
+func diffActivity(t *testing.T, got, want []tables.Activity) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("got %d activity rows, want %d", len(got), len(want))
+	}
+	for i := range max(len(got), len(want)) {
 		switch {
-		case f.plain:
-			if !bytes.Equal(stored, f.content()) {
-				t.Errorf("%s differs from its definition (regenerate with -update)", f.path)
-			}
-		case f.corrupt:
-			zr, err := gzip.NewReader(bytes.NewReader(stored))
-			if err != nil {
-				t.Errorf("%s: %v", f.path, err)
-				continue
-			}
-			if _, err := io.ReadAll(zr); err == nil {
-				t.Errorf("%s decompresses: it must be cut off (regenerate with -update)", f.path)
-			}
-		default:
-			zr, err := gzip.NewReader(bytes.NewReader(stored))
-			if err != nil {
-				t.Errorf("%s: %v", f.path, err)
-				continue
-			}
-			plain, err := io.ReadAll(zr)
-			if err != nil {
-				t.Errorf("%s: %v", f.path, err)
-			} else if !bytes.Equal(plain, f.content()) {
-				t.Errorf("%s differs from its definition (regenerate with -update)", f.path)
-			}
+		case i >= len(got):
+			t.Errorf("missing row %+v", want[i])
+		case i >= len(want):
+			t.Errorf("unexpected row %+v", got[i])
+		case !reflect.DeepEqual(got[i], want[i]):
+			t.Errorf("row %d:\n got %+v\nwant %+v", i, got[i], want[i])
 		}
-	}
-	for _, top := range []string{"trail", "corrupt"} {
-		filepath.WalkDir(filepath.Join("testdata", top), func(p string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() {
-				rel, _ := filepath.Rel("testdata", p)
-				got = append(got, filepath.ToSlash(rel))
-			}
-			return err
-		})
-	}
-	slices.Sort(want)
-	slices.Sort(got)
-	if !slices.Equal(want, got) {
-		t.Errorf("testdata holds files the definitions do not (regenerate with -update):\n got %q\nwant %q", got, want)
 	}
 }
+
+// newFake starts the analytics fake over a logs folder.
+func newFake(t testing.TB, cfg analytics.Config) *analytics.Server {
+	t.Helper()
+	s, err := analytics.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// fast polls the fakes without the production back-off.
+const (
+	fastPoll    = time.Millisecond
+	fastPollMax = 5 * time.Millisecond
+)
+
+// sameTables compares two results' activity and coverage tables.
+func sameTables(t *testing.T, what string, got, want *Result) {
+	t.Helper()
+	if len(want.Activity)+len(want.Coverage) == 0 {
+		t.Fatalf("%s: the expected result is empty: the comparison proves nothing", what)
+	}
+	if !reflect.DeepEqual(got.Activity, want.Activity) {
+		t.Errorf("%s: activity differs", what)
+		diffActivity(t, got.Activity, want.Activity)
+	}
+	if !reflect.DeepEqual(got.Coverage, want.Coverage) {
+		t.Errorf("%s: coverage differs:\n got %+v\nwant %+v", what, got.Coverage, want.Coverage)
+	}
+}
+
+// waitFor polls cond until it holds (or fails the test after a minute).
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// testdataDir holds the fixture files.
+var testdataDir = "testdata"

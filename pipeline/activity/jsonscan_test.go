@@ -250,52 +250,6 @@ func validDepth(in []byte) bool {
 	return true
 }
 
-func TestUUIDs(t *testing.T) {
-	const s = "0c1b7e52-0d0a-4f3e-9a51-1a2b3c4d5e01"
-	u, ok := parseUUID([]byte(s))
-	if !ok || formatUUID(u) != s {
-		t.Errorf("round trip of %s: %s %v", s, formatUUID(u), ok)
-	}
-	for _, bad := range []string{"0C1B7E52-0D0A-4F3E-9A51-1A2B3C4D5E01", "0c1b7e52-0d0a-4f3e-9a51-1a2b3c4d5e0", "0c1b7e520d0a4f3e9a511a2b3c4d5e01xxxx", "0c1b7e52-0d0a-4f3e-9a51-1a2b3c4d5e0g"} {
-		if _, ok := parseUUID([]byte(bad)); ok {
-			t.Errorf("parseUUID(%q) accepted", bad)
-		}
-	}
-}
-
-func TestBuckets(t *testing.T) {
-	day := ts("2026-10-01T00:00:00Z").UnixMicro()
-	for _, tt := range []struct {
-		t    int64
-		want int64
-	}{
-		{day, 2 * (day / microsPerDay)},
-		{day + 1, 2*(day/microsPerDay) + 1},
-		{day - 1, 2*(day/microsPerDay) - 1},
-		{-1, -1},
-		{0, 0},
-	} {
-		b := bucketOf(tt.t)
-		lo, hi := bucketSpan(b)
-		if b != tt.want || tt.t < lo || tt.t > hi {
-			t.Errorf("bucketOf(%d) = %d [%d, %d], want %d", tt.t, b, lo, hi, tt.want)
-		}
-	}
-	w := newWindow(Query{Start: ts("2026-10-01T00:00:00Z"), End: ts("2026-10-03T00:00:00Z")})
-	b0 := bucketOf(day)
-	for b, want := range map[int64]int{b0 - 1: -1, b0: 1, b0 + 1: 1, b0 + 3: 1, b0 + 4: 1, b0 + 5: -1} {
-		if got := w.bucketIn(b); got != want {
-			t.Errorf("bucketIn(%d) = %d, want %d", b-b0, got, want)
-		}
-	}
-	w = newWindow(Query{Start: ts("2026-10-01T06:00:00Z"), End: ts("2026-10-02T00:00:00Z")})
-	for b, want := range map[int64]int{b0: -1, b0 + 1: 0, b0 + 2: 1, b0 + 3: -1} {
-		if got := w.bucketIn(b); got != want {
-			t.Errorf("bucketIn(%d) = %d, want %d", b-b0, got, want)
-		}
-	}
-}
-
 // A bad eventTime marks its record, which is then skipped and counted; it
 // no longer fails the file.
 func TestJSONReaderBadEventTime(t *testing.T) {

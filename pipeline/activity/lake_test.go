@@ -43,7 +43,7 @@ func TestEventDataStoreID(t *testing.T) {
 
 // A failed query's message, as Lake gives it, reaches the error.
 func TestLakeFailedQuery(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join("testdata", "trail")})
+	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail")})
 	const reason = "Query exceeded the maximum number of concurrent queries for the account"
 	s.SetBehavior(analytics.Behavior{Fail: reason, Polls: 2})
 	_, err := newTestLake(t, s, analytics.DefaultEventDataStore).Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
@@ -62,7 +62,7 @@ func TestLakeFailedQuery(t *testing.T) {
 
 // Cancelling the context (Ctrl-C) cancels the running query.
 func TestLakeCancel(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join("testdata", "trail")})
+	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail")})
 	s.SetBehavior(analytics.Behavior{Hold: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
@@ -107,7 +107,7 @@ func TestLakeStatementLimit(t *testing.T) {
 // Issue 14: a Lake run is not silent about digests: it has none (no log
 // files, no digest report) and logs that its coverage is assumed.
 func TestLakeSaysNoDigests(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join("testdata", "trail")})
+	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail")})
 	var logged bytes.Buffer
 	l, err := NewLake(s.CloudTrailClient(), LakeOptions{EventDataStore: analytics.DefaultEventDataStore,
 		PollInterval: fastPoll, MaxPollInterval: fastPollMax, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
@@ -124,4 +124,13 @@ func TestLakeSaysNoDigests(t *testing.T) {
 	if !strings.Contains(logged.String(), "coverage assumed, not proven") || !strings.Contains(logged.String(), "no digest files") {
 		t.Errorf("the Lake run does not say it has no digests:\n%s", logged.String())
 	}
+}
+
+func newTestLake(t testing.TB, s *analytics.Server, store string) *Lake {
+	t.Helper()
+	l, err := NewLake(s.CloudTrailClient(), LakeOptions{EventDataStore: store, PollInterval: fastPoll, MaxPollInterval: fastPollMax, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,22 +13,6 @@ import (
 
 	"github.com/dormant-iam/dormant/tables"
 )
-
-// The fixture trail's window: day folders 2026-09-30 to 2026-10-04 are read.
-var (
-	fixtureStart = ts("2026-10-01T00:00:00Z")
-	fixtureEnd   = ts("2026-10-03T12:00:00Z")
-)
-
-func ts(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func newTestLocal(root string) *Local {
 	return NewLocal(root, WithThreads(2), WithLogger(quiet()))
@@ -145,7 +128,7 @@ func TestLocalRun(t *testing.T) {
 			},
 		},
 	}
-	root := filepath.Join("testdata", "trail")
+	root := filepath.Join(testdataDir, "trail")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := newTestLocal(root).Run(context.Background(), tt.q)
@@ -186,29 +169,10 @@ func TestLocalRun(t *testing.T) {
 	}
 }
 
-// diffActivity compares activity tables row by row, so a failure says which
-// principal differs.
-func diffActivity(t *testing.T, got, want []tables.Activity) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Errorf("got %d activity rows, want %d", len(got), len(want))
-	}
-	for i := range max(len(got), len(want)) {
-		switch {
-		case i >= len(got):
-			t.Errorf("missing row %+v", want[i])
-		case i >= len(want):
-			t.Errorf("unexpected row %+v", got[i])
-		case !reflect.DeepEqual(got[i], want[i]):
-			t.Errorf("row %d:\n got %+v\nwant %+v", i, got[i], want[i])
-		}
-	}
-}
-
 // A root whose path holds a single quote: paths are SQL string literals.
 func TestLocalRunQuotedPath(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "it's the \"trail\"")
-	if err := os.CopyFS(root, os.DirFS(filepath.Join("testdata", "trail"))); err != nil {
+	if err := os.CopyFS(root, os.DirFS(filepath.Join(testdataDir, "trail"))); err != nil {
 		t.Fatal(err)
 	}
 	res, err := newTestLocal(root).Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
@@ -225,7 +189,7 @@ func TestLocalRunQuotedPath(t *testing.T) {
 }
 
 func TestLocalRunCorruptFile(t *testing.T) {
-	_, err := newTestLocal(filepath.Join("testdata", "corrupt")).Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+	_, err := newTestLocal(filepath.Join(testdataDir, "corrupt")).Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
 	var fe *FileError
 	if !errors.As(err, &fe) {
 		t.Fatalf("got %v, want a FileError", err)
@@ -310,7 +274,7 @@ func TestLocalRunNoFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := newTestLocal(filepath.Join("testdata", "trail")).Run(context.Background(), tt.q)
+			res, err := newTestLocal(filepath.Join(testdataDir, "trail")).Run(context.Background(), tt.q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -324,7 +288,7 @@ func TestLocalRunNoFiles(t *testing.T) {
 func TestLocalRunCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := newTestLocal(filepath.Join("testdata", "trail")).Run(ctx, Query{Start: fixtureStart, End: fixtureEnd})
+	_, err := newTestLocal(filepath.Join(testdataDir, "trail")).Run(ctx, Query{Start: fixtureStart, End: fixtureEnd})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v, want context.Canceled", err)
 	}
@@ -350,11 +314,11 @@ func TestLocalRunBadInput(t *testing.T) {
 		q          Query
 		want       string
 	}{
-		{"no root", filepath.Join("testdata", "nope"), Query{Start: fixtureStart, End: fixtureEnd}, "opening CloudTrail folder"},
-		{"no AWSLogs", filepath.Join("testdata", "trail", "AWSLogs", acctA), Query{Start: fixtureStart, End: fixtureEnd}, "no AWSLogs folder"},
-		{"window backwards", filepath.Join("testdata", "trail"), Query{Start: fixtureEnd, End: fixtureStart}, "ends"},
-		{"no window", filepath.Join("testdata", "trail"), Query{}, "needs a start and an end"},
-		{"bad account", filepath.Join("testdata", "trail"), Query{Start: fixtureStart, End: fixtureEnd, Accounts: []string{"12345"}}, `"12345"`},
+		{"no root", filepath.Join(testdataDir, "nope"), Query{Start: fixtureStart, End: fixtureEnd}, "opening CloudTrail folder"},
+		{"no AWSLogs", filepath.Join(testdataDir, "trail", "AWSLogs", acctA), Query{Start: fixtureStart, End: fixtureEnd}, "no AWSLogs folder"},
+		{"window backwards", filepath.Join(testdataDir, "trail"), Query{Start: fixtureEnd, End: fixtureStart}, "ends"},
+		{"no window", filepath.Join(testdataDir, "trail"), Query{}, "needs a start and an end"},
+		{"bad account", filepath.Join(testdataDir, "trail"), Query{Start: fixtureStart, End: fixtureEnd, Accounts: []string{"12345"}}, `"12345"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -369,12 +333,12 @@ func TestLocalRunBadInput(t *testing.T) {
 // An explicit memory limit too small for the read buffers is refused before
 // DuckDB runs, saying what to raise.
 func TestLocalRunMemoryLimit(t *testing.T) {
-	eng := NewLocal(filepath.Join("testdata", "trail"), WithThreads(4), WithMemoryLimit(100<<20), WithLogger(quiet()))
+	eng := NewLocal(filepath.Join(testdataDir, "trail"), WithThreads(4), WithMemoryLimit(100<<20), WithLogger(quiet()))
 	_, err := eng.Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
 	if err == nil || !strings.Contains(err.Error(), "raise the memory limit to at least 192 MiB") {
 		t.Errorf("got %v, want the memory limit refused", err)
 	}
-	eng = NewLocal(filepath.Join("testdata", "trail"), WithThreads(1), WithMemoryLimit(100<<20), WithLogger(quiet()))
+	eng = NewLocal(filepath.Join(testdataDir, "trail"), WithThreads(1), WithMemoryLimit(100<<20), WithLogger(quiet()))
 	if _, err := eng.Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd}); err != nil {
 		t.Errorf("one thread in 100 MiB: %v", err)
 	}

@@ -57,7 +57,7 @@ func (r *recordingS3) reset() (listed, got []string) {
 // The fixture trail in a bucket under a key prefix, synced: only the read
 // days' log files come down, then only what changed.
 func TestSyncS3(t *testing.T) {
-	fixture := filepath.Join("testdata", "trail")
+	fixture := filepath.Join(testdataDir, "trail")
 	s := newFake(t, analytics.Config{LogsDir: fixture, TrailPrefix: "org/"})
 	ctx := context.Background()
 	q := Query{Start: fixtureStart, End: fixtureEnd}
@@ -213,7 +213,7 @@ func TestSyncS3(t *testing.T) {
 
 // Only the accounts in scope are listed.
 func TestSyncS3Accounts(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join("testdata", "trail")})
+	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail")})
 	client := &recordingS3{S3SyncAPI: s.S3Client()}
 	q := Query{Start: fixtureStart, End: fixtureEnd, Accounts: []string{acctB}}
 	res, err := SyncS3(context.Background(), client, s.TrailURI(), t.TempDir(), q, SyncOptions{Logger: quiet()})
@@ -233,7 +233,7 @@ func TestSyncS3Accounts(t *testing.T) {
 
 // The local engine fed from S3 gives the local engine's tables.
 func TestS3Local(t *testing.T) {
-	fixture := filepath.Join("testdata", "trail")
+	fixture := filepath.Join(testdataDir, "trail")
 	s := newFake(t, analytics.Config{LogsDir: fixture})
 	q := Query{Start: fixtureStart, End: fixtureEnd}
 	want, err := newTestLocal(fixture).Run(context.Background(), q)
@@ -259,7 +259,7 @@ func TestS3Local(t *testing.T) {
 }
 
 func TestSyncS3Errors(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join("testdata", "trail")})
+	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail")})
 	q := Query{Start: fixtureStart, End: fixtureEnd}
 	tests := []struct {
 		name, uri string
@@ -334,7 +334,7 @@ func (u understatingS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2I
 // naming it, before download by its listed size, and during the download
 // when the listing understated it.
 func TestSyncS3RefusesLargeObjects(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join("testdata", "trail"), TrailPrefix: "org/"})
+	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail"), TrailPrefix: "org/"})
 	q := Query{Start: fixtureStart, End: fixtureEnd}
 	for _, tt := range []struct {
 		name   string

@@ -92,7 +92,7 @@ var fixtureWindows = []struct {
 }
 
 func TestScannersAgreeOnFixtures(t *testing.T) {
-	root := filepath.Join("testdata", "trail")
+	root := filepath.Join(testdataDir, "trail")
 	for _, w := range fixtureWindows {
 		t.Run(w.name, func(t *testing.T) {
 			agreeTables(t, "go vs duckdb", runScanner(t, root, ScannerGo, w.q), runScanner(t, root, ScannerDuckDB, w.q))
@@ -422,7 +422,7 @@ func TestScannersAgreeOnDemo(t *testing.T) {
 // The evidence of a Go scan keeps the rules as runnable SQL, headed by a
 // note saying which scanner ran.
 func TestGoScanEvidence(t *testing.T) {
-	root := filepath.Join("testdata", "trail")
+	root := filepath.Join(testdataDir, "trail")
 	q := Query{Start: fixtureStart, End: fixtureEnd}
 	goRun := runScanner(t, root, ScannerGo, q).Runs[0]
 	duckRun := runScanner(t, root, ScannerDuckDB, q).Runs[0]
@@ -437,7 +437,7 @@ func TestGoScanEvidence(t *testing.T) {
 func runSansSQL(r QueryRun) QueryRun { r.SQL = ""; return r }
 
 func TestUnknownScanner(t *testing.T) {
-	_, err := NewLocal(filepath.Join("testdata", "trail"), WithScanner("spark"), WithLogger(quiet())).
+	_, err := NewLocal(filepath.Join(testdataDir, "trail"), WithScanner("spark"), WithLogger(quiet())).
 		Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
 	if err == nil || !strings.Contains(err.Error(), `unknown scanner "spark"`) {
 		t.Errorf("got %v, want the scanner refused", err)
