@@ -256,9 +256,9 @@ const microsPerHour = 3_600_000_000
 // coverageHour is the cell a record counts in, as the SQL's trail_hour: its
 // eventTime's hour, or, without a usable eventTime, the midnight of its
 // file's date folder (the file still shows the trail delivered that day).
-func coverageHour(r *record, f *LogFile) int64 {
-	if r.hasTime {
-		return floorDiv(r.time, microsPerHour) * microsPerHour
+func coverageHour(r *Record, f *LogFile) int64 {
+	if r.HasTime {
+		return floorDiv(r.Time, microsPerHour) * microsPerHour
 	}
 	return f.Day.UnixMicro()
 }
@@ -330,36 +330,36 @@ type attribution struct {
 
 // attribute applies the identity rules; ok is false when the record counts
 // for nobody.
-func (a *aggregator) attribute(r *record, p *attribution) bool {
-	u := &r.user
-	if !u.present || u.userName.is("HIDDEN_DUE_TO_SECURITY_REASONS") || !u.typ.set {
+func (a *aggregator) attribute(r *Record, p *attribution) bool {
+	u := &r.User
+	if !u.Present || u.UserName.Is("HIDDEN_DUE_TO_SECURITY_REASONS") || !u.Type.Set {
 		return false
 	}
 	*p = attribution{}
 	ownAccount := func() {
-		if u.accountID.nonEmpty() {
-			p.account, p.accountSet = u.accountID.v, true
+		if u.AccountID.NonEmpty() {
+			p.account, p.accountSet = u.AccountID.Value, true
 		} else {
-			p.account, p.accountSet = r.recipient.v, r.recipient.set
+			p.account, p.accountSet = r.Recipient.Value, r.Recipient.Set
 		}
 	}
-	switch string(u.typ.v) {
+	switch string(u.Type.Value) {
 	case "IAMUser":
 		ownAccount()
-		p.pid, p.arn, p.user = u.principalID.v, u.arn.v, u.userName.v
+		p.pid, p.arn, p.user = u.PrincipalID.Value, u.ARN.Value, u.UserName.Value
 	case "FederatedUser":
-		si := u.issuer
-		if si == nil || !si.typ.is("IAMUser") {
+		si := u.Issuer
+		if si == nil || !si.Type.Is("IAMUser") {
 			return false
 		}
-		p.account, p.accountSet = si.accountID.v, si.accountID.set
-		p.pid, p.arn, p.user = si.principalID.v, si.arn.v, si.userName.v
+		p.account, p.accountSet = si.AccountID.Value, si.AccountID.Set
+		p.pid, p.arn, p.user = si.PrincipalID.Value, si.ARN.Value, si.UserName.Value
 	case "AWSAccount":
-		if !u.principalID.set || !isUserID(u.principalID.v) {
+		if !u.PrincipalID.Set || !isUserID(u.PrincipalID.Value) {
 			return false
 		}
-		p.account, p.accountSet = u.accountID.v, u.accountID.set
-		p.pid = u.principalID.v
+		p.account, p.accountSet = u.AccountID.Value, u.AccountID.Set
+		p.pid = u.PrincipalID.Value
 	case "Root":
 		ownAccount()
 		if p.accountSet {
@@ -387,10 +387,10 @@ func isUserID(b []byte) bool {
 }
 
 // add applies the rules to one record of f.
-func (a *aggregator) add(r *record, f *LogFile) {
+func (a *aggregator) add(r *Record, f *LogFile) {
 	// Coverage: per account and region the record was logged for, or the
 	// folders its file was delivered to, and per hour.
-	acct, region := r.recipient.v, r.awsRegion.v
+	acct, region := r.Recipient.Value, r.AWSRegion.Value
 	k := a.keyBuf[:0]
 	if len(acct) == 0 {
 		k = append(k, f.AccountID...)
@@ -417,34 +417,34 @@ func (a *aggregator) add(r *record, f *LogFile) {
 		a.lastAgg, a.lastCov = c, append(a.lastCov[:0], k...)
 	}
 	c.records++
-	if r.hasTime {
+	if r.HasTime {
 		if !c.hasTime {
-			c.hasTime, c.first, c.last = true, r.time, r.time
-		} else if r.time < c.first {
-			c.first = r.time
-		} else if r.time > c.last {
-			c.last = r.time
+			c.hasTime, c.first, c.last = true, r.Time, r.Time
+		} else if r.Time < c.first {
+			c.first = r.Time
+		} else if r.Time > c.last {
+			c.last = r.Time
 		}
 	}
 
-	if !r.hasTime || !a.attribute(r, &a.principl) {
+	if !r.HasTime || !a.attribute(r, &a.principl) {
 		return
 	}
 	var bucket int64
 	if a.bucketed {
-		bucket = bucketOf(r.time)
+		bucket = bucketOf(r.Time)
 		if a.win.bucketIn(bucket) == 0 {
 			a.edge.addUser(r, &a.principl, 0)
 		}
-	} else if !a.win.contains(r.time) {
+	} else if !a.win.contains(r.Time) {
 		return
 	}
 	a.addUser(r, &a.principl, bucket)
 }
 
 // addUser adds a counted record to its principal's aggregate.
-func (a *aggregator) addUser(r *record, p *attribution, bucket int64) {
-	if !a.bucketed && !a.win.contains(r.time) {
+func (a *aggregator) addUser(r *Record, p *attribution, bucket int64) {
+	if !a.bucketed && !a.win.contains(r.Time) {
 		return
 	}
 	arnKey := p.arn
@@ -466,19 +466,19 @@ func (a *aggregator) addUser(r *record, p *attribution, bucket int64) {
 		a.users[string(k)] = u
 	}
 
-	id := r.eventID.v
-	if !r.eventID.set {
+	id := r.EventID.Value
+	if !r.EventID.Set {
 		a.idBuf = recordHash(a.idBuf[:0], &a.hashBuf, r)
 		id = a.idBuf
 	}
 	failed := false
 	var login []byte
 	var hasLogin bool
-	if r.eventName.is("ConsoleLogin") {
-		login, hasLogin = loginOutcome(r.response)
-		failed = hasLogin && string(login) == "Failure" || r.errorMessage.is("Failed authentication")
+	if r.EventName.Is("ConsoleLogin") {
+		login, hasLogin = LoginOutcome(r.Response)
+		failed = hasLogin && string(login) == "Failure" || r.ErrorMessage.Is("Failed authentication")
 	}
-	t := r.time
+	t := r.Time
 	if failed {
 		u.failed.add(id)
 		if !u.hasFailed || t > u.lastFailed {
@@ -496,8 +496,8 @@ func (a *aggregator) addUser(r *record, p *attribution, bucket int64) {
 		if hasLogin && string(login) == "Success" {
 			u.console.add(id)
 		}
-		u.latest.offer(t, id, r.eventName.v, r.eventSource.v, r.sourceIP.v, r.awsRegion.v)
-		if key := r.user.accessKeyID.v; len(key) >= 4 && string(key[:4]) == "AKIA" {
+		u.latest.offer(t, id, r.EventName.Value, r.EventSource.Value, r.SourceIP.Value, r.AWSRegion.Value)
+		if key := r.User.AccessKeyID.Value; len(key) >= 4 && string(key[:4]) == "AKIA" {
 			u.addKey(key)
 		}
 	}
@@ -511,32 +511,32 @@ func (a *aggregator) addUser(r *record, p *attribution, bucket int64) {
 
 // recordHash identifies a record that has no eventID by its fields, as the
 // SQL's md5 of the record does, written as 32 hex digits.
-func recordHash(dst []byte, buf *[]byte, r *record) []byte {
+func recordHash(dst []byte, buf *[]byte, r *Record) []byte {
 	b := (*buf)[:0]
-	field := func(f jsonField) {
-		if !f.set {
+	field := func(f Field) {
+		if !f.Set {
 			b = append(b, 0)
 			return
 		}
-		b = binary.AppendUvarint(append(b, 1), uint64(len(f.v)))
-		b = append(b, f.v...)
+		b = binary.AppendUvarint(append(b, 1), uint64(len(f.Value)))
+		b = append(b, f.Value...)
 	}
-	for _, f := range []jsonField{r.eventID, r.eventSource, r.eventName, r.awsRegion, r.sourceIP,
-		r.errorCode, r.errorMessage, r.recipient, {v: r.response, set: r.response != nil}} {
+	for _, f := range []Field{r.EventID, r.EventSource, r.EventName, r.AWSRegion, r.SourceIP,
+		r.ErrorCode, r.ErrorMessage, r.Recipient, {Value: r.Response, Set: r.Response != nil}} {
 		field(f)
 	}
-	b = append(b, byte(boolInt(r.hasTime)))
-	b = binary.BigEndian.AppendUint64(b, uint64(r.time))
-	ident := func(id *identity) {
-		b = append(b, byte(boolInt(id.present)))
-		for _, f := range []jsonField{id.typ, id.principalID, id.arn, id.accountID, id.accessKeyID, id.userName} {
+	b = append(b, byte(boolInt(r.HasTime)))
+	b = binary.BigEndian.AppendUint64(b, uint64(r.Time))
+	ident := func(id *Identity) {
+		b = append(b, byte(boolInt(id.Present)))
+		for _, f := range []Field{id.Type, id.PrincipalID, id.ARN, id.AccountID, id.AccessKeyID, id.UserName} {
 			field(f)
 		}
-		b = append(b, byte(boolInt(id.hasContext)))
+		b = append(b, byte(boolInt(id.HasContext)))
 	}
-	ident(&r.user)
-	if r.user.issuer != nil {
-		ident(r.user.issuer)
+	ident(&r.User)
+	if r.User.Issuer != nil {
+		ident(r.User.Issuer)
 	} else {
 		b = append(b, 2)
 	}
@@ -608,5 +608,5 @@ func (a *aggregator) result(res *Result) {
 	if len(res.Coverage) == 0 {
 		res.Coverage = nil
 	}
-	sortResult(res)
+	SortResult(res)
 }

@@ -89,7 +89,7 @@ func TestUUIDs(t *testing.T) {
 }
 
 func TestBuckets(t *testing.T) {
-	day := ts("2026-10-01T00:00:00Z").UnixMicro()
+	day := TS("2026-10-01T00:00:00Z").UnixMicro()
 	for _, tt := range []struct {
 		t    int64
 		want int64
@@ -106,14 +106,14 @@ func TestBuckets(t *testing.T) {
 			t.Errorf("bucketOf(%d) = %d [%d, %d], want %d", tt.t, b, lo, hi, tt.want)
 		}
 	}
-	w := newWindow(Query{Start: ts("2026-10-01T00:00:00Z"), End: ts("2026-10-03T00:00:00Z")})
+	w := newWindow(Query{Start: TS("2026-10-01T00:00:00Z"), End: TS("2026-10-03T00:00:00Z")})
 	b0 := bucketOf(day)
 	for b, want := range map[int64]int{b0 - 1: -1, b0: 1, b0 + 1: 1, b0 + 3: 1, b0 + 4: 1, b0 + 5: -1} {
 		if got := w.bucketIn(b); got != want {
 			t.Errorf("bucketIn(%d) = %d, want %d", b-b0, got, want)
 		}
 	}
-	w = newWindow(Query{Start: ts("2026-10-01T06:00:00Z"), End: ts("2026-10-02T00:00:00Z")})
+	w = newWindow(Query{Start: TS("2026-10-01T06:00:00Z"), End: TS("2026-10-02T00:00:00Z")})
 	for b, want := range map[int64]int{b0: -1, b0 + 1: 0, b0 + 2: 1, b0 + 3: -1} {
 		if got := w.bucketIn(b); got != want {
 			t.Errorf("bucketIn(%d) = %d, want %d", b-b0, got, want)

@@ -101,7 +101,7 @@ func NewAthena(client AthenaAPI, s3 S3API, opts AthenaOptions) (*Athena, error) 
 		errs = append(errs, errors.New("the Athena engine needs the CloudTrail table's name: pass --athena-table"))
 	}
 	if opts.OutputLocation != "" {
-		if _, _, err := parseS3URI(opts.OutputLocation); err != nil {
+		if _, _, err := ParseS3URI(opts.OutputLocation); err != nil {
 			errs = append(errs, fmt.Errorf("--athena-output: %w", err))
 		}
 	}
@@ -231,7 +231,7 @@ func (a *Athena) Run(ctx context.Context, q Query) (*Result, error) {
 	}
 	run.CostUSD = AthenaCost(run.BytesScanned, a.opts.PricePerTB)
 	res.Runs = []QueryRun{run}
-	sortResult(res)
+	SortResult(res)
 	a.log.Info("Athena query done", "query_id", id, "bytes_scanned", run.BytesScanned, "cost_usd", run.CostUSD,
 		"activity_rows", len(res.Activity), "coverage_rows", len(res.Coverage), "seconds", time.Since(started).Seconds())
 	return res, nil
@@ -241,7 +241,7 @@ func (a *Athena) Run(ctx context.Context, q Query) (*Result, error) {
 // execution; FAILED and CANCELLED return a QueryError with Athena's reason;
 // a cancelled ctx stops the query first.
 func (a *Athena) wait(ctx context.Context, id string) (*athenatypes.QueryExecution, error) {
-	poll := newPollBackoff(a.opts.PollInterval, a.opts.MaxPollInterval)
+	poll := NewPollBackoff(a.opts.PollInterval, a.opts.MaxPollInterval)
 	for {
 		out, err := a.client.GetQueryExecution(ctx, &athena.GetQueryExecutionInput{QueryExecutionId: aws.String(id)})
 		if ctx.Err() != nil {
@@ -261,7 +261,7 @@ func (a *Athena) wait(ctx context.Context, id string) (*athenatypes.QueryExecuti
 			return nil, &QueryError{Engine: a.Name(), QueryID: id, State: string(exec.Status.State), Reason: athenaReason(exec.Status)}
 		}
 		a.log.Debug("Athena query running", "query_id", id, "state", exec.Status.State)
-		if err := poll.wait(ctx); err != nil {
+		if err := poll.Wait(ctx); err != nil {
 			return nil, a.stop(ctx, id)
 		}
 	}
@@ -271,7 +271,7 @@ func (a *Athena) wait(ctx context.Context, id string) (*athenatypes.QueryExecuti
 // returns ctx's cause.
 func (a *Athena) stop(ctx context.Context, id string) error {
 	cause := context.Cause(ctx)
-	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), StopTimeout)
 	defer cancel()
 	if _, err := a.client.StopQueryExecution(stopCtx, &athena.StopQueryExecutionInput{QueryExecutionId: aws.String(id)}); err != nil {
 		a.log.Error("could not stop the Athena query: stop it in the Athena console", "query_id", id, "err", err)
@@ -323,7 +323,7 @@ func (a *Athena) readResults(ctx context.Context, exec *athenatypes.QueryExecuti
 
 // readResultFile reads <OutputLocation> (s3://bucket/key.csv) into res.
 func (a *Athena) readResultFile(ctx context.Context, location string, res *Result) (int, error) {
-	bucket, key, err := parseS3URI(location)
+	bucket, key, err := ParseS3URI(location)
 	if err != nil {
 		return 0, err
 	}
@@ -332,16 +332,16 @@ func (a *Athena) readResultFile(ctx context.Context, location string, res *Resul
 		return 0, fmt.Errorf("downloading %s: %w", location, err)
 	}
 	defer out.Body.Close()
-	return readCSVResults(out.Body, "the Athena result file "+location, res)
+	return ReadCSVResults(out.Body, "the Athena result file "+location, res)
 }
 
 // pageResults pages GetQueryResults into res: the first row of the first
 // page is the header.
 func (a *Athena) pageResults(ctx context.Context, id string, res *Result) error {
 	var (
-		rr    *rowReader
+		rr    *RowReader
 		token *string
-		row   []resultCell
+		row   []Cell
 	)
 	source := "the results of Athena query " + id
 	for page := 1; ; page++ {
@@ -363,7 +363,7 @@ func (a *Athena) pageResults(ctx context.Context, id string, res *Result) error 
 			for i, d := range rows[0].Data {
 				header[i] = aws.ToString(d.VarCharValue)
 			}
-			if rr, err = newRowReader(source, header); err != nil {
+			if rr, err = NewRowReader(source, header); err != nil {
 				return err
 			}
 			rows = rows[1:]
@@ -371,9 +371,9 @@ func (a *Athena) pageResults(ctx context.Context, id string, res *Result) error 
 		for _, r := range rows {
 			row = row[:0]
 			for _, d := range r.Data {
-				row = append(row, resultCell{text: aws.ToString(d.VarCharValue), null: d.VarCharValue == nil})
+				row = append(row, Cell{Text: aws.ToString(d.VarCharValue), Null: d.VarCharValue == nil})
 			}
-			if err := rr.add(res, row); err != nil {
+			if err := rr.Add(res, row); err != nil {
 				return err
 			}
 		}
@@ -571,7 +571,7 @@ func ymdFilter(year, month, day PartitionKey, first, last time.Time) string {
 	}
 	var months []monthDays
 	for t := time.Date(first.Year(), first.Month(), 1, 0, 0, 0, 0, time.UTC); !t.After(last); t = t.AddDate(0, 1, 0) {
-		md := monthDays{y: t.Year(), m: int(t.Month()), d1: 1, of: daysIn(t.Year(), int(t.Month()))}
+		md := monthDays{y: t.Year(), m: int(t.Month()), d1: 1, of: DaysIn(t.Year(), int(t.Month()))}
 		md.d2 = md.of
 		if t.Year() == first.Year() && t.Month() == first.Month() {
 			md.d1 = first.Day()

@@ -44,7 +44,7 @@ FROM range(100000) t(i)`
 //
 //	go test ./pipeline/activity -run '^$' -bench AthenaResults -benchtime 5x
 func BenchmarkAthenaResults(b *testing.B) {
-	s := newFake(b, analytics.Config{})
+	s := NewFake(b, analytics.Config{})
 	a := newTestAthena(b, s, analytics.DefaultTable, nil)
 	ctx := context.Background()
 	out, err := s.AthenaClient().StartQueryExecution(ctx, &athena.StartQueryExecutionInput{

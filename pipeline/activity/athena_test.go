@@ -28,7 +28,7 @@ func TestTableLayoutFilters(t *testing.T) {
 		}
 		return keys
 	}
-	window := func(start, end string) Query { return Query{Start: ts(start), End: ts(end)} }
+	window := func(start, end string) Query { return Query{Start: TS(start), End: TS(end)} }
 	// Read days: 2026-09-30 to 2026-10-04.
 	fixture := window("2026-10-01T00:00:00Z", "2026-10-03T12:00:00Z")
 	tests := []struct {
@@ -49,7 +49,7 @@ func TestTableLayoutFilters(t *testing.T) {
 		{
 			name:   "account, region and projected timestamp",
 			keys:   []PartitionKey{{Name: "account", Type: "string", Projection: "enum"}, {Name: "region", Type: "string", Projection: "enum"}, {Name: "timestamp", Type: "string", Projection: "date", Format: "yyyy/MM/dd"}},
-			q:      Query{Start: fixture.Start, End: fixture.End, Accounts: []string{acctB, acctA, acctB}},
+			q:      Query{Start: fixture.Start, End: fixture.End, Accounts: []string{AcctB, AcctA, AcctB}},
 			want:   []string{`"timestamp" BETWEEN '2026/09/30' AND '2026/10/04'`, `"account" IN ('111111111111', '222222222222')`},
 			byDays: true,
 		},
@@ -131,7 +131,7 @@ func TestTableLayoutFilters(t *testing.T) {
 		{
 			name: "injected account with the accounts named",
 			keys: []PartitionKey{{Name: "account", Type: "string", Projection: "injected"}, {Name: "timestamp", Type: "string", Projection: "date", Format: "yyyy/MM/dd"}},
-			q:    Query{Start: fixture.Start, End: fixture.End, Accounts: []string{acctA}},
+			q:    Query{Start: fixture.Start, End: fixture.End, Accounts: []string{AcctA}},
 			want: []string{`"timestamp" BETWEEN '2026/09/30' AND '2026/10/04'`, `"account" IN ('111111111111')`},
 		},
 		{
@@ -236,7 +236,7 @@ func checkDaysSelected(t *testing.T, keys []PartitionKey, filter string, q Query
 			case "day":
 				vals = append(vals, dateLiteral(k, d.Day(), 2))
 			case "account", "accountid":
-				vals = append(vals, accountLiteral(k, acctA))
+				vals = append(vals, accountLiteral(k, AcctA))
 			case "region":
 				vals = append(vals, "'us-east-1'")
 			default: // the date key
@@ -329,15 +329,15 @@ func TestAthenaCost(t *testing.T) {
 // Partition predicates make Athena scan only the read days' files: the
 // bytes scanned are those of the read days' folders, less than the table.
 func TestAthenaPruning(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail"), Tables: []analytics.Table{
+	s := NewFake(t, analytics.Config{LogsDir: filepath.Join(TestdataDir, "trail"), Tables: []analytics.Table{
 		{Name: "pruned", Partitions: []string{"account", "region", "timestamp"}, Projection: true},
 		{Name: "pruned_ymd", Partitions: []string{"region", "year", "month", "day"}},
 		{Name: "unpartitioned"},
 	}})
 	ctx := context.Background()
-	q := Query{Start: fixtureStart, End: fixtureEnd}
+	q := Query{Start: FixtureStart, End: FixtureEnd}
 	first, last := q.ReadDays()
-	want, err := newTestLocal(filepath.Join(testdataDir, "trail")).Run(ctx, q)
+	want, err := newTestLocal(filepath.Join(TestdataDir, "trail")).Run(ctx, q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,9 +376,9 @@ func slicesEqualActivity(a, b *Result) bool {
 
 // A failed query's reason, as Athena gives it, reaches the error.
 func TestAthenaFailedQuery(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail")})
+	s := NewFake(t, analytics.Config{LogsDir: filepath.Join(TestdataDir, "trail")})
 	ctx := context.Background()
-	q := Query{Start: fixtureStart, End: fixtureEnd}
+	q := Query{Start: FixtureStart, End: FixtureEnd}
 
 	const reason = "HIVE_CURSOR_ERROR: Row is not a valid JSON Object - JSONException: Unterminated string at 201 [character 202 line 1]"
 	s.SetBehavior(analytics.Behavior{Fail: reason, Polls: 3})
@@ -398,7 +398,7 @@ func TestAthenaFailedQuery(t *testing.T) {
 		_, err := newTestAthena(t, s, analytics.DefaultTable, nil).Run(ctx, q)
 		errc <- err
 	}()
-	waitFor(t, func() bool { return len(s.CallsTo("StartQueryExecution")) == 2 })
+	WaitFor(t, func() bool { return len(s.CallsTo("StartQueryExecution")) == 2 })
 	id := s.CallsTo("StartQueryExecution")[1].QueryID
 	if _, err := s.AthenaClient().StopQueryExecution(ctx, &athena.StopQueryExecutionInput{QueryExecutionId: aws.String(id)}); err != nil {
 		t.Fatal(err)
@@ -419,15 +419,15 @@ func TestAthenaFailedQuery(t *testing.T) {
 
 // Cancelling the context (Ctrl-C) stops the running query.
 func TestAthenaCancel(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail")})
+	s := NewFake(t, analytics.Config{LogsDir: filepath.Join(TestdataDir, "trail")})
 	s.SetBehavior(analytics.Behavior{Hold: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := newTestAthena(t, s, analytics.DefaultTable, nil).Run(ctx, Query{Start: fixtureStart, End: fixtureEnd})
+		_, err := newTestAthena(t, s, analytics.DefaultTable, nil).Run(ctx, Query{Start: FixtureStart, End: FixtureEnd})
 		errc <- err
 	}()
-	waitFor(t, func() bool { return len(s.CallsTo("GetQueryExecution")) >= 2 })
+	WaitFor(t, func() bool { return len(s.CallsTo("GetQueryExecution")) >= 2 })
 	cancel()
 	err := <-errc
 	if !errors.Is(err, context.Canceled) {
@@ -447,32 +447,11 @@ func TestAthenaCancel(t *testing.T) {
 	}
 }
 
-func TestPollBackoff(t *testing.T) {
-	b := newPollBackoff(100*time.Millisecond, 300*time.Millisecond)
-	var got []time.Duration
-	for range 5 {
-		got = append(got, b.step())
-	}
-	want := []time.Duration{100 * time.Millisecond, 150 * time.Millisecond, 225 * time.Millisecond, 300 * time.Millisecond, 300 * time.Millisecond}
-	if !slices.Equal(got, want) {
-		t.Errorf("intervals %v, want %v", got, want)
-	}
-	if d := newPollBackoff(0, 0); d.next != defaultPollInterval || d.max != defaultMaxPollInterval {
-		t.Errorf("defaults: %+v", d)
-	}
-	ctx, cancel := context.WithCancelCause(context.Background())
-	cause := errors.New("interrupted")
-	cancel(cause)
-	if err := newPollBackoff(time.Hour, time.Hour).wait(ctx); err != cause {
-		t.Errorf("wait on a cancelled context: %v, want its cause", err)
-	}
-}
-
 // When the result file cannot be read from S3, the results are paged.
 func TestAthenaResultFileFallback(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail")})
-	q := Query{Start: fixtureStart, End: fixtureEnd}
-	want, err := newTestLocal(filepath.Join(testdataDir, "trail")).Run(context.Background(), q)
+	s := NewFake(t, analytics.Config{LogsDir: filepath.Join(TestdataDir, "trail")})
+	q := Query{Start: FixtureStart, End: FixtureEnd}
+	want, err := newTestLocal(filepath.Join(TestdataDir, "trail")).Run(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,7 +461,7 @@ func TestAthenaResultFileFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameTables(t, "paged after S3 denied", got, want)
+	SameTables(t, "paged after S3 denied", got, want)
 	if len(s.CallsTo("GetQueryResults")) == 0 {
 		t.Error("GetQueryResults was not called")
 	}
@@ -495,7 +474,7 @@ func (deniedS3) GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Optio
 }
 
 func TestNewAthenaErrors(t *testing.T) {
-	s := newFake(t, analytics.Config{})
+	s := NewFake(t, analytics.Config{})
 	tests := []struct {
 		name string
 		opts AthenaOptions
@@ -515,7 +494,7 @@ func TestNewAthenaErrors(t *testing.T) {
 	}
 	// A table that does not exist: GetTableMetadata's answer, and what to check.
 	a := newTestAthena(t, s, "nope", nil)
-	if _, err := a.Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd}); err == nil ||
+	if _, err := a.Run(context.Background(), Query{Start: FixtureStart, End: FixtureEnd}); err == nil ||
 		!strings.Contains(err.Error(), "Table nope is not found") || !strings.Contains(err.Error(), "--athena-table") {
 		t.Errorf("got %v, want the missing table named", err)
 	}
@@ -525,7 +504,7 @@ func newTestAthena(t testing.TB, s *analytics.Server, table string, mod func(*At
 	t.Helper()
 	opts := AthenaOptions{
 		Database: "default", Table: table, OutputLocation: "s3://athena-results/dormant/",
-		PollInterval: fastPoll, MaxPollInterval: fastPollMax, Logger: quiet(),
+		PollInterval: FastPoll, MaxPollInterval: FastPollMax, Logger: Quiet(),
 	}
 	if mod != nil {
 		mod(&opts)

@@ -34,7 +34,7 @@ var (
 		{"222222222222", "AWSLogs/o-benchorg0001/222222222222"},
 	}
 	benchRegions       = []string{"us-east-1", "eu-west-1"}
-	benchDays          = []time.Time{ts("2026-10-01T00:00:00Z"), ts("2026-10-02T00:00:00Z"), ts("2026-10-03T00:00:00Z")}
+	benchDays          = []time.Time{TS("2026-10-01T00:00:00Z"), TS("2026-10-02T00:00:00Z"), TS("2026-10-03T00:00:00Z")}
 	benchEventsPerFile = 2000
 	benchUsers         = 2000 // IAM users per account
 )
@@ -49,7 +49,7 @@ type benchTrail struct {
 func BenchmarkLocalScan(b *testing.B) {
 	dir := b.TempDir()
 	tr := generateBenchTrail(b, dir, *scanEvents)
-	eng := NewLocal(dir, WithLogger(quiet()))
+	eng := NewLocal(dir, WithLogger(Quiet()))
 	q := Query{Start: benchDays[0], End: benchDays[len(benchDays)-1].Add(24*time.Hour - time.Second)}
 	cpu := processCPU() // DuckDB's threads are this process's
 	for b.Loop() {

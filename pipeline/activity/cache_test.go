@@ -38,7 +38,7 @@ func TestCacheMatchesFullScan(t *testing.T) {
 			q    Query
 		}
 	}{
-		{"fixtures", filepath.Join(testdataDir, "trail"), fixtureWindows},
+		{"fixtures", filepath.Join(TestdataDir, "trail"), fixtureWindows},
 		{"edge cases", edgeTrail(t), edgeWindows},
 	}
 	for _, tr := range trails {
@@ -112,7 +112,7 @@ func moveDays(t testing.TB, from, to, day string) int {
 // A run after one more day of logs reads only that day's files, and gives
 // the tables of a full scan.
 func TestCacheIncremental(t *testing.T) {
-	asOf := ts("2026-10-02T00:00:00Z") // the demo's last day folder is 2026/10/01
+	asOf := TS("2026-10-02T00:00:00Z") // the demo's last day folder is 2026/10/01
 	base := t.TempDir()
 	out, err := demo.Generate(context.Background(), filepath.Join(base, "demo"), demoOptions(asOf))
 	if err != nil {
@@ -142,7 +142,7 @@ func TestCacheIncremental(t *testing.T) {
 func copyTrail(t testing.TB) string {
 	t.Helper()
 	root := filepath.Join(t.TempDir(), "trail")
-	if err := os.CopyFS(root, os.DirFS(filepath.Join(testdataDir, "trail"))); err != nil {
+	if err := os.CopyFS(root, os.DirFS(filepath.Join(TestdataDir, "trail"))); err != nil {
 		t.Fatal(err)
 	}
 	return root
@@ -150,8 +150,8 @@ func copyTrail(t testing.TB) string {
 
 // A day's aggregate is computed again when its files change, and only then.
 func TestCacheInvalidation(t *testing.T) {
-	q := Query{Start: ts("2026-10-01T00:00:00Z"), End: ts("2026-10-03T00:00:00Z")}
-	ue1 := filepath.Join("AWSLogs", acctA, "CloudTrail", "us-east-1")
+	q := Query{Start: TS("2026-10-01T00:00:00Z"), End: TS("2026-10-03T00:00:00Z")}
+	ue1 := filepath.Join("AWSLogs", AcctA, "CloudTrail", "us-east-1")
 	day1 := filepath.Join(ue1, "2026", "10", "01")
 	file1 := filepath.Join(day1, "111111111111_CloudTrail_us-east-1_20261001T0905Z_Mu0KsOhtH1ar15ZZ.json.gz")
 	tests := []struct {
@@ -165,14 +165,14 @@ func TestCacheInvalidation(t *testing.T) {
 			touch(t, filepath.Join(root, file1))
 		}, false, 3},
 		{"another account's file touched", func(t *testing.T, root, _ string) {
-			touch(t, filepath.Join(root, "AWSLogs", orgID, acctB, "CloudTrail", "eu-west-1", "2026", "10", "02",
+			touch(t, filepath.Join(root, "AWSLogs", OrgID, AcctB, "CloudTrail", "eu-west-1", "2026", "10", "02",
 				"222222222222_CloudTrail_eu-west-1_20261002T0815Z_Uj7Ik8Ol9Pz0Xa1S.json.gz"))
 		}, false, 1},
 		{"a file touched, same ETag", func(t *testing.T, root, _ string) {
 			touch(t, filepath.Join(root, file1))
 		}, true, 0},
 		{"a file added", func(t *testing.T, root, _ string) {
-			writeTrailFile(t, root, acctA, "us-east-1", "2026/10/02", "111111111111_CloudTrail_us-east-1_20261002T2355Z_Added00000000000.json.gz",
+			writeTrailFile(t, root, AcctA, "us-east-1", "2026/10/02", "111111111111_CloudTrail_us-east-1_20261002T2355Z_Added00000000000.json.gz",
 				[]string{`{"eventID":"added","eventTime":"2026-10-02T23:50:00Z","userIdentity":{"type":"IAMUser","principalId":"AIDAADDED","accountId":"111111111111"}}`})
 		}, false, 3},
 		{"a file removed", func(t *testing.T, root, _ string) {
@@ -231,15 +231,15 @@ func touch(t *testing.T, path string) {
 }
 
 func TestCacheRefused(t *testing.T) {
-	root := filepath.Join(testdataDir, "trail")
-	q := Query{Start: fixtureStart, End: fixtureEnd}
-	_, err := NewLocal(root, WithCache(t.TempDir()), WithScanner(ScannerDuckDB), WithLogger(quiet())).Run(context.Background(), q)
+	root := filepath.Join(TestdataDir, "trail")
+	q := Query{Start: FixtureStart, End: FixtureEnd}
+	_, err := NewLocal(root, WithCache(t.TempDir()), WithScanner(ScannerDuckDB), WithLogger(Quiet())).Run(context.Background(), q)
 	if err == nil || !strings.Contains(err.Error(), `the cache needs the "go" scanner`) {
 		t.Errorf("DuckDB with a cache: got %v", err)
 	}
 	blocked := filepath.Join(t.TempDir(), "file")
 	writeFile(t, blocked, "not a folder")
-	_, err = NewLocal(root, WithCache(blocked), WithLogger(quiet())).Run(context.Background(), q)
+	_, err = NewLocal(root, WithCache(blocked), WithLogger(Quiet())).Run(context.Background(), q)
 	if err == nil || !strings.Contains(err.Error(), "creating the activity cache") {
 		t.Errorf("cache on a file: got %v", err)
 	}
@@ -249,11 +249,11 @@ func TestCacheRefused(t *testing.T) {
 // aggregates in the days it rewrites.
 func TestCacheAccountsFilter(t *testing.T) {
 	root, cache := copyTrail(t), t.TempDir()
-	all := Query{Start: ts("2026-10-01T00:00:00Z"), End: ts("2026-10-03T00:00:00Z")}
+	all := Query{Start: TS("2026-10-01T00:00:00Z"), End: TS("2026-10-03T00:00:00Z")}
 	onlyB := all
-	onlyB.Accounts = []string{acctB}
+	onlyB.Accounts = []string{AcctB}
 	cachedRun(t, root, cache, all)
-	touch(t, filepath.Join(root, "AWSLogs", orgID, acctB, "CloudTrail", "eu-west-1", "2026", "10", "02",
+	touch(t, filepath.Join(root, "AWSLogs", OrgID, AcctB, "CloudTrail", "eu-west-1", "2026", "10", "02",
 		"222222222222_CloudTrail_eu-west-1_20261002T0815Z_Uj7Ik8Ol9Pz0Xa1S.json.gz"))
 	res, read := cachedRun(t, root, cache, onlyB)
 	agreeTables(t, "account B", res, runScanner(t, root, ScannerDuckDB, onlyB))
@@ -292,10 +292,10 @@ func TestLatestEncoding(t *testing.T) {
 func rollupTrail(t testing.TB) string {
 	t.Helper()
 	root := t.TempDir()
-	start := ts("2026-09-01T00:00:00Z")
+	start := TS("2026-09-01T00:00:00Z")
 	for i := range 30 {
 		day := start.AddDate(0, 0, i)
-		for _, acct := range []string{acctA, "333333333333"} {
+		for _, acct := range []string{AcctA, "333333333333"} {
 			user := func(n int, at time.Time) string {
 				return fmt.Sprintf(`{"eventID":"%08d-0000-4000-8000-%012d","eventTime":"%s","eventName":"Call%d","eventSource":"s3.amazonaws.com",`+
 					`"awsRegion":"us-east-1","sourceIPAddress":"203.0.113.%d","recipientAccountId":"%s",`+
@@ -335,7 +335,7 @@ func rollupsIn(t testing.TB, res *Result) string {
 // is damaged.
 func TestCacheRollups(t *testing.T) {
 	root, cache := rollupTrail(t), t.TempDir()
-	q := Query{Start: ts("2026-09-03T00:00:00Z"), End: ts("2026-09-28T00:00:00Z")}
+	q := Query{Start: TS("2026-09-03T00:00:00Z"), End: TS("2026-09-28T00:00:00Z")}
 	check := func(what string, q Query, wantRead int) *Result {
 		t.Helper()
 		res, read := cachedRun(t, root, cache, q)
@@ -358,9 +358,9 @@ func TestCacheRollups(t *testing.T) {
 
 	// A day inside a used block changes: its folder is read again and the
 	// block rebuilt.
-	day := blockStart(ts("2026-09-12T00:00:00Z")).AddDate(0, 0, 3)
-	touch(t, filepath.Join(root, "AWSLogs", acctA, "CloudTrail", "us-east-1", filepath.FromSlash(day.Format("2006/01/02")),
-		fmt.Sprintf("%s_CloudTrail_us-east-1_%sT0005Z_Rollup%010d.json.gz", acctA, day.Format("20060102"), day.Day()-1)))
+	day := blockStart(TS("2026-09-12T00:00:00Z")).AddDate(0, 0, 3)
+	touch(t, filepath.Join(root, "AWSLogs", AcctA, "CloudTrail", "us-east-1", filepath.FromSlash(day.Format("2006/01/02")),
+		fmt.Sprintf("%s_CloudTrail_us-east-1_%sT0005Z_Rollup%010d.json.gz", AcctA, day.Format("20060102"), day.Day()-1)))
 	changed := check("a day changed", q, 1)
 	if rollupsIn(t, changed) == used {
 		t.Errorf("the block holding the changed day was still used (%s rollups)", used)
@@ -379,7 +379,7 @@ func TestCacheRollups(t *testing.T) {
 	}
 
 	// Windows whose edges cut a block, or that read some accounts only.
-	check("edges inside days", Query{Start: ts("2026-09-03T09:30:00Z"), End: ts("2026-09-27T13:10:00Z")}, -1)
-	check("one account", Query{Start: q.Start, End: q.End, Accounts: []string{acctA}}, 0)
-	check("a wider window", Query{Start: ts("2026-08-01T00:00:00Z"), End: ts("2026-10-31T00:00:00Z")}, -1)
+	check("edges inside days", Query{Start: TS("2026-09-03T09:30:00Z"), End: TS("2026-09-27T13:10:00Z")}, -1)
+	check("one account", Query{Start: q.Start, End: q.End, Accounts: []string{AcctA}}, 0)
+	check("a wider window", Query{Start: TS("2026-08-01T00:00:00Z"), End: TS("2026-10-31T00:00:00Z")}, -1)
 }

@@ -45,7 +45,7 @@ func TestDemoThroughEveryEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newFake(t, analytics.Config{LogsDir: out.CloudTrail, TrailPrefix: "trails/", Tables: []analytics.Table{
+	s := NewFake(t, analytics.Config{LogsDir: out.CloudTrail, TrailPrefix: "trails/", Tables: []analytics.Table{
 		{Name: "cloudtrail_logs", Partitions: []string{"account", "region", "timestamp"}, Projection: true},
 		{Name: "cloudtrail_ymd", Partitions: []string{"account", "region", "year", "month", "day"}},
 	}})
@@ -56,12 +56,12 @@ func TestDemoThroughEveryEngine(t *testing.T) {
 		if err != nil {
 			t.Fatalf("athena %s: %v", table, err)
 		}
-		sameTables(t, "athena "+table, got, want)
+		SameTables(t, "athena "+table, got, want)
 		results["athena "+table] = got
 	}
 
-	fromS3, err := NewS3Local(s.S3Client(), s.TrailURI(), t.TempDir(), SyncOptions{Logger: quiet(), PublicKeys: s.CloudTrailClient()},
-		WithThreads(2), WithLogger(quiet())).Run(ctx, q)
+	fromS3, err := NewS3Local(s.S3Client(), s.TrailURI(), t.TempDir(), SyncOptions{Logger: Quiet(), PublicKeys: s.CloudTrailClient()},
+		WithThreads(2), WithLogger(Quiet())).Run(ctx, q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestDemoThroughEveryEngine(t *testing.T) {
 			}
 		}
 	}
-	sameTables(t, "local from S3", fromS3, want)
+	SameTables(t, "local from S3", fromS3, want)
 	results["local from S3"] = fromS3
 
 	lake, err := newTestLake(t, s, analytics.DefaultEventDataStore).Run(ctx, q)
@@ -85,7 +85,7 @@ func TestDemoThroughEveryEngine(t *testing.T) {
 	}
 	if !reflect.DeepEqual(lake.Activity, want.Activity) {
 		t.Error("lake: activity differs")
-		diffActivity(t, lake.Activity, want.Activity)
+		DiffActivity(t, lake.Activity, want.Activity)
 	}
 	if oracle := coverageByEventTime(t, out.CloudTrail, q); !reflect.DeepEqual(lake.Coverage, oracle) {
 		t.Errorf("lake coverage:\n got %+v\nwant %+v", lake.Coverage, oracle)

@@ -35,7 +35,7 @@ func TestCoverageDamageThroughEveryEngine(t *testing.T) {
 
 	root := t.TempDir()
 	n := 0
-	write := func(acct, region string, day time.Time, recs []rec) {
+	write := func(acct, region string, day time.Time, recs []Rec) {
 		t.Helper()
 		n++
 		dir := filepath.Join(root, "AWSLogs", acct, "CloudTrail", region, day.Format("2006/01/02"))
@@ -43,7 +43,7 @@ func TestCoverageDamageThroughEveryEngine(t *testing.T) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, name), fixture{records: recs}.bytes(), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), Fixture{Records: recs}.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -58,21 +58,21 @@ func TestCoverageDamageThroughEveryEngine(t *testing.T) {
 					continue
 				case acct == acctLate && d.Before(start.AddDate(0, 0, 20)):
 					if region == "us-east-1" && d.Equal(readFrom) {
-						write(acct, region, d, []rec{event(id(), d.Add(20*time.Hour).Format(time.RFC3339), "ec2.amazonaws.com", "DescribeInstances", region, "10.0.0.5",
-							assumedRole(acct, "AROAAPPROLE"+acct, "app", "i-0abc"), nil)})
+						write(acct, region, d, []Rec{Event(id(), d.Add(20*time.Hour).Format(time.RFC3339), "ec2.amazonaws.com", "DescribeInstances", region, "10.0.0.5",
+							AssumedRole(acct, "AROAAPPROLE"+acct, "app", "i-0abc"), nil)})
 					}
 					continue
 				}
 				// Background: a role session a few times a day.
-				var recs []rec
+				var recs []Rec
 				for _, h := range []int{3, 11, 19} {
-					recs = append(recs, event(id(), d.Add(time.Duration(h)*time.Hour).Format(time.RFC3339), "ec2.amazonaws.com", "DescribeInstances", region, "10.0.0.5",
-						assumedRole(acct, "AROAAPPROLE"+acct, "app", "i-0abc"), nil))
+					recs = append(recs, Event(id(), d.Add(time.Duration(h)*time.Hour).Format(time.RFC3339), "ec2.amazonaws.com", "DescribeInstances", region, "10.0.0.5",
+						AssumedRole(acct, "AROAAPPROLE"+acct, "app", "i-0abc"), nil))
 				}
 				// alice works in eu-west-1 on 2026-09-05: only the logs know.
 				if region == "eu-west-1" && d.Equal(start.AddDate(0, 0, 4)) {
-					recs = append(recs, event(id(), d.Add(14*time.Hour).Format(time.RFC3339), "s3.amazonaws.com", "ListBuckets", region, "203.0.113.10",
-						iamUser(acct, userID(acct, "alice"), "alice", "AKIAALICE"+acct), nil))
+					recs = append(recs, Event(id(), d.Add(14*time.Hour).Format(time.RFC3339), "s3.amazonaws.com", "ListBuckets", region, "203.0.113.10",
+						IAMUser(acct, userID(acct, "alice"), "alice", "AKIAALICE"+acct), nil))
 				}
 				write(acct, region, d, recs)
 			}
@@ -101,15 +101,15 @@ func TestCoverageDamageThroughEveryEngine(t *testing.T) {
 	fopts := findings.DefaultOptions(q.End)
 	fopts.WindowDays = 30
 
-	s := newFake(t, analytics.Config{LogsDir: root, TrailPrefix: "trails/", Tables: []analytics.Table{
+	s := NewFake(t, analytics.Config{LogsDir: root, TrailPrefix: "trails/", Tables: []analytics.Table{
 		{Name: "cloudtrail_logs", Partitions: []string{"account", "region", "timestamp"}, Projection: true},
 	}})
 	engines := []struct {
 		name string
 		e    Engine
 	}{
-		{"local go", NewLocal(root, WithThreads(2), WithLogger(quiet()), WithScanner(ScannerGo))},
-		{"local duckdb", NewLocal(root, WithThreads(2), WithLogger(quiet()), WithScanner(ScannerDuckDB))},
+		{"local go", NewLocal(root, WithThreads(2), WithLogger(Quiet()), WithScanner(ScannerGo))},
+		{"local duckdb", NewLocal(root, WithThreads(2), WithLogger(Quiet()), WithScanner(ScannerDuckDB))},
 		{"athena", newTestAthena(t, s, "cloudtrail_logs", nil)},
 		{"lake", newTestLake(t, s, analytics.DefaultEventDataStore)},
 	}
@@ -123,7 +123,7 @@ func TestCoverageDamageThroughEveryEngine(t *testing.T) {
 			if first == nil {
 				first = res
 			} else {
-				sameTables(t, eng.name, res, first)
+				SameTables(t, eng.name, res, first)
 			}
 			// The stray record is a cell of its own, on the lead-in day.
 			stray := tables.Coverage{AccountID: acctLate, Region: "us-east-1", Hour: readFrom.Add(20 * time.Hour),
@@ -164,27 +164,27 @@ func TestCoverageDamageThroughEveryEngine(t *testing.T) {
 // folder, with no first or last event: a delivery that day, never use.
 func TestCoverageCellWithoutEventTime(t *testing.T) {
 	root := t.TempDir()
-	dir := filepath.Join(root, "AWSLogs", acctA, "CloudTrail", "eu-west-1", "2026", "10", "02")
+	dir := filepath.Join(root, "AWSLogs", AcctA, "CloudTrail", "eu-west-1", "2026", "10", "02")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := event("d0d0d0d0-0000-4000-8000-000000000001", "2026-10-02T08:00:00Z", "ec2.amazonaws.com", "DescribeInstances", "eu-west-1", "10.0.0.5",
-		assumedRole(acctA, "AROAAPPROLEEXAMPLE001", "app", "i-0abc"), nil)
+	r := Event("d0d0d0d0-0000-4000-8000-000000000001", "2026-10-02T08:00:00Z", "ec2.amazonaws.com", "DescribeInstances", "eu-west-1", "10.0.0.5",
+		AssumedRole(AcctA, "AROAAPPROLEEXAMPLE001", "app", "i-0abc"), nil)
 	delete(r, "eventTime")
 	name := filepath.Join(dir, "111111111111_CloudTrail_eu-west-1_20261002T0805Z_NoTime0000000001.json.gz")
-	if err := os.WriteFile(name, fixture{records: []rec{r}}.bytes(), 0o644); err != nil {
+	if err := os.WriteFile(name, Fixture{Records: []Rec{r}}.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	athenaCell := []tables.Coverage{{AccountID: acctA, Region: "eu-west-1", Hour: ts("2026-10-02T00:00:00Z"), Events: 1}}
-	s := newFake(t, analytics.Config{LogsDir: root, TrailPrefix: "trails/", Tables: []analytics.Table{
+	athenaCell := []tables.Coverage{{AccountID: AcctA, Region: "eu-west-1", Hour: TS("2026-10-02T00:00:00Z"), Events: 1}}
+	s := NewFake(t, analytics.Config{LogsDir: root, TrailPrefix: "trails/", Tables: []analytics.Table{
 		{Name: "cloudtrail_logs", Partitions: []string{"account", "region", "timestamp"}, Projection: true},
 	}})
 	for name, eng := range map[string]Engine{
-		ScannerGo:     NewLocal(root, WithThreads(1), WithLogger(quiet()), WithScanner(ScannerGo)),
-		ScannerDuckDB: NewLocal(root, WithThreads(1), WithLogger(quiet()), WithScanner(ScannerDuckDB)),
+		ScannerGo:     NewLocal(root, WithThreads(1), WithLogger(Quiet()), WithScanner(ScannerGo)),
+		ScannerDuckDB: NewLocal(root, WithThreads(1), WithLogger(Quiet()), WithScanner(ScannerDuckDB)),
 		"athena":      newTestAthena(t, s, "cloudtrail_logs", nil),
 	} {
-		res, err := eng.Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+		res, err := eng.Run(context.Background(), Query{Start: FixtureStart, End: FixtureEnd})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

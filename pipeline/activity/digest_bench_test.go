@@ -15,7 +15,7 @@ import (
 //
 //	go test ./pipeline/activity -run '^$' -bench DigestValidation -cache.events 1000000 -count 5
 func BenchmarkDigestValidation(b *testing.B) {
-	asOf := ts("2026-10-02T00:00:00Z")
+	asOf := TS("2026-10-02T00:00:00Z")
 	o := demo.DefaultOptions()
 	o.Events, o.Users, o.AsOf = *cacheEvents, 1000, asOf
 	out, err := demo.Generate(context.Background(), filepath.Join(b.TempDir(), "demo"), o)
@@ -28,7 +28,7 @@ func BenchmarkDigestValidation(b *testing.B) {
 		plain bool
 	}{{"plain", true}, {"validated", false}} {
 		b.Run(tc.name, func(b *testing.B) {
-			eng := NewLocal(out.CloudTrail, WithLogger(quiet()), WithScanner(ScannerGo))
+			eng := NewLocal(out.CloudTrail, WithLogger(Quiet()), WithScanner(ScannerGo))
 			eng.noDigests = tc.plain
 			for b.Loop() {
 				res, err := eng.Run(context.Background(), q)

@@ -70,8 +70,8 @@ func writeQuietDigestTrail(t *testing.T, root, acct, region string, q Query, qui
 		if h.Hour()%6 == 3 && (quiet == nil || !quiet(h)) { // a log file four times a day
 			n++
 			at := h.Add(10 * time.Minute)
-			text := fixture{records: []rec{event(fmt.Sprintf("d1d1d1d1-0000-4000-8000-%012d", n), at.Format(time.RFC3339),
-				"ec2.amazonaws.com", "DescribeInstances", region, "10.0.0.5", iamUser(acct, "AIDAALICE"+acct, "alice", "AKIAALICE"+acct), nil)}}.content()
+			text := Fixture{Records: []Rec{Event(fmt.Sprintf("d1d1d1d1-0000-4000-8000-%012d", n), at.Format(time.RFC3339),
+				"ec2.amazonaws.com", "DescribeInstances", region, "10.0.0.5", IAMUser(acct, "AIDAALICE"+acct, "alice", "AKIAALICE"+acct), nil)}}.Content()
 			key := fmt.Sprintf("AWSLogs/%s/CloudTrail/%s/%s/%s_CloudTrail_%s_%s_dg%06d.json.gz", acct, region,
 				at.Format("2006/01/02"), acct, region, at.Format("20060102T1504Z"), n)
 			dt.logs[h] = put(key, gz(text))
@@ -271,7 +271,7 @@ func TestDigestsDetectTampering(t *testing.T) {
 	t.Run("file injected", func(t *testing.T) {
 		res := run(t, func(dt *digestTrail) {
 			p := filepath.Join(filepath.Dir(dt.logs[hour]), acct+"_CloudTrail_"+region+"_20260902T0955Z_injected.json.gz")
-			os.WriteFile(p, fixture{records: []rec{}}.bytes(), 0o644)
+			os.WriteFile(p, Fixture{Records: []Rec{}}.Bytes(), 0o644)
 		})
 		if count(res, tables.VerificationUnverified) != 1 || res.Digests.Regions[0].Unverified != 1 {
 			t.Fatalf("unverified rows: %+v", res.LogFiles)
@@ -325,7 +325,7 @@ func TestDigestFindings(t *testing.T) {
 		root := t.TempDir()
 		dt := writeQuietDigestTrail(t, root, acct, region, q, func(h time.Time) bool { return day(h).Equal(quietDay) })
 		damage(dt)
-		res, err := NewLocal(root, WithLogger(quiet())).Run(context.Background(), q)
+		res, err := NewLocal(root, WithLogger(Quiet())).Run(context.Background(), q)
 		if err != nil {
 			t.Fatal(err)
 		}

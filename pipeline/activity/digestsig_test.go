@@ -52,15 +52,15 @@ func TestDigestSignaturesFromS3(t *testing.T) {
 		t.Helper()
 		root := t.TempDir()
 		dt := writeDigestTrail(t, root, acct, region, q)
-		s := newFake(t, analytics.Config{LogsDir: root})
+		s := NewFake(t, analytics.Config{LogsDir: root})
 		var keys []string
 		for _, p := range dt.digests {
 			rel, _ := filepath.Rel(root, p)
 			keys = append(keys, filepath.ToSlash(rel))
 		}
 		damage(s.S3Client(), keys)
-		e := NewS3Local(s.S3Client(), s.TrailURI(), t.TempDir(), SyncOptions{Logger: quiet(), PublicKeys: s.CloudTrailClient()},
-			WithThreads(2), WithLogger(quiet()))
+		e := NewS3Local(s.S3Client(), s.TrailURI(), t.TempDir(), SyncOptions{Logger: Quiet(), PublicKeys: s.CloudTrailClient()},
+			WithThreads(2), WithLogger(Quiet()))
 		res, err := e.Run(ctx, q)
 		if err != nil {
 			t.Fatal(err)

@@ -180,7 +180,7 @@ func (d *discovery) regionDirs(awsLogs string) ([]regionDir, error) {
 		}
 		p := filepath.Join(awsLogs, name)
 		switch {
-		case isAccountID(name):
+		case IsAccountID(name):
 			found, err := d.accountRegions(p, name)
 			if err != nil {
 				return nil, err
@@ -192,7 +192,7 @@ func (d *discovery) regionDirs(awsLogs string) ([]regionDir, error) {
 				return nil, err
 			}
 			for _, oe := range orgEntries {
-				if isAccountID(oe.Name()) && isDir(p, oe) {
+				if IsAccountID(oe.Name()) && isDir(p, oe) {
 					found, err := d.accountRegions(filepath.Join(p, oe.Name()), oe.Name())
 					if err != nil {
 						return nil, err
@@ -302,7 +302,7 @@ func (d *discovery) walkRegion(r regionDir) ([]LogFile, error) {
 				return nil, err
 			}
 			for _, de := range days {
-				dd, ok := number(de.Name(), 2, 1, daysIn(y, m))
+				dd, ok := number(de.Name(), 2, 1, DaysIn(y, m))
 				if !ok || !isDir(mp, de) || dayKey(y, m, dd) < d.first || dayKey(y, m, dd) > d.last {
 					continue
 				}

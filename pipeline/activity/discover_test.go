@@ -49,7 +49,7 @@ func TestDiscoverFiles(t *testing.T) {
 				ue1 + "2025/12/30/a.json.gz", ue1 + "2025/12/31/a.json.gz", ue1 + "2026/01/01/a.json.gz",
 				ue1 + "2026/01/02/a.json.gz", ue1 + "2026/01/03/a.json.gz",
 			},
-			q:    Query{Start: ts("2026-01-01T00:00:00Z"), End: ts("2026-01-01T23:59:59Z")},
+			q:    Query{Start: TS("2026-01-01T00:00:00Z"), End: TS("2026-01-01T23:59:59Z")},
 			want: []string{ue1 + "2025/12/31/a.json.gz", ue1 + "2026/01/01/a.json.gz", ue1 + "2026/01/02/a.json.gz"},
 		},
 		{
@@ -58,7 +58,7 @@ func TestDiscoverFiles(t *testing.T) {
 				ue1 + "2028/02/28/a.json.gz", ue1 + "2028/02/29/a.json.gz", ue1 + "2028/03/01/a.json.gz",
 				ue1 + "2028/03/31/a.json.gz", ue1 + "2028/04/01/a.json.gz", ue1 + "2028/04/02/a.json.gz",
 			},
-			q:    Query{Start: ts("2028-03-01T10:00:00Z"), End: ts("2028-03-31T10:00:00Z")},
+			q:    Query{Start: TS("2028-03-01T10:00:00Z"), End: TS("2028-03-31T10:00:00Z")},
 			want: []string{ue1 + "2028/02/29/a.json.gz", ue1 + "2028/03/01/a.json.gz", ue1 + "2028/03/31/a.json.gz", ue1 + "2028/04/01/a.json.gz"},
 		},
 		{
@@ -68,7 +68,7 @@ func TestDiscoverFiles(t *testing.T) {
 				ue1 + "2026/10/32/a.json.gz", ue1 + "2026/10/1/a.json.gz", ue1 + "26/10/01/a.json.gz",
 				ue1 + "abcd/10/01/a.json.gz", ue1 + "2026/02/30/a.json.gz", ue1 + "2026/10/01/sub/a.json.gz",
 			},
-			q:    Query{Start: ts("2026-01-01T00:00:00Z"), End: ts("2026-12-31T00:00:00Z")},
+			q:    Query{Start: TS("2026-01-01T00:00:00Z"), End: TS("2026-12-31T00:00:00Z")},
 			want: []string{ue1 + "2026/10/01/a.json.gz"},
 		},
 		{
@@ -86,7 +86,7 @@ func TestDiscoverFiles(t *testing.T) {
 				"AWSLogs/1234/CloudTrail/us-east-1/2026/10/01/x.json.gz",
 				"AWSLogs/111111111111/CloudTrail/.hidden-region/2026/10/01/x.json.gz",
 			},
-			q: Query{Start: ts("2026-10-01T00:00:00Z"), End: ts("2026-10-01T00:00:00Z")},
+			q: Query{Start: TS("2026-10-01T00:00:00Z"), End: TS("2026-10-01T00:00:00Z")},
 			want: []string{
 				ue1 + "2026/10/01/a.json.gz",
 				"AWSLogs/o-exampleorgid/222222222222/CloudTrail/eu-west-1/2026/10/01/b.json.gz",
@@ -98,7 +98,7 @@ func TestDiscoverFiles(t *testing.T) {
 				ue1 + "2026/10/01/a.json.gz", ue1 + "2026/10/01/b.json", ue1 + "2026/10/01/c.json.gz.tmp",
 				ue1 + "2026/10/01/.d.json.gz", ue1 + "2026/10/01/e.txt", ue1 + "2026/10/01/f.gz", ue1 + "2026/10/01/g.JSON.GZ",
 			},
-			q:    Query{Start: ts("2026-10-01T00:00:00Z"), End: ts("2026-10-01T00:00:00Z")},
+			q:    Query{Start: TS("2026-10-01T00:00:00Z"), End: TS("2026-10-01T00:00:00Z")},
 			want: []string{ue1 + "2026/10/01/a.json.gz", ue1 + "2026/10/01/b.json"},
 		},
 		{
@@ -108,7 +108,7 @@ func TestDiscoverFiles(t *testing.T) {
 				"AWSLogs/o-exampleorgid/222222222222/CloudTrail/eu-west-1/2026/10/01/b.json.gz",
 				"AWSLogs/333333333333/CloudTrail/eu-west-1/2026/10/01/c.json.gz",
 			},
-			q: Query{Start: ts("2026-10-01T00:00:00Z"), End: ts("2026-10-01T00:00:00Z"), Accounts: []string{"222222222222", "333333333333"}},
+			q: Query{Start: TS("2026-10-01T00:00:00Z"), End: TS("2026-10-01T00:00:00Z"), Accounts: []string{"222222222222", "333333333333"}},
 			want: []string{
 				"AWSLogs/333333333333/CloudTrail/eu-west-1/2026/10/01/c.json.gz",
 				"AWSLogs/o-exampleorgid/222222222222/CloudTrail/eu-west-1/2026/10/01/b.json.gz",
@@ -118,21 +118,21 @@ func TestDiscoverFiles(t *testing.T) {
 			name: "root is the AWSLogs folder",
 			tree: []string{ue1 + "2026/10/01/a.json.gz"},
 			root: "AWSLogs",
-			q:    Query{Start: ts("2026-10-01T00:00:00Z"), End: ts("2026-10-01T00:00:00Z")},
+			q:    Query{Start: TS("2026-10-01T00:00:00Z"), End: TS("2026-10-01T00:00:00Z")},
 			want: []string{ue1 + "2026/10/01/a.json.gz"},
 		},
 		{
 			name: "synced bucket with a key prefix",
 			tree: []string{"bucket/team/prod/AWSLogs/111111111111/CloudTrail/us-east-1/2026/10/01/a.json.gz", "bucket/other/readme.txt"},
-			q:    Query{Start: ts("2026-10-01T00:00:00Z"), End: ts("2026-10-01T00:00:00Z")},
+			q:    Query{Start: TS("2026-10-01T00:00:00Z"), End: TS("2026-10-01T00:00:00Z")},
 			want: []string{"bucket/team/prod/AWSLogs/111111111111/CloudTrail/us-east-1/2026/10/01/a.json.gz"},
 		},
 		{
 			// 3 years of daily folders in 2 regions; a 90-day window (91 dates) and
 			// its two extra days open 93 date folders in each.
 			name:  "a long trail, a short window",
-			tree:  longTrail(ts("2024-01-01T00:00:00Z"), 3*365, "us-east-1", "eu-west-1"),
-			q:     Query{Start: ts("2026-06-01T00:00:00Z"), End: ts("2026-08-30T00:00:00Z")},
+			tree:  longTrail(TS("2024-01-01T00:00:00Z"), 3*365, "us-east-1", "eu-west-1"),
+			q:     Query{Start: TS("2026-06-01T00:00:00Z"), End: TS("2026-08-30T00:00:00Z")},
 			wantN: 2 * 93,
 		},
 	}
@@ -183,26 +183,26 @@ func TestDiscoverFilesFields(t *testing.T) {
 	zw := gzip.NewWriter(&gz)
 	zw.Write([]byte(content))
 	zw.Close()
-	gzPath := filepath.Join(dir, "AWSLogs", orgID, acctB, "CloudTrail", "ap-southeast-2", "2026", "10", "02", "x.json.gz")
-	jsonPath := filepath.Join(dir, "AWSLogs", acctA, "CloudTrail", "us-east-1", "2026", "10", "01", "y.json")
+	gzPath := filepath.Join(dir, "AWSLogs", OrgID, AcctB, "CloudTrail", "ap-southeast-2", "2026", "10", "02", "x.json.gz")
+	jsonPath := filepath.Join(dir, "AWSLogs", AcctA, "CloudTrail", "us-east-1", "2026", "10", "01", "y.json")
 	writeFile(t, gzPath, gz.String())
 	writeFile(t, jsonPath, content)
 	// A region folder reached through a symbolic link is read.
 	linked := filepath.Join(dir, "elsewhere", "2026", "10", "01", "z.json.gz")
 	writeFile(t, linked, gz.String())
-	if err := os.Symlink(filepath.Join(dir, "elsewhere"), filepath.Join(dir, "AWSLogs", acctA, "CloudTrail", "us-west-2")); err != nil {
+	if err := os.Symlink(filepath.Join(dir, "elsewhere"), filepath.Join(dir, "AWSLogs", AcctA, "CloudTrail", "us-west-2")); err != nil {
 		t.Fatal(err)
 	}
 
-	files, err := DiscoverFiles(context.Background(), dir, Query{Start: ts("2026-10-01T12:00:00Z"), End: ts("2026-10-01T12:00:00Z")})
+	files, err := DiscoverFiles(context.Background(), dir, Query{Start: TS("2026-10-01T12:00:00Z"), End: TS("2026-10-01T12:00:00Z")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []LogFile{
-		{Path: jsonPath, AccountID: acctA, Region: "us-east-1", Day: ts("2026-10-01T00:00:00Z"), Size: int64(len(content)), Uncompressed: int64(len(content))},
-		{Path: filepath.Join(dir, "AWSLogs", acctA, "CloudTrail", "us-west-2", "2026", "10", "01", "z.json.gz"), AccountID: acctA, Region: "us-west-2",
-			Day: ts("2026-10-01T00:00:00Z"), Size: int64(gz.Len()), Uncompressed: int64(len(content))},
-		{Path: gzPath, AccountID: acctB, Region: "ap-southeast-2", Day: ts("2026-10-02T00:00:00Z"), Size: int64(gz.Len()), Uncompressed: int64(len(content))},
+		{Path: jsonPath, AccountID: AcctA, Region: "us-east-1", Day: TS("2026-10-01T00:00:00Z"), Size: int64(len(content)), Uncompressed: int64(len(content))},
+		{Path: filepath.Join(dir, "AWSLogs", AcctA, "CloudTrail", "us-west-2", "2026", "10", "01", "z.json.gz"), AccountID: AcctA, Region: "us-west-2",
+			Day: TS("2026-10-01T00:00:00Z"), Size: int64(gz.Len()), Uncompressed: int64(len(content))},
+		{Path: gzPath, AccountID: AcctB, Region: "ap-southeast-2", Day: TS("2026-10-02T00:00:00Z"), Size: int64(gz.Len()), Uncompressed: int64(len(content))},
 	}
 	for i := range want {
 		info, err := os.Stat(want[i].Path) // through the link: the file's own time
@@ -229,7 +229,7 @@ func TestDiscoverFilesUnreadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.Chmod(locked, 0o755)
-	_, err := DiscoverFiles(context.Background(), dir, Query{Start: ts("2026-10-01T00:00:00Z"), End: ts("2026-10-01T00:00:00Z")})
+	_, err := DiscoverFiles(context.Background(), dir, Query{Start: TS("2026-10-01T00:00:00Z"), End: TS("2026-10-01T00:00:00Z")})
 	if err == nil || !strings.Contains(err.Error(), locked) {
 		t.Errorf("got %v, want an error naming %s", err, locked)
 	}
@@ -245,8 +245,8 @@ func TestQueryReadDays(t *testing.T) {
 		{"2026-10-01T01:00:00+02:00", "2026-10-01T23:00:00-03:00", "2026-09-29T00:00:00Z", "2026-10-03T00:00:00Z"},
 	}
 	for _, tt := range tests {
-		first, last := Query{Start: ts(tt.start), End: ts(tt.end)}.ReadDays()
-		if !first.Equal(ts(tt.first)) || !last.Equal(ts(tt.last)) {
+		first, last := Query{Start: TS(tt.start), End: TS(tt.end)}.ReadDays()
+		if !first.Equal(TS(tt.first)) || !last.Equal(TS(tt.last)) {
 			t.Errorf("ReadDays(%s, %s) = %s, %s; want %s, %s", tt.start, tt.end, first, last, tt.first, tt.last)
 		}
 	}

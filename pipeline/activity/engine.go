@@ -74,7 +74,7 @@ func (q Query) Validate() error {
 			q.End.UTC().Format(time.RFC3339), q.Start.UTC().Format(time.RFC3339)))
 	}
 	for _, a := range q.Accounts {
-		if !isAccountID(a) {
+		if !IsAccountID(a) {
 			errs = append(errs, fmt.Errorf("account %q is not an AWS account ID (12 digits)", a))
 		}
 	}
@@ -94,12 +94,12 @@ func day(t time.Time) time.Time {
 }
 
 // daysIn is the number of days in month m of year y.
-func daysIn(y, m int) int {
+func DaysIn(y, m int) int {
 	return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // isAccountID reports whether s is a 12-digit AWS account ID.
-func isAccountID(s string) bool {
+func IsAccountID(s string) bool {
 	if len(s) != 12 {
 		return false
 	}
@@ -113,7 +113,7 @@ func isAccountID(s string) bool {
 
 // sortResult puts the rows in the documented order, so that every engine's
 // output is deterministic whatever order its SQL returned.
-func sortResult(r *Result) {
+func SortResult(r *Result) {
 	for i := range r.Activity {
 		slices.Sort(r.Activity[i].AccessKeyIDs)
 	}

@@ -16,8 +16,8 @@ import (
 // window's edges): the cloud engines' SQL must give the local engine's
 // tables exactly.
 func TestCloudEnginesMatchLocalOnFixture(t *testing.T) {
-	root := filepath.Join(testdataDir, "trail")
-	s := newFake(t, analytics.Config{LogsDir: root, Tables: []analytics.Table{
+	root := filepath.Join(TestdataDir, "trail")
+	s := NewFake(t, analytics.Config{LogsDir: root, Tables: []analytics.Table{
 		{Name: "by_account_region_day", Partitions: []string{"account", "region", "timestamp"}, Projection: true},
 		{Name: "by_region_ymd", Partitions: []string{"region", "year", "month", "day"}},
 	}})
@@ -26,10 +26,10 @@ func TestCloudEnginesMatchLocalOnFixture(t *testing.T) {
 		name string
 		q    Query
 	}{
-		{"every account", Query{Start: fixtureStart, End: fixtureEnd}},
-		{"organization account only", Query{Start: fixtureStart, End: fixtureEnd, Accounts: []string{acctB}}},
-		{"window on the lead-in day's edge", Query{Start: ts("2026-10-01T00:00:00Z"), End: ts("2026-10-01T00:00:00Z"), Accounts: []string{acctA}}},
-		{"window ending mid-second", Query{Start: fixtureStart, End: ts("2026-10-03T11:59:59Z").Add(999 * time.Millisecond)}},
+		{"every account", Query{Start: FixtureStart, End: FixtureEnd}},
+		{"organization account only", Query{Start: FixtureStart, End: FixtureEnd, Accounts: []string{AcctB}}},
+		{"window on the lead-in day's edge", Query{Start: TS("2026-10-01T00:00:00Z"), End: TS("2026-10-01T00:00:00Z"), Accounts: []string{AcctA}}},
+		{"window ending mid-second", Query{Start: FixtureStart, End: TS("2026-10-03T11:59:59Z").Add(999 * time.Millisecond)}},
 	}
 	for _, tt := range queries {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,14 +43,14 @@ func TestCloudEnginesMatchLocalOnFixture(t *testing.T) {
 					if err != nil {
 						t.Fatalf("athena %s: %v", table, err)
 					}
-					sameTables(t, "athena "+table, got, want)
+					SameTables(t, "athena "+table, got, want)
 				}
 			}
 			got, err := newTestLake(t, s, analytics.EventDataStoreARN(analytics.DefaultEventDataStore)).Run(ctx, tt.q)
 			if err != nil {
 				t.Fatalf("lake: %v", err)
 			}
-			sameTables(t, "lake", got, want)
+			SameTables(t, "lake", got, want)
 		})
 	}
 }
@@ -58,9 +58,9 @@ func TestCloudEnginesMatchLocalOnFixture(t *testing.T) {
 // The evidence of a cloud run: the query ID the service gave, the SQL as
 // sent, the bytes scanned and the cost estimate from them.
 func TestCloudQueryRuns(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail")})
+	s := NewFake(t, analytics.Config{LogsDir: filepath.Join(TestdataDir, "trail")})
 	ctx := context.Background()
-	q := Query{Start: fixtureStart, End: fixtureEnd}
+	q := Query{Start: FixtureStart, End: FixtureEnd}
 
 	res, err := newTestAthena(t, s, analytics.DefaultTable, nil).Run(ctx, q)
 	if err != nil {

@@ -23,59 +23,59 @@ var update = flag.Bool("update", false, "rewrite the CloudTrail fixtures under t
 // TestFixtures checks that testdata/ holds exactly the generated fixtures
 // (and rewrites them with -update).
 func TestFixtures(t *testing.T) {
-	all := append(trail(), corruptTrail()...)
+	all := append(Trail(), CorruptTrail()...)
 	if *update {
 		for _, top := range []string{"trail", "corrupt"} {
-			if err := os.RemoveAll(filepath.Join(testdataDir, top)); err != nil {
+			if err := os.RemoveAll(filepath.Join(TestdataDir, top)); err != nil {
 				t.Fatal(err)
 			}
 		}
 		for _, f := range all {
-			if err := atomicfile.WriteBytes(filepath.Join(testdataDir, filepath.FromSlash(f.path)), f.bytes()); err != nil {
+			if err := atomicfile.WriteBytes(filepath.Join(TestdataDir, filepath.FromSlash(f.Path)), f.Bytes()); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	var want, got []string
 	for _, f := range all {
-		want = append(want, f.path)
-		stored, err := os.ReadFile(filepath.Join(testdataDir, filepath.FromSlash(f.path)))
+		want = append(want, f.Path)
+		stored, err := os.ReadFile(filepath.Join(TestdataDir, filepath.FromSlash(f.Path)))
 		if err != nil {
 			t.Errorf("%v (regenerate with -update)", err)
 			continue
 		}
 		switch {
-		case f.plain:
-			if !bytes.Equal(stored, f.content()) {
-				t.Errorf("%s differs from its definition (regenerate with -update)", f.path)
+		case f.Plain:
+			if !bytes.Equal(stored, f.Content()) {
+				t.Errorf("%s differs from its definition (regenerate with -update)", f.Path)
 			}
-		case f.corrupt:
+		case f.Corrupt:
 			zr, err := gzip.NewReader(bytes.NewReader(stored))
 			if err != nil {
-				t.Errorf("%s: %v", f.path, err)
+				t.Errorf("%s: %v", f.Path, err)
 				continue
 			}
 			if _, err := io.ReadAll(zr); err == nil {
-				t.Errorf("%s decompresses: it must be cut off (regenerate with -update)", f.path)
+				t.Errorf("%s decompresses: it must be cut off (regenerate with -update)", f.Path)
 			}
 		default:
 			zr, err := gzip.NewReader(bytes.NewReader(stored))
 			if err != nil {
-				t.Errorf("%s: %v", f.path, err)
+				t.Errorf("%s: %v", f.Path, err)
 				continue
 			}
 			plain, err := io.ReadAll(zr)
 			if err != nil {
-				t.Errorf("%s: %v", f.path, err)
-			} else if !bytes.Equal(plain, f.content()) {
-				t.Errorf("%s differs from its definition (regenerate with -update)", f.path)
+				t.Errorf("%s: %v", f.Path, err)
+			} else if !bytes.Equal(plain, f.Content()) {
+				t.Errorf("%s differs from its definition (regenerate with -update)", f.Path)
 			}
 		}
 	}
 	for _, top := range []string{"trail", "corrupt"} {
-		filepath.WalkDir(filepath.Join(testdataDir, top), func(p string, d fs.DirEntry, err error) error {
+		filepath.WalkDir(filepath.Join(TestdataDir, top), func(p string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() {
-				rel, _ := filepath.Rel(testdataDir, p)
+				rel, _ := filepath.Rel(TestdataDir, p)
 				got = append(got, filepath.ToSlash(rel))
 			}
 			return err

@@ -194,7 +194,7 @@ func (l *Local) runGo(ctx context.Context, q Query) (*Result, error) {
 		EngineTime:   elapsed,
 		Files:        st.filesRead,
 	}}
-	sortResult(res)
+	SortResult(res)
 	l.log.Info("scanned CloudTrail log files", "files", st.filesRead, "bytes", st.bytesRead, "json_bytes", st.jsonBytes,
 		"activity_rows", len(res.Activity), "coverage_rows", len(res.Coverage), "seconds", elapsed.Seconds(),
 		"mb_per_s", fmt.Sprintf("%.0f", float64(st.jsonBytes)/elapsed.Seconds()/1e6))
@@ -256,7 +256,7 @@ func (l *Local) scanFiles(ctx context.Context, files []LogFile, w window, bucket
 				}
 				f := &files[i]
 				var fc fileCount
-				size, err := fr.scan(f, func(r *record) {
+				size, err := fr.scan(f, func(r *Record) {
 					if fc.add(r) {
 						agg.add(r, f)
 					}
@@ -305,7 +305,7 @@ type fileReader struct {
 	br   bytes.Reader
 	zr   gzip.Reader
 	buf  []byte // its JSON text
-	json jsonReader
+	json Reader
 	// sum is the SHA-256 of the last file's JSON text, hashed from the
 	// buffer the scan reads so that a file is never read twice; noHash
 	// turns it off, for the benchmark of what hashing costs.
@@ -319,17 +319,17 @@ const maxSizeHint = 256 << 20
 
 // scan reads f and calls fn for each of its records; size is the length of
 // its JSON text.
-func (fr *fileReader) scan(f *LogFile, fn func(*record)) (size int64, err error) {
+func (fr *fileReader) scan(f *LogFile, fn func(*Record)) (size int64, err error) {
 	data, err := fr.read(f)
 	if err != nil {
 		return 0, err
 	}
-	if err := fr.json.readFile(data, fn); err != nil {
+	if err := fr.json.ReadFile(data, fn); err != nil {
 		fe := &FileError{Path: sqlPath(f.Path), Err: err, Fix: fixShape}
 		switch {
-		case errors.As(err, new(*syntaxError)):
+		case errors.As(err, new(*SyntaxError)):
 			fe.Fix = fixDamaged
-		case errors.As(err, new(*notLogError)):
+		case errors.As(err, new(*NotLogError)):
 			fe.Fix = fixNotLog
 		}
 		return 0, fe
@@ -431,26 +431,26 @@ func damaged(f *LogFile, what string, err error) error {
 // fileCount is what one file held, for the log files table.
 type fileCount struct {
 	records int64
-	skipped [numSkips]int64
+	skipped [NumSkips]int64
 }
 
 // add counts r and reports whether the aggregator should see it: a record
 // without a usable time proves nothing, not even that the trail was
 // delivering then; one without userIdentity still does (coverage) but can
 // count for no principal.
-func (c *fileCount) add(r *record) bool {
+func (c *fileCount) add(r *Record) bool {
 	c.records++
-	why := r.skip()
-	if why == notSkipped {
+	why := r.Skip()
+	if why == NotSkipped {
 		return true
 	}
 	c.skipped[why]++
-	return why == skipNoIdentity
+	return why == SkipNoIdentity
 }
 
 // row is f's line in the log files table; p has just read f, and cwd is the
 // working directory relative paths are from (the path is sqlPath's).
-func (c *fileCount) row(f *LogFile, p *jsonReader, cwd string) tables.LogFile {
+func (c *fileCount) row(f *LogFile, p *Reader, cwd string) tables.LogFile {
 	path := f.Path
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(cwd, path)
@@ -458,10 +458,10 @@ func (c *fileCount) row(f *LogFile, p *jsonReader, cwd string) tables.LogFile {
 	lf := tables.LogFile{AccountID: f.AccountID, Region: f.Region, Path: filepath.ToSlash(filepath.Clean(path)), Size: f.Size,
 		Kind: tables.LogFileKindLog, Records: c.records}
 	switch {
-	case p.objects > 0 && p.digests == p.objects:
+	case p.Objects > 0 && p.Digests == p.Objects:
 		lf.Kind = tables.LogFileKindDigest
 		return lf
-	case c.records > 0 && c.skipped[skipInsight] == c.records:
+	case c.records > 0 && c.skipped[SkipInsight] == c.records:
 		lf.Kind = tables.LogFileKindInsight
 		return lf
 	}

@@ -35,7 +35,7 @@ func BenchmarkScanners(b *testing.B) {
 	q := Query{Start: benchDays[0], End: benchDays[len(benchDays)-1].Add(24*time.Hour - time.Second)}
 	for _, s := range Scanners() {
 		b.Run(s, func(b *testing.B) {
-			eng := NewLocal(dir, WithLogger(quiet()), WithScanner(s))
+			eng := NewLocal(dir, WithLogger(Quiet()), WithScanner(s))
 			cpu := processCPU()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -75,7 +75,7 @@ func BenchmarkSmallFiles(b *testing.B) {
 	q := Query{Start: day, End: day.Add(24*time.Hour - time.Second)}
 	for _, s := range Scanners() {
 		b.Run(s, func(b *testing.B) {
-			eng := NewLocal(dir, WithLogger(quiet()), WithScanner(s))
+			eng := NewLocal(dir, WithLogger(Quiet()), WithScanner(s))
 			cpu := processCPU()
 			for b.Loop() {
 				if _, err := eng.Run(context.Background(), q); err != nil {
@@ -128,7 +128,7 @@ func BenchmarkSmallFiles(b *testing.B) {
 // (reported as first-s/op); each iteration starts from the first run's
 // cache.
 func BenchmarkCacheNextDay(b *testing.B) {
-	asOf := ts("2026-10-02T00:00:00Z")
+	asOf := TS("2026-10-02T00:00:00Z")
 	base := b.TempDir()
 	o := demo.DefaultOptions()
 	o.Events, o.Users, o.AsOf = *cacheEvents, 1000, asOf
@@ -140,7 +140,7 @@ func BenchmarkCacheNextDay(b *testing.B) {
 	first, cache := filepath.Join(base, "first"), filepath.Join(base, "cache")
 	moveDays(b, root, hold, "2026/10/01")
 	started := time.Now()
-	if _, err := NewLocal(root, WithLogger(quiet()), WithCache(first)).Run(context.Background(),
+	if _, err := NewLocal(root, WithLogger(Quiet()), WithCache(first)).Run(context.Background(),
 		Query{Start: asOf.AddDate(0, 0, -91), End: asOf.AddDate(0, 0, -1)}); err != nil {
 		b.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func BenchmarkCacheNextDay(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		if _, err := NewLocal(root, WithLogger(quiet()), WithCache(cache)).Run(context.Background(), next); err != nil {
+		if _, err := NewLocal(root, WithLogger(Quiet()), WithCache(cache)).Run(context.Background(), next); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -26,58 +26,58 @@ import (
 
 // jsonField is a string field of a record: absent and JSON null both leave
 // set false (SQL NULL).
-type jsonField struct {
-	v   []byte
-	set bool
+type Field struct {
+	Value []byte
+	Set   bool
 }
 
-func (f jsonField) is(s string) bool { return f.set && string(f.v) == s }
-func (f jsonField) nonEmpty() bool   { return f.set && len(f.v) > 0 }
+func (f Field) Is(s string) bool { return f.Set && string(f.Value) == s }
+func (f Field) NonEmpty() bool   { return f.Set && len(f.Value) > 0 }
 
 // identity is a record's userIdentity (or sessionIssuer) as the rules read it.
-type identity struct {
-	present                                                 bool
-	hasContext                                              bool // sessionContext is an object
-	typ, principalID, arn, accountID, accessKeyID, userName jsonField
-	issuer                                                  *identity // sessionContext.sessionIssuer; nil when absent
+type Identity struct {
+	Present                                                  bool
+	HasContext                                               bool // sessionContext is an object
+	Type, PrincipalID, ARN, AccountID, AccessKeyID, UserName Field
+	Issuer                                                   *Identity // sessionContext.sessionIssuer; nil when absent
 }
 
 // record is one CloudTrail record's fields that the activity rules read.
-type record struct {
-	null bool // the array element was JSON null: a record with no fields
+type Record struct {
+	Null bool // the array element was JSON null: a record with no fields
 
-	eventID, eventSource, eventName, awsRegion, sourceIP jsonField
-	errorCode, errorMessage, recipient, eventType        jsonField
+	EventID, EventSource, EventName, AWSRegion, SourceIP Field
+	ErrorCode, ErrorMessage, Recipient, EventType        Field
 
-	hasTime bool
-	badTime bool  // eventTime is there but is not a time: the record is skipped
-	time    int64 // eventTime, microseconds since the Unix epoch (UTC)
+	HasTime bool
+	BadTime bool  // eventTime is there but is not a time: the record is skipped
+	Time    int64 // eventTime, microseconds since the Unix epoch (UTC)
 
 	// response is responseElements' JSON text, nil when absent or null.
-	response []byte
+	Response []byte
 
-	user   identity
-	issuer identity // storage for user.issuer
+	User   Identity
+	Issuer Identity // storage for user.issuer
 }
 
-func (r *record) reset() {
-	*r = record{}
+func (r *Record) reset() {
+	*r = Record{}
 }
 
 // syntaxError is JSON the reader cannot parse: the file is damaged.
-type syntaxError struct {
+type SyntaxError struct {
 	offset    int64
 	msg       string
 	truncated bool
 }
 
-func (e *syntaxError) Error() string {
+func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("not valid JSON at byte %d: %s", e.offset, e.msg)
 }
 
 // Unwrap makes a file that ends early match io.ErrUnexpectedEOF, as a cut
 // gzip stream does.
-func (e *syntaxError) Unwrap() error {
+func (e *SyntaxError) Unwrap() error {
 	if e.truncated {
 		return io.ErrUnexpectedEOF
 	}
@@ -103,38 +103,38 @@ func (e *shapeError) Error() string {
 const maxDepth = 512
 
 // jsonReader reads the records of one file's JSON text.
-type jsonReader struct {
+type Reader struct {
 	b       []byte
 	i       int
 	scratch []byte // unescaped strings of the current record
 	nrec    int    // records read so far in the current Records array
 
-	objects int // top-level objects read in the file
-	digests int // of which digest objects (no Records, a digestStartTime)
+	Objects int // top-level objects read in the file
+	Digests int // of which digest objects (no Records, a digestStartTime)
 }
 
 // notLogError is a top-level object that is neither a CloudTrail log file's
 // ({"Records":[...]}) nor a digest file's.
-type notLogError struct {
-	object int // 1-based top-level object
-	msg    string
+type NotLogError struct {
+	Object int // 1-based top-level object
+	Msg    string
 }
 
-func (e *notLogError) Error() string {
-	if e.object > 1 {
-		return fmt.Sprintf("top-level object %d %s", e.object, e.msg)
+func (e *NotLogError) Error() string {
+	if e.Object > 1 {
+		return fmt.Sprintf("top-level object %d %s", e.Object, e.Msg)
 	}
-	return e.msg
+	return e.Msg
 }
 
-func (p *jsonReader) syntax(msg string) error {
+func (p *Reader) syntax(msg string) error {
 	if p.i >= len(p.b) {
-		return &syntaxError{offset: int64(len(p.b)), msg: "the content ends early (truncated)", truncated: true}
+		return &SyntaxError{offset: int64(len(p.b)), msg: "the content ends early (truncated)", truncated: true}
 	}
-	return &syntaxError{offset: int64(p.i), msg: msg}
+	return &SyntaxError{offset: int64(p.i), msg: msg}
 }
 
-func (p *jsonReader) shape(msg string) error {
+func (p *Reader) shape(msg string) error {
 	return &shapeError{offset: int64(p.i), record: p.nrec, msg: msg}
 }
 
@@ -145,21 +145,21 @@ func (p *jsonReader) shape(msg string) error {
 // (a digestStartTime and no Records); a file with no object at all, a
 // top-level null, or an object whose Records is missing or null is not a
 // CloudTrail log file (notLogError): reading it as empty could hide logs.
-func (p *jsonReader) readFile(b []byte, fn func(*record)) error {
+func (p *Reader) ReadFile(b []byte, fn func(*Record)) error {
 	p.b, p.i, p.nrec = b, 0, 0
-	p.objects, p.digests = 0, 0
-	var rec record
+	p.Objects, p.Digests = 0, 0
+	var rec Record
 	for {
 		p.ws()
 		if p.i >= len(p.b) {
-			if p.objects == 0 {
-				return &notLogError{msg: "holds no JSON object"}
+			if p.Objects == 0 {
+				return &NotLogError{Msg: "holds no JSON object"}
 			}
 			return nil
 		}
 		switch p.b[p.i] {
 		case '{':
-			p.objects++
+			p.Objects++
 			if err := p.readTop(&rec, fn); err != nil {
 				return err
 			}
@@ -167,8 +167,8 @@ func (p *jsonReader) readFile(b []byte, fn func(*record)) error {
 			if err := p.literal("null"); err != nil {
 				return err
 			}
-			p.objects++
-			return &notLogError{object: p.objects, msg: "is null, not an object with a Records array"}
+			p.Objects++
+			return &NotLogError{Object: p.Objects, Msg: "is null, not an object with a Records array"}
 		default:
 			if err := p.skipValue(0); err != nil {
 				return err
@@ -179,7 +179,7 @@ func (p *jsonReader) readFile(b []byte, fn func(*record)) error {
 }
 
 // readTop reads one top-level object, looking for its Records array.
-func (p *jsonReader) readTop(rec *record, fn func(*record)) error {
+func (p *Reader) readTop(rec *Record, fn func(*Record)) error {
 	p.i++ // {
 	seen, array, digest := false, false, false
 	end := func() error {
@@ -187,12 +187,12 @@ func (p *jsonReader) readTop(rec *record, fn func(*record)) error {
 		case array:
 			return nil
 		case digest:
-			p.digests++
+			p.Digests++
 			return nil
 		case seen:
-			return &notLogError{object: p.objects, msg: "has \"Records\": null, not an array of records"}
+			return &NotLogError{Object: p.Objects, Msg: "has \"Records\": null, not an array of records"}
 		}
-		return &notLogError{object: p.objects, msg: "has no \"Records\" array"}
+		return &NotLogError{Object: p.Objects, Msg: "has no \"Records\" array"}
 	}
 	for first := true; ; first = false {
 		p.ws()
@@ -226,7 +226,7 @@ func (p *jsonReader) readTop(rec *record, fn func(*record)) error {
 			if err != nil {
 				return err
 			}
-			digest = digest || v.set
+			digest = digest || v.Set
 			continue
 		default:
 			if err := p.skipValue(0); err != nil {
@@ -248,7 +248,7 @@ func (p *jsonReader) readTop(rec *record, fn func(*record)) error {
 }
 
 // key reads an object key and the colon after it.
-func (p *jsonReader) key() ([]byte, error) {
+func (p *Reader) key() ([]byte, error) {
 	if p.i >= len(p.b) || p.b[p.i] != '"' {
 		return nil, p.syntax("expected a string (an object key)")
 	}
@@ -265,7 +265,7 @@ func (p *jsonReader) key() ([]byte, error) {
 	return k, nil
 }
 
-func (p *jsonReader) readRecords(rec *record, fn func(*record)) error {
+func (p *Reader) readRecords(rec *Record, fn func(*Record)) error {
 	if p.i >= len(p.b) {
 		return p.syntax("")
 	}
@@ -315,7 +315,7 @@ func (p *jsonReader) readRecords(rec *record, fn func(*record)) error {
 			if err := p.literal("null"); err != nil {
 				return err
 			}
-			rec.null = true
+			rec.Null = true
 		default:
 			return p.shape("the record is not a JSON object")
 		}
@@ -339,7 +339,7 @@ const (
 	fEventType
 )
 
-func (p *jsonReader) readRecord(rec *record) error {
+func (p *Reader) readRecord(rec *Record) error {
 	p.i++ // {
 	var seen uint32
 	for first := true; ; first = false {
@@ -367,26 +367,26 @@ func (p *jsonReader) readRecord(rec *record) error {
 			return err
 		}
 		var bit uint32
-		var dst *jsonField
+		var dst *Field
 		switch string(key) {
 		case "eventID":
-			bit, dst = fEventID, &rec.eventID
+			bit, dst = fEventID, &rec.EventID
 		case "eventSource":
-			bit, dst = fEventSource, &rec.eventSource
+			bit, dst = fEventSource, &rec.EventSource
 		case "eventName":
-			bit, dst = fEventName, &rec.eventName
+			bit, dst = fEventName, &rec.EventName
 		case "awsRegion":
-			bit, dst = fAwsRegion, &rec.awsRegion
+			bit, dst = fAwsRegion, &rec.AWSRegion
 		case "sourceIPAddress":
-			bit, dst = fSourceIP, &rec.sourceIP
+			bit, dst = fSourceIP, &rec.SourceIP
 		case "errorCode":
-			bit, dst = fErrorCode, &rec.errorCode
+			bit, dst = fErrorCode, &rec.ErrorCode
 		case "errorMessage":
-			bit, dst = fErrorMessage, &rec.errorMessage
+			bit, dst = fErrorMessage, &rec.ErrorMessage
 		case "recipientAccountId":
-			bit, dst = fRecipient, &rec.recipient
+			bit, dst = fRecipient, &rec.Recipient
 		case "eventType":
-			bit, dst = fEventType, &rec.eventType
+			bit, dst = fEventType, &rec.EventType
 		case "eventTime":
 			bit = fEventTime
 		case "responseElements":
@@ -418,10 +418,10 @@ func (p *jsonReader) readRecord(rec *record) error {
 				return err
 			}
 			if raw := p.b[start:p.i]; string(raw) != "null" {
-				rec.response = raw
+				rec.Response = raw
 			}
 		default:
-			if err := p.identity(&rec.user, &rec.issuer, "userIdentity"); err != nil {
+			if err := p.identity(&rec.User, &rec.Issuer, "userIdentity"); err != nil {
 				return err
 			}
 		}
@@ -429,7 +429,7 @@ func (p *jsonReader) readRecord(rec *record) error {
 }
 
 // identity reads userIdentity (issuer != nil) or sessionIssuer into id.
-func (p *jsonReader) identity(id, issuer *identity, name string) error {
+func (p *Reader) identity(id, issuer *Identity, name string) error {
 	if p.i >= len(p.b) {
 		return p.syntax("")
 	}
@@ -440,7 +440,7 @@ func (p *jsonReader) identity(id, issuer *identity, name string) error {
 	default:
 		return p.shape(name + " is not a JSON object")
 	}
-	id.present = true
+	id.Present = true
 	p.i++
 	var seen uint32
 	for first := true; ; first = false {
@@ -468,23 +468,23 @@ func (p *jsonReader) identity(id, issuer *identity, name string) error {
 			return err
 		}
 		var bit uint32
-		var dst *jsonField
+		var dst *Field
 		switch string(key) {
 		case "type":
-			bit, dst = 1, &id.typ
+			bit, dst = 1, &id.Type
 		case "principalId":
-			bit, dst = 2, &id.principalID
+			bit, dst = 2, &id.PrincipalID
 		case "arn":
-			bit, dst = 4, &id.arn
+			bit, dst = 4, &id.ARN
 		case "accountId":
-			bit, dst = 8, &id.accountID
+			bit, dst = 8, &id.AccountID
 		case "userName":
-			bit, dst = 16, &id.userName
+			bit, dst = 16, &id.UserName
 		case "accessKeyId":
 			if issuer == nil { // sessionIssuer has no key
 				break
 			}
-			bit, dst = 32, &id.accessKeyID
+			bit, dst = 32, &id.AccessKeyID
 		case "sessionContext":
 			if issuer == nil {
 				break
@@ -514,7 +514,7 @@ func (p *jsonReader) identity(id, issuer *identity, name string) error {
 }
 
 // sessionContext reads userIdentity.sessionContext, keeping its sessionIssuer.
-func (p *jsonReader) sessionContext(id, issuer *identity) error {
+func (p *Reader) sessionContext(id, issuer *Identity) error {
 	if p.i >= len(p.b) {
 		return p.syntax("")
 	}
@@ -525,7 +525,7 @@ func (p *jsonReader) sessionContext(id, issuer *identity) error {
 	default:
 		return p.shape("userIdentity.sessionContext is not a JSON object")
 	}
-	id.hasContext = true
+	id.HasContext = true
 	p.i++
 	seen := false
 	for first := true; ; first = false {
@@ -563,7 +563,7 @@ func (p *jsonReader) sessionContext(id, issuer *identity) error {
 		}
 		seen = true
 		if p.i < len(p.b) && p.b[p.i] == '{' {
-			id.issuer = issuer
+			id.Issuer = issuer
 		}
 		if err := p.identity(issuer, nil, "userIdentity.sessionContext.sessionIssuer"); err != nil {
 			return err
@@ -575,7 +575,7 @@ func (p *jsonReader) sessionContext(id, issuer *identity) error {
 // or a string that is not a time, marks the record badTime: it is skipped
 // and counted, as DuckDB's TRY_CAST of the VARCHAR column does, rather than
 // failing the run for one record.
-func (p *jsonReader) eventTime(rec *record) error {
+func (p *Reader) eventTime(rec *Record) error {
 	if p.i >= len(p.b) {
 		return p.syntax("")
 	}
@@ -586,7 +586,7 @@ func (p *jsonReader) eventTime(rec *record) error {
 		if err := p.skipValue(0); err != nil {
 			return err
 		}
-		rec.badTime = true
+		rec.BadTime = true
 		return nil
 	}
 	s, err := p.str()
@@ -595,9 +595,9 @@ func (p *jsonReader) eventTime(rec *record) error {
 	}
 	us, ok := parseEventTime(s)
 	if !ok {
-		rec.badTime = true
+		rec.BadTime = true
 		return nil
 	}
-	rec.time, rec.hasTime = us, true
+	rec.Time, rec.HasTime = us, true
 	return nil
 }

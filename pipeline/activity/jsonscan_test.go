@@ -83,7 +83,7 @@ func TestJSONStrings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := jsonReader{b: raw}
+		p := Reader{b: raw}
 		got, err := p.str()
 		if err != nil || string(got) != s || p.i != len(raw) {
 			t.Errorf("str(%s) = %q, %v (at %d of %d)", raw, got, err, p.i, len(raw))
@@ -95,7 +95,7 @@ func TestJSONStrings(t *testing.T) {
 		`"\u00e9\ud83d\ude00"`: "é😀",
 		`"a\u0022b"`:           `a"b`,
 	} {
-		p := jsonReader{b: []byte(raw)}
+		p := Reader{b: []byte(raw)}
 		if got, err := p.str(); err != nil || string(got) != want {
 			t.Errorf("str(%s) = %q, %v; want %q", raw, got, err, want)
 		}
@@ -136,9 +136,9 @@ func TestJSONReaderErrors(t *testing.T) {
 		{`{"Records":[{"eventID":"a","eventID":"b"}]}`, false, false},
 	}
 	for _, tt := range tests {
-		var p jsonReader
-		err := p.readFile([]byte(tt.in), func(*record) {})
-		var syn *syntaxError
+		var p Reader
+		err := p.ReadFile([]byte(tt.in), func(*Record) {})
+		var syn *SyntaxError
 		var shp *shapeError
 		switch {
 		case err == nil:
@@ -161,12 +161,12 @@ func TestJSONReaderFields(t *testing.T) {
 		`"responseElements":{"ConsoleLogin":"Success"},"requestParameters":{"userIdentity":{"type":"Root"}},` +
 		`"userIdentity":{"type":"FederatedUser","principalId":"p","arn":"a","accountId":"1","accessKeyId":"ASIA","userName":"u",` +
 		`"sessionContext":{"attributes":{},"sessionIssuer":{"type":"IAMUser","principalId":"AIDAX","arn":"ia","accountId":"2","userName":"iu","accessKeyId":"no"}}}}]}`
-	var got []record
-	var p jsonReader
-	if err := p.readFile([]byte(in), func(r *record) {
+	var got []Record
+	var p Reader
+	if err := p.ReadFile([]byte(in), func(r *Record) {
 		c := *r
-		c.eventID.v = []byte(string(r.eventID.v)) // the scratch buffer is reused
-		c.sourceIP.v = []byte(string(r.sourceIP.v))
+		c.EventID.Value = []byte(string(r.EventID.Value)) // the scratch buffer is reused
+		c.SourceIP.Value = []byte(string(r.SourceIP.Value))
 		got = append(got, c)
 	}); err != nil {
 		t.Fatal(err)
@@ -175,28 +175,28 @@ func TestJSONReaderFields(t *testing.T) {
 		t.Fatalf("got %d records", len(got))
 	}
 	r := got[0]
-	check := func(name string, f jsonField, want string, set bool) {
+	check := func(name string, f Field, want string, set bool) {
 		t.Helper()
-		if f.set != set || string(f.v) != want {
-			t.Errorf("%s = %q (set %v), want %q (set %v)", name, f.v, f.set, want, set)
+		if f.Set != set || string(f.Value) != want {
+			t.Errorf("%s = %q (set %v), want %q (set %v)", name, f.Value, f.Set, want, set)
 		}
 	}
-	check("eventID", r.eventID, `id"1`, true)
-	check("eventSource", r.eventSource, "s", true)
-	check("eventName", r.eventName, "", false)
-	check("sourceIPAddress", r.sourceIP, `{"a":[1,2]}`, true)
-	check("recipientAccountId", r.recipient, "111111111111", true)
-	check("userIdentity.type", r.user.typ, "FederatedUser", true)
-	check("userIdentity.accessKeyId", r.user.accessKeyID, "ASIA", true)
-	if r.user.issuer == nil {
+	check("eventID", r.EventID, `id"1`, true)
+	check("eventSource", r.EventSource, "s", true)
+	check("eventName", r.EventName, "", false)
+	check("sourceIPAddress", r.SourceIP, `{"a":[1,2]}`, true)
+	check("recipientAccountId", r.Recipient, "111111111111", true)
+	check("userIdentity.type", r.User.Type, "FederatedUser", true)
+	check("userIdentity.accessKeyId", r.User.AccessKeyID, "ASIA", true)
+	if r.User.Issuer == nil {
 		t.Fatal("no session issuer")
 	}
-	check("sessionIssuer.principalId", r.user.issuer.principalID, "AIDAX", true)
-	check("sessionIssuer.accessKeyId", r.user.issuer.accessKeyID, "", false)
-	if !r.hasTime || time.UnixMicro(r.time).UTC() != ts("2026-10-01T09:00:00Z") {
-		t.Errorf("eventTime = %v", time.UnixMicro(r.time).UTC())
+	check("sessionIssuer.principalId", r.User.Issuer.PrincipalID, "AIDAX", true)
+	check("sessionIssuer.accessKeyId", r.User.Issuer.AccessKeyID, "", false)
+	if !r.HasTime || time.UnixMicro(r.Time).UTC() != TS("2026-10-01T09:00:00Z") {
+		t.Errorf("eventTime = %v", time.UnixMicro(r.Time).UTC())
 	}
-	if v, ok := loginOutcome(r.response); !ok || string(v) != "Success" {
+	if v, ok := LoginOutcome(r.Response); !ok || string(v) != "Success" {
 		t.Errorf("console login = %q %v", v, ok)
 	}
 }
@@ -214,9 +214,9 @@ func FuzzJSONReader(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var p jsonReader
-		err := p.readFile(in, func(r *record) { loginOutcome(r.response) })
-		var syn *syntaxError
+		var p Reader
+		err := p.ReadFile(in, func(r *Record) { LoginOutcome(r.Response) })
+		var syn *SyntaxError
 		if errors.As(err, &syn) && json.Valid(in) && utf8.Valid(in) && validDepth(in) && !strings.Contains(syn.msg, "surrogate") {
 			t.Errorf("%q: valid JSON refused: %v", in, err)
 		}
@@ -260,11 +260,11 @@ func TestJSONReaderBadEventTime(t *testing.T) {
 		`{"Records":[{"eventTime":{"a":"2026-10-01T09:00:00Z"}}]}`,
 		`{"Records":[{"eventTime":"2026-13-01T09:00:00Z"}]}`,
 	} {
-		var p jsonReader
+		var p Reader
 		var bad, n int
-		if err := p.readFile([]byte(in), func(r *record) {
+		if err := p.ReadFile([]byte(in), func(r *Record) {
 			n++
-			if r.badTime && !r.hasTime && r.skip() == skipBadTime {
+			if r.BadTime && !r.HasTime && r.Skip() == SkipBadTime {
 				bad++
 			}
 		}); err != nil {
@@ -281,17 +281,17 @@ func TestJSONReaderBadEventTime(t *testing.T) {
 func TestJSONReaderNotLog(t *testing.T) {
 	for _, in := range []string{``, " \n", `null`, `{"Records":null}`, `{"foo":[]}`, `{}`,
 		`{"Records":[]} {"foo":[]}`, `{"Records":[]} null`} {
-		var p jsonReader
-		err := p.readFile([]byte(in), func(*record) {})
-		if !errors.As(err, new(*notLogError)) {
+		var p Reader
+		err := p.ReadFile([]byte(in), func(*Record) {})
+		if !errors.As(err, new(*NotLogError)) {
 			t.Errorf("%q: got %v, want a notLogError", in, err)
 		}
 	}
-	var p jsonReader
-	if err := p.readFile([]byte(`{"awsAccountId":"111111111111","digestStartTime":"2026-10-01T08:15:00Z","logFiles":[]}`), func(*record) {}); err != nil {
+	var p Reader
+	if err := p.ReadFile([]byte(`{"awsAccountId":"111111111111","digestStartTime":"2026-10-01T08:15:00Z","logFiles":[]}`), func(*Record) {}); err != nil {
 		t.Fatal(err)
 	}
-	if p.objects != 1 || p.digests != 1 {
-		t.Errorf("digest file: %d objects, %d digests; want 1 and 1", p.objects, p.digests)
+	if p.Objects != 1 || p.Digests != 1 {
+		t.Errorf("digest file: %d objects, %d digests; want 1 and 1", p.Objects, p.Digests)
 	}
 }

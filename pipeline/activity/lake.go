@@ -189,7 +189,7 @@ func (l *Lake) Run(ctx context.Context, q Query) (*Result, error) {
 	}
 	run.CostUSD = LakeCost(run.BytesScanned, l.opts.PricePerGB)
 	res.Runs = []QueryRun{run}
-	sortResult(res)
+	SortResult(res)
 	l.log.Info("CloudTrail Lake query done", "query_id", id, "bytes_scanned", run.BytesScanned, "estimated_cost_usd", run.CostUSD,
 		"activity_rows", len(res.Activity), "coverage_rows", len(res.Coverage), "seconds", time.Since(started).Seconds())
 	l.log.Info("no CloudTrail digests: coverage assumed, not proven", "event_data_store", l.store, "note", LakeDigestNote)
@@ -200,7 +200,7 @@ func (l *Lake) Run(ctx context.Context, q Query) (*Result, error) {
 // description; FAILED, CANCELLED and TIMED_OUT a QueryError with Lake's
 // message; a cancelled ctx cancels the query first.
 func (l *Lake) wait(ctx context.Context, id string) (*cloudtrail.DescribeQueryOutput, error) {
-	poll := newPollBackoff(l.opts.PollInterval, l.opts.MaxPollInterval)
+	poll := NewPollBackoff(l.opts.PollInterval, l.opts.MaxPollInterval)
 	for {
 		out, err := l.client.DescribeQuery(ctx, &cloudtrail.DescribeQueryInput{QueryId: aws.String(id)})
 		if ctx.Err() != nil {
@@ -216,7 +216,7 @@ func (l *Lake) wait(ctx context.Context, id string) (*cloudtrail.DescribeQueryOu
 			return nil, &QueryError{Engine: l.Name(), QueryID: id, State: string(out.QueryStatus), Reason: aws.ToString(out.ErrorMessage)}
 		}
 		l.log.Debug("CloudTrail Lake query running", "query_id", id, "status", out.QueryStatus)
-		if err := poll.wait(ctx); err != nil {
+		if err := poll.Wait(ctx); err != nil {
 			return nil, l.cancel(ctx, id)
 		}
 	}
@@ -226,7 +226,7 @@ func (l *Lake) wait(ctx context.Context, id string) (*cloudtrail.DescribeQueryOu
 // and returns ctx's cause.
 func (l *Lake) cancel(ctx context.Context, id string) error {
 	cause := context.Cause(ctx)
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), StopTimeout)
 	defer cancel()
 	if _, err := l.client.CancelQuery(cctx, &cloudtrail.CancelQueryInput{QueryId: aws.String(id)}); err != nil {
 		l.log.Error("could not cancel the CloudTrail Lake query: cancel it in the CloudTrail console", "query_id", id, "err", err)
@@ -240,15 +240,15 @@ func (l *Lake) cancel(ctx context.Context, id string) error {
 // maps, column name to value; a column missing from a row is NULL.
 func (l *Lake) pageResults(ctx context.Context, id string, res *Result) error {
 	source := "the results of CloudTrail Lake query " + id
-	rr, err := newRowReader(source, resultColumns)
+	rr, err := NewRowReader(source, ResultColumns)
 	if err != nil {
 		return err
 	}
-	pos := make(map[string]int, len(resultColumns))
-	for i, c := range resultColumns {
+	pos := make(map[string]int, len(ResultColumns))
+	for i, c := range ResultColumns {
 		pos[c] = i
 	}
-	row := make([]resultCell, len(resultColumns))
+	row := make([]Cell, len(ResultColumns))
 	var token *string
 	for page := 1; ; page++ {
 		out, err := l.client.GetQueryResults(ctx, &cloudtrail.GetQueryResultsInput{
@@ -262,16 +262,16 @@ func (l *Lake) pageResults(ctx context.Context, id string, res *Result) error {
 		}
 		for _, r := range out.QueryResultRows {
 			for i := range row {
-				row[i] = resultCell{null: true}
+				row[i] = Cell{Null: true}
 			}
 			for _, col := range r {
 				for k, v := range col {
 					if i, ok := pos[strings.ToLower(k)]; ok {
-						row[i] = resultCell{text: v}
+						row[i] = Cell{Text: v}
 					}
 				}
 			}
-			if err := rr.add(res, row); err != nil {
+			if err := rr.Add(res, row); err != nil {
 				return err
 			}
 		}

@@ -43,10 +43,10 @@ func TestEventDataStoreID(t *testing.T) {
 
 // A failed query's message, as Lake gives it, reaches the error.
 func TestLakeFailedQuery(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail")})
+	s := NewFake(t, analytics.Config{LogsDir: filepath.Join(TestdataDir, "trail")})
 	const reason = "Query exceeded the maximum number of concurrent queries for the account"
 	s.SetBehavior(analytics.Behavior{Fail: reason, Polls: 2})
-	_, err := newTestLake(t, s, analytics.DefaultEventDataStore).Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+	_, err := newTestLake(t, s, analytics.DefaultEventDataStore).Run(context.Background(), Query{Start: FixtureStart, End: FixtureEnd})
 	var qe *QueryError
 	if !errors.As(err, &qe) || qe.State != "FAILED" || qe.Engine != "lake" || !strings.Contains(err.Error(), reason) {
 		t.Fatalf("got %v, want a FAILED QueryError with Lake's message", err)
@@ -54,7 +54,7 @@ func TestLakeFailedQuery(t *testing.T) {
 
 	// A data store Lake does not know: StartQuery's error.
 	s.SetBehavior(analytics.Behavior{})
-	_, err = newTestLake(t, s, "EXAMPLE0000-0000-0000-0000-nope").Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+	_, err = newTestLake(t, s, "EXAMPLE0000-0000-0000-0000-nope").Run(context.Background(), Query{Start: FixtureStart, End: FixtureEnd})
 	if err == nil || !strings.Contains(err.Error(), "EventDataStoreNotFoundException") || !strings.Contains(err.Error(), "EXAMPLE0000-0000-0000-0000-nope") {
 		t.Errorf("got %v, want EventDataStoreNotFoundException", err)
 	}
@@ -62,15 +62,15 @@ func TestLakeFailedQuery(t *testing.T) {
 
 // Cancelling the context (Ctrl-C) cancels the running query.
 func TestLakeCancel(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail")})
+	s := NewFake(t, analytics.Config{LogsDir: filepath.Join(TestdataDir, "trail")})
 	s.SetBehavior(analytics.Behavior{Hold: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := newTestLake(t, s, analytics.DefaultEventDataStore).Run(ctx, Query{Start: fixtureStart, End: fixtureEnd})
+		_, err := newTestLake(t, s, analytics.DefaultEventDataStore).Run(ctx, Query{Start: FixtureStart, End: FixtureEnd})
 		errc <- err
 	}()
-	waitFor(t, func() bool { return len(s.CallsTo("DescribeQuery")) >= 2 })
+	WaitFor(t, func() bool { return len(s.CallsTo("DescribeQuery")) >= 2 })
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
@@ -95,7 +95,7 @@ func TestLakeStatementLimit(t *testing.T) {
 	for i := range 600 {
 		accounts = append(accounts, fmt.Sprintf("%012d", i+1))
 	}
-	_, err := LakeSQL("abc", Query{Start: fixtureStart, End: fixtureEnd, Accounts: accounts})
+	_, err := LakeSQL("abc", Query{Start: FixtureStart, End: FixtureEnd, Accounts: accounts})
 	if err == nil || !strings.Contains(err.Error(), "over Lake's limit of 10000") || !strings.Contains(err.Error(), "--accounts") {
 		t.Errorf("got %v, want the statement refused as too long", err)
 	}
@@ -107,14 +107,14 @@ func TestLakeStatementLimit(t *testing.T) {
 // Issue 14: a Lake run is not silent about digests: it has none (no log
 // files, no digest report) and logs that its coverage is assumed.
 func TestLakeSaysNoDigests(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail")})
+	s := NewFake(t, analytics.Config{LogsDir: filepath.Join(TestdataDir, "trail")})
 	var logged bytes.Buffer
 	l, err := NewLake(s.CloudTrailClient(), LakeOptions{EventDataStore: analytics.DefaultEventDataStore,
-		PollInterval: fastPoll, MaxPollInterval: fastPollMax, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+		PollInterval: FastPoll, MaxPollInterval: FastPollMax, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := l.Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+	res, err := l.Run(context.Background(), Query{Start: FixtureStart, End: FixtureEnd})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestLakeSaysNoDigests(t *testing.T) {
 
 func newTestLake(t testing.TB, s *analytics.Server, store string) *Lake {
 	t.Helper()
-	l, err := NewLake(s.CloudTrailClient(), LakeOptions{EventDataStore: store, PollInterval: fastPoll, MaxPollInterval: fastPollMax, Logger: quiet()})
+	l, err := NewLake(s.CloudTrailClient(), LakeOptions{EventDataStore: store, PollInterval: FastPoll, MaxPollInterval: FastPollMax, Logger: Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

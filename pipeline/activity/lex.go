@@ -13,26 +13,26 @@ import (
 // unset, and any other value as its JSON text without insignificant
 // whitespace (DuckDB's VARCHAR of a JSON value; it also rewrites numbers in
 // its own notation, which no CloudTrail field needs).
-func (p *jsonReader) text() (jsonField, error) {
+func (p *Reader) text() (Field, error) {
 	if p.i >= len(p.b) {
-		return jsonField{}, p.syntax("")
+		return Field{}, p.syntax("")
 	}
 	switch p.b[p.i] {
 	case '"':
 		s, err := p.str()
-		return jsonField{v: s, set: true}, err
+		return Field{Value: s, Set: true}, err
 	case 'n':
-		return jsonField{}, p.literal("null")
+		return Field{}, p.literal("null")
 	}
 	start := p.i
 	if err := p.skipValue(0); err != nil {
-		return jsonField{}, err
+		return Field{}, err
 	}
-	return jsonField{v: p.minify(p.b[start:p.i]), set: true}, nil
+	return Field{Value: p.minify(p.b[start:p.i]), Set: true}, nil
 }
 
 // minify returns JSON text without whitespace outside strings.
-func (p *jsonReader) minify(raw []byte) []byte {
+func (p *Reader) minify(raw []byte) []byte {
 	start := len(p.scratch)
 	inStr, esc := false, false
 	for _, c := range raw {
@@ -56,7 +56,7 @@ func (p *jsonReader) minify(raw []byte) []byte {
 	return p.scratch[start:len(p.scratch):len(p.scratch)]
 }
 
-func (p *jsonReader) ws() {
+func (p *Reader) ws() {
 	for p.i < len(p.b) {
 		switch p.b[p.i] {
 		case ' ', '\n', '\r', '\t':
@@ -67,7 +67,7 @@ func (p *jsonReader) ws() {
 	}
 }
 
-func (p *jsonReader) literal(lit string) error {
+func (p *Reader) literal(lit string) error {
 	if len(p.b)-p.i < len(lit) {
 		if string(p.b[p.i:]) == lit[:len(p.b)-p.i] {
 			p.i = len(p.b)
@@ -83,7 +83,7 @@ func (p *jsonReader) literal(lit string) error {
 }
 
 // skipValue checks and skips one JSON value.
-func (p *jsonReader) skipValue(depth int) error {
+func (p *Reader) skipValue(depth int) error {
 	if p.i >= len(p.b) {
 		return p.syntax("")
 	}
@@ -149,7 +149,7 @@ func (p *jsonReader) skipValue(depth int) error {
 }
 
 // number checks and skips a JSON number.
-func (p *jsonReader) number() error {
+func (p *Reader) number() error {
 	b, i := p.b, p.i
 	if i < len(b) && b[i] == '-' {
 		i++
@@ -198,18 +198,18 @@ func (p *jsonReader) number() error {
 }
 
 // skipString checks and skips a string.
-func (p *jsonReader) skipString() error {
+func (p *Reader) skipString() error {
 	_, err := p.string(false)
 	return err
 }
 
 // str reads a string's value: a slice of the text, or of the scratch
 // buffer when it holds escapes.
-func (p *jsonReader) str() ([]byte, error) {
+func (p *Reader) str() ([]byte, error) {
 	return p.string(true)
 }
 
-func (p *jsonReader) string(keep bool) ([]byte, error) {
+func (p *Reader) string(keep bool) ([]byte, error) {
 	b := p.b
 	start := p.i + 1
 	i := jsontext.NextSpecial(b, start)
@@ -301,7 +301,7 @@ func (p *jsonReader) string(keep bool) ([]byte, error) {
 
 // unicodeEscape decodes \uXXXX at b[i:], with its low surrogate if it is a
 // high one; n is the bytes consumed.
-func (p *jsonReader) unicodeEscape(b []byte, i int) (r rune, n int, err error) {
+func (p *Reader) unicodeEscape(b []byte, i int) (r rune, n int, err error) {
 	hex4 := func(at int) (rune, bool) {
 		if at+4 > len(b) {
 			return 0, false

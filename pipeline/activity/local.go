@@ -229,7 +229,7 @@ func (l *Local) Run(ctx context.Context, q Query) (*Result, error) {
 		EngineTime:   elapsed,
 		Files:        len(plan.Files),
 	}}
-	sortResult(res)
+	SortResult(res)
 	l.log.Info("scanned CloudTrail log files", "files", len(plan.Files), "activity_rows", len(res.Activity),
 		"coverage_rows", len(res.Coverage), "seconds", elapsed.Seconds())
 	return res, nil
@@ -477,8 +477,8 @@ func readRow(rows *sql.Rows, res *Result) error {
 // commas, in the order of tables.SkipReasonList.
 func skipCounts(s string) ([]int64, error) {
 	parts := strings.Split(s, ",")
-	if len(parts) != int(numSkips) {
-		return nil, fmt.Errorf("%q holds %d counts, want %d", s, len(parts), numSkips)
+	if len(parts) != int(NumSkips) {
+		return nil, fmt.Errorf("%q holds %d counts, want %d", s, len(parts), NumSkips)
 	}
 	out := make([]int64, len(parts))
 	for i, p := range parts {
@@ -506,9 +506,9 @@ func checkFileRows(files []LogFile, res *Result) error {
 		row := byPath[p]
 		switch {
 		case row == nil:
-			return &FileError{Path: p, Err: &notLogError{msg: "holds no JSON object"}, Fix: fixNotLog}
+			return &FileError{Path: p, Err: &NotLogError{Msg: "holds no JSON object"}, Fix: fixNotLog}
 		case row.Kind == "none":
-			return &FileError{Path: p, Err: &notLogError{msg: "has no \"Records\" array (or it is null)"}, Fix: fixNotLog}
+			return &FileError{Path: p, Err: &NotLogError{Msg: "has no \"Records\" array (or it is null)"}, Fix: fixNotLog}
 		}
 		row.AccountID, row.Region, row.Size = f.AccountID, f.Region, f.Size
 	}

@@ -15,62 +15,62 @@ import (
 )
 
 func newTestLocal(root string) *Local {
-	return NewLocal(root, WithThreads(2), WithLogger(quiet()))
+	return NewLocal(root, WithThreads(2), WithLogger(Quiet()))
 }
 
 // The whole fixture trail, every account.
 var (
 	wantRoot = tables.Activity{
-		AccountID: acctA, ARN: "arn:aws:iam::111111111111:root", UserName: tables.RootUserName,
-		FirstEvent: ts("2026-10-01T07:00:00Z"), LastEvent: ts("2026-10-01T07:00:00Z"), Events: 1,
+		AccountID: AcctA, ARN: "arn:aws:iam::111111111111:root", UserName: tables.RootUserName,
+		FirstEvent: TS("2026-10-01T07:00:00Z"), LastEvent: TS("2026-10-01T07:00:00Z"), Events: 1,
 		LastEventName: "ConsoleLogin", LastEventSource: "signin.amazonaws.com", LastSourceIP: "198.51.100.1", LastRegion: "us-east-1",
-		ConsoleLogins: 1, FailedConsoleLogins: 1, LastFailedConsoleLogin: ts("2026-10-02T07:00:00Z"),
+		ConsoleLogins: 1, FailedConsoleLogins: 1, LastFailedConsoleLogin: TS("2026-10-02T07:00:00Z"),
 	}
 	wantFrank = tables.Activity{
-		AccountID: acctA, ARN: "arn:aws:iam::111111111111:user/frank", UserName: "frank",
-		FirstEvent: ts("2026-10-02T09:00:00Z"), LastEvent: ts("2026-10-02T09:30:00Z"), Events: 2,
+		AccountID: AcctA, ARN: "arn:aws:iam::111111111111:user/frank", UserName: "frank",
+		FirstEvent: TS("2026-10-02T09:00:00Z"), LastEvent: TS("2026-10-02T09:30:00Z"), Events: 2,
 		LastEventName: "GetBucketPolicy", LastEventSource: "s3.amazonaws.com", LastSourceIP: "203.0.113.51", LastRegion: "us-east-1",
 	}
 	wantAlice = tables.Activity{
-		AccountID: acctA, PrincipalID: aliceID, ARN: "arn:aws:iam::111111111111:user/alice", UserName: "alice",
-		FirstEvent: ts("2026-10-01T09:00:00Z"), LastEvent: ts("2026-10-03T12:00:00Z"), Events: 6,
+		AccountID: AcctA, PrincipalID: AliceID, ARN: "arn:aws:iam::111111111111:user/alice", UserName: "alice",
+		FirstEvent: TS("2026-10-01T09:00:00Z"), LastEvent: TS("2026-10-03T12:00:00Z"), Events: 6,
 		LastEventName: "ListBuckets", LastEventSource: "s3.amazonaws.com", LastSourceIP: "203.0.113.12", LastRegion: "us-east-1",
 		ConsoleLogins: 1, AccessKeyIDs: []string{"AKIAALICEKEY00000001", "AKIAALICEKEY00000002"},
 	}
 	wantBob = tables.Activity{
-		AccountID: acctA, PrincipalID: bobID, ARN: "arn:aws:iam::111111111111:user/bob", UserName: "bob",
-		FailedConsoleLogins: 2, LastFailedConsoleLogin: ts("2026-10-02T08:00:00Z"),
+		AccountID: AcctA, PrincipalID: BobID, ARN: "arn:aws:iam::111111111111:user/bob", UserName: "bob",
+		FailedConsoleLogins: 2, LastFailedConsoleLogin: TS("2026-10-02T08:00:00Z"),
 	}
 	wantCarol = tables.Activity{
-		AccountID: acctA, PrincipalID: carolID, ARN: "arn:aws:iam::111111111111:user/carol", UserName: "carol",
-		FirstEvent: ts("2026-10-02T13:00:00Z"), LastEvent: ts("2026-10-03T11:59:00Z"), Events: 3,
+		AccountID: AcctA, PrincipalID: CarolID, ARN: "arn:aws:iam::111111111111:user/carol", UserName: "carol",
+		FirstEvent: TS("2026-10-02T13:00:00Z"), LastEvent: TS("2026-10-03T11:59:00Z"), Events: 3,
 		LastEventName: "DescribeRegions", LastEventSource: "ec2.amazonaws.com", LastSourceIP: "198.51.100.7", LastRegion: "us-east-1",
 		AccessKeyIDs: []string{"AKIACAROLKEY00000001"},
 	}
 	wantHenry = tables.Activity{
-		AccountID: acctA, PrincipalID: henryID, ARN: "arn:aws:iam::111111111111:user/henry", UserName: "henry",
-		FirstEvent: ts("2026-10-02T10:00:00Z"), LastEvent: ts("2026-10-02T10:00:00Z"), Events: 1,
+		AccountID: AcctA, PrincipalID: HenryID, ARN: "arn:aws:iam::111111111111:user/henry", UserName: "henry",
+		FirstEvent: TS("2026-10-02T10:00:00Z"), LastEvent: TS("2026-10-02T10:00:00Z"), Events: 1,
 		LastEventName: "ListUsers", LastEventSource: "iam.amazonaws.com", LastSourceIP: "203.0.113.60", LastRegion: "us-east-1",
 		AccessKeyIDs: []string{"AKIAHENRYKEY00000001"},
 	}
 	wantErin = tables.Activity{
-		AccountID: acctB, PrincipalID: erinID, ARN: "arn:aws:iam::222222222222:user/erin", UserName: "erin",
-		FirstEvent: ts("2026-10-02T08:10:00Z"), LastEvent: ts("2026-10-02T11:00:00Z"), Events: 2,
+		AccountID: AcctB, PrincipalID: ErinID, ARN: "arn:aws:iam::222222222222:user/erin", UserName: "erin",
+		FirstEvent: TS("2026-10-02T08:10:00Z"), LastEvent: TS("2026-10-02T11:00:00Z"), Events: 2,
 		LastEventName: "AssumeRole", LastEventSource: "sts.amazonaws.com", LastSourceIP: "192.0.2.15", LastRegion: "us-east-1",
 		AccessKeyIDs: []string{"AKIAERINKEY000000001"},
 	}
-	coverageAEast1 = tables.Coverage{AccountID: acctA, Region: "us-east-1",
-		FirstEvent: ts("2026-09-30T11:58:00Z"), LastEvent: ts("2026-10-04T00:05:00Z"), Events: 26}
-	coverageAEast2 = tables.Coverage{AccountID: acctA, Region: "us-east-2",
-		FirstEvent: ts("2026-10-01T10:00:00Z"), LastEvent: ts("2026-10-02T08:01:00Z"), Events: 3}
-	coverageB = tables.Coverage{AccountID: acctB, Region: "eu-west-1",
-		FirstEvent: ts("2026-10-02T08:10:00Z"), LastEvent: ts("2026-10-02T08:12:00Z"), Events: 2}
+	coverageAEast1 = tables.Coverage{AccountID: AcctA, Region: "us-east-1",
+		FirstEvent: TS("2026-09-30T11:58:00Z"), LastEvent: TS("2026-10-04T00:05:00Z"), Events: 26}
+	coverageAEast2 = tables.Coverage{AccountID: AcctA, Region: "us-east-2",
+		FirstEvent: TS("2026-10-01T10:00:00Z"), LastEvent: TS("2026-10-02T08:01:00Z"), Events: 3}
+	coverageB = tables.Coverage{AccountID: AcctB, Region: "eu-west-1",
+		FirstEvent: TS("2026-10-02T08:10:00Z"), LastEvent: TS("2026-10-02T08:12:00Z"), Events: 2}
 )
 
 func TestLocalRun(t *testing.T) {
 	erinOwnAccountOnly := tables.Activity{
-		AccountID: acctB, PrincipalID: erinID, ARN: "arn:aws:iam::222222222222:user/erin", UserName: "erin",
-		FirstEvent: ts("2026-10-02T08:10:00Z"), LastEvent: ts("2026-10-02T08:10:00Z"), Events: 1,
+		AccountID: AcctB, PrincipalID: ErinID, ARN: "arn:aws:iam::222222222222:user/erin", UserName: "erin",
+		FirstEvent: TS("2026-10-02T08:10:00Z"), LastEvent: TS("2026-10-02T08:10:00Z"), Events: 1,
 		LastEventName: "DescribeVpcs", LastEventSource: "ec2.amazonaws.com", LastSourceIP: "192.0.2.15", LastRegion: "eu-west-1",
 		AccessKeyIDs: []string{"AKIAERINKEY000000001"},
 	}
@@ -83,7 +83,7 @@ func TestLocalRun(t *testing.T) {
 	}{
 		{
 			name: "every account",
-			q:    Query{Start: fixtureStart, End: fixtureEnd},
+			q:    Query{Start: FixtureStart, End: FixtureEnd},
 			wantFiles: []string{
 				"111111111111/CloudTrail/us-east-1/2026/09/30/111111111111_CloudTrail_us-east-1_20260930T2005Z_Hk2LrT8sVn4QpZ1x.json.gz",
 				"111111111111/CloudTrail/us-east-1/2026/10/01/111111111111_CloudTrail_us-east-1_20261001T0905Z_Mu0KsOhtH1ar15ZZ.json.gz",
@@ -102,7 +102,7 @@ func TestLocalRun(t *testing.T) {
 		{
 			// erin's cross-account call is in account A's trail, which is not read.
 			name: "organization account only",
-			q:    Query{Start: fixtureStart, End: fixtureEnd, Accounts: []string{acctB}},
+			q:    Query{Start: FixtureStart, End: FixtureEnd, Accounts: []string{AcctB}},
 			wantFiles: []string{
 				"o-exampleorgid/222222222222/CloudTrail/eu-west-1/2026/10/02/222222222222_CloudTrail_eu-west-1_20261002T0815Z_Uj7Ik8Ol9Pz0Xa1S.json.gz",
 			},
@@ -112,7 +112,7 @@ func TestLocalRun(t *testing.T) {
 		{
 			// The lead-in day alone: grace's and bob's events are before Start.
 			name: "window on the lead-in day's edge",
-			q:    Query{Start: ts("2026-10-01T00:00:00Z"), End: ts("2026-10-01T00:00:00Z"), Accounts: []string{acctA}},
+			q:    Query{Start: TS("2026-10-01T00:00:00Z"), End: TS("2026-10-01T00:00:00Z"), Accounts: []string{AcctA}},
 			wantFiles: []string{
 				"111111111111/CloudTrail/us-east-1/2026/09/30/111111111111_CloudTrail_us-east-1_20260930T2005Z_Hk2LrT8sVn4QpZ1x.json.gz",
 				"111111111111/CloudTrail/us-east-1/2026/10/01/111111111111_CloudTrail_us-east-1_20261001T0905Z_Mu0KsOhtH1ar15ZZ.json.gz",
@@ -123,19 +123,19 @@ func TestLocalRun(t *testing.T) {
 			},
 			wantActivity: nil,
 			wantCoverage: []tables.Coverage{
-				{AccountID: acctA, Region: "us-east-1", FirstEvent: ts("2026-09-30T11:58:00Z"), LastEvent: ts("2026-10-02T13:05:00Z"), Events: 20},
+				{AccountID: AcctA, Region: "us-east-1", FirstEvent: TS("2026-09-30T11:58:00Z"), LastEvent: TS("2026-10-02T13:05:00Z"), Events: 20},
 				coverageAEast2,
 			},
 		},
 	}
-	root := filepath.Join(testdataDir, "trail")
+	root := filepath.Join(TestdataDir, "trail")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := newTestLocal(root).Run(context.Background(), tt.q)
 			if err != nil {
 				t.Fatal(err)
 			}
-			diffActivity(t, res.Activity, tt.wantActivity)
+			DiffActivity(t, res.Activity, tt.wantActivity)
 			if got := coverageSpans(res.Coverage); !reflect.DeepEqual(got, tt.wantCoverage) {
 				t.Errorf("coverage:\n got %+v\nwant %+v", got, tt.wantCoverage)
 			}
@@ -172,14 +172,14 @@ func TestLocalRun(t *testing.T) {
 // A root whose path holds a single quote: paths are SQL string literals.
 func TestLocalRunQuotedPath(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "it's the \"trail\"")
-	if err := os.CopyFS(root, os.DirFS(filepath.Join(testdataDir, "trail"))); err != nil {
+	if err := os.CopyFS(root, os.DirFS(filepath.Join(TestdataDir, "trail"))); err != nil {
 		t.Fatal(err)
 	}
-	res, err := newTestLocal(root).Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+	res, err := newTestLocal(root).Run(context.Background(), Query{Start: FixtureStart, End: FixtureEnd})
 	if err != nil {
 		t.Fatal(err)
 	}
-	diffActivity(t, res.Activity, []tables.Activity{wantRoot, wantFrank, wantAlice, wantBob, wantCarol, wantHenry, wantErin})
+	DiffActivity(t, res.Activity, []tables.Activity{wantRoot, wantFrank, wantAlice, wantBob, wantCarol, wantHenry, wantErin})
 	if got, want := coverageSpans(res.Coverage), []tables.Coverage{coverageAEast1, coverageAEast2, coverageB}; !reflect.DeepEqual(got, want) {
 		t.Errorf("coverage:\n got %+v\nwant %+v", got, want)
 	}
@@ -189,7 +189,7 @@ func TestLocalRunQuotedPath(t *testing.T) {
 }
 
 func TestLocalRunCorruptFile(t *testing.T) {
-	_, err := newTestLocal(filepath.Join(testdataDir, "corrupt")).Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+	_, err := newTestLocal(filepath.Join(TestdataDir, "corrupt")).Run(context.Background(), Query{Start: FixtureStart, End: FixtureEnd})
 	var fe *FileError
 	if !errors.As(err, &fe) {
 		t.Fatalf("got %v, want a FileError", err)
@@ -214,10 +214,10 @@ func TestLocalRunBadShape(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
-			p := filepath.Join(root, "AWSLogs", acctA, "CloudTrail", "us-east-1", "2026", "10", "01",
+			p := filepath.Join(root, "AWSLogs", AcctA, "CloudTrail", "us-east-1", "2026", "10", "01",
 				"111111111111_CloudTrail_us-east-1_20261001T0905Z_Aa1Bb2Cc3Dd4Ee5F.json")
 			writeFile(t, p, tt.content)
-			_, err := newTestLocal(root).Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+			_, err := newTestLocal(root).Run(context.Background(), Query{Start: FixtureStart, End: FixtureEnd})
 			var fe *FileError
 			if !errors.As(err, &fe) {
 				t.Fatalf("got %v, want a FileError", err)
@@ -233,7 +233,7 @@ func TestLocalRunBadShape(t *testing.T) {
 // type, missing fields, unknown fields.
 func TestLocalRunRecordShapes(t *testing.T) {
 	root := t.TempDir()
-	user := `"userIdentity":{"type":"IAMUser","principalId":"` + aliceID + `","arn":"arn:aws:iam::111111111111:user/alice","accountId":"111111111111","userName":"alice"`
+	user := `"userIdentity":{"type":"IAMUser","principalId":"` + AliceID + `","arn":"arn:aws:iam::111111111111:user/alice","accountId":"111111111111","userName":"alice"`
 	records := []string{
 		`{"eventID":"s1","eventTime":"2026-10-01T09:00:00Z",` + user + `},"requestParameters":{"a":[1,{"b":null}],"c":true},"responseElements":{"x":1.5},"additionalEventData":{"y":[]}}`,
 		`{"eventID":"s2","eventTime":"2026-10-01T09:01:00Z",` + user + `},"requestParameters":null,"responseElements":null,"additionalEventData":null}`,
@@ -246,19 +246,19 @@ func TestLocalRunRecordShapes(t *testing.T) {
 		`{"eventTime":"2026-10-01T09:08:00Z",` + user + `},"eventName":"NoEventID"}`,
 		`{"eventTime":"2026-10-01T09:08:00Z",` + user + `},"eventName":"NoEventID"}`,
 	}
-	writeFile(t, filepath.Join(root, "AWSLogs", acctA, "CloudTrail", "us-east-1", "2026", "10", "01",
+	writeFile(t, filepath.Join(root, "AWSLogs", AcctA, "CloudTrail", "us-east-1", "2026", "10", "01",
 		"111111111111_CloudTrail_us-east-1_20261001T0905Z_Aa1Bb2Cc3Dd4Ee5F.json"), `{"Records":[`+strings.Join(records, ",\n")+"]}")
-	res, err := newTestLocal(root).Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+	res, err := newTestLocal(root).Run(context.Background(), Query{Start: FixtureStart, End: FixtureEnd})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// s1-s6 and one of the two identical records without an eventID.
-	diffActivity(t, res.Activity, []tables.Activity{{
-		AccountID: acctA, PrincipalID: aliceID, ARN: "arn:aws:iam::111111111111:user/alice", UserName: "alice",
-		FirstEvent: ts("2026-10-01T09:00:00Z"), LastEvent: ts("2026-10-01T09:08:00Z"), Events: 7,
+	DiffActivity(t, res.Activity, []tables.Activity{{
+		AccountID: AcctA, PrincipalID: AliceID, ARN: "arn:aws:iam::111111111111:user/alice", UserName: "alice",
+		FirstEvent: TS("2026-10-01T09:00:00Z"), LastEvent: TS("2026-10-01T09:08:00Z"), Events: 7,
 		LastEventName: "NoEventID",
 	}})
-	want := []tables.Coverage{{AccountID: acctA, Region: "us-east-1", Hour: ts("2026-10-01T09:00:00Z"), FirstEvent: ts("2026-10-01T09:00:00Z"), LastEvent: ts("2026-10-01T09:08:00Z"), Events: 10}}
+	want := []tables.Coverage{{AccountID: AcctA, Region: "us-east-1", Hour: TS("2026-10-01T09:00:00Z"), FirstEvent: TS("2026-10-01T09:00:00Z"), LastEvent: TS("2026-10-01T09:08:00Z"), Events: 10}}
 	if !reflect.DeepEqual(res.Coverage, want) {
 		t.Errorf("coverage:\n got %+v\nwant %+v", res.Coverage, want)
 	}
@@ -269,12 +269,12 @@ func TestLocalRunNoFiles(t *testing.T) {
 		name string
 		q    Query
 	}{
-		{"window without logs", Query{Start: ts("2027-01-01T00:00:00Z"), End: ts("2027-03-01T00:00:00Z")}},
-		{"account without logs", Query{Start: fixtureStart, End: fixtureEnd, Accounts: []string{"999999999999"}}},
+		{"window without logs", Query{Start: TS("2027-01-01T00:00:00Z"), End: TS("2027-03-01T00:00:00Z")}},
+		{"account without logs", Query{Start: FixtureStart, End: FixtureEnd, Accounts: []string{"999999999999"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := newTestLocal(filepath.Join(testdataDir, "trail")).Run(context.Background(), tt.q)
+			res, err := newTestLocal(filepath.Join(TestdataDir, "trail")).Run(context.Background(), tt.q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -288,7 +288,7 @@ func TestLocalRunNoFiles(t *testing.T) {
 func TestLocalRunCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := newTestLocal(filepath.Join(testdataDir, "trail")).Run(ctx, Query{Start: fixtureStart, End: fixtureEnd})
+	_, err := newTestLocal(filepath.Join(TestdataDir, "trail")).Run(ctx, Query{Start: FixtureStart, End: FixtureEnd})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v, want context.Canceled", err)
 	}
@@ -298,7 +298,7 @@ func TestLocalRunCancelled(t *testing.T) {
 func TestLocalRunCancelledMidScan(t *testing.T) {
 	dir := t.TempDir()
 	generateBenchTrail(t, dir, 100_000)
-	eng := NewLocal(dir, WithThreads(1), WithLogger(quiet()))
+	eng := NewLocal(dir, WithThreads(1), WithLogger(Quiet()))
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	started := time.Now()
@@ -314,11 +314,11 @@ func TestLocalRunBadInput(t *testing.T) {
 		q          Query
 		want       string
 	}{
-		{"no root", filepath.Join(testdataDir, "nope"), Query{Start: fixtureStart, End: fixtureEnd}, "opening CloudTrail folder"},
-		{"no AWSLogs", filepath.Join(testdataDir, "trail", "AWSLogs", acctA), Query{Start: fixtureStart, End: fixtureEnd}, "no AWSLogs folder"},
-		{"window backwards", filepath.Join(testdataDir, "trail"), Query{Start: fixtureEnd, End: fixtureStart}, "ends"},
-		{"no window", filepath.Join(testdataDir, "trail"), Query{}, "needs a start and an end"},
-		{"bad account", filepath.Join(testdataDir, "trail"), Query{Start: fixtureStart, End: fixtureEnd, Accounts: []string{"12345"}}, `"12345"`},
+		{"no root", filepath.Join(TestdataDir, "nope"), Query{Start: FixtureStart, End: FixtureEnd}, "opening CloudTrail folder"},
+		{"no AWSLogs", filepath.Join(TestdataDir, "trail", "AWSLogs", AcctA), Query{Start: FixtureStart, End: FixtureEnd}, "no AWSLogs folder"},
+		{"window backwards", filepath.Join(TestdataDir, "trail"), Query{Start: FixtureEnd, End: FixtureStart}, "ends"},
+		{"no window", filepath.Join(TestdataDir, "trail"), Query{}, "needs a start and an end"},
+		{"bad account", filepath.Join(TestdataDir, "trail"), Query{Start: FixtureStart, End: FixtureEnd, Accounts: []string{"12345"}}, `"12345"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -333,13 +333,13 @@ func TestLocalRunBadInput(t *testing.T) {
 // An explicit memory limit too small for the read buffers is refused before
 // DuckDB runs, saying what to raise.
 func TestLocalRunMemoryLimit(t *testing.T) {
-	eng := NewLocal(filepath.Join(testdataDir, "trail"), WithThreads(4), WithMemoryLimit(100<<20), WithLogger(quiet()))
-	_, err := eng.Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+	eng := NewLocal(filepath.Join(TestdataDir, "trail"), WithThreads(4), WithMemoryLimit(100<<20), WithLogger(Quiet()))
+	_, err := eng.Run(context.Background(), Query{Start: FixtureStart, End: FixtureEnd})
 	if err == nil || !strings.Contains(err.Error(), "raise the memory limit to at least 192 MiB") {
 		t.Errorf("got %v, want the memory limit refused", err)
 	}
-	eng = NewLocal(filepath.Join(testdataDir, "trail"), WithThreads(1), WithMemoryLimit(100<<20), WithLogger(quiet()))
-	if _, err := eng.Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd}); err != nil {
+	eng = NewLocal(filepath.Join(TestdataDir, "trail"), WithThreads(1), WithMemoryLimit(100<<20), WithLogger(Quiet()))
+	if _, err := eng.Run(context.Background(), Query{Start: FixtureStart, End: FixtureEnd}); err != nil {
 		t.Errorf("one thread in 100 MiB: %v", err)
 	}
 	if eng.Name() != "local" {

@@ -3,11 +3,11 @@ package activity
 // loginOutcome is the SQL's console_login: responseElements' ConsoleLogin
 // member, whether responseElements is an object or that object as a JSON
 // string; ok is false for NULL.
-func loginOutcome(resp []byte) (v []byte, ok bool) {
+func LoginOutcome(resp []byte) (v []byte, ok bool) {
 	if len(resp) == 0 {
 		return nil, false
 	}
-	var p jsonReader
+	var p Reader
 	p.b = resp
 	switch resp[0] {
 	case '{':
@@ -18,7 +18,7 @@ func loginOutcome(resp []byte) (v []byte, ok bool) {
 			return nil, false
 		}
 		// json_valid: the whole string must be one JSON value.
-		var q jsonReader
+		var q Reader
 		q.b = s
 		q.ws()
 		if err := q.skipValue(0); err != nil {
@@ -40,7 +40,7 @@ func loginOutcome(resp []byte) (v []byte, ok bool) {
 
 // member returns the value of the object at p.i's first member named name,
 // as ->> does: a string's value, other values as their JSON text.
-func (p *jsonReader) member(name string) ([]byte, bool) {
+func (p *Reader) member(name string) ([]byte, bool) {
 	p.i++ // {
 	for first := true; ; first = false {
 		p.ws()
@@ -60,10 +60,10 @@ func (p *jsonReader) member(name string) ([]byte, bool) {
 		}
 		if string(k) == name {
 			f, err := p.text()
-			if err != nil || !f.set {
+			if err != nil || !f.Set {
 				return nil, false
 			}
-			return f.v, true
+			return f.Value, true
 		}
 		if err := p.skipValue(0); err != nil {
 			return nil, false

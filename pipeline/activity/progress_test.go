@@ -39,7 +39,7 @@ func progressWait(t *testing.T, what string, cond func() bool) {
 
 func TestProgressTerminal(t *testing.T) {
 	var out progressBuffer
-	p := newProgress(&out, quiet(), 10, 4_000_000)
+	p := newProgress(&out, Quiet(), 10, 4_000_000)
 	p.quiet, p.tick = 0, time.Millisecond
 	p.start()
 	p.add(5, 1_000_000)
@@ -78,7 +78,7 @@ func TestProgressLog(t *testing.T) {
 // A scan shorter than the quiet period says nothing.
 func TestProgressQuiet(t *testing.T) {
 	var out progressBuffer
-	p := newProgress(&out, quiet(), 1, 10)
+	p := newProgress(&out, Quiet(), 1, 10)
 	p.tick = time.Millisecond
 	p.start()
 	p.add(1, 10)

@@ -14,13 +14,13 @@ func BenchmarkReadFile(b *testing.B) {
 	data := appendBenchFile(nil, benchAccounts[0].id, benchRegions[0], benchDays[0], 1, 20_000)
 	f := &LogFile{Path: "/bench/x.json", AccountID: benchAccounts[0].id, Region: benchRegions[0]}
 	q := Query{Start: benchDays[0], End: benchDays[0].Add(24*time.Hour - time.Second)}
-	var p jsonReader
+	var p Reader
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
 		agg := newAggregator(newWindow(q), false)
 		var fc fileCount
-		if err := p.readFile(data, func(r *record) {
+		if err := p.ReadFile(data, func(r *Record) {
 			if fc.add(r) {
 				agg.add(r, f)
 			}

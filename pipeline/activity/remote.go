@@ -45,34 +45,34 @@ func (e *QueryError) Error() string {
 
 // Poll intervals: the first wait and the cap it grows to.
 const (
-	defaultPollInterval    = 500 * time.Millisecond
-	defaultMaxPollInterval = 5 * time.Second
+	DefaultPollInterval    = 500 * time.Millisecond
+	DefaultMaxPollInterval = 5 * time.Second
 	// stopTimeout bounds the call that stops a query after Ctrl-C.
-	stopTimeout = 10 * time.Second
+	StopTimeout = 10 * time.Second
 )
 
 // pollBackoff waits between status polls, growing by half each time up to max.
-type pollBackoff struct{ next, max time.Duration }
+type PollBackoff struct{ next, max time.Duration }
 
-func newPollBackoff(first, limit time.Duration) *pollBackoff {
+func NewPollBackoff(first, limit time.Duration) *PollBackoff {
 	if first <= 0 {
-		first = defaultPollInterval
+		first = DefaultPollInterval
 	}
 	if limit <= 0 {
-		limit = defaultMaxPollInterval
+		limit = DefaultMaxPollInterval
 	}
-	return &pollBackoff{next: first, max: max(first, limit)}
+	return &PollBackoff{next: first, max: max(first, limit)}
 }
 
 // step returns the interval to wait now, and grows the next one.
-func (b *pollBackoff) step() time.Duration {
+func (b *PollBackoff) step() time.Duration {
 	d := b.next
 	b.next = min(b.next+b.next/2, b.max)
 	return d
 }
 
 // wait sleeps the next interval, or returns ctx's cause when it is done first.
-func (b *pollBackoff) wait(ctx context.Context) error {
+func (b *PollBackoff) Wait(ctx context.Context) error {
 	t := time.NewTimer(b.step())
 	defer t.Stop()
 	select {
@@ -84,33 +84,33 @@ func (b *pollBackoff) wait(ctx context.Context) error {
 }
 
 // resultCell is one value of a result row: text, or NULL.
-type resultCell struct {
-	text string
-	null bool
+type Cell struct {
+	Text string
+	Null bool
 }
 
 // resultColumns are the columns of every engine's activity query.
-var resultColumns = []string{
+var ResultColumns = []string{
 	"kind", "account_id", "principal_id", "arn", "user_name", "region", "first_event", "last_event", "events",
 	"last_event_name", "last_event_source", "last_source_ip", "last_region", "console_logins",
 	"failed_console_logins", "last_failed_console_login", "access_key_ids", "hour",
 }
 
 // rowReader turns result rows, columns named by a header, into the tables.
-type rowReader struct {
+type RowReader struct {
 	source string // for errors: "the athena query's results (s3://...)"
 	index  []int  // resultColumns[i] is at index[i] in a row
 	row    int
 }
 
-func newRowReader(source string, header []string) (*rowReader, error) {
-	r := &rowReader{source: source, index: make([]int, len(resultColumns))}
+func NewRowReader(source string, header []string) (*RowReader, error) {
+	r := &RowReader{source: source, index: make([]int, len(ResultColumns))}
 	pos := map[string]int{}
 	for i, h := range header {
 		pos[strings.ToLower(strings.TrimSpace(h))] = i
 	}
 	var missing []string
-	for i, c := range resultColumns {
+	for i, c := range ResultColumns {
 		p, ok := pos[c]
 		if !ok {
 			missing = append(missing, c)
@@ -125,35 +125,35 @@ func newRowReader(source string, header []string) (*rowReader, error) {
 }
 
 // add reads one row into res.
-func (r *rowReader) add(res *Result, row []resultCell) error {
+func (r *RowReader) Add(res *Result, row []Cell) error {
 	r.row++
-	get := func(i int) resultCell {
+	get := func(i int) Cell {
 		if p := r.index[i]; p < len(row) {
 			return row[p]
 		}
-		return resultCell{null: true}
+		return Cell{Null: true}
 	}
 	var errs []error
-	text := func(i int) string { return get(i).text }
+	text := func(i int) string { return get(i).Text }
 	tm := func(i int) time.Time {
 		c := get(i)
-		if c.null || c.text == "" {
+		if c.Null || c.Text == "" {
 			return time.Time{}
 		}
-		t, err := parseResultTime(c.text)
+		t, err := parseResultTime(c.Text)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("column %s: %w", resultColumns[i], err))
+			errs = append(errs, fmt.Errorf("column %s: %w", ResultColumns[i], err))
 		}
 		return t
 	}
 	num := func(i int) int64 {
 		c := get(i)
-		if c.null || c.text == "" {
+		if c.Null || c.Text == "" {
 			return 0
 		}
-		n, err := strconv.ParseInt(c.text, 10, 64)
+		n, err := strconv.ParseInt(c.Text, 10, 64)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("column %s: %q is not a whole number", resultColumns[i], c.text))
+			errs = append(errs, fmt.Errorf("column %s: %q is not a whole number", ResultColumns[i], c.Text))
 		}
 		return n
 	}
@@ -210,7 +210,7 @@ func parseResultTime(s string) (time.Time, error) {
 type csvReader struct {
 	r    *bufio.Reader
 	line int
-	buf  []resultCell
+	buf  []Cell
 }
 
 func newCSVReader(r io.Reader) *csvReader {
@@ -219,7 +219,7 @@ func newCSVReader(r io.Reader) *csvReader {
 
 // next returns the next record, or io.EOF after the last. The slice is
 // reused by the following call.
-func (c *csvReader) next() ([]resultCell, error) {
+func (c *csvReader) next() ([]Cell, error) {
 	line, err := c.readLine()
 	if err != nil {
 		return nil, err
@@ -233,7 +233,7 @@ func (c *csvReader) next() ([]resultCell, error) {
 			if v, line, pos, err = c.quoted(line, pos+1, startLine); err != nil {
 				return nil, err
 			}
-			c.buf = append(c.buf, resultCell{text: v})
+			c.buf = append(c.buf, Cell{Text: v})
 		} else {
 			end := strings.IndexByte(line[pos:], ',')
 			if end < 0 {
@@ -243,7 +243,7 @@ func (c *csvReader) next() ([]resultCell, error) {
 			if strings.IndexByte(v, '"') >= 0 {
 				return nil, fmt.Errorf("line %d: a quote inside an unquoted value", c.line)
 			}
-			c.buf = append(c.buf, resultCell{text: v, null: v == ""})
+			c.buf = append(c.buf, Cell{Text: v, Null: v == ""})
 			pos += end
 		}
 		switch {
@@ -252,7 +252,7 @@ func (c *csvReader) next() ([]resultCell, error) {
 		case line[pos] == ',':
 			pos++
 			if pos == len(line) { // a trailing comma: one more, NULL, value
-				c.buf = append(c.buf, resultCell{null: true})
+				c.buf = append(c.buf, Cell{Null: true})
 				return c.buf, nil
 			}
 		default:
@@ -312,7 +312,7 @@ func (c *csvReader) readLine() (string, error) {
 }
 
 // readCSVResults reads an Athena result CSV into res.
-func readCSVResults(r io.Reader, source string, res *Result) (rows int, err error) {
+func ReadCSVResults(r io.Reader, source string, res *Result) (rows int, err error) {
 	cr := newCSVReader(r)
 	header, err := cr.next()
 	if err == io.EOF {
@@ -323,9 +323,9 @@ func readCSVResults(r io.Reader, source string, res *Result) (rows int, err erro
 	}
 	names := make([]string, len(header))
 	for i, h := range header {
-		names[i] = h.text
+		names[i] = h.Text
 	}
-	rr, err := newRowReader(source, names)
+	rr, err := NewRowReader(source, names)
 	if err != nil {
 		return 0, err
 	}
@@ -337,7 +337,7 @@ func readCSVResults(r io.Reader, source string, res *Result) (rows int, err erro
 		if err != nil {
 			return rows, fmt.Errorf("reading %s: %w", source, err)
 		}
-		if err := rr.add(res, row); err != nil {
+		if err := rr.Add(res, row); err != nil {
 			return rows, err
 		}
 		rows++

@@ -205,7 +205,7 @@ func SyncS3(ctx context.Context, client S3SyncAPI, bucketURI, cacheDir string, q
 // parseTrailURI splits s3://bucket/[prefix/]AWSLogs/ into the bucket and the
 // key prefix ending in AWSLogs/, refusing what cannot map to a folder.
 func parseTrailURI(uri string) (bucket, prefix string, err error) {
-	bucket, key, err := parseS3URI(uri)
+	bucket, key, err := ParseS3URI(uri)
 	if err != nil {
 		return "", "", fmt.Errorf("--cloudtrail: %w", err)
 	}
@@ -288,7 +288,7 @@ func (s *syncer) regionPrefixes(ctx context.Context) (regions, digestRegions []s
 	for _, d := range top {
 		name := strings.TrimSuffix(strings.TrimPrefix(d, s.prefix), "/")
 		switch {
-		case isAccountID(name):
+		case IsAccountID(name):
 			if inScope(name) {
 				accounts = append(accounts, d)
 			}
@@ -298,7 +298,7 @@ func (s *syncer) regionPrefixes(ctx context.Context) (regions, digestRegions []s
 				return nil, nil, err
 			}
 			for _, a := range sub {
-				if name := strings.TrimSuffix(strings.TrimPrefix(a, d), "/"); isAccountID(name) && inScope(name) {
+				if name := strings.TrimSuffix(strings.TrimPrefix(a, d), "/"); IsAccountID(name) && inScope(name) {
 					accounts = append(accounts, a)
 				}
 			}

@@ -57,10 +57,10 @@ func (r *recordingS3) reset() (listed, got []string) {
 // The fixture trail in a bucket under a key prefix, synced: only the read
 // days' log files come down, then only what changed.
 func TestSyncS3(t *testing.T) {
-	fixture := filepath.Join(testdataDir, "trail")
-	s := newFake(t, analytics.Config{LogsDir: fixture, TrailPrefix: "org/"})
+	fixture := filepath.Join(TestdataDir, "trail")
+	s := NewFake(t, analytics.Config{LogsDir: fixture, TrailPrefix: "org/"})
 	ctx := context.Background()
-	q := Query{Start: fixtureStart, End: fixtureEnd}
+	q := Query{Start: FixtureStart, End: FixtureEnd}
 	client := &recordingS3{S3SyncAPI: s.S3Client()}
 	cache := t.TempDir()
 
@@ -87,7 +87,7 @@ func TestSyncS3(t *testing.T) {
 	}
 	slices.Sort(wantKeys)
 
-	res, err := SyncS3(ctx, client, s.TrailURI(), cache, q, SyncOptions{Concurrency: 4, Logger: quiet()})
+	res, err := SyncS3(ctx, client, s.TrailURI(), cache, q, SyncOptions{Concurrency: 4, Logger: Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,10 +148,10 @@ func TestSyncS3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameTables(t, "local engine on the S3 cache", fromCache, want)
+	SameTables(t, "local engine on the S3 cache", fromCache, want)
 
 	// Again: nothing to download.
-	res, err = SyncS3(ctx, client, s.TrailURI(), cache, q, SyncOptions{Logger: quiet()})
+	res, err = SyncS3(ctx, client, s.TrailURI(), cache, q, SyncOptions{Logger: Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestSyncS3(t *testing.T) {
 	if _, err := s3c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("trail-bucket"), Key: aws.String(deleted)}); err != nil {
 		t.Fatal(err)
 	}
-	res, err = SyncS3(ctx, client, s.TrailURI(), cache, q, SyncOptions{Logger: quiet()})
+	res, err = SyncS3(ctx, client, s.TrailURI(), cache, q, SyncOptions{Logger: Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestSyncS3(t *testing.T) {
 	if err := os.WriteFile(local, newer[:10], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err = SyncS3(ctx, client, s.TrailURI(), cache, q, SyncOptions{Logger: quiet()}); err != nil {
+	if _, err = SyncS3(ctx, client, s.TrailURI(), cache, q, SyncOptions{Logger: Quiet()}); err != nil {
 		t.Fatal(err)
 	}
 	if _, got := client.reset(); !slices.Equal(got, []string{changed}) {
@@ -213,39 +213,39 @@ func TestSyncS3(t *testing.T) {
 
 // Only the accounts in scope are listed.
 func TestSyncS3Accounts(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail")})
+	s := NewFake(t, analytics.Config{LogsDir: filepath.Join(TestdataDir, "trail")})
 	client := &recordingS3{S3SyncAPI: s.S3Client()}
-	q := Query{Start: fixtureStart, End: fixtureEnd, Accounts: []string{acctB}}
-	res, err := SyncS3(context.Background(), client, s.TrailURI(), t.TempDir(), q, SyncOptions{Logger: quiet()})
+	q := Query{Start: FixtureStart, End: FixtureEnd, Accounts: []string{AcctB}}
+	res, err := SyncS3(context.Background(), client, s.TrailURI(), t.TempDir(), q, SyncOptions{Logger: Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	listed, got := client.reset()
 	for _, p := range listed {
-		if strings.Contains(p, acctA) {
+		if strings.Contains(p, AcctA) {
 			t.Errorf("listed %s, of an account out of scope", p)
 		}
 	}
-	if len(got) != 1 || !strings.Contains(got[0], "/"+acctB+"/") || res.Prefixes != 5 {
+	if len(got) != 1 || !strings.Contains(got[0], "/"+AcctB+"/") || res.Prefixes != 5 {
 		t.Errorf("downloaded %q in %d prefixes; want account B's one file, 5 day prefixes", got, res.Prefixes)
 	}
 }
 
 // The local engine fed from S3 gives the local engine's tables.
 func TestS3Local(t *testing.T) {
-	fixture := filepath.Join(testdataDir, "trail")
-	s := newFake(t, analytics.Config{LogsDir: fixture})
-	q := Query{Start: fixtureStart, End: fixtureEnd}
+	fixture := filepath.Join(TestdataDir, "trail")
+	s := NewFake(t, analytics.Config{LogsDir: fixture})
+	q := Query{Start: FixtureStart, End: FixtureEnd}
 	want, err := newTestLocal(fixture).Run(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := NewS3Local(s.S3Client(), s.TrailURI(), t.TempDir(), SyncOptions{Logger: quiet()}, WithThreads(2), WithLogger(quiet()))
+	e := NewS3Local(s.S3Client(), s.TrailURI(), t.TempDir(), SyncOptions{Logger: Quiet()}, WithThreads(2), WithLogger(Quiet()))
 	got, err := e.Run(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameTables(t, "S3Local", got, want)
+	SameTables(t, "S3Local", got, want)
 	digestPaths := map[string]bool{} // the sync downloads the digests too
 	for _, f := range got.LogFiles {
 		if f.Kind == tables.LogFileKindDigest {
@@ -259,8 +259,8 @@ func TestS3Local(t *testing.T) {
 }
 
 func TestSyncS3Errors(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail")})
-	q := Query{Start: fixtureStart, End: fixtureEnd}
+	s := NewFake(t, analytics.Config{LogsDir: filepath.Join(TestdataDir, "trail")})
+	q := Query{Start: FixtureStart, End: FixtureEnd}
 	tests := []struct {
 		name, uri string
 		q         Query
@@ -274,7 +274,7 @@ func TestSyncS3Errors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := SyncS3(context.Background(), s.S3Client(), tt.uri, t.TempDir(), tt.q, SyncOptions{Logger: quiet()})
+			_, err := SyncS3(context.Background(), s.S3Client(), tt.uri, t.TempDir(), tt.q, SyncOptions{Logger: Quiet()})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got %v, want an error containing %q", err, tt.want)
 			}
@@ -282,7 +282,7 @@ func TestSyncS3Errors(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := SyncS3(ctx, s.S3Client(), s.TrailURI(), t.TempDir(), q, SyncOptions{Logger: quiet()}); !errors.Is(err, context.Canceled) {
+	if _, err := SyncS3(ctx, s.S3Client(), s.TrailURI(), t.TempDir(), q, SyncOptions{Logger: Quiet()}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: got %v, want context.Canceled", err)
 	}
 }
@@ -334,8 +334,8 @@ func (u understatingS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2I
 // naming it, before download by its listed size, and during the download
 // when the listing understated it.
 func TestSyncS3RefusesLargeObjects(t *testing.T) {
-	s := newFake(t, analytics.Config{LogsDir: filepath.Join(testdataDir, "trail"), TrailPrefix: "org/"})
-	q := Query{Start: fixtureStart, End: fixtureEnd}
+	s := NewFake(t, analytics.Config{LogsDir: filepath.Join(TestdataDir, "trail"), TrailPrefix: "org/"})
+	q := Query{Start: FixtureStart, End: FixtureEnd}
 	for _, tt := range []struct {
 		name   string
 		client S3SyncAPI
@@ -345,13 +345,13 @@ func TestSyncS3RefusesLargeObjects(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := SyncS3(context.Background(), tt.client, s.TrailURI(), t.TempDir(), q,
-				SyncOptions{Concurrency: 2, Logger: quiet(), MaxObjectSize: 100})
+				SyncOptions{Concurrency: 2, Logger: Quiet(), MaxObjectSize: 100})
 			if !errors.Is(err, ErrLogFileTooLarge) || !strings.Contains(err.Error(), "s3://trail-bucket/org/AWSLogs/") {
 				t.Fatalf("got %v, want an object of the trail refused as too large", err)
 			}
 		})
 	}
-	if _, err := SyncS3(context.Background(), s.S3Client(), s.TrailURI(), t.TempDir(), q, SyncOptions{Logger: quiet()}); err != nil {
+	if _, err := SyncS3(context.Background(), s.S3Client(), s.TrailURI(), t.TempDir(), q, SyncOptions{Logger: Quiet()}); err != nil {
 		t.Errorf("with the default bound: %v", err)
 	}
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // parseS3URI splits s3://bucket/key.
-func parseS3URI(uri string) (bucket, key string, err error) {
+func ParseS3URI(uri string) (bucket, key string, err error) {
 	rest, ok := strings.CutPrefix(uri, "s3://")
 	if !ok {
 		return "", "", fmt.Errorf("%q is not an S3 URI (s3://bucket/prefix/)", uri)

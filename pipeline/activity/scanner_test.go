@@ -23,7 +23,7 @@ import (
 
 func runScanner(t testing.TB, root, scanner string, q Query, opts ...LocalOption) *Result {
 	t.Helper()
-	opts = append([]LocalOption{WithThreads(2), WithLogger(quiet()), WithScanner(scanner)}, opts...)
+	opts = append([]LocalOption{WithThreads(2), WithLogger(Quiet()), WithScanner(scanner)}, opts...)
 	res, err := NewLocal(root, opts...).Run(context.Background(), q)
 	if err != nil {
 		t.Fatalf("%s scanner: %v", scanner, err)
@@ -82,17 +82,17 @@ var fixtureWindows = []struct {
 	name string
 	q    Query
 }{
-	{"fixture window", Query{Start: fixtureStart, End: fixtureEnd}},
-	{"midnight to midnight", Query{Start: ts("2026-10-01T00:00:00Z"), End: ts("2026-10-03T00:00:00Z")}},
-	{"edges on events", Query{Start: ts("2026-10-01T09:01:00Z"), End: ts("2026-10-02T13:05:00Z")}},
-	{"edges a microsecond off", Query{Start: ts("2026-10-01T09:01:00Z").Add(time.Microsecond), End: ts("2026-10-02T13:05:00Z").Add(-time.Microsecond)}},
-	{"one instant", Query{Start: ts("2026-10-03T12:00:00Z"), End: ts("2026-10-03T12:00:00Z")}},
-	{"account B", Query{Start: fixtureStart, End: fixtureEnd, Accounts: []string{acctB}}},
-	{"lead-in day only", Query{Start: ts("2026-10-01T00:00:00Z"), End: ts("2026-10-01T00:00:00Z")}},
+	{"fixture window", Query{Start: FixtureStart, End: FixtureEnd}},
+	{"midnight to midnight", Query{Start: TS("2026-10-01T00:00:00Z"), End: TS("2026-10-03T00:00:00Z")}},
+	{"edges on events", Query{Start: TS("2026-10-01T09:01:00Z"), End: TS("2026-10-02T13:05:00Z")}},
+	{"edges a microsecond off", Query{Start: TS("2026-10-01T09:01:00Z").Add(time.Microsecond), End: TS("2026-10-02T13:05:00Z").Add(-time.Microsecond)}},
+	{"one instant", Query{Start: TS("2026-10-03T12:00:00Z"), End: TS("2026-10-03T12:00:00Z")}},
+	{"account B", Query{Start: FixtureStart, End: FixtureEnd, Accounts: []string{AcctB}}},
+	{"lead-in day only", Query{Start: TS("2026-10-01T00:00:00Z"), End: TS("2026-10-01T00:00:00Z")}},
 }
 
 func TestScannersAgreeOnFixtures(t *testing.T) {
-	root := filepath.Join(testdataDir, "trail")
+	root := filepath.Join(TestdataDir, "trail")
 	for _, w := range fixtureWindows {
 		t.Run(w.name, func(t *testing.T) {
 			agreeTables(t, "go vs duckdb", runScanner(t, root, ScannerGo, w.q), runScanner(t, root, ScannerDuckDB, w.q))
@@ -264,12 +264,12 @@ func edgeTrail(t testing.TB) string {
 	root := t.TempDir()
 	recs := edgeRecords()
 	half := len(recs) / 2
-	writeTrailFile(t, root, acctA, "us-east-1", "2026/10/01", acctA+"_CloudTrail_us-east-1_20261001T2355Z_EdgeEdgeEdge0001.json.gz", recs[:half])
-	writeTrailFile(t, root, acctA, "us-east-1", "2026/10/02", acctA+"_CloudTrail_us-east-1_20261002T0005Z_EdgeEdgeEdge0002.json", recs[half:])
+	writeTrailFile(t, root, AcctA, "us-east-1", "2026/10/01", AcctA+"_CloudTrail_us-east-1_20261001T2355Z_EdgeEdgeEdge0001.json.gz", recs[:half])
+	writeTrailFile(t, root, AcctA, "us-east-1", "2026/10/02", AcctA+"_CloudTrail_us-east-1_20261002T0005Z_EdgeEdgeEdge0002.json", recs[half:])
 	// The first records delivered again, a day later, in another region's
 	// folder.
-	writeTrailFile(t, root, acctA, "eu-west-1", "2026/10/03", acctA+"_CloudTrail_eu-west-1_20261003T0005Z_EdgeEdgeEdge0003.json.gz", recs[:8])
-	writeTrailFile(t, root, acctA, "eu-west-1", "2026/09/30", acctA+"_CloudTrail_eu-west-1_20260930T0005Z_EdgeEdgeEdge0004.json.gz",
+	writeTrailFile(t, root, AcctA, "eu-west-1", "2026/10/03", AcctA+"_CloudTrail_eu-west-1_20261003T0005Z_EdgeEdgeEdge0003.json.gz", recs[:8])
+	writeTrailFile(t, root, AcctA, "eu-west-1", "2026/09/30", AcctA+"_CloudTrail_eu-west-1_20260930T0005Z_EdgeEdgeEdge0004.json.gz",
 		[]string{recs[0], `{"eventID":"early","eventTime":"2026-09-30T12:00:00Z","awsRegion":"eu-west-1"}`})
 	return root
 }
@@ -278,10 +278,10 @@ var edgeWindows = []struct {
 	name string
 	q    Query
 }{
-	{"midnights", Query{Start: ts("2026-10-01T00:00:00Z"), End: ts("2026-10-03T00:00:00Z")}},
-	{"inside days", Query{Start: ts("2026-10-01T10:00:00Z"), End: ts("2026-10-02T23:59:59Z")}},
-	{"on equal times", Query{Start: ts("2026-10-01T10:00:00Z"), End: ts("2026-10-01T10:00:00Z")}},
-	{"wide", Query{Start: ts("2026-09-01T00:00:00Z"), End: ts("2026-10-31T00:00:00Z")}},
+	{"midnights", Query{Start: TS("2026-10-01T00:00:00Z"), End: TS("2026-10-03T00:00:00Z")}},
+	{"inside days", Query{Start: TS("2026-10-01T10:00:00Z"), End: TS("2026-10-02T23:59:59Z")}},
+	{"on equal times", Query{Start: TS("2026-10-01T10:00:00Z"), End: TS("2026-10-01T10:00:00Z")}},
+	{"wide", Query{Start: TS("2026-09-01T00:00:00Z"), End: TS("2026-10-31T00:00:00Z")}},
 }
 
 func TestScannersAgreeOnEdgeCases(t *testing.T) {
@@ -343,12 +343,12 @@ func TestScannersAgreeOnBadFiles(t *testing.T) {
 			if tt.gz {
 				name += ".gz" // a .gz name on plain text
 			}
-			p := filepath.Join(root, "AWSLogs", acctA, "CloudTrail", "us-east-1", "2026", "10", "01", name)
+			p := filepath.Join(root, "AWSLogs", AcctA, "CloudTrail", "us-east-1", "2026", "10", "01", name)
 			writeFile(t, p, tt.content)
-			writeTrailFile(t, root, acctA, "us-east-1", "2026/10/01", "111111111111_CloudTrail_us-east-1_20261001T0900Z_Good000000000000.json.gz", []string{good})
+			writeTrailFile(t, root, AcctA, "us-east-1", "2026/10/01", "111111111111_CloudTrail_us-east-1_20261001T0900Z_Good000000000000.json.gz", []string{good})
 			for _, scanner := range Scanners() {
-				_, err := NewLocal(root, WithThreads(2), WithLogger(quiet()), WithScanner(scanner)).
-					Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+				_, err := NewLocal(root, WithThreads(2), WithLogger(Quiet()), WithScanner(scanner)).
+					Run(context.Background(), Query{Start: FixtureStart, End: FixtureEnd})
 				var fe *FileError
 				if !errors.As(err, &fe) {
 					t.Fatalf("%s scanner: got %v, want a FileError", scanner, err)
@@ -382,9 +382,9 @@ func TestScannersAgreeOnOddFiles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
-			writeFile(t, filepath.Join(root, "AWSLogs", acctA, "CloudTrail", "us-east-1", "2026", "10", "01",
+			writeFile(t, filepath.Join(root, "AWSLogs", AcctA, "CloudTrail", "us-east-1", "2026", "10", "01",
 				"111111111111_CloudTrail_us-east-1_20261001T0905Z_Aa1Bb2Cc3Dd4Ee5F.json"), tt.content)
-			q := Query{Start: fixtureStart, End: fixtureEnd}
+			q := Query{Start: FixtureStart, End: FixtureEnd}
 			agreeTables(t, "go vs duckdb", runScanner(t, root, ScannerGo, q), runScanner(t, root, ScannerDuckDB, q))
 		})
 	}
@@ -400,7 +400,7 @@ func demoOptions(asOf time.Time) demo.Options {
 // The demo organization, whose trail mixes every case the findings
 // distinguish, gives identical tables with both scanners.
 func TestScannersAgreeOnDemo(t *testing.T) {
-	asOf := ts("2026-10-01T00:00:00Z")
+	asOf := TS("2026-10-01T00:00:00Z")
 	out, err := demo.Generate(context.Background(), t.TempDir(), demoOptions(asOf))
 	if err != nil {
 		t.Fatal(err)
@@ -422,8 +422,8 @@ func TestScannersAgreeOnDemo(t *testing.T) {
 // The evidence of a Go scan keeps the rules as runnable SQL, headed by a
 // note saying which scanner ran.
 func TestGoScanEvidence(t *testing.T) {
-	root := filepath.Join(testdataDir, "trail")
-	q := Query{Start: fixtureStart, End: fixtureEnd}
+	root := filepath.Join(TestdataDir, "trail")
+	q := Query{Start: FixtureStart, End: FixtureEnd}
 	goRun := runScanner(t, root, ScannerGo, q).Runs[0]
 	duckRun := runScanner(t, root, ScannerDuckDB, q).Runs[0]
 	if !strings.HasPrefix(goRun.SQL, goScanNote) || strings.TrimPrefix(goRun.SQL, goScanNote) != duckRun.SQL {
@@ -437,8 +437,8 @@ func TestGoScanEvidence(t *testing.T) {
 func runSansSQL(r QueryRun) QueryRun { r.SQL = ""; return r }
 
 func TestUnknownScanner(t *testing.T) {
-	_, err := NewLocal(filepath.Join(testdataDir, "trail"), WithScanner("spark"), WithLogger(quiet())).
-		Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+	_, err := NewLocal(filepath.Join(TestdataDir, "trail"), WithScanner("spark"), WithLogger(Quiet())).
+		Run(context.Background(), Query{Start: FixtureStart, End: FixtureEnd})
 	if err == nil || !strings.Contains(err.Error(), `unknown scanner "spark"`) {
 		t.Errorf("got %v, want the scanner refused", err)
 	}
@@ -454,9 +454,9 @@ func TestGoScanEvidenceLargeFile(t *testing.T) {
 	for i := 0; len(recs)*1100 < 17<<20; i++ {
 		recs = append(recs, fmt.Sprintf(`{"eventID":"big-%d","eventTime":"2026-10-01T09:00:00Z","requestParameters":{"pad":"%s"}}`, i, pad))
 	}
-	writeTrailFile(t, root, acctA, "us-east-1", "2026/10/01", "111111111111_CloudTrail_us-east-1_20261001T0905Z_Big0000000000000.json.gz", recs)
-	q := Query{Start: fixtureStart, End: fixtureEnd}
-	plan, err := NewLocal(root, WithLogger(quiet())).Plan(context.Background(), q)
+	writeTrailFile(t, root, AcctA, "us-east-1", "2026/10/01", "111111111111_CloudTrail_us-east-1_20261001T0905Z_Big0000000000000.json.gz", recs)
+	q := Query{Start: FixtureStart, End: FixtureEnd}
+	plan, err := NewLocal(root, WithLogger(Quiet())).Plan(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
 	}

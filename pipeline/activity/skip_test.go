@@ -66,15 +66,15 @@ func TestScannersSkipRecordsAndCountThem(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
-			p := writeTrailFile(t, root, acctA, "us-east-1", "2026/10/01", acctA+"_CloudTrail_us-east-1_20261001T0905Z_Skip000000000001.json.gz", tt.records)
-			q := Query{Start: fixtureStart, End: fixtureEnd}
+			p := writeTrailFile(t, root, AcctA, "us-east-1", "2026/10/01", AcctA+"_CloudTrail_us-east-1_20261001T0905Z_Skip000000000001.json.gz", tt.records)
+			q := Query{Start: FixtureStart, End: FixtureEnd}
 			got := runScanner(t, root, ScannerGo, q)
 			agreeTables(t, "go vs duckdb", got, runScanner(t, root, ScannerDuckDB, q))
 			info, err := os.Stat(p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []tables.LogFile{{AccountID: acctA, Region: "us-east-1", Path: sqlPath(p), Size: info.Size(), Kind: tables.LogFileKindLog,
+			want := []tables.LogFile{{AccountID: AcctA, Region: "us-east-1", Path: sqlPath(p), Size: info.Size(), Kind: tables.LogFileKindLog,
 				Records: int64(len(tt.records)), Skipped: tt.skipped, SkipReasons: tt.reasons}}
 			if g, w := comparableFiles(got.LogFiles, want); !reflect.DeepEqual(g, w) {
 				t.Errorf("log files:\n got %+v\nwant %+v", g, w)
@@ -96,19 +96,19 @@ func TestScannersSkipRecordsAndCountThem(t *testing.T) {
 // account and region (coverage); one without a usable time shows nothing.
 func TestSkippedRecordsAndCoverage(t *testing.T) {
 	root := t.TempDir()
-	writeTrailFile(t, root, acctA, "us-east-1", "2026/10/01", acctA+"_CloudTrail_us-east-1_20261001T0905Z_Skip000000000001.json.gz", []string{
+	writeTrailFile(t, root, AcctA, "us-east-1", "2026/10/01", AcctA+"_CloudTrail_us-east-1_20261001T0905Z_Skip000000000001.json.gz", []string{
 		skipRecord("a", `"eventTime":"2026-10-01T09:30:00Z"`, ""),
 		skipRecord("b", `"eventTime":"x"`, skipUser),
 	})
-	q := Query{Start: fixtureStart, End: fixtureEnd}
+	q := Query{Start: FixtureStart, End: FixtureEnd}
 	for _, s := range Scanners() {
 		res := runScanner(t, root, s, q)
-		want := []tables.Coverage{{AccountID: acctA, Region: "us-east-1", Hour: ts("2026-10-01T09:00:00Z"), FirstEvent: ts("2026-10-01T09:30:00Z"), LastEvent: ts("2026-10-01T09:30:00Z"), Events: 1}}
+		want := []tables.Coverage{{AccountID: AcctA, Region: "us-east-1", Hour: TS("2026-10-01T09:00:00Z"), FirstEvent: TS("2026-10-01T09:30:00Z"), LastEvent: TS("2026-10-01T09:30:00Z"), Events: 1}}
 		if !reflect.DeepEqual(res.Coverage, want) {
 			t.Errorf("%s scanner: coverage\n got %+v\nwant %+v", s, res.Coverage, want)
 		}
-		if got := tables.SkippedByAccount(res.LogFiles); !reflect.DeepEqual(got, map[string]int64{acctA: 2}) {
-			t.Errorf("%s scanner: skipped records per account = %v, want 2 in %s", s, got, acctA)
+		if got := tables.SkippedByAccount(res.LogFiles); !reflect.DeepEqual(got, map[string]int64{AcctA: 2}) {
+			t.Errorf("%s scanner: skipped records per account = %v, want 2 in %s", s, got, AcctA)
 		}
 	}
 }
@@ -118,7 +118,7 @@ func TestSkippedRecordsAndCoverage(t *testing.T) {
 // and counted, never scanned as activity or coverage.
 func TestScannersRecogniseDigestAndInsightFiles(t *testing.T) {
 	root := t.TempDir()
-	dir := filepath.Join(root, "AWSLogs", acctA, "CloudTrail", "us-east-1", "2026", "10", "01")
+	dir := filepath.Join(root, "AWSLogs", AcctA, "CloudTrail", "us-east-1", "2026", "10", "01")
 	// As AWS documents the digest file's structure (CloudTrail user guide,
 	// "CloudTrail digest file structure"), for this trail.
 	digest := `{"awsAccountId":"111111111111","digestStartTime":"2026-10-01T08:15:00Z","digestEndTime":"2026-10-01T09:15:00Z",` +
@@ -128,7 +128,7 @@ func TestScannersRecogniseDigestAndInsightFiles(t *testing.T) {
 		`"previousDigestHashValue":null,"previousDigestHashAlgorithm":null,"previousDigestSignature":null,` +
 		`"logFiles":[{"s3Bucket":"example-trail-bucket","s3Object":"AWSLogs/111111111111/CloudTrail/us-east-1/2026/10/01/x.json.gz",` +
 		`"hashValue":"00","hashAlgorithm":"SHA-256","newestEventTime":"2026-10-01T09:03:00Z","oldestEventTime":"2026-10-01T07:00:00Z"}]}`
-	digestPath := filepath.Join(dir, acctA+"_CloudTrail-Digest_us-east-1_management_us-east-1_20261001T091500Z.json.gz")
+	digestPath := filepath.Join(dir, AcctA+"_CloudTrail-Digest_us-east-1_management_us-east-1_20261001T091500Z.json.gz")
 	writeGzipFile(t, digestPath, digest)
 	// As AWS documents an Insights event for trails ("CloudTrail record
 	// contents for Insights events for trails"): no userIdentity.
@@ -137,12 +137,12 @@ func TestScannersRecogniseDigestAndInsightFiles(t *testing.T) {
 		`"sharedEventID":"c2806063-d85d-42c3-9027-d2c56a477314","insightDetails":{"state":"Start","eventSource":"ssm.amazonaws.com",` +
 		`"eventName":"UpdateInstanceAssociationStatus","insightType":"ApiCallRateInsight","insightContext":{"statistics":{"baseline":{"average":1.7},` +
 		`"insight":{"average":6}}}},"eventCategory":"Insight"}]}`
-	insightPath := filepath.Join(dir, acctA+"_CloudTrail-Insight_us-east-1_20261001T0915Z_Ins0000000000001.json.gz")
+	insightPath := filepath.Join(dir, AcctA+"_CloudTrail-Insight_us-east-1_20261001T0915Z_Ins0000000000001.json.gz")
 	writeGzipFile(t, insightPath, insight)
-	logPath := writeTrailFile(t, root, acctA, "us-east-1", "2026/10/01", acctA+"_CloudTrail_us-east-1_20261001T0905Z_Skip000000000001.json.gz",
+	logPath := writeTrailFile(t, root, AcctA, "us-east-1", "2026/10/01", AcctA+"_CloudTrail_us-east-1_20261001T0905Z_Skip000000000001.json.gz",
 		[]string{skipRecord("00000000-0000-4000-8000-00000000a001", `"eventTime":"2026-10-01T09:00:00Z"`, skipUser)})
 
-	q := Query{Start: fixtureStart, End: fixtureEnd}
+	q := Query{Start: FixtureStart, End: FixtureEnd}
 	got := runScanner(t, root, ScannerGo, q)
 	agreeTables(t, "go vs duckdb", got, runScanner(t, root, ScannerDuckDB, q))
 	size := func(p string) int64 {
@@ -153,16 +153,16 @@ func TestScannersRecogniseDigestAndInsightFiles(t *testing.T) {
 		return info.Size()
 	}
 	want := []tables.LogFile{
-		{AccountID: acctA, Region: "us-east-1", Path: sqlPath(digestPath), Size: size(digestPath), Kind: tables.LogFileKindDigest},
-		{AccountID: acctA, Region: "us-east-1", Path: sqlPath(insightPath), Size: size(insightPath), Kind: tables.LogFileKindInsight, Records: 1},
-		{AccountID: acctA, Region: "us-east-1", Path: sqlPath(logPath), Size: size(logPath), Kind: tables.LogFileKindLog, Records: 1},
+		{AccountID: AcctA, Region: "us-east-1", Path: sqlPath(digestPath), Size: size(digestPath), Kind: tables.LogFileKindDigest},
+		{AccountID: AcctA, Region: "us-east-1", Path: sqlPath(insightPath), Size: size(insightPath), Kind: tables.LogFileKindInsight, Records: 1},
+		{AccountID: AcctA, Region: "us-east-1", Path: sqlPath(logPath), Size: size(logPath), Kind: tables.LogFileKindLog, Records: 1},
 	}
 	if g, w := comparableFiles(got.LogFiles, want); !reflect.DeepEqual(g, w) {
 		t.Errorf("log files:\n got %+v\nwant %+v", g, w)
 	}
 	// Coverage is the log file's record alone: the Insights event is not a
 	// delivered API call.
-	wantCov := []tables.Coverage{{AccountID: acctA, Region: "us-east-1", Hour: ts("2026-10-01T09:00:00Z"), FirstEvent: ts("2026-10-01T09:00:00Z"), LastEvent: ts("2026-10-01T09:00:00Z"), Events: 1}}
+	wantCov := []tables.Coverage{{AccountID: AcctA, Region: "us-east-1", Hour: TS("2026-10-01T09:00:00Z"), FirstEvent: TS("2026-10-01T09:00:00Z"), LastEvent: TS("2026-10-01T09:00:00Z"), Events: 1}}
 	if !reflect.DeepEqual(got.Coverage, wantCov) {
 		t.Errorf("coverage:\n got %+v\nwant %+v", got.Coverage, wantCov)
 	}
@@ -172,8 +172,8 @@ func TestScannersRecogniseDigestAndInsightFiles(t *testing.T) {
 // the file, on both scanners, without inflating it whole.
 func TestScannersRefuseGzipBomb(t *testing.T) {
 	root := t.TempDir()
-	dir := filepath.Join(root, "AWSLogs", acctA, "CloudTrail", "us-east-1", "2026", "10", "01")
-	bomb := filepath.Join(dir, acctA+"_CloudTrail_us-east-1_20261001T0905Z_Bomb000000000001.json.gz")
+	dir := filepath.Join(root, "AWSLogs", AcctA, "CloudTrail", "us-east-1", "2026", "10", "01")
+	bomb := filepath.Join(dir, AcctA+"_CloudTrail_us-east-1_20261001T0905Z_Bomb000000000001.json.gz")
 	const limit = 4 << 20
 	// 64 MiB of spaces after the opening brace: valid JSON so far, so only
 	// the size can stop it; written streaming, about 64 KB on disk.
@@ -201,13 +201,13 @@ func TestScannersRefuseGzipBomb(t *testing.T) {
 	if err := fh.Close(); err != nil {
 		t.Fatal(err)
 	}
-	writeTrailFile(t, root, acctA, "us-east-1", "2026/10/01", acctA+"_CloudTrail_us-east-1_20261001T0900Z_Good000000000000.json.gz",
+	writeTrailFile(t, root, AcctA, "us-east-1", "2026/10/01", AcctA+"_CloudTrail_us-east-1_20261001T0900Z_Good000000000000.json.gz",
 		[]string{skipRecord("a", `"eventTime":"2026-10-01T09:00:00Z"`, skipUser)})
 	refused := func(t *testing.T) {
 		t.Helper()
 		for _, s := range Scanners() {
-			_, err := NewLocal(root, WithThreads(2), WithLogger(quiet()), WithScanner(s), WithMaxLogFileSize(limit)).
-				Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+			_, err := NewLocal(root, WithThreads(2), WithLogger(Quiet()), WithScanner(s), WithMaxLogFileSize(limit)).
+				Run(context.Background(), Query{Start: FixtureStart, End: FixtureEnd})
 			var fe *FileError
 			if !errors.As(err, &fe) || !errors.Is(err, ErrLogFileTooLarge) {
 				t.Fatalf("%s scanner: got %v, want a FileError for a file too large", s, err)
@@ -235,7 +235,7 @@ func TestScannersRefuseGzipBomb(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Without the small limit the same file reads (it is valid JSON).
-	if _, err := NewLocal(root, WithThreads(2), WithLogger(quiet())).Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd}); err != nil {
+	if _, err := NewLocal(root, WithThreads(2), WithLogger(Quiet())).Run(context.Background(), Query{Start: FixtureStart, End: FixtureEnd}); err != nil {
 		t.Errorf("with the default limit: %v", err)
 	}
 }
@@ -243,11 +243,11 @@ func TestScannersRefuseGzipBomb(t *testing.T) {
 // A plain .json file larger than the limit is refused too, by its size.
 func TestScannersRefuseLargePlainFile(t *testing.T) {
 	root := t.TempDir()
-	p := filepath.Join(root, "AWSLogs", acctA, "CloudTrail", "us-east-1", "2026", "10", "01", acctA+"_CloudTrail_us-east-1_20261001T0905Z_Big0000000000001.json")
+	p := filepath.Join(root, "AWSLogs", AcctA, "CloudTrail", "us-east-1", "2026", "10", "01", AcctA+"_CloudTrail_us-east-1_20261001T0905Z_Big0000000000001.json")
 	writeFile(t, p, `{"Records":[`+strings.Repeat(" ", 2<<20)+`]}`)
 	for _, s := range Scanners() {
-		_, err := NewLocal(root, WithThreads(2), WithLogger(quiet()), WithScanner(s), WithMaxLogFileSize(1<<20)).
-			Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+		_, err := NewLocal(root, WithThreads(2), WithLogger(Quiet()), WithScanner(s), WithMaxLogFileSize(1<<20)).
+			Run(context.Background(), Query{Start: FixtureStart, End: FixtureEnd})
 		var fe *FileError
 		if !errors.As(err, &fe) || !errors.Is(err, ErrLogFileTooLarge) || fe.Path != sqlPath(p) {
 			t.Errorf("%s scanner: got %v, want %s refused as too large", s, err, p)
