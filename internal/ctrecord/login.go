@@ -1,6 +1,6 @@
 package ctrecord
 
-// loginOutcome is the SQL's console_login: responseElements' ConsoleLogin
+// LoginOutcome is the SQL's console_login: responseElements' ConsoleLogin
 // member, whether responseElements is an object or that object as a JSON
 // string; ok is false for NULL.
 func LoginOutcome(resp []byte) (v []byte, ok bool) {

@@ -24,7 +24,7 @@ import (
 // records), and an empty top-level object gives no records here (DuckDB
 // refuses it).
 
-// jsonField is a string field of a record: absent and JSON null both leave
+// Field is a string field of a record: absent and JSON null both leave
 // set false (SQL NULL).
 type Field struct {
 	Value []byte
@@ -34,7 +34,7 @@ type Field struct {
 func (f Field) Is(s string) bool { return f.Set && string(f.Value) == s }
 func (f Field) NonEmpty() bool   { return f.Set && len(f.Value) > 0 }
 
-// identity is a record's userIdentity (or sessionIssuer) as the rules read it.
+// Identity is a record's userIdentity (or sessionIssuer) as the rules read it.
 type Identity struct {
 	Present                                                  bool
 	HasContext                                               bool // sessionContext is an object
@@ -42,7 +42,7 @@ type Identity struct {
 	Issuer                                                   *Identity // sessionContext.sessionIssuer; nil when absent
 }
 
-// record is one CloudTrail record's fields that the activity rules read.
+// Record is one CloudTrail record's fields that the activity rules read.
 type Record struct {
 	Null bool // the array element was JSON null: a record with no fields
 
@@ -64,7 +64,7 @@ func (r *Record) reset() {
 	*r = Record{}
 }
 
-// syntaxError is JSON the reader cannot parse: the file is damaged.
+// SyntaxError is JSON the reader cannot parse: the file is damaged.
 type SyntaxError struct {
 	offset    int64
 	msg       string
@@ -102,7 +102,7 @@ func (e *shapeError) Error() string {
 // exhaust the stack.
 const maxDepth = 512
 
-// jsonReader reads the records of one file's JSON text.
+// Reader reads the records of one file's JSON text.
 type Reader struct {
 	b       []byte
 	i       int
@@ -113,7 +113,7 @@ type Reader struct {
 	Digests int // of which digest objects (no Records, a digestStartTime)
 }
 
-// notLogError is a top-level object that is neither a CloudTrail log file's
+// NotLogError is a top-level object that is neither a CloudTrail log file's
 // ({"Records":[...]}) nor a digest file's.
 type NotLogError struct {
 	Object int // 1-based top-level object
@@ -138,7 +138,7 @@ func (p *Reader) shape(msg string) error {
 	return &shapeError{offset: int64(p.i), record: p.nrec, msg: msg}
 }
 
-// readFile calls fn for every record of every top-level object in b. The
+// ReadFile calls fn for every record of every top-level object in b. The
 // record and the byte slices in it are valid only during the call.
 //
 // Each top-level object must hold a Records array, or be a digest file's

@@ -1,6 +1,6 @@
 package ctrecord
 
-// skipReason is why a record is not attributed to anyone; its values index
+// SkipReason is why a record is not attributed to anyone; its values index
 // tables.SkipReasonList.
 type SkipReason int8
 
@@ -15,7 +15,7 @@ const (
 	NotSkipped SkipReason = -1
 )
 
-// skip classifies r as the SQL's skip column does, in the same order.
+// Skip classifies r as the SQL's skip column does, in the same order.
 func (r *Record) Skip() SkipReason {
 	switch {
 	case r.Null:

@@ -36,7 +36,7 @@ const (
 	HenryID = "AIDAHENRYEXAMPLE00008"
 )
 
-// fixture is one file under testdata/.
+// Fixture is one file under testdata/.
 type Fixture struct {
 	Path    string // relative to testdata/
 	Records []Rec  // the file is {"Records":[...]} of these
@@ -45,10 +45,10 @@ type Fixture struct {
 	Corrupt bool   // gzip stream cut in half
 }
 
-// rec is a CloudTrail record; map keys come out sorted, which JSON allows.
+// Rec is a CloudTrail record; map keys come out sorted, which JSON allows.
 type Rec map[string]any
 
-// trail is the fixture trail under testdata/trail (window 2026-10-01T00:00Z
+// Trail is the fixture trail under testdata/trail (window 2026-10-01T00:00Z
 // to 2026-10-03T12:00Z, so day folders 2026-09-30 to 2026-10-04 are read).
 func Trail() []Fixture {
 	ue1 := "trail/AWSLogs/111111111111/CloudTrail/us-east-1/"
@@ -190,7 +190,7 @@ func Trail() []Fixture {
 	}
 }
 
-// corruptTrail is a trail with one good file and one cut-off download.
+// CorruptTrail is a trail with one good file and one cut-off download.
 func CorruptTrail() []Fixture {
 	day := "corrupt/AWSLogs/111111111111/CloudTrail/us-east-1/2026/10/01/"
 	recs := []Rec{
@@ -205,7 +205,7 @@ func CorruptTrail() []Fixture {
 	}
 }
 
-// event is a management-event record as CloudTrail writes it; extra adds or
+// Event is a management-event record as CloudTrail writes it; extra adds or
 // replaces fields.
 func Event(id, at, source, name, region, ip string, identity Rec, extra Rec) Rec {
 	acct, _ := identity["accountId"].(string)
@@ -238,7 +238,7 @@ func Event(id, at, source, name, region, ip string, identity Rec, extra Rec) Rec
 	return r
 }
 
-// consoleLogin is a ConsoleLogin record; failures carry AWS's error message.
+// ConsoleLogin is a ConsoleLogin record; failures carry AWS's error message.
 func ConsoleLogin(id, at, region, ip string, identity Rec, success, mfa bool) Rec {
 	mfaUsed := "No"
 	if mfa {
@@ -262,7 +262,7 @@ func ConsoleLogin(id, at, region, ip string, identity Rec, success, mfa bool) Re
 	return r
 }
 
-// withString replaces field with its JSON text, as a string.
+// WithString replaces field with its JSON text, as a string.
 func WithString(r Rec, field string) Rec {
 	b, err := json.Marshal(r[field])
 	if err != nil {
@@ -278,7 +278,7 @@ func IAMUser(acct, id, name, key string) Rec {
 	return r
 }
 
-// iamUserNoARN is the identity of a failed console sign-in by a known user,
+// IAMUserNoARN is the identity of a failed console sign-in by a known user,
 // which AWS logs without the ARN.
 func IAMUserNoARN(acct, id, name string) Rec {
 	return Rec{"type": "IAMUser", "principalId": id, "accountId": acct, "accessKeyId": "", "userName": name}
@@ -321,7 +321,7 @@ func AWSService(service string) Rec {
 	return Rec{"type": "AWSService", "invokedBy": service}
 }
 
-// content is the file's bytes before compression.
+// Content is the file's bytes before compression.
 func (f Fixture) Content() []byte {
 	if f.Raw != "" {
 		return []byte(f.Raw)
@@ -337,7 +337,7 @@ func (f Fixture) Content() []byte {
 	return b
 }
 
-// bytes is the file as stored.
+// Bytes is the file as stored.
 func (f Fixture) Bytes() []byte {
 	if f.Plain {
 		return f.Content()
@@ -368,7 +368,7 @@ func TS(s string) time.Time {
 
 func Quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// diffActivity compares activity tables row by row, so a failure says which
+// DiffActivity compares activity tables row by row, so a failure says which
 // principal differs.
 func DiffActivity(t *testing.T, got, want []tables.Activity) {
 	t.Helper()
@@ -387,7 +387,7 @@ func DiffActivity(t *testing.T, got, want []tables.Activity) {
 	}
 }
 
-// newFake starts the analytics fake over a logs folder.
+// NewFake starts the analytics fake over a logs folder.
 func NewFake(t testing.TB, cfg analytics.Config) *analytics.Server {
 	t.Helper()
 	s, err := analytics.New(context.Background(), cfg)
@@ -404,7 +404,7 @@ const (
 	FastPollMax = 5 * time.Millisecond
 )
 
-// sameTables compares two results' activity and coverage tables.
+// SameTables compares two results' activity and coverage tables.
 func SameTables(t *testing.T, what string, got, want *activity.Result) {
 	t.Helper()
 	if len(want.Activity)+len(want.Coverage) == 0 {
@@ -419,7 +419,7 @@ func SameTables(t *testing.T, what string, got, want *activity.Result) {
 	}
 }
 
-// waitFor polls cond until it holds (or fails the test after a minute).
+// WaitFor polls cond until it holds (or fails the test after a minute).
 func WaitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)

@@ -93,12 +93,12 @@ func day(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-// daysIn is the number of days in month m of year y.
+// DaysIn is the number of days in month m of year y.
 func DaysIn(y, m int) int {
 	return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
-// isAccountID reports whether s is a 12-digit AWS account ID.
+// IsAccountID reports whether s is a 12-digit AWS account ID.
 func IsAccountID(s string) bool {
 	if len(s) != 12 {
 		return false
@@ -111,7 +111,7 @@ func IsAccountID(s string) bool {
 	return true
 }
 
-// sortResult puts the rows in the documented order, so that every engine's
+// SortResult puts the rows in the documented order, so that every engine's
 // output is deterministic whatever order its SQL returned.
 func SortResult(r *Result) {
 	for i := range r.Activity {

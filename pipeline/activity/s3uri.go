@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// parseS3URI splits s3://bucket/key.
+// ParseS3URI splits s3://bucket/key.
 func ParseS3URI(uri string) (bucket, key string, err error) {
 	rest, ok := strings.CutPrefix(uri, "s3://")
 	if !ok {

@@ -44,7 +44,7 @@ FROM range(100000) t(i)`
 // GetQueryResults (100 calls of 1000 rows), through the fake. It reports
 // each way's time per read and their ratio:
 //
-//	go test ./pipeline/activity -run '^$' -bench AthenaResults -benchtime 5x
+//	go test ./pipeline/activity/athena -run '^$' -bench AthenaResults -benchtime 5x
 func BenchmarkAthenaResults(b *testing.B) {
 	s := trailtest.NewFake(b, analytics.Config{})
 	a := newTestAthena(b, s, analytics.DefaultTable, nil)

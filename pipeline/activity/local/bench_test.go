@@ -22,7 +22,7 @@ import (
 
 // The benchmarks scan a generated trail; its size is set with
 //
-//	go test ./pipeline/activity -run '^$' -bench 'LocalScan|GzipDecompress' -scan.events 1000000
+//	go test ./pipeline/activity/local -run '^$' -bench 'LocalScan|GzipDecompress' -scan.events 1000000
 //
 // Both generate the same files (the generator is deterministic), so their
 // events/s and MB/s compare the scan with plain decompression.

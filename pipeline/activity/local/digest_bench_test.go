@@ -15,7 +15,7 @@ import (
 // every file in the scan's read and checking it and the chain against the
 // digests. Issue 14 bounds the cost at 10% of the plain scan, e.g.
 //
-//	go test ./pipeline/activity -run '^$' -bench DigestValidation -cache.events 1000000 -count 5
+//	go test ./pipeline/activity/local -run '^$' -bench DigestValidation -cache.events 1000000 -count 5
 func BenchmarkDigestValidation(b *testing.B) {
 	asOf := trailtest.TS("2026-10-02T00:00:00Z")
 	o := demo.DefaultOptions()

@@ -19,9 +19,9 @@ import (
 // Scanner benchmarks, on the same generated trail as BenchmarkLocalScan and
 // BenchmarkGzipDecompress (see bench_test.go), e.g.
 //
-//	go test ./pipeline/activity -run '^$' -bench 'Scanners|GzipDecompress' -scan.events 2000000
-//	go test ./pipeline/activity -run '^$' -bench SmallFiles
-//	go test ./pipeline/activity -run '^$' -bench CacheNextDay -cache.events 1000000
+//	go test ./pipeline/activity/local -run '^$' -bench 'Scanners|GzipDecompress' -scan.events 2000000
+//	go test ./pipeline/activity/local -run '^$' -bench SmallFiles
+//	go test ./pipeline/activity/local -run '^$' -bench CacheNextDay -cache.events 1000000
 //
 // bench/scan.sh and bench/incremental.sh measure the same on a demo
 // organization, with the references in the same process run.

@@ -11,7 +11,7 @@ import (
 // without I/O or gzip: the JSON reader, the skip count and the aggregate,
 // e.g. to compare the scanner's CPU cost across changes on a busy machine:
 //
-//	go test ./pipeline/activity -run '^$' -bench ReadFile -count 5
+//	go test ./pipeline/activity/local -run '^$' -bench ReadFile -count 5
 func BenchmarkReadFile(b *testing.B) {
 	data := appendBenchFile(nil, benchAccounts[0].id, benchRegions[0], benchDays[0], 1, 20_000)
 	f := &LogFile{Path: "/bench/x.json", AccountID: benchAccounts[0].id, Region: benchRegions[0]}

@@ -1,9 +1,5 @@
 package remote
 
-// What the Athena and CloudTrail Lake engines share: the query error, the
-// status polling, and reading the activity query's result rows (text
-// columns, by name) into the activity and coverage tables.
-
 import (
 	"bufio"
 	"context"
@@ -48,11 +44,11 @@ func (e *QueryError) Error() string {
 const (
 	DefaultPollInterval    = 500 * time.Millisecond
 	DefaultMaxPollInterval = 5 * time.Second
-	// stopTimeout bounds the call that stops a query after Ctrl-C.
+	// StopTimeout bounds the call that stops a query after Ctrl-C.
 	StopTimeout = 10 * time.Second
 )
 
-// pollBackoff waits between status polls, growing by half each time up to max.
+// PollBackoff waits between status polls, growing by half each time up to max.
 type PollBackoff struct{ next, max time.Duration }
 
 func NewPollBackoff(first, limit time.Duration) *PollBackoff {
@@ -72,7 +68,7 @@ func (b *PollBackoff) step() time.Duration {
 	return d
 }
 
-// wait sleeps the next interval, or returns ctx's cause when it is done first.
+// Wait sleeps the next interval, or returns ctx's cause when it is done first.
 func (b *PollBackoff) Wait(ctx context.Context) error {
 	t := time.NewTimer(b.step())
 	defer t.Stop()
@@ -84,20 +80,20 @@ func (b *PollBackoff) Wait(ctx context.Context) error {
 	}
 }
 
-// resultCell is one value of a result row: text, or NULL.
+// Cell is one value of a result row: text, or NULL.
 type Cell struct {
 	Text string
 	Null bool
 }
 
-// resultColumns are the columns of every engine's activity query.
+// ResultColumns are the columns of every engine's activity query.
 var ResultColumns = []string{
 	"kind", "account_id", "principal_id", "arn", "user_name", "region", "first_event", "last_event", "events",
 	"last_event_name", "last_event_source", "last_source_ip", "last_region", "console_logins",
 	"failed_console_logins", "last_failed_console_login", "access_key_ids", "hour",
 }
 
-// rowReader turns result rows, columns named by a header, into the tables.
+// RowReader turns result rows, columns named by a header, into the tables.
 type RowReader struct {
 	source string // for errors: "the athena query's results (s3://...)"
 	index  []int  // resultColumns[i] is at index[i] in a row
@@ -125,7 +121,7 @@ func NewRowReader(source string, header []string) (*RowReader, error) {
 	return r, nil
 }
 
-// add reads one row into res.
+// Add reads one row into res.
 func (r *RowReader) Add(res *activity.Result, row []Cell) error {
 	r.row++
 	get := func(i int) Cell {
@@ -312,7 +308,7 @@ func (c *csvReader) readLine() (string, error) {
 	return strings.TrimSuffix(s, "\r"), nil
 }
 
-// readCSVResults reads an Athena result CSV into res.
+// ReadCSVResults reads an Athena result CSV into res.
 func ReadCSVResults(r io.Reader, source string, res *activity.Result) (rows int, err error) {
 	cr := newCSVReader(r)
 	header, err := cr.next()
