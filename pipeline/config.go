@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/dormant-iam/dormant/internal/signature"
-	"github.com/dormant-iam/dormant/pipeline/activity"
+	"github.com/dormant-iam/dormant/pipeline/activity/local"
 	"github.com/dormant-iam/dormant/pipeline/inventory/live"
 	"github.com/dormant-iam/dormant/pipeline/references"
 )
@@ -82,7 +82,7 @@ type Config struct {
 	ScanProgress io.Writer // a terminal for the scan's progress line; nil: log lines
 
 	// MaxLogFileSize bounds one log file's JSON text, inflated, and a synced
-	// object's size; 0 means activity.DefaultMaxLogFileSize.
+	// object's size; 0 means local.DefaultMaxLogFileSize.
 	MaxLogFileSize int64
 
 	AthenaDatabase, AthenaTable, AthenaWorkgroup, AthenaOutput, AthenaCatalog string
@@ -229,8 +229,8 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("--engine %q is not known; use local, athena or lake", c.Engine))
 	}
-	if c.Scanner != "" && !slices.Contains(activity.Scanners(), c.Scanner) {
-		errs = append(errs, fmt.Errorf("--scanner %q is not known; use %s", c.Scanner, strings.Join(activity.Scanners(), " or ")))
+	if c.Scanner != "" && !slices.Contains(local.Scanners(), c.Scanner) {
+		errs = append(errs, fmt.Errorf("--scanner %q is not known; use %s", c.Scanner, strings.Join(local.Scanners(), " or ")))
 	}
 	if c.MaxLogFileSize < 0 {
 		errs = append(errs, fmt.Errorf("--max-log-file-size must be a positive size, got %d", c.MaxLogFileSize))

@@ -12,6 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/dormant-iam/dormant/pipeline/activity"
+	athenaengine "github.com/dormant-iam/dormant/pipeline/activity/athena"
+	lakeengine "github.com/dormant-iam/dormant/pipeline/activity/lake"
+	localengine "github.com/dormant-iam/dormant/pipeline/activity/local"
 )
 
 // Engines the activity stage can run on.
@@ -27,23 +30,23 @@ func (c Config) fromS3() bool { return strings.HasPrefix(c.CloudTrail, "s3://") 
 // engine builds the configured activity engine; the cloud engines and the
 // S3 sync get their clients from the run's AWS session.
 func (s *state) engine(ctx context.Context) (activity.Engine, error) {
-	local := []activity.LocalOption{activity.WithLogger(s.cfg.Logger)}
+	local := []localengine.LocalOption{localengine.WithLogger(s.cfg.Logger)}
 	if s.cfg.Cache != "" {
-		local = append(local, activity.WithCache(s.cfg.Cache))
+		local = append(local, localengine.WithCache(s.cfg.Cache))
 	}
 	if s.cfg.Scanner != "" {
-		local = append(local, activity.WithScanner(s.cfg.Scanner))
+		local = append(local, localengine.WithScanner(s.cfg.Scanner))
 	}
 	if s.cfg.MaxLogFileSize > 0 {
-		local = append(local, activity.WithMaxLogFileSize(s.cfg.MaxLogFileSize))
+		local = append(local, localengine.WithMaxLogFileSize(s.cfg.MaxLogFileSize))
 	}
 	if s.cfg.ScanProgress != nil {
-		local = append(local, activity.WithProgress(s.cfg.ScanProgress))
+		local = append(local, localengine.WithProgress(s.cfg.ScanProgress))
 	}
 	switch s.cfg.Engine {
 	case EngineLocal:
 		if !s.cfg.fromS3() {
-			return activity.NewLocal(s.cfg.CloudTrail, local...), nil
+			return localengine.NewLocal(s.cfg.CloudTrail, local...), nil
 		}
 		sess, err := s.aws(ctx)
 		if err != nil {
@@ -51,12 +54,12 @@ func (s *state) engine(ctx context.Context) (activity.Engine, error) {
 		}
 		cache := s.cfg.Cache
 		if cache == "" {
-			if cache, err = activity.DefaultCacheDir(); err != nil {
+			if cache, err = localengine.DefaultCacheDir(); err != nil {
 				return nil, err
 			}
 		}
 		client := s3.NewFromConfig(sess.cfg, func(o *s3.Options) { o.UsePathStyle = s.cfg.EndpointURL != "" })
-		return activity.NewS3Local(client, s.cfg.CloudTrail, cache, activity.SyncOptions{Logger: s.cfg.Logger, MaxObjectSize: s.cfg.MaxLogFileSize,
+		return localengine.NewS3Local(client, s.cfg.CloudTrail, cache, localengine.SyncOptions{Logger: s.cfg.Logger, MaxObjectSize: s.cfg.MaxLogFileSize,
 			PublicKeys: cloudtrail.NewFromConfig(sess.cfg)}, local...), nil
 	case EngineAthena:
 		sess, err := s.aws(ctx)
@@ -64,7 +67,7 @@ func (s *state) engine(ctx context.Context) (activity.Engine, error) {
 			return nil, err
 		}
 		client := s3.NewFromConfig(sess.cfg, func(o *s3.Options) { o.UsePathStyle = s.cfg.EndpointURL != "" })
-		return activity.NewAthena(athena.NewFromConfig(sess.cfg), client, activity.AthenaOptions{
+		return athenaengine.NewAthena(athena.NewFromConfig(sess.cfg), client, athenaengine.AthenaOptions{
 			Database: s.cfg.AthenaDatabase, Table: s.cfg.AthenaTable, Workgroup: s.cfg.AthenaWorkgroup,
 			OutputLocation: s.cfg.AthenaOutput, Catalog: s.cfg.AthenaCatalog, Logger: s.cfg.Logger,
 			PublicKeys: cloudtrail.NewFromConfig(sess.cfg),
@@ -74,7 +77,7 @@ func (s *state) engine(ctx context.Context) (activity.Engine, error) {
 		if err != nil {
 			return nil, err
 		}
-		return activity.NewLake(cloudtrail.NewFromConfig(sess.cfg), activity.LakeOptions{EventDataStore: s.cfg.EventDataStore, Logger: s.cfg.Logger})
+		return lakeengine.NewLake(cloudtrail.NewFromConfig(sess.cfg), lakeengine.LakeOptions{EventDataStore: s.cfg.EventDataStore, Logger: s.cfg.Logger})
 	}
 	return nil, fmt.Errorf("--engine %q is not known; use local, athena or lake", s.cfg.Engine)
 }
@@ -93,11 +96,11 @@ func (s *state) activityFingerprint(ctx context.Context) (string, error) {
 		return "", err
 	}
 	switch e := eng.(type) {
-	case *activity.Local:
+	case *localengine.Local:
 		if err := s.localFingerprint(ctx, f, e, q); err != nil {
 			return "", err
 		}
-	case *activity.S3Local:
+	case *localengine.S3Local:
 		f.add(s.cfg.CloudTrail)
 		local, err := e.Sync(ctx, q)
 		if err != nil {
@@ -107,13 +110,13 @@ func (s *state) activityFingerprint(ctx context.Context) (string, error) {
 			return "", err
 		}
 		eng = local
-	case *activity.Athena:
+	case *athenaengine.Athena:
 		plan, err := e.Plan(ctx, q)
 		if err != nil {
 			return "", err
 		}
 		f.add(s.cfg.AthenaCatalog, s.cfg.AthenaDatabase, s.cfg.AthenaTable, s.cfg.AthenaWorkgroup, s.cfg.AthenaOutput, plan.SQL)
-	case *activity.Lake:
+	case *lakeengine.Lake:
 		sql, err := e.SQL(q)
 		if err != nil {
 			return "", err
@@ -126,7 +129,7 @@ func (s *state) activityFingerprint(ctx context.Context) (string, error) {
 	return s.remember("activity", f.sum()), nil
 }
 
-func (s *state) localFingerprint(ctx context.Context, f *fingerprint, l *activity.Local, q activity.Query) error {
+func (s *state) localFingerprint(ctx context.Context, f *fingerprint, l *localengine.Local, q activity.Query) error {
 	plan, err := l.Plan(ctx, q)
 	if err != nil {
 		return err
@@ -155,7 +158,7 @@ func QuerySQL(ctx context.Context, cfg Config) (string, error) {
 		if cfg.CloudTrail == "" || cfg.fromS3() {
 			return "", fmt.Errorf("the local engine's SQL names the log files it reads: give --cloudtrail, a folder holding AWSLogs/")
 		}
-		plan, err := activity.NewLocal(cfg.CloudTrail).Plan(ctx, q)
+		plan, err := localengine.NewLocal(cfg.CloudTrail).Plan(ctx, q)
 		if err != nil {
 			return "", err
 		}
@@ -171,19 +174,19 @@ func QuerySQL(ctx context.Context, cfg Config) (string, error) {
 		if table == "" {
 			table = "cloudtrail_logs"
 		}
-		layout := activity.TableLayout{Keys: []activity.PartitionKey{{Name: "timestamp", Type: "string", Projection: "date", Format: "yyyy/MM/dd"}}}
-		sql, _, err := activity.AthenaSQL(db, table, layout, q)
+		layout := athenaengine.TableLayout{Keys: []athenaengine.PartitionKey{{Name: "timestamp", Type: "string", Projection: "date", Format: "yyyy/MM/dd"}}}
+		sql, _, err := athenaengine.AthenaSQL(db, table, layout, q)
 		return sql, err
 	case EngineLake:
 		store := cfg.EventDataStore
 		if store == "" {
 			return "", fmt.Errorf("the lake engine's SQL names the event data store: give --event-data-store")
 		}
-		id, err := activity.EventDataStoreID(store)
+		id, err := lakeengine.EventDataStoreID(store)
 		if err != nil {
 			return "", err
 		}
-		return activity.LakeSQL(id, q)
+		return lakeengine.LakeSQL(id, q)
 	}
 	return "", fmt.Errorf("--engine %q is not known; use local, athena or lake", cfg.Engine)
 }

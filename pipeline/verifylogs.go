@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/dormant-iam/dormant/pipeline/activity"
+	"github.com/dormant-iam/dormant/pipeline/activity/local"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -33,7 +34,7 @@ type VerifyLogsOptions struct {
 	// Logs is the folder holding AWSLogs/ (or a synced bucket), or
 	// s3://bucket/[prefix/] to sync the window's day folders first.
 	Logs string
-	// CacheDir is where an s3:// source is synced (activity.DefaultCacheDir
+	// CacheDir is where an s3:// source is synced (local.DefaultCacheDir
 	// when empty).
 	CacheDir string
 	// Profile, Region and EndpointURL configure AWS access for s3:// the way
@@ -41,7 +42,7 @@ type VerifyLogsOptions struct {
 	Profile, Region, EndpointURL string
 	// S3, when set, is used instead of a client built from the settings
 	// above (tests).
-	S3 activity.S3SyncAPI
+	S3 local.S3SyncAPI
 	// MaxLogFileSize bounds one file's JSON text (<= 0: the engine's default).
 	MaxLogFileSize int64
 	// Logger; nil means slog.Default().
@@ -84,8 +85,8 @@ func VerifyLogs(ctx context.Context, v *Verification, opts VerifyLogsOptions) er
 			}
 			client = s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = opts.EndpointURL != "" })
 		}
-		synced, err := activity.SyncS3(ctx, client, opts.Logs, opts.CacheDir, q,
-			activity.SyncOptions{Logger: log, MaxObjectSize: opts.MaxLogFileSize})
+		synced, err := local.SyncS3(ctx, client, opts.Logs, opts.CacheDir, q,
+			local.SyncOptions{Logger: log, MaxObjectSize: opts.MaxLogFileSize})
 		if err != nil {
 			return fmt.Errorf("syncing --logs %s: %w", opts.Logs, err)
 		}
@@ -142,11 +143,11 @@ type listedFile struct {
 // compareLogFiles re-hashes every file listed and names every file of the
 // window's folders that is not listed.
 func compareLogFiles(ctx context.Context, v *Verification, root string, opts VerifyLogsOptions, q activity.Query, rows []tables.LogFile) error {
-	logs, err := activity.DiscoverFiles(ctx, root, q)
+	logs, err := local.DiscoverFiles(ctx, root, q)
 	if err != nil {
 		return fmt.Errorf("listing the log files in --logs %s: %w", opts.Logs, err)
 	}
-	digests, err := activity.DiscoverDigests(ctx, root, q)
+	digests, err := local.DiscoverDigests(ctx, root, q)
 	if err != nil {
 		return fmt.Errorf("listing the digest files in --logs %s: %w", opts.Logs, err)
 	}
@@ -199,7 +200,7 @@ func compareLogFiles(ctx context.Context, v *Verification, root string, opts Ver
 	for range max(1, min(runtime.GOMAXPROCS(0), len(toHash))) {
 		wg.Go(func() {
 			for i := range jobs {
-				s, n, err := activity.HashLogFile(present[toHash[i]], opts.MaxLogFileSize)
+				s, n, err := local.HashLogFile(present[toHash[i]], opts.MaxLogFileSize)
 				sums[i] = hashed{s, n, err}
 			}
 		})
@@ -261,7 +262,7 @@ func compareLogFiles(ctx context.Context, v *Verification, root string, opts Ver
 // recomputeActivity runs the local engine over the logs for the run's
 // window and compares its activity and coverage with the bundle's tables.
 func recomputeActivity(ctx context.Context, v *Verification, root string, opts VerifyLogsOptions, q activity.Query, log *slog.Logger) {
-	eng := activity.NewLocal(root, activity.WithLogger(log), activity.WithMaxLogFileSize(opts.MaxLogFileSize))
+	eng := local.NewLocal(root, local.WithLogger(log), local.WithMaxLogFileSize(opts.MaxLogFileSize))
 	res, err := eng.Run(ctx, q)
 	if err != nil {
 		v.problem("recomputing activity and coverage from %s: %v", opts.Logs, err)

@@ -31,6 +31,7 @@ import (
 	"github.com/dormant-iam/dormant/internal/demo"
 	"github.com/dormant-iam/dormant/internal/profiling"
 	"github.com/dormant-iam/dormant/pipeline/activity"
+	"github.com/dormant-iam/dormant/pipeline/activity/local"
 )
 
 func main() {
@@ -159,7 +160,7 @@ func window(end time.Time) activity.Query {
 
 func benchScan(ctx context.Context, root string, runs int) error {
 	q := window(asOf)
-	files, err := activity.DiscoverFiles(ctx, root, q)
+	files, err := local.DiscoverFiles(ctx, root, q)
 	if err != nil {
 		return err
 	}
@@ -173,7 +174,7 @@ func benchScan(ctx context.Context, root string, runs int) error {
 		m, err := best("scanner go", runs, func() (time.Duration, time.Duration, error) {
 			return timed(func() error {
 				return profiled(func() error {
-					_, err := activity.NewLocal(root).Run(ctx, q)
+					_, err := local.NewLocal(root).Run(ctx, q)
 					return err
 				})
 			})
@@ -198,14 +199,14 @@ func benchScan(ctx context.Context, root string, runs int) error {
 	}
 	results := map[string]*activity.Result{}
 	ms := []measurement{ref}
-	for _, s := range activity.Scanners() {
+	for _, s := range local.Scanners() {
 		m, err := best("scanner "+s, runs, func() (time.Duration, time.Duration, error) {
 			run := func() error {
-				res, err := activity.NewLocal(root, activity.WithScanner(s)).Run(ctx, q)
+				res, err := local.NewLocal(root, local.WithScanner(s)).Run(ctx, q)
 				results[s] = res
 				return err
 			}
-			if s == activity.ScannerGo {
+			if s == local.ScannerGo {
 				return timed(func() error { return profiled(run) })
 			}
 			return timed(run)
@@ -214,7 +215,7 @@ func benchScan(ctx context.Context, root string, runs int) error {
 			return err
 		}
 		ms = append(ms, m)
-		if s == activity.ScannerGo {
+		if s == local.ScannerGo {
 			// The Go scanner runs first: the peak so far is its own.
 			fmt.Printf("peak RSS after the Go scanner: %d MiB\n", peakRSS()>>20)
 		}
@@ -224,10 +225,10 @@ func benchScan(ctx context.Context, root string, runs int) error {
 		fmt.Printf("%-24s %9.2f %9.2f %11.2f %11.2f %9.0f\n", m.name, m.wall.Seconds(), m.cpu.Seconds(),
 			m.wall.Seconds()/ref.wall.Seconds(), m.cpu.Seconds()/ref.cpu.Seconds(), float64(raw)/m.wall.Seconds()/1e6)
 	}
-	same := reflect.DeepEqual(results[activity.ScannerGo].Activity, results[activity.ScannerDuckDB].Activity) &&
-		reflect.DeepEqual(results[activity.ScannerGo].Coverage, results[activity.ScannerDuckDB].Coverage)
+	same := reflect.DeepEqual(results[local.ScannerGo].Activity, results[local.ScannerDuckDB].Activity) &&
+		reflect.DeepEqual(results[local.ScannerGo].Coverage, results[local.ScannerDuckDB].Coverage)
 	fmt.Printf("\nactivity rows %d, coverage rows %d; Go and DuckDB tables identical: %v\n",
-		len(results[activity.ScannerGo].Activity), len(results[activity.ScannerGo].Coverage), same)
+		len(results[local.ScannerGo].Activity), len(results[local.ScannerGo].Coverage), same)
 	if !same {
 		return errors.New("the scanners disagree")
 	}
@@ -286,7 +287,7 @@ func benchIncremental(ctx context.Context, dir, root string, runs int) error {
 
 	full, err := best("full scan, no cache", runs, func() (time.Duration, time.Duration, error) {
 		return timed(func() error {
-			_, err := activity.NewLocal(root).Run(ctx, first)
+			_, err := local.NewLocal(root).Run(ctx, first)
 			return err
 		})
 	})
@@ -298,7 +299,7 @@ func benchIncremental(ctx context.Context, dir, root string, runs int) error {
 			return 0, 0, err
 		}
 		return timed(func() error {
-			_, err := activity.NewLocal(root, activity.WithCache(cacheDir)).Run(ctx, first)
+			_, err := local.NewLocal(root, local.WithCache(cacheDir)).Run(ctx, first)
 			return err
 		})
 	})
@@ -326,7 +327,7 @@ func benchIncremental(ctx context.Context, dir, root string, runs int) error {
 		}
 		return timed(func() error {
 			return profiled(func() error {
-				res, err := activity.NewLocal(root, activity.WithCache(cacheDir)).Run(ctx, next)
+				res, err := local.NewLocal(root, local.WithCache(cacheDir)).Run(ctx, next)
 				incr = res
 				return err
 			})
@@ -335,7 +336,7 @@ func benchIncremental(ctx context.Context, dir, root string, runs int) error {
 	if err != nil {
 		return err
 	}
-	ref, err := activity.NewLocal(root).Run(ctx, next)
+	ref, err := local.NewLocal(root).Run(ctx, next)
 	if err != nil {
 		return err
 	}

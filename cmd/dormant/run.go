@@ -12,7 +12,7 @@ import (
 
 	"github.com/dormant-iam/dormant/internal/profiling"
 	"github.com/dormant-iam/dormant/pipeline"
-	"github.com/dormant-iam/dormant/pipeline/activity"
+	"github.com/dormant-iam/dormant/pipeline/activity/local"
 	"github.com/dormant-iam/dormant/pipeline/inventory"
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -62,7 +62,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		cfg          pipeline.Config
 		reportMaxAge = ageFlag(pipeline.DefaultReportMaxAge)
 		reportTimes  reportTimesFlag
-		maxLogFile   = sizeFlag(activity.DefaultMaxLogFileSize)
+		maxLogFile   = sizeFlag(local.DefaultMaxLogFileSize)
 	)
 	common.register(fs)
 	fs.StringVar(&cfgPath, "config", "", "YAML file with flag values (same names); the command line wins")

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dormant-iam/dormant/pipeline/activity"
+	"github.com/dormant-iam/dormant/pipeline/activity/local"
 )
 
 // minLogFileSize is the smallest --max-log-file-size taken: below it, the
@@ -35,7 +35,7 @@ func (s *sizeFlag) Set(v string) error {
 	}
 	if n*unit < minLogFileSize {
 		return fmt.Errorf("%s is below %s: it would refuse CloudTrail's own log files (the default is %s)",
-			v, formatSize(minLogFileSize), formatSize(activity.DefaultMaxLogFileSize))
+			v, formatSize(minLogFileSize), formatSize(local.DefaultMaxLogFileSize))
 	}
 	*s = sizeFlag(n * unit)
 	return nil

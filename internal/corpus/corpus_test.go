@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dormant-iam/dormant/pipeline/activity"
+	"github.com/dormant-iam/dormant/pipeline/activity/local"
 	"github.com/dormant-iam/dormant/pipeline/findings"
 	"github.com/dormant-iam/dormant/pipeline/inventory"
 	"github.com/dormant-iam/dormant/tables"
@@ -556,9 +557,9 @@ func runBoth(t *testing.T, root string, at time.Time) (*activity.Result, error) 
 		firstErr error
 		errs     []error
 	)
-	for i, s := range activity.Scanners() {
-		eng := activity.NewLocal(root, activity.WithScanner(s), activity.WithThreads(1), activity.WithLogger(quiet()),
-			activity.WithTempDir(t.TempDir()))
+	for i, s := range local.Scanners() {
+		eng := local.NewLocal(root, local.WithScanner(s), local.WithThreads(1), local.WithLogger(quiet()),
+			local.WithTempDir(t.TempDir()))
 		res, err := eng.Run(context.Background(), q)
 		if err != nil {
 			errs = append(errs, err)
@@ -568,16 +569,16 @@ func runBoth(t *testing.T, root string, at time.Time) (*activity.Result, error) 
 			continue
 		}
 		if (err == nil) != (firstErr == nil) {
-			t.Fatalf("scanner %s: error %v; scanner %s: error %v", activity.Scanners()[0], firstErr, s, err)
+			t.Fatalf("scanner %s: error %v; scanner %s: error %v", local.Scanners()[0], firstErr, s, err)
 		}
 		if err != nil {
 			continue
 		}
 		if !slices.EqualFunc(first.Activity, res.Activity, activityEqual) {
-			t.Errorf("the scanners disagree on activity:\n%s: %+v\n%s: %+v", activity.Scanners()[0], first.Activity, s, res.Activity)
+			t.Errorf("the scanners disagree on activity:\n%s: %+v\n%s: %+v", local.Scanners()[0], first.Activity, s, res.Activity)
 		}
 		if !slices.Equal(first.Coverage, res.Coverage) {
-			t.Errorf("the scanners disagree on coverage:\n%s: %+v\n%s: %+v", activity.Scanners()[0], first.Coverage, s, res.Coverage)
+			t.Errorf("the scanners disagree on coverage:\n%s: %+v\n%s: %+v", local.Scanners()[0], first.Coverage, s, res.Coverage)
 		}
 	}
 	return first, errors.Join(errs...)
@@ -894,10 +895,10 @@ func TestCloudTrailCorpusAsOneTrail(t *testing.T) {
 		layOut(t, root, kind, c.account, c.region, at, c.file, body)
 	}
 	q := activity.Query{Start: ts(t, "2014-01-01T00:00:00Z"), End: ts(t, "2025-01-01T00:00:00Z")}
-	for _, s := range activity.Scanners() {
+	for _, s := range local.Scanners() {
 		t.Run(s, func(t *testing.T) {
-			eng := activity.NewLocal(root, activity.WithScanner(s), activity.WithThreads(2), activity.WithLogger(quiet()),
-				activity.WithTempDir(t.TempDir()))
+			eng := local.NewLocal(root, local.WithScanner(s), local.WithThreads(2), local.WithLogger(quiet()),
+				local.WithTempDir(t.TempDir()))
 			res, err := eng.Run(context.Background(), q)
 			if err != nil {
 				t.Fatalf("running the local engine over the corpus trail: %v", err)
@@ -963,7 +964,7 @@ func TestCloudTrailUseKeepsTheUserActive(t *testing.T) {
 			layOut(t, root, "CloudTrail", c.account, c.region, at, c.file, body)
 			asOf := at.Add(24 * time.Hour)
 			opts := findings.DefaultOptions(asOf)
-			res, err := activity.NewLocal(root, activity.WithThreads(1), activity.WithLogger(quiet())).
+			res, err := local.NewLocal(root, local.WithThreads(1), local.WithLogger(quiet())).
 				Run(context.Background(), activity.Query{Start: opts.WindowStart(), End: asOf})
 			if err != nil {
 				t.Fatalf("running the local engine: %v", err)

@@ -1,4 +1,4 @@
-package activity
+package activity_test
 
 import (
 	"compress/gzip"
@@ -16,6 +16,9 @@ import (
 
 	"github.com/dormant-iam/dormant/internal/awsfake/analytics"
 	"github.com/dormant-iam/dormant/internal/demo"
+	"github.com/dormant-iam/dormant/internal/trailtest"
+	"github.com/dormant-iam/dormant/pipeline/activity"
+	"github.com/dormant-iam/dormant/pipeline/activity/local"
 	"github.com/dormant-iam/dormant/pipeline/findings"
 	"github.com/dormant-iam/dormant/pipeline/inventory"
 	"github.com/dormant-iam/dormant/tables"
@@ -39,44 +42,44 @@ func TestDemoThroughEveryEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := Query{Start: opts.AsOf.AddDate(0, 0, -opts.WindowDays), End: opts.AsOf}
+	q := activity.Query{Start: opts.AsOf.AddDate(0, 0, -opts.WindowDays), End: opts.AsOf}
 
 	want, err := newTestLocal(out.CloudTrail).Run(ctx, q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newFake(t, analytics.Config{LogsDir: out.CloudTrail, TrailPrefix: "trails/", Tables: []analytics.Table{
+	s := trailtest.NewFake(t, analytics.Config{LogsDir: out.CloudTrail, TrailPrefix: "trails/", Tables: []analytics.Table{
 		{Name: "cloudtrail_logs", Partitions: []string{"account", "region", "timestamp"}, Projection: true},
 		{Name: "cloudtrail_ymd", Partitions: []string{"account", "region", "year", "month", "day"}},
 	}})
 
-	results := map[string]*Result{"local": want}
+	results := map[string]*activity.Result{"local": want}
 	for _, table := range []string{"cloudtrail_logs", "cloudtrail_ymd"} {
 		got, err := newTestAthena(t, s, table, nil).Run(ctx, q)
 		if err != nil {
 			t.Fatalf("athena %s: %v", table, err)
 		}
-		sameTables(t, "athena "+table, got, want)
+		trailtest.SameTables(t, "athena "+table, got, want)
 		results["athena "+table] = got
 	}
 
-	fromS3, err := NewS3Local(s.S3Client(), s.TrailURI(), t.TempDir(), SyncOptions{Logger: quiet(), PublicKeys: s.CloudTrailClient()},
-		WithThreads(2), WithLogger(quiet())).Run(ctx, q)
+	fromS3, err := local.NewS3Local(s.S3Client(), s.TrailURI(), t.TempDir(), local.SyncOptions{Logger: trailtest.Quiet(), PublicKeys: s.CloudTrailClient()},
+		local.WithThreads(2), local.WithLogger(trailtest.Quiet())).Run(ctx, q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The demo's digests, signed by the fake S3, verify with the fake
 	// CloudTrail's key.
-	if fromS3.Digests == nil || !fromS3.Digests.SignaturesChecked || fromS3.Digests.Note() != DigestNoteS3 {
+	if fromS3.Digests == nil || !fromS3.Digests.SignaturesChecked || fromS3.Digests.Note() != activity.DigestNoteS3 {
 		t.Errorf("local from S3: digest report %+v; want signatures checked", fromS3.Digests)
 	} else {
 		for _, i := range fromS3.Digests.Issues {
-			if i.Kind == IssueBadSignature || i.Kind == IssueUnsigned {
+			if i.Kind == activity.IssueBadSignature || i.Kind == activity.IssueUnsigned {
 				t.Errorf("local from S3: untouched demo digest %s: %s", i.Path, i.Detail)
 			}
 		}
 	}
-	sameTables(t, "local from S3", fromS3, want)
+	trailtest.SameTables(t, "local from S3", fromS3, want)
 	results["local from S3"] = fromS3
 
 	lake, err := newTestLake(t, s, analytics.DefaultEventDataStore).Run(ctx, q)
@@ -85,7 +88,7 @@ func TestDemoThroughEveryEngine(t *testing.T) {
 	}
 	if !reflect.DeepEqual(lake.Activity, want.Activity) {
 		t.Error("lake: activity differs")
-		diffActivity(t, lake.Activity, want.Activity)
+		trailtest.DiffActivity(t, lake.Activity, want.Activity)
 	}
 	if oracle := coverageByEventTime(t, out.CloudTrail, q); !reflect.DeepEqual(lake.Coverage, oracle) {
 		t.Errorf("lake coverage:\n got %+v\nwant %+v", lake.Coverage, oracle)
@@ -132,7 +135,7 @@ var demoLogFile = regexp.MustCompile(`/CloudTrail/[^/]+/[0-9]{4}/[0-9]{2}/[0-9]{
 // coverageByEventTime counts, from the log files, the records whose event
 // time falls in the read days, per recipient account and region: the
 // coverage of an engine that reads by event time.
-func coverageByEventTime(t *testing.T, root string, q Query) []tables.Coverage {
+func coverageByEventTime(t *testing.T, root string, q activity.Query) []tables.Coverage {
 	t.Helper()
 	first, last := q.ReadDays()
 	until := last.AddDate(0, 0, 1)

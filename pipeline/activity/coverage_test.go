@@ -1,4 +1,4 @@
-package activity
+package activity_test
 
 import (
 	"context"
@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/dormant-iam/dormant/internal/awsfake/analytics"
+	"github.com/dormant-iam/dormant/internal/trailtest"
+	"github.com/dormant-iam/dormant/pipeline/activity"
+	"github.com/dormant-iam/dormant/pipeline/activity/local"
 	"github.com/dormant-iam/dormant/pipeline/findings"
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -28,14 +31,14 @@ func TestCoverageDamageThroughEveryEngine(t *testing.T) {
 		acctIntact = "444444444444"
 	)
 	start := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
-	q := Query{Start: start, End: start.AddDate(0, 0, 30)}
+	q := activity.Query{Start: start, End: start.AddDate(0, 0, 30)}
 	readFrom, readTo := q.ReadDays()
 	regions := []string{"us-east-1", "eu-west-1"}
 	userID := func(acct, name string) string { return "AIDA" + strings.ToUpper(name) + acct }
 
 	root := t.TempDir()
 	n := 0
-	write := func(acct, region string, day time.Time, recs []rec) {
+	write := func(acct, region string, day time.Time, recs []trailtest.Rec) {
 		t.Helper()
 		n++
 		dir := filepath.Join(root, "AWSLogs", acct, "CloudTrail", region, day.Format("2006/01/02"))
@@ -43,7 +46,7 @@ func TestCoverageDamageThroughEveryEngine(t *testing.T) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, name), fixture{records: recs}.bytes(), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), trailtest.Fixture{Records: recs}.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -58,21 +61,21 @@ func TestCoverageDamageThroughEveryEngine(t *testing.T) {
 					continue
 				case acct == acctLate && d.Before(start.AddDate(0, 0, 20)):
 					if region == "us-east-1" && d.Equal(readFrom) {
-						write(acct, region, d, []rec{event(id(), d.Add(20*time.Hour).Format(time.RFC3339), "ec2.amazonaws.com", "DescribeInstances", region, "10.0.0.5",
-							assumedRole(acct, "AROAAPPROLE"+acct, "app", "i-0abc"), nil)})
+						write(acct, region, d, []trailtest.Rec{trailtest.Event(id(), d.Add(20*time.Hour).Format(time.RFC3339), "ec2.amazonaws.com", "DescribeInstances", region, "10.0.0.5",
+							trailtest.AssumedRole(acct, "AROAAPPROLE"+acct, "app", "i-0abc"), nil)})
 					}
 					continue
 				}
 				// Background: a role session a few times a day.
-				var recs []rec
+				var recs []trailtest.Rec
 				for _, h := range []int{3, 11, 19} {
-					recs = append(recs, event(id(), d.Add(time.Duration(h)*time.Hour).Format(time.RFC3339), "ec2.amazonaws.com", "DescribeInstances", region, "10.0.0.5",
-						assumedRole(acct, "AROAAPPROLE"+acct, "app", "i-0abc"), nil))
+					recs = append(recs, trailtest.Event(id(), d.Add(time.Duration(h)*time.Hour).Format(time.RFC3339), "ec2.amazonaws.com", "DescribeInstances", region, "10.0.0.5",
+						trailtest.AssumedRole(acct, "AROAAPPROLE"+acct, "app", "i-0abc"), nil))
 				}
 				// alice works in eu-west-1 on 2026-09-05: only the logs know.
 				if region == "eu-west-1" && d.Equal(start.AddDate(0, 0, 4)) {
-					recs = append(recs, event(id(), d.Add(14*time.Hour).Format(time.RFC3339), "s3.amazonaws.com", "ListBuckets", region, "203.0.113.10",
-						iamUser(acct, userID(acct, "alice"), "alice", "AKIAALICE"+acct), nil))
+					recs = append(recs, trailtest.Event(id(), d.Add(14*time.Hour).Format(time.RFC3339), "s3.amazonaws.com", "ListBuckets", region, "203.0.113.10",
+						trailtest.IAMUser(acct, userID(acct, "alice"), "alice", "AKIAALICE"+acct), nil))
 				}
 				write(acct, region, d, recs)
 			}
@@ -101,19 +104,19 @@ func TestCoverageDamageThroughEveryEngine(t *testing.T) {
 	fopts := findings.DefaultOptions(q.End)
 	fopts.WindowDays = 30
 
-	s := newFake(t, analytics.Config{LogsDir: root, TrailPrefix: "trails/", Tables: []analytics.Table{
+	s := trailtest.NewFake(t, analytics.Config{LogsDir: root, TrailPrefix: "trails/", Tables: []analytics.Table{
 		{Name: "cloudtrail_logs", Partitions: []string{"account", "region", "timestamp"}, Projection: true},
 	}})
 	engines := []struct {
 		name string
-		e    Engine
+		e    activity.Engine
 	}{
-		{"local go", NewLocal(root, WithThreads(2), WithLogger(quiet()), WithScanner(ScannerGo))},
-		{"local duckdb", NewLocal(root, WithThreads(2), WithLogger(quiet()), WithScanner(ScannerDuckDB))},
+		{"local go", local.NewLocal(root, local.WithThreads(2), local.WithLogger(trailtest.Quiet()), local.WithScanner(local.ScannerGo))},
+		{"local duckdb", local.NewLocal(root, local.WithThreads(2), local.WithLogger(trailtest.Quiet()), local.WithScanner(local.ScannerDuckDB))},
 		{"athena", newTestAthena(t, s, "cloudtrail_logs", nil)},
 		{"lake", newTestLake(t, s, analytics.DefaultEventDataStore)},
 	}
-	var first *Result
+	var first *activity.Result
 	for _, eng := range engines {
 		t.Run(eng.name, func(t *testing.T) {
 			res, err := eng.e.Run(context.Background(), q)
@@ -123,7 +126,7 @@ func TestCoverageDamageThroughEveryEngine(t *testing.T) {
 			if first == nil {
 				first = res
 			} else {
-				sameTables(t, eng.name, res, first)
+				trailtest.SameTables(t, eng.name, res, first)
 			}
 			// The stray record is a cell of its own, on the lead-in day.
 			stray := tables.Coverage{AccountID: acctLate, Region: "us-east-1", Hour: readFrom.Add(20 * time.Hour),
@@ -164,27 +167,27 @@ func TestCoverageDamageThroughEveryEngine(t *testing.T) {
 // folder, with no first or last event: a delivery that day, never use.
 func TestCoverageCellWithoutEventTime(t *testing.T) {
 	root := t.TempDir()
-	dir := filepath.Join(root, "AWSLogs", acctA, "CloudTrail", "eu-west-1", "2026", "10", "02")
+	dir := filepath.Join(root, "AWSLogs", trailtest.AcctA, "CloudTrail", "eu-west-1", "2026", "10", "02")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := event("d0d0d0d0-0000-4000-8000-000000000001", "2026-10-02T08:00:00Z", "ec2.amazonaws.com", "DescribeInstances", "eu-west-1", "10.0.0.5",
-		assumedRole(acctA, "AROAAPPROLEEXAMPLE001", "app", "i-0abc"), nil)
+	r := trailtest.Event("d0d0d0d0-0000-4000-8000-000000000001", "2026-10-02T08:00:00Z", "ec2.amazonaws.com", "DescribeInstances", "eu-west-1", "10.0.0.5",
+		trailtest.AssumedRole(trailtest.AcctA, "AROAAPPROLEEXAMPLE001", "app", "i-0abc"), nil)
 	delete(r, "eventTime")
 	name := filepath.Join(dir, "111111111111_CloudTrail_eu-west-1_20261002T0805Z_NoTime0000000001.json.gz")
-	if err := os.WriteFile(name, fixture{records: []rec{r}}.bytes(), 0o644); err != nil {
+	if err := os.WriteFile(name, trailtest.Fixture{Records: []trailtest.Rec{r}}.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	athenaCell := []tables.Coverage{{AccountID: acctA, Region: "eu-west-1", Hour: ts("2026-10-02T00:00:00Z"), Events: 1}}
-	s := newFake(t, analytics.Config{LogsDir: root, TrailPrefix: "trails/", Tables: []analytics.Table{
+	athenaCell := []tables.Coverage{{AccountID: trailtest.AcctA, Region: "eu-west-1", Hour: trailtest.TS("2026-10-02T00:00:00Z"), Events: 1}}
+	s := trailtest.NewFake(t, analytics.Config{LogsDir: root, TrailPrefix: "trails/", Tables: []analytics.Table{
 		{Name: "cloudtrail_logs", Partitions: []string{"account", "region", "timestamp"}, Projection: true},
 	}})
-	for name, eng := range map[string]Engine{
-		ScannerGo:     NewLocal(root, WithThreads(1), WithLogger(quiet()), WithScanner(ScannerGo)),
-		ScannerDuckDB: NewLocal(root, WithThreads(1), WithLogger(quiet()), WithScanner(ScannerDuckDB)),
-		"athena":      newTestAthena(t, s, "cloudtrail_logs", nil),
+	for name, eng := range map[string]activity.Engine{
+		local.ScannerGo:     local.NewLocal(root, local.WithThreads(1), local.WithLogger(trailtest.Quiet()), local.WithScanner(local.ScannerGo)),
+		local.ScannerDuckDB: local.NewLocal(root, local.WithThreads(1), local.WithLogger(trailtest.Quiet()), local.WithScanner(local.ScannerDuckDB)),
+		"athena":            newTestAthena(t, s, "cloudtrail_logs", nil),
 	} {
-		res, err := eng.Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+		res, err := eng.Run(context.Background(), activity.Query{Start: trailtest.FixtureStart, End: trailtest.FixtureEnd})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

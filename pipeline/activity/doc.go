@@ -22,24 +22,18 @@
 //     presented and count as use.
 //   - A duplicate delivery of an event (same eventID) counts once.
 //
-// Odd files and records follow one rule in both local scanners (and the
-// SQL of queries/local): a file whose objects hold no Records array (not
-// JSON, cut short, {"Records":null}, {"foo":[]}) is an error naming it; a
-// CloudTrail-Digest object or an Insights file is recognised and counted,
-// never read as activity; a record that cannot be attributed (JSON null, no
-// eventTime or one that is not a time, no userIdentity) is skipped and
-// counted per file with its reason in Result.LogFiles, and is never use. A
-// file whose JSON, inflated, passes WithMaxLogFileSize is refused, naming it.
+// This package holds only what every engine shares: the Engine interface,
+// Query, Result and QueryRun, the digest report a Result carries, and the
+// helpers each engine applies to its output (SortResult). The engines live
+// in packages of their own, each importing this one:
 //
-// The local engine (Local) reads CloudTrail log files on disk, walking only
-// the day folders the window needs. By default its Go scanner (goscan.go)
-// decompresses the files and picks the rules' fields out of each record
-// with a hand-written JSON reader, aggregating on every core; the DuckDB
-// scanner runs the SQL of queries/local instead, which is the rules'
-// specification: tests check both give identical tables, and benchmarks
-// measure one against the other. With a cache (WithCache), per-day
-// aggregates are kept and a run reads only the day folders that changed
-// (cache.go, rollup.go). The Athena and CloudTrail
-// Lake engines run the same logic in their own SQL dialects; all SQL lives in
-// package queries.
+//   - local reads CloudTrail log files on disk (or synced from S3): file
+//     discovery, the Go and DuckDB scanners, the per-day cache and the digest
+//     checks;
+//   - athena runs the query on Amazon Athena over the trail's table;
+//   - lake runs it on a CloudTrail Lake event data store.
+//
+// The CloudTrail record reader the local engine's Go scanner uses is
+// internal/ctrecord; all SQL lives in package queries. A new engine is a new
+// package beside these that implements Engine.
 package activity

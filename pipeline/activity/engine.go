@@ -77,7 +77,7 @@ func (q Query) Validate() error {
 			q.End.UTC().Format(time.RFC3339), q.Start.UTC().Format(time.RFC3339)))
 	}
 	for _, a := range q.Accounts {
-		if !isAccountID(a) {
+		if !IsAccountID(a) {
 			errs = append(errs, fmt.Errorf("account %q is not an AWS account ID (12 digits)", a))
 		}
 	}
@@ -96,8 +96,13 @@ func day(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-// isAccountID reports whether s is a 12-digit AWS account ID.
-func isAccountID(s string) bool {
+// DaysIn is the number of days in month m of year y.
+func DaysIn(y, m int) int {
+	return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// IsAccountID reports whether s is a 12-digit AWS account ID.
+func IsAccountID(s string) bool {
 	if len(s) != 12 {
 		return false
 	}
@@ -109,9 +114,9 @@ func isAccountID(s string) bool {
 	return true
 }
 
-// sortResult puts the rows in the documented order, so that every engine's
+// SortResult puts the rows in the documented order, so that every engine's
 // output is deterministic whatever order its SQL returned.
-func sortResult(r *Result) {
+func SortResult(r *Result) {
 	for i := range r.Activity {
 		slices.Sort(r.Activity[i].AccessKeyIDs)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dormant-iam/dormant/pipeline/activity"
+	"github.com/dormant-iam/dormant/pipeline/activity/local"
 	"github.com/dormant-iam/dormant/pipeline/findings"
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -178,11 +179,11 @@ func atkUser(name string) tables.User {
 func atkClassify(t *testing.T, root string, scanners ...string) tables.Finding {
 	t.Helper()
 	if len(scanners) == 0 {
-		scanners = activity.Scanners()
+		scanners = local.Scanners()
 	}
 	var out []tables.Finding
 	for _, sc := range scanners {
-		res, err := activity.NewLocal(root, activity.WithScanner(sc), activity.WithLogger(slog.New(slog.DiscardHandler))).Run(context.Background(), atkQuery())
+		res, err := local.NewLocal(root, local.WithScanner(sc), local.WithLogger(slog.New(slog.DiscardHandler))).Run(context.Background(), atkQuery())
 		if err != nil {
 			t.Fatalf("scanner %s: %v", sc, err)
 		}
@@ -241,7 +242,7 @@ func TestAttackOtherTrailsDigestsDoNotProveARegion(t *testing.T) {
 		audit.digests(atkHome)
 		return root
 	}
-	if f := atkClassify(t, build(t, false), activity.ScannerGo); f.Status != tables.StatusActive {
+	if f := atkClassify(t, build(t, false), local.ScannerGo); f.Status != tables.StatusActive {
 		t.Fatalf("intact logs: alice is %s/%s, want active: %q", f.Status, f.Decision, f.Reasons)
 	}
 	f := atkClassify(t, build(t, true))
@@ -277,7 +278,7 @@ func TestAttackDeletedRegionDigestsAreAGap(t *testing.T) {
 		}
 		return root
 	}
-	if f := atkClassify(t, build(t, false), activity.ScannerGo); f.Status != tables.StatusActive {
+	if f := atkClassify(t, build(t, false), local.ScannerGo); f.Status != tables.StatusActive {
 		t.Fatalf("intact logs: alice is %s/%s, want active: %q", f.Status, f.Decision, f.Reasons)
 	}
 	f := atkClassify(t, build(t, true))
@@ -365,7 +366,7 @@ func TestAttackDigestChainsHoldTheirHours(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The Go scanner only: the chain is checked on rows both build alike.
-			f := atkClassify(t, root, activity.ScannerGo)
+			f := atkClassify(t, root, local.ScannerGo)
 			if isRemoval(f) || !slices.ContainsFunc(f.Reasons, func(r string) bool { return strings.Contains(r, tt.want) }) {
 				t.Fatalf("alice is %s/%s, want review naming %q: %q", f.Status, f.Decision, tt.want, f.Reasons)
 			}
