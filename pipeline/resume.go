@@ -15,6 +15,7 @@ import (
 
 	"github.com/dormant-iam/dormant/internal/atomicfile"
 	"github.com/dormant-iam/dormant/pipeline/references"
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/reports/evidence"
 )
 
@@ -148,7 +149,7 @@ func openPreviousRun(dir string) (*previousRun, error) {
 	return p, nil
 }
 
-func (p *previousRun) stage(name string) *StageRecord {
+func (p *previousRun) stage(name string) *record.Stage {
 	for i := range p.rec.Stages {
 		if p.rec.Stages[i].Name == name {
 			return &p.rec.Stages[i]

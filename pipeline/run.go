@@ -236,7 +236,7 @@ func step[T stageOutput](ctx context.Context, r *runner, name string,
 		}
 	}
 	out.recordTo(r.rec)
-	r.rec.addStage(name, t0, time.Since(t0), fp, reused)
+	r.rec.AddStage(name, t0, time.Since(t0), fp, reused)
 	return out, fp, nil
 }
 

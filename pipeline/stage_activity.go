@@ -11,6 +11,7 @@ import (
 
 	"github.com/dormant-iam/dormant/internal/atomicfile"
 	"github.com/dormant-iam/dormant/pipeline/activity"
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -24,7 +25,7 @@ type activityOutput struct {
 	// when the engine cannot count per file.
 	logFiles        []tables.LogFile
 	logFilesCounted bool
-	queries         []QueryRecord
+	queries         []record.Query
 }
 
 func (o activityOutput) recordTo(rec *RunRecord) {
@@ -62,7 +63,7 @@ func runActivity(ctx context.Context, cfg Config, st *staging, sess sessionFunc,
 		if err := atomicfile.WriteBytes(st.path(rel), []byte(strings.TrimRight(r.SQL, "\n")+"\n")); err != nil {
 			return out, fmt.Errorf("writing %s: %w", rel, err)
 		}
-		out.queries = append(out.queries, QueryRecord{
+		out.queries = append(out.queries, record.Query{
 			Engine: r.Engine, Name: r.Name, QueryID: r.QueryID, SQLFile: rel,
 			BytesScanned: r.BytesScanned, EngineTimeMS: r.EngineTime.Milliseconds(), Files: r.Files, CostUSD: r.CostUSD,
 		})

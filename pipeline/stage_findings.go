@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/dormant-iam/dormant/pipeline/findings"
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -17,16 +18,14 @@ import (
 type findingsOutput struct {
 	rows    []tables.Finding
 	summary findings.Summary
-	inputs  []InputRecord // the allowlist, when given
+	inputs  []record.Input // the allowlist, when given
 	// written is the findings table being written in the background while
 	// the reports are; nil when it is already on disk.
 	written <-chan error
 }
 
 func (o findingsOutput) recordTo(rec *RunRecord) {
-	for _, in := range o.inputs {
-		rec.addInput(in.Path, in.AccountID, in.Kind, in.Source, in.GeneratedAt)
-	}
+	rec.AddInputs(o.inputs...)
 	rec.Counts.Findings = o.summary
 }
 
@@ -67,7 +66,7 @@ func runFindings(cfg Config, st *staging, users, act arrow.RecordBatch, cov []ta
 		if err := copyInput(st, cfg.Allowlist, AllowlistInput); err != nil {
 			return out, err
 		}
-		out.inputs = append(out.inputs, InputRecord{Path: AllowlistInput, Kind: kindAllowlist, Source: cfg.Allowlist})
+		out.inputs = append(out.inputs, record.Input{Path: AllowlistInput, Kind: kindAllowlist, Source: cfg.Allowlist})
 	}
 	rows, table, err := classify(memory.NewGoAllocator(), users, act, cov, refs, opts)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/dormant-iam/dormant/internal/atomicfile"
 	"github.com/dormant-iam/dormant/pipeline/inventory"
 	"github.com/dormant-iam/dormant/pipeline/inventory/live"
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -25,17 +26,15 @@ type inventoryOutput struct {
 	// table is users as the Arrow table the inventory stage wrote: the join
 	// reads it as it is rather than encoding the rows again.
 	table    arrow.RecordBatch
-	inputs   []InputRecord
-	accounts []AccountRecord
+	inputs   []record.Input
+	accounts []record.Account
 	// liveFP fingerprints what AWS returned, for the later stages'
 	// fingerprints; "" for a file run, whose fingerprint is taken beforehand.
 	liveFP string
 }
 
 func (o inventoryOutput) recordTo(rec *RunRecord) {
-	for _, in := range o.inputs {
-		rec.addInput(in.Path, in.AccountID, in.Kind, in.Source, in.GeneratedAt)
-	}
+	rec.AddInputs(o.inputs...)
 	rec.Accounts = o.accounts
 	rec.Counts.Users, rec.Counts.Policies = len(o.users), len(o.policies)
 }
@@ -83,7 +82,7 @@ func fileInventory(ctx context.Context, cfg Config, st *staging) (inventoryOutpu
 		if err := copyInput(st, r.Name, rel); err != nil {
 			return out, err
 		}
-		out.inputs = append(out.inputs, InputRecord{Path: rel, AccountID: r.AccountID, Kind: kindCredentialReport, Source: r.Name, GeneratedAt: r.GeneratedAt})
+		out.inputs = append(out.inputs, record.Input{Path: rel, AccountID: r.AccountID, Kind: kindCredentialReport, Source: r.Name, GeneratedAt: r.GeneratedAt})
 	}
 	seen := map[string]int{}
 	for _, d := range inv.Details {
@@ -96,7 +95,7 @@ func fileInventory(ctx context.Context, cfg Config, st *staging) (inventoryOutpu
 		if err := copyInput(st, d.Name, rel); err != nil {
 			return out, err
 		}
-		out.inputs = append(out.inputs, InputRecord{Path: rel, AccountID: d.AccountID, Kind: kindAuthorizationDetails, Source: d.Name})
+		out.inputs = append(out.inputs, record.Input{Path: rel, AccountID: d.AccountID, Kind: kindAuthorizationDetails, Source: d.Name})
 	}
 	out.users, out.policies, out.accounts = inv.Users, inv.Policies, accountsOf(inv)
 	return out, nil
@@ -124,7 +123,7 @@ func liveInventory(ctx context.Context, cfg Config, st *staging, sess sessionFun
 	var dets []*inventory.AuthorizationDetails
 	for _, r := range results {
 		if r.Err != nil {
-			out.accounts = append(out.accounts, AccountRecord{AccountID: r.AccountID, Assessed: false, Error: r.Err.Error()})
+			out.accounts = append(out.accounts, record.Account{AccountID: r.AccountID, Assessed: false, Error: r.Err.Error()})
 			cfg.Logger.Warn("account not assessed", "account", r.AccountID, "error", r.Err)
 			continue
 		}
@@ -135,24 +134,24 @@ func liveInventory(ctx context.Context, cfg Config, st *staging, sess sessionFun
 		// The CSV carries no generation time: keep GetCredentialReport's in
 		// run.json and as the file's modification time.
 		_ = os.Chtimes(st.path(rel), r.GeneratedAt, r.GeneratedAt)
-		out.inputs = append(out.inputs, InputRecord{Path: rel, AccountID: r.AccountID, Kind: kindCredentialReport, Source: "aws:iam:GetCredentialReport", GeneratedAt: r.GeneratedAt})
+		out.inputs = append(out.inputs, record.Input{Path: rel, AccountID: r.AccountID, Kind: kindCredentialReport, Source: "aws:iam:GetCredentialReport", GeneratedAt: r.GeneratedAt})
 		for i, page := range r.AuthorizationDetailsPages {
 			prel := fmt.Sprintf("%s/%s/authorization-details-page-%03d.json", InputsDir, r.AccountID, i+1)
 			if err := atomicfile.WriteBytes(st.path(prel), page); err != nil {
 				return out, fmt.Errorf("storing authorization details of %s: %w", r.AccountID, err)
 			}
-			out.inputs = append(out.inputs, InputRecord{Path: prel, AccountID: r.AccountID, Kind: kindAuthorizationDetails, Source: "aws:iam:GetAccountAuthorizationDetails"})
+			out.inputs = append(out.inputs, record.Input{Path: prel, AccountID: r.AccountID, Kind: kindAuthorizationDetails, Source: "aws:iam:GetAccountAuthorizationDetails"})
 		}
-		out.accounts = append(out.accounts, AccountRecord{AccountID: r.AccountID, Assessed: true, ReportGeneratedAt: r.GeneratedAt})
+		out.accounts = append(out.accounts, record.Account{AccountID: r.AccountID, Assessed: true, ReportGeneratedAt: r.GeneratedAt})
 		reps = append(reps, r.Report)
 		dets = append(dets, r.Details)
 	}
-	slices.SortFunc(out.accounts, func(a, b AccountRecord) int { return strings.Compare(a.AccountID, b.AccountID) })
+	slices.SortFunc(out.accounts, func(a, b record.Account) int { return strings.Compare(a.AccountID, b.AccountID) })
 	if out.users, out.policies, err = inventory.Build(reps, dets); err != nil {
 		return out, err
 	}
 	// Later stages' fingerprints follow the data AWS returned.
-	slices.SortStableFunc(out.inputs, func(a, b InputRecord) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortStableFunc(out.inputs, func(a, b record.Input) int { return strings.Compare(a.Path, b.Path) })
 	f := newFingerprint("inventory-live", cfg.ToolVersion)
 	for _, in := range out.inputs {
 		if err := f.addFile(st.path(in.Path)); err != nil {
@@ -184,7 +183,7 @@ func loadInventory(ctx context.Context, dir string, prev *RunRecord) (inventoryO
 	return out, nil
 }
 
-func accountsOf(inv *inventory.Inventory) []AccountRecord {
+func accountsOf(inv *inventory.Inventory) []record.Account {
 	gen := map[string]time.Time{}
 	var ids []string
 	for _, r := range inv.Reports {
@@ -195,9 +194,9 @@ func accountsOf(inv *inventory.Inventory) []AccountRecord {
 		ids = append(ids, d.AccountID)
 	}
 	slices.Sort(ids)
-	var out []AccountRecord
+	var out []record.Account
 	for _, id := range slices.Compact(ids) {
-		out = append(out, AccountRecord{AccountID: id, Assessed: true, ReportGeneratedAt: gen[id]})
+		out = append(out, record.Account{AccountID: id, Assessed: true, ReportGeneratedAt: gen[id]})
 	}
 	return out
 }

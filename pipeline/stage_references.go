@@ -10,7 +10,7 @@ import (
 	"github.com/dormant-iam/dormant/pipeline/findings"
 	"github.com/dormant-iam/dormant/pipeline/references"
 	reflive "github.com/dormant-iam/dormant/pipeline/references/live"
-	"github.com/dormant-iam/dormant/reports"
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -18,8 +18,8 @@ import (
 type referencesOutput struct {
 	rows      []tables.Reference
 	checks    []string
-	orphans   []references.Orphan
-	unchecked []reports.Unchecked
+	orphans   []record.Orphan
+	unchecked []record.Unchecked
 }
 
 func (o referencesOutput) recordTo(rec *RunRecord) {
@@ -84,7 +84,7 @@ func runReferences(ctx context.Context, cfg Config, st *staging, sess sessionFun
 		}
 		refs = append(refs, res.References...)
 		for _, u := range res.Unchecked {
-			out.unchecked = append(out.unchecked, reports.Unchecked{AccountID: u.AccountID, Kind: u.Kind, ResourceARN: u.ResourceARN, Region: u.Region, Error: u.Error})
+			out.unchecked = append(out.unchecked, record.Unchecked{AccountID: u.AccountID, Kind: u.Kind, ResourceARN: u.ResourceARN, Region: u.Region, Error: u.Error})
 		}
 		out.orphans = append(out.orphans, res.Orphans...)
 	}
@@ -99,9 +99,9 @@ func runReferences(ctx context.Context, cfg Config, st *staging, sess sessionFun
 
 // policyReferences are the references in the authorization details' policies
 // and the orphaned unique IDs there; verify recomputes them with it too.
-func policyReferences(users []tables.User, policies []tables.Policy) ([]tables.Reference, []references.Orphan, error) {
+func policyReferences(users []tables.User, policies []tables.Policy) ([]tables.Reference, []record.Orphan, error) {
 	// Two independent passes over the policies: one per core.
-	var orphans []references.Orphan
+	var orphans []record.Orphan
 	var wg sync.WaitGroup
 	wg.Go(func() { orphans = references.Orphans(users, policies) })
 	refs, err := references.Scan(users, policies)

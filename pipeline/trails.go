@@ -17,6 +17,7 @@ import (
 	"github.com/dormant-iam/dormant/internal/parallel"
 	"github.com/dormant-iam/dormant/pipeline/findings"
 	"github.com/dormant-iam/dormant/pipeline/trails"
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/reports"
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -26,35 +27,18 @@ const TrailsTable = "tables/trails.parquet"
 
 const kindTrailDescription = "trail-description"
 
-// TrailRecord is, in run.json, what is known of one account's trail
-// settings and what they fail to record over the window.
-type TrailRecord struct {
-	AccountID string `json:"account_id"`
-	// Known is false when the settings were not given (a file run without
-	// --trail-description for the account) or could not be read (Error):
-	// the reports then say "trail settings unknown".
-	Known  bool     `json:"known"`
-	Trails []string `json:"trails,omitempty"` // names
-	Gaps   []string `json:"gaps,omitempty"`   // findings.TrailGaps: each sends candidates to review
-	Error  string   `json:"error,omitempty"`
-	// Note is findings.TrailSettingsUnknown when the settings are not known.
-	Note string `json:"note,omitempty"`
-}
-
 // trailsOutput is what the trails stage hands on.
 type trailsOutput struct {
 	// known holds, by account, the trails of the accounts whose settings
 	// are known (an empty list: known to have none), for the classifier.
 	known   map[string][]tables.Trail
-	inputs  []InputRecord
-	records []TrailRecord
+	inputs  []record.Input
+	records []record.Trail
 	fp      string // what the findings depend on: the descriptions and which accounts are known
 }
 
 func (o trailsOutput) recordTo(rec *RunRecord) {
-	for _, in := range o.inputs {
-		rec.addInput(in.Path, in.AccountID, in.Kind, in.Source, in.GeneratedAt)
-	}
+	rec.AddInputs(o.inputs...)
 	rec.Trails = o.records
 }
 
@@ -62,7 +46,7 @@ func (o trailsOutput) recordTo(rec *RunRecord) {
 // otherwise, live, each assessed account's trails from CloudTrail. Every
 // description is stored under inputs/<account>/ in the file form, so the
 // run can be verified offline.
-func runTrails(ctx context.Context, cfg Config, st *staging, sess sessionFunc, accounts []AccountRecord) (trailsOutput, error) {
+func runTrails(ctx context.Context, cfg Config, st *staging, sess sessionFunc, accounts []record.Account) (trailsOutput, error) {
 	var out trailsOutput
 	var descs []trails.Description
 	known := map[string]string{} // account -> error ("" read)
@@ -105,7 +89,7 @@ func runTrails(ctx context.Context, cfg Config, st *staging, sess sessionFunc, a
 		if err := atomicfile.WriteBytes(st.path(rel), data); err != nil {
 			return out, fmt.Errorf("storing the description of trail %s: %w", row.Name, err)
 		}
-		out.inputs = append(out.inputs, InputRecord{Path: rel, AccountID: d.AccountID, Kind: kindTrailDescription, Source: d.Source})
+		out.inputs = append(out.inputs, record.Input{Path: rel, AccountID: d.AccountID, Kind: kindTrailDescription, Source: d.Source})
 		rows = append(rows, row)
 		sum := sha256.Sum256(data)
 		f.add(rel, hex.EncodeToString(sum[:]))
@@ -118,7 +102,7 @@ func runTrails(ctx context.Context, cfg Config, st *staging, sess sessionFunc, a
 	}
 	ids := slices.Collect(maps.Keys(known))
 	for _, a := range ids {
-		if !slices.ContainsFunc(accounts, func(r AccountRecord) bool { return r.AccountID == a }) {
+		if !slices.ContainsFunc(accounts, func(r record.Account) bool { return r.AccountID == a }) {
 			// Harmless, but likely a typo in Accounts or the wrong file.
 			cfg.Logger.Warn("a trail description is for an account the inventory does not hold", "account", a)
 		}
@@ -131,7 +115,7 @@ func runTrails(ctx context.Context, cfg Config, st *staging, sess sessionFunc, a
 	slices.Sort(ids)
 	for _, a := range ids {
 		errText, ok := known[a]
-		r := TrailRecord{AccountID: a, Known: ok && errText == "", Error: errText}
+		r := record.Trail{AccountID: a, Known: ok && errText == "", Error: errText}
 		if !r.Known {
 			r.Note = findings.TrailSettingsUnknown
 		}
@@ -166,7 +150,7 @@ func trailRow(d trails.Description, source string) (tables.Trail, error) {
 // its own credentials and the others through the audit role, as the live
 // inventory does. An account whose trails cannot be read has unknown
 // settings (known[account] holds the error), as if none were given.
-func liveTrails(ctx context.Context, c Config, sessions sessionFunc, assessed []AccountRecord, known map[string]string) ([]trails.Description, error) {
+func liveTrails(ctx context.Context, c Config, sessions sessionFunc, assessed []record.Account, known map[string]string) ([]trails.Description, error) {
 	sess, err := sessions(ctx)
 	if err != nil {
 		return nil, err

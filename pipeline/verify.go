@@ -152,7 +152,7 @@ func Verify(ctx context.Context, dir string) (*Verification, error) {
 		}
 	}
 	opts, err := classifyOptions(rec.AsOf, rec.WindowDays, rec.Settings.DeleteAfterDays, rec.Settings.ExemptTag,
-		rec.Settings.reportMaxAge(), allowlist)
+		rec.Settings.ReportMaxAge(), allowlist)
 	if err != nil {
 		v.problem("reading the settings in %s: %v", RunFile, err)
 		return v, nil

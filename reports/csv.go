@@ -18,6 +18,8 @@ type csvWriter struct{}
 // root row's password_enabled is the report's not_supported), days_inactive
 // empty when unknown. Lines end in LF and there is no byte
 // order mark: the file is for machines first.
+func init() { Register(NewCSVWriter()) }
+
 func NewCSVWriter() Writer { return csvWriter{} }
 
 func (csvWriter) Name() string { return "csv" }

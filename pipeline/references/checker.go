@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -34,14 +35,9 @@ type OrphanReporter interface {
 	Orphans() []Orphan
 }
 
-// Unchecked is a resource a checker could not read.
-type Unchecked struct {
-	AccountID   string
-	Kind        string // what was not read, e.g. "s3 bucket policy"
-	ResourceARN string
-	Region      string
-	Error       string // the error as the service returned it
-}
+// Unchecked is a resource a checker could not read (package record holds
+// the run's vocabulary).
+type Unchecked = record.Unchecked
 
 // Names of the reference checks, in the order reports list them.
 const (
