@@ -15,7 +15,6 @@ import (
 	"github.com/dormant-iam/dormant/internal/signature"
 	"github.com/dormant-iam/dormant/pipeline/activity"
 	"github.com/dormant-iam/dormant/pipeline/inventory/live"
-	"github.com/dormant-iam/dormant/pipeline/references"
 )
 
 // Defaults, named so the CLI, the config file and the Method sheet agree.
@@ -170,10 +169,8 @@ func (c Config) Validate() error {
 	// Checked here, not when the references stage starts: that is after the
 	// whole activity scan.
 	for _, n := range c.ReferenceChecks {
-		if !slices.Contains(references.KnownChecks, n) {
-			errs = append(errs, fmt.Errorf("--reference-checks %q is not a check; use %s", n, strings.Join(references.KnownChecks, ",")))
-		} else if n != references.CheckIAM && !c.Live() {
-			errs = append(errs, fmt.Errorf("--reference-checks %s reads AWS live; it cannot run on exported files (only iam can)", n))
+		if err := checkReferenceCheck(n, c.Live()); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	for _, r := range c.Regions {

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/dormant-iam/dormant/internal/atomicfile"
-	"github.com/dormant-iam/dormant/pipeline/references"
 	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/reports/evidence"
 )
@@ -92,7 +91,7 @@ func inventoryFingerprint(cfg Config) (string, error) {
 
 // referencesFingerprint is "" when a live check runs (AWS is read every time).
 func referencesFingerprint(cfg Config, checks []string, inventoryFP string) string {
-	if slices.ContainsFunc(checks, func(n string) bool { return n != references.CheckIAM }) {
+	if slices.ContainsFunc(checks, isLiveCheck) {
 		return ""
 	}
 	f := newFingerprint("references", cfg.ToolVersion)

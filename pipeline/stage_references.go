@@ -28,27 +28,54 @@ func (o referencesOutput) recordTo(rec *RunRecord) {
 }
 
 // referenceChecks are the checks this run makes: what the user asked for, or
-// every check that can run (live AWS access: all; files: the policies in the
-// authorization details).
+// every registered check that can run (live AWS access: all; files: those
+// that read the authorization details).
 func referenceChecks(cfg Config) ([]string, error) {
 	if cfg.SkipReferences {
 		return nil, nil
 	}
 	if len(cfg.ReferenceChecks) > 0 {
 		for _, n := range cfg.ReferenceChecks {
-			if !slices.Contains(references.KnownChecks, n) {
-				return nil, fmt.Errorf("--reference-checks %q is not a check; use %s", n, strings.Join(references.KnownChecks, ","))
-			}
-			if n != references.CheckIAM && !cfg.Live() {
-				return nil, fmt.Errorf("--reference-checks %s reads AWS live; it cannot run on exported files (only iam can)", n)
+			if err := checkReferenceCheck(n, cfg.Live()); err != nil {
+				return nil, err
 			}
 		}
 		return cfg.ReferenceChecks, nil
 	}
 	if cfg.Live() {
-		return references.KnownChecks, nil
+		return references.KnownChecks(), nil
 	}
-	return []string{references.CheckIAM}, nil
+	return offlineChecks(), nil
+}
+
+// offlineChecks are the registered checks that need no AWS access.
+func offlineChecks() []string {
+	var out []string
+	for _, n := range references.KnownChecks() {
+		if s, _ := references.LookupCheck(n); !s.Live {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// isLiveCheck reports whether the named check reads AWS.
+func isLiveCheck(n string) bool {
+	s, _ := references.LookupCheck(n)
+	return s.Live
+}
+
+// checkReferenceCheck refuses a name no check registered, and a live check
+// in a run on exported files.
+func checkReferenceCheck(n string, live bool) error {
+	s, ok := references.LookupCheck(n)
+	if !ok {
+		return fmt.Errorf("--reference-checks %q is not a check; use %s", n, strings.Join(references.KnownChecks(), ","))
+	}
+	if s.Live && !live {
+		return fmt.Errorf("--reference-checks %s reads AWS live; it cannot run on exported files (only %s can)", n, strings.Join(offlineChecks(), ","))
+	}
+	return nil
 }
 
 // runReferences finds who and what still names each user: the policies in
@@ -66,7 +93,7 @@ func runReferences(ctx context.Context, cfg Config, st *staging, sess sessionFun
 			return out, err
 		}
 	}
-	liveChecks := slices.DeleteFunc(slices.Clone(checks), func(n string) bool { return n == references.CheckIAM })
+	liveChecks := slices.DeleteFunc(slices.Clone(checks), func(n string) bool { return !isLiveCheck(n) })
 	if len(liveChecks) > 0 {
 		opts, err := classifyOptions(cfg.AsOf, cfg.WindowDays, cfg.DeleteAfterDays, cfg.ExemptTag, cfg.ReportMaxAge, cfg.Allowlist)
 		if err != nil {

@@ -52,9 +52,6 @@ const (
 	CheckTagging        = "tagging"
 )
 
-// KnownChecks lists every check name, in report order.
-var KnownChecks = []string{CheckIAM, CheckS3, CheckKMS, CheckSNS, CheckSQS, CheckSecretsManager, CheckECR, CheckLambda, CheckTagging}
-
 // Select picks the checkers named in names (all available ones when names is
 // empty), in KnownChecks order. A name that is no known check is an error; a
 // known check with no available checker (a live check in an offline run) is
@@ -72,12 +69,12 @@ func Select(available []Checker, names []string) (selected []Checker, missing []
 	}
 	for _, n := range names {
 		n = strings.ToLower(strings.TrimSpace(n))
-		if !slices.Contains(KnownChecks, n) {
-			return nil, nil, fmt.Errorf("selecting reference checks: unknown check %q; choose from %s", n, strings.Join(KnownChecks, ", "))
+		if _, ok := LookupCheck(n); !ok {
+			return nil, nil, fmt.Errorf("selecting reference checks: unknown check %q; choose from %s", n, strings.Join(KnownChecks(), ", "))
 		}
 		want[n] = true
 	}
-	for _, n := range KnownChecks {
+	for _, n := range KnownChecks() {
 		if !want[n] {
 			continue
 		}
