@@ -73,11 +73,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	invFP = cmp.Or(invFP, inv.liveFP)
-	usersTable := inv.table // the join's input; inv's rows go after the references step
+	// Each later step is handed only what it reads, so that the rows go out
+	// of scope with the last step that reads them (users and policies with
+	// the references): the collector need not mark them during the join.
+	users, policies, usersTable, accounts := inv.users, inv.policies, inv.table, inv.accounts
 
 	// 2. Trails: what each account's trails record, and fail to.
 	trl, _, err := step(ctx, r, "trails", nil,
-		func(ctx context.Context) (trailsOutput, error) { return runTrails(ctx, cfg, st, sess, inv.accounts) },
+		func(ctx context.Context) (trailsOutput, error) { return runTrails(ctx, cfg, st, sess, accounts) },
 		nil)
 	if err != nil {
 		return nil, err
@@ -95,8 +98,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	// After the references step only these live on: act's rows go with it.
-	actTable, cov, logFiles, counted := act.table, act.coverage, act.logFiles, act.logFilesCounted
+	actRows, actTable, cov, logFiles, counted := act.rows, act.table, act.coverage, act.logFiles, act.logFilesCounted
+	known, trailsFP := trl.known, trl.fp
 
 	// 4. References: who and what still names each user.
 	checks, err := referenceChecks(cfg)
@@ -106,7 +109,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	refs, refFP, err := step(ctx, r, "references",
 		func(context.Context) (string, error) { return referencesFingerprint(cfg, checks, invFP), nil },
 		func(ctx context.Context) (referencesOutput, error) {
-			return runReferences(ctx, cfg, st, sess, checks, inv, act.rows, cov, logFiles, trl.known)
+			return runReferences(ctx, cfg, st, sess, checks, users, policies, actRows, cov, logFiles)
 		},
 		loadReferences)
 	if err != nil {
@@ -114,20 +117,22 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	// 5. Findings: the join of the tables above, classified.
+	refRows := refs.rows
 	fnd, _, err := step(ctx, r, "findings",
-		func(context.Context) (string, error) { return findingsFingerprint(cfg, invFP, refFP, actFP, trl.fp) },
+		func(context.Context) (string, error) { return findingsFingerprint(cfg, invFP, refFP, actFP, trailsFP) },
 		func(ctx context.Context) (findingsOutput, error) {
-			return runFindings(cfg, st, usersTable, actTable, cov, refs.rows, logFiles, trl.known)
+			return runFindings(cfg, st, usersTable, actTable, cov, refRows, logFiles, known)
 		},
 		loadFindings)
 	if err != nil {
 		return nil, err
 	}
 	written = fnd.written
+	finds, summary := fnd.rows, fnd.summary
 
 	// 6. Reports: the workbook, the CSV and the remediation manifest.
 	if _, _, err := step(ctx, r, "reports", nil, func(ctx context.Context) (noOutput, error) {
-		in, err := reportInput(st.dir, r.rec, fnd.rows, cov, refs.rows, logFiles, counted)
+		in, err := reportInput(st.dir, r.rec, finds, cov, refRows, logFiles, counted)
 		if err != nil {
 			return noOutput{}, err
 		}
@@ -160,8 +165,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	committed = true
-	cfg.Logger.Info("run complete", "out", st.final, "users", fnd.summary.Total, "duration", time.Since(started).Round(time.Millisecond))
-	res := &Result{RunID: runID, Out: st.final, Record: r.rec, Summary: fnd.summary}
+	cfg.Logger.Info("run complete", "out", st.final, "users", summary.Total, "duration", time.Since(started).Round(time.Millisecond))
+	res := &Result{RunID: runID, Out: st.final, Record: r.rec, Summary: summary}
 	for _, a := range r.rec.Accounts {
 		res.Partial = res.Partial || !a.Assessed
 	}

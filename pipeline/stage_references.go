@@ -82,13 +82,13 @@ func checkReferenceCheck(n string, live bool) error {
 // the authorization details for every user, and, live, resource policies and
 // owner tags for the users a first classification would offer for removal.
 func runReferences(ctx context.Context, cfg Config, st *staging, sess sessionFunc, checks []string,
-	inv inventoryOutput, act []tables.Activity, cov []tables.Coverage, logFiles []tables.LogFile, trails map[string][]tables.Trail,
+	users []tables.User, policies []tables.Policy, act []tables.Activity, cov []tables.Coverage, logFiles []tables.LogFile,
 ) (referencesOutput, error) {
 	out := referencesOutput{checks: checks}
 	var refs []tables.Reference
 	if slices.Contains(checks, references.CheckIAM) {
 		var err error
-		refs, out.orphans, err = policyReferences(inv.users, inv.policies)
+		refs, out.orphans, err = policyReferences(users, policies)
 		if err != nil {
 			return out, err
 		}
@@ -101,11 +101,11 @@ func runReferences(ctx context.Context, cfg Config, st *staging, sess sessionFun
 		}
 		// Users held only for their trails are still checked, for the reviewer.
 		opts = withEvidence(opts, logFiles, nil)
-		candidates, err := removalCandidates(inv.users, act, cov, opts)
+		candidates, err := removalCandidates(users, act, cov, opts)
 		if err != nil {
 			return out, err
 		}
-		res, err := liveReferences(ctx, cfg, sess, inv, candidates, liveChecks)
+		res, err := liveReferences(ctx, cfg, sess, users, policies, candidates, liveChecks)
 		if err != nil {
 			return out, fmt.Errorf("checking references live: %w", err)
 		}
@@ -160,7 +160,7 @@ func removalCandidates(users []tables.User, act []tables.Activity, cov []tables.
 
 // liveReferences runs the live reference checks for the candidates: only
 // their accounts are called.
-func liveReferences(ctx context.Context, cfg Config, sessions sessionFunc, inv inventoryOutput, candidates []tables.User, names []string) (references.Result, error) {
+func liveReferences(ctx context.Context, cfg Config, sessions sessionFunc, users []tables.User, policies []tables.Policy, candidates []tables.User, names []string) (references.Result, error) {
 	sess, err := sessions(ctx)
 	if err != nil {
 		return references.Result{}, err
@@ -170,9 +170,9 @@ func liveReferences(ctx context.Context, cfg Config, sessions sessionFunc, inv i
 	if len(regions) == 0 {
 		regions = DefaultRegions
 	}
-	avail := append([]references.Checker{references.PolicyChecker{Policies: inv.policies}},
+	avail := append([]references.Checker{references.PolicyChecker{Policies: policies}},
 		reflive.Checkers(clients, reflive.Options{
-			Regions: reflive.StaticRegions(regions...), Inventory: inv.users,
+			Regions: reflive.StaticRegions(regions...), Inventory: users,
 			OwnerTagKeys: cfg.OwnerTags, Logger: cfg.Logger,
 		})...)
 	selected, missing, err := references.Select(avail, names)
