@@ -11,6 +11,9 @@ import (
 	"github.com/dormant-iam/dormant/pipeline/activity"
 )
 
+// EngineAthena queries the trail's Athena table.
+const EngineAthena = "athena"
+
 func init() {
 	registerEngine(engineSpec{
 		Name: EngineAthena, Validate: validateAthena, New: newAthenaEngine, Fingerprint: fingerprintAthena, SQL: athenaSQL,

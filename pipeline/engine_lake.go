@@ -10,6 +10,9 @@ import (
 	"github.com/dormant-iam/dormant/pipeline/activity"
 )
 
+// EngineLake queries a CloudTrail Lake event data store.
+const EngineLake = "lake"
+
 func init() {
 	registerEngine(engineSpec{
 		Name: EngineLake, Summary: "CloudTrail Lake",

@@ -13,6 +13,9 @@ import (
 	"github.com/dormant-iam/dormant/pipeline/activity"
 )
 
+// EngineLocal reads log files, from a folder or synced from S3.
+const EngineLocal = "local"
+
 func init() {
 	registerEngine(engineSpec{
 		Name: EngineLocal, Summary: "DuckDB over log files", CountsFiles: true,

@@ -11,13 +11,6 @@ import (
 	"github.com/dormant-iam/dormant/pipeline/activity"
 )
 
-// Names of the engines this build registers (engine_*.go).
-const (
-	EngineLocal  = "local"
-	EngineAthena = "athena"
-	EngineLake   = "lake"
-)
-
 // engineSpec is one activity engine: how it is configured, built,
 // fingerprinted for --resume and asked for its SQL. Each engine registers
 // its spec from its own file, so adding one is that file, its test and its
