@@ -2,15 +2,11 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/dormant-iam/dormant/internal/awsrole"
+	"github.com/dormant-iam/dormant/internal/awssession"
 )
 
 // AWS access is set up here, once per run: the SDK's default chain
@@ -28,12 +24,8 @@ var DefaultRegions = []string{
 
 // awsSession is the run's AWS configuration and the caller's identity.
 type awsSession struct {
-	cfg           aws.Config
-	callerAccount string
-	partition     string
-
-	mu    sync.Mutex
-	creds map[string]aws.CredentialsProvider
+	cfg  aws.Config
+	sess *awssession.Session
 }
 
 // sessionFunc gives the run's AWS session, created on first use: a run on
@@ -53,7 +45,7 @@ func lazySession(c Config) sessionFunc {
 		if err != nil {
 			return nil, err
 		}
-		sess = &awsSession{cfg: cfg, creds: map[string]aws.CredentialsProvider{}}
+		sess = &awsSession{cfg: cfg, sess: awssession.New(cfg)}
 		return sess, nil
 	}
 }
@@ -63,65 +55,20 @@ func lazySession(c Config) sessionFunc {
 // region (IAM, STS and Organizations are global, so us-east-1 when none is
 // set), and endpointURL, when given, overriding every service.
 func LoadAWSConfig(ctx context.Context, profile, region, endpointURL string) (aws.Config, error) {
-	var opts []func(*config.LoadOptions) error
-	if profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(profile))
-	}
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
-	if endpointURL != "" {
-		cfg.BaseEndpoint = aws.String(endpointURL)
-	}
-	return cfg, nil
+	return awssession.Load(ctx, awssession.Settings{Profile: profile, Region: region, EndpointURL: endpointURL})
 }
 
 // identify learns the caller's account and partition, once.
 func (a *awsSession) identify(ctx context.Context) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.callerAccount != "" {
-		return nil
-	}
-	id, err := sts.NewFromConfig(a.cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil {
-		return fmt.Errorf("identifying the caller with sts:GetCallerIdentity (check --profile and credentials): %w", err)
-	}
-	a.callerAccount, a.partition = aws.ToString(id.Account), "aws"
-	if p, err := arn.Parse(aws.ToString(id.Arn)); err == nil {
-		a.partition = p.Partition
-	}
-	return nil
+	_, err := a.sess.Caller(ctx)
+	return err
 }
 
 // credentials acts in an account: the caller's own credentials in its own
 // account, the audit role elsewhere.
 func (a *awsSession) credentials(roleName, externalID string) func(ctx context.Context, account string) (aws.CredentialsProvider, error) {
+	role := awssession.Role{Name: roleName, ExternalID: externalID, SessionName: "dormant-references"}
 	return func(ctx context.Context, account string) (aws.CredentialsProvider, error) {
-		if err := a.identify(ctx); err != nil {
-			return nil, err
-		}
-		if account == a.callerAccount {
-			return a.cfg.Credentials, nil
-		}
-		if roleName == "" {
-			return nil, fmt.Errorf("account %s is not the caller's (%s): give --role-name to assume into it", account, a.callerAccount)
-		}
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if p, ok := a.creds[account]; ok {
-			return p, nil
-		}
-		p := awsrole.Credentials(sts.NewFromConfig(a.cfg), awsrole.ARN(a.partition, account, roleName),
-			awsrole.Options{SessionName: "dormant-references", ExternalID: externalID})
-		a.creds[account] = p
-		return p, nil
+		return a.sess.Credentials(ctx, account, role)
 	}
 }

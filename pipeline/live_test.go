@@ -9,6 +9,7 @@ import (
 
 	"github.com/dormant-iam/dormant/internal/awsfake"
 	"github.com/dormant-iam/dormant/internal/demo"
+	"github.com/dormant-iam/dormant/internal/demo/demofake"
 	"github.com/dormant-iam/dormant/pipeline"
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -35,7 +36,7 @@ func TestLiveInventoryEqualsFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	org, err := awsfake.FromDemo(src.Dir)
+	org, err := demofake.Org(src.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/dormant-iam/dormant/internal/awsfake"
 	"github.com/dormant-iam/dormant/internal/awsfake/analytics"
 	"github.com/dormant-iam/dormant/internal/demo"
+	"github.com/dormant-iam/dormant/internal/demo/demofake"
 	"github.com/dormant-iam/dormant/pipeline"
 	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/reports"
@@ -268,7 +269,7 @@ func TestTrailDescriptionRefusedNamingField(t *testing.T) {
 func TestLiveTrailsHoldCandidates(t *testing.T) {
 	tc := newTrailCase(t)
 	dir := t.TempDir()
-	org, err := awsfake.FromDemo(tc.src.Dir)
+	org, err := demofake.Org(tc.src.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,8 +32,11 @@ const (
 	// so the day's log files (or their absence) are proven complete.
 	DayVerified = "verified"
 
-	CoverageAssumed    = "assumed (no digest files: every region with logs has records every day)"
-	CoverageIncomplete = "incomplete"
+	CoverageAssumed = "assumed (no digest files: every region with logs has records every day)"
+	// CoverageAssumedLake: a CloudTrail Lake event data store has no digest
+	// files at all, so a Lake run can never prove coverage, only assume it.
+	CoverageAssumedLake = "assumed (CloudTrail Lake has no digest files: coverage is taken from the event cells, every region with events has events every day)"
+	CoverageIncomplete  = "incomplete"
 	// CoverageProven: every region of the account has an unbroken digest
 	// chain with every listed file present and unchanged. Read from disk,
 	// where S3 keeps no signature, the digests' signatures are not checked.
@@ -227,6 +230,8 @@ func coverageGrid(in *Input) ([]*coverageGridRow, map[string]*accountCoverageInf
 			a.status = fmt.Sprintf("%s: %d region-days without records", CoverageIncomplete, a.gaps)
 		case named[id]:
 			a.status = CoverageIncomplete + ": the findings name a gap (a region without log files)"
+		case in.Engine == "lake":
+			a.status = CoverageAssumedLake
 		default:
 			a.status = CoverageAssumed
 		}

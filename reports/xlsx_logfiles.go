@@ -12,7 +12,7 @@ import (
 )
 
 // The Coverage sheet's second section: the log files the local engine read
-// and the records it skipped (issue 13). It sits below the coverage table,
+// and the records it skipped. It sits below the coverage table,
 // after a blank row, so the table and its filter stay as they were.
 
 // maxLogFileRows bounds the files listed; the rest are in the bundle's

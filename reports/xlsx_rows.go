@@ -15,40 +15,21 @@ import (
 	"unicode/utf8"
 )
 
-// The data rows of a list sheet are encoded here rather than through
-// excelize's StreamWriter.SetRow, which costs most of the workbook's time at
-// 100,000 findings (a cell reference parsed and formatted, an interface
-// switch, a struct and several strings per cell). excelize still writes
-// everything else of the sheet (columns, panes, autofilter, validations,
-// conditional formats) from a stream holding the header row and one
-// placeholder row; the workbook's zip writer (orderedZip) replaces the
-// placeholder row with these rows while it compresses the part. The cells
-// are byte for byte what SetRow writes for the same values (tested against
-// it), so readers see no difference.
-
 // rowsPlaceholder is the text of the placeholder cell of a sheet's table.
 func rowsPlaceholder(sheet int) string {
 	return "dormant-rows-placeholder-" + strconv.Itoa(sheet) + "-7f3c"
 }
 
-// spliceRows is what orderedZip puts in place of a placeholder row: the
-// table's rows in chunks of chunkRows, which it compresses in parallel.
-type spliceRows struct {
-	token  string
-	chunks int
-	// write encodes chunk i (rows i*chunkRows onwards) to w.
-	write func(w io.Writer, i int) error
+// splice is a table whose rows go in place of its placeholder row when the
+// workbook is saved.
+type splice struct {
+	token string
+	enc   *rowEncoder
 }
 
-// chunkRows is the rows per independently compressed piece of a sheet.
-// Fixed, not a function of the machine's cores, so the same input gives
-// the same bytes everywhere.
-const chunkRows = 16384
-
-func chunks(rows int) int { return (rows + chunkRows - 1) / chunkRows }
-
-// rowEncoder writes a table's data rows as worksheet XML. It is safe for
-// concurrent use on different chunks.
+// rowEncoder writes a table's data rows as worksheet XML, byte for byte
+// what StreamWriter.SetRow writes for the same values, because SetRow's
+// per-cell work is most of the workbook's time.
 type rowEncoder struct {
 	t      *table
 	styles []int    // each column's style: what SetRow takes from the column
@@ -65,11 +46,6 @@ func newRowEncoder(t *table, styles []int) *rowEncoder {
 
 // flushAt bounds the encoder's buffer between writes.
 const flushAt = 256 << 10
-
-// writeChunk encodes chunk i of the data rows to w.
-func (e *rowEncoder) writeChunk(ctx context.Context, w io.Writer, i int) error {
-	return e.writeRange(ctx, w, i*chunkRows, min((i+1)*chunkRows, e.t.rows))
-}
 
 // writeRange encodes data rows from..to-1 (sheet rows from+2 onwards) to w.
 func (e *rowEncoder) writeRange(ctx context.Context, w io.Writer, from, to int) error {
@@ -209,7 +185,7 @@ const maxCellUnits = 32767
 func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // plainText reports whether xml.EscapeText would leave s unchanged: printable
-// ASCII without markup characters (valid multi-byte UTF-8 goes the slow way).
+// ASCII without markup characters, so most values skip the escaper.
 func plainText(s string) bool {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {

@@ -4,12 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"hash/crc32"
 	"io"
 	"math"
-	"math/rand/v2"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,8 +57,8 @@ func trickyTable() *table {
 var sheetDataRe = regexp.MustCompile(`(?s)<sheetData>.*</sheetData>`)
 
 // rowsBySetRow writes t's data rows through excelize's StreamWriter.SetRow,
-// as the workbook did before rowEncoder, and returns the sheet's rows XML
-// after the header.
+// which rowEncoder must match, and returns the sheet's rows XML after the
+// header.
 func rowsBySetRow(t *testing.T, tb *table, styles []int) []byte {
 	t.Helper()
 	f := excelize.NewFile()
@@ -195,82 +192,61 @@ func unzipParts(t *testing.T, data []byte) map[string][]byte {
 	return parts
 }
 
-func TestCRC32Combine(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for _, n := range [][2]int{{0, 0}, {0, 5}, {5, 0}, {1, 1}, {100, 3}, {3, 100_000}, {70_000, 65_537}} {
-		a, b := make([]byte, n[0]), make([]byte, n[1])
-		for i := range a {
-			a[i] = byte(r.Uint32())
-		}
-		for i := range b {
-			b[i] = byte(r.Uint32())
-		}
-		want := crc32.ChecksumIEEE(append(slices.Clone(a), b...))
-		if got := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), int64(len(b))); got != want {
-			t.Errorf("lengths %v: combined %08x, want %08x", n, got, want)
-		}
-	}
-}
-
-// A table of several chunks is compressed in pieces in parallel; the part
-// must read back (valid deflate, right CRC) as the rows encoded in one go.
-func TestSplicedPartReadsBack(t *testing.T) {
+// A table of every kind of value, tricky ones included, is written by
+// excelize's StreamWriter and reads back with a row per item.
+func TestTableStreamsEveryKind(t *testing.T) {
 	tb := trickyTable()
-	base := tb.fill
-	tb.rows = 2*chunkRows + 123
-	tb.fill = func(i int, out []cell) { base(i%20, out) }
-	styles := []int{0, 2, 0, 0, 0, 0}
-	enc := newRowEncoder(tb, styles)
-	var whole bytes.Buffer
-	if err := enc.writeRange(context.Background(), &whole, 0, tb.rows); err != nil {
+	wb := newTestWorkbook(t, tb.sheet)
+	if err := wb.writeTable(context.Background(), tb); err != nil {
 		t.Fatal(err)
 	}
-	prefix, suffix := []byte("<worksheet><sheetData><row r=\"1\"></row>"), []byte("</sheetData></worksheet>")
-	var text bytes.Buffer
-	text.Write(prefix)
-	text.WriteString(`<row r="2"><c r="A2" t="inlineStr"><is><t>TOKEN</t></is></c></row>`)
-	text.Write(suffix)
-	var out bytes.Buffer
-	z := &orderedZip{w: &out, splices: []spliceRows{{token: "TOKEN", chunks: chunks(tb.rows), write: func(w io.Writer, i int) error {
-		return enc.writeChunk(context.Background(), w, i)
-	}}}}
-	w, err := z.Create("xl/worksheets/sheet1.xml")
+	var buf bytes.Buffer
+	if err := wb.save(context.Background(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Write(text.Bytes()); err != nil {
+	defer f.Close()
+	rows, err := f.GetRows(tb.sheet, excelize.Options{RawCellValue: true})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := z.Close(); err != nil {
-		t.Fatal(err)
+	if len(rows) != tb.rows+1 {
+		t.Fatalf("%d rows, want %d", len(rows), tb.rows+1)
 	}
-	got := readPart(t, out.Bytes(), "xl/worksheets/sheet1.xml") // zip checks the CRC
-	want := append(append(slices.Clone(prefix), whole.Bytes()...), suffix...)
-	if !bytes.Equal(got, want) {
-		t.Fatalf("spliced part differs from the rows encoded in one go (%d vs %d bytes)", len(got), len(want))
+	if got := rows[1][0]; got != "plain" {
+		t.Errorf("first text = %q, want plain", got)
+	}
+	if got := rows[1+5][0]; got != "new\nline" {
+		t.Errorf("text with a newline = %q", got)
 	}
 }
 
-func TestBlocksKeepWhatIsWritten(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	var b blocks
-	var want []byte
-	for len(want) < 2*blockSize+12345 {
-		p := make([]byte, r.IntN(300_000))
-		for i := range p {
-			p[i] = byte(r.Uint32())
-		}
-		if n, err := b.Write(p); n != len(p) || err != nil {
-			t.Fatalf("Write = %d, %v", n, err)
-		}
-		want = append(want, p...)
+// A literal _xHHHH_ naming a surrogate is a valid IAM user name; it must
+// read back as written.
+func TestXLSXKeepsSurrogateEscapes(t *testing.T) {
+	in := sampleInput()
+	in.Findings[0].UserName = "a_xD800_b"
+	f := openXLSX(t, writeXLSX(t, in))
+	rows := rawRows(t, f, SheetFindings)
+	if got := rows[1][sheetColIndex(t, "user_name")]; got != "a_xD800_b" {
+		t.Fatalf("user name reads back as %q, want a_xD800_b", got)
 	}
-	if got := bytes.Join(b.bs, nil); !bytes.Equal(got, want) {
-		t.Fatalf("blocks hold %d bytes, differing from the %d written", len(got), len(want))
+}
+
+// newTestWorkbook is a workbook with the shared styles and one sheet.
+func newTestWorkbook(t *testing.T, sheet string) *workbook {
+	t.Helper()
+	f := excelize.NewFile()
+	t.Cleanup(func() { f.Close() })
+	if err := f.SetSheetName(f.GetSheetName(0), sheet); err != nil {
+		t.Fatal(err)
 	}
-	for i, bl := range b.bs[:len(b.bs)-1] {
-		if len(bl) != blockSize {
-			t.Errorf("block %d holds %d bytes, want %d", i, len(bl), blockSize)
-		}
+	wb := &workbook{f: f, numFmts: map[string]int{}}
+	if err := wb.newStyles(); err != nil {
+		t.Fatal(err)
 	}
+	return wb
 }

@@ -2,7 +2,7 @@ package reports
 
 import "github.com/dormant-iam/dormant/tables"
 
-// The review's sign-off (issue 15): who approved, in what role, when, and
+// The review's sign-off: who approved, in what role, when, and
 // what they attest, on the Summary sheet; and per row who decided and when.
 // `dormant manifest --from-workbook` carries both into the reviewed manifest.
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/dormant-iam/dormant/internal/awsfake"
 	"github.com/dormant-iam/dormant/internal/demo"
+	"github.com/dormant-iam/dormant/internal/demo/demofake"
 	"github.com/dormant-iam/dormant/reports"
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -75,7 +76,7 @@ func handOff(t *testing.T, dir string, keys func(*awsfake.Server, *awsfake.Org) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	org, err := awsfake.FromDemo(srcDir)
+	org, err := demofake.Org(srcDir)
 	if err != nil {
 		t.Fatal(err)
 	}

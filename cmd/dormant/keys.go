@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/dormant-iam/dormant/internal/awssession"
 	"github.com/dormant-iam/dormant/internal/signature"
 	"github.com/dormant-iam/dormant/pipeline"
 	"github.com/dormant-iam/dormant/reports/manifest"
@@ -27,7 +28,7 @@ func (a awsKeyAccess) kmsClient(ctx context.Context, spec string) (signature.KMS
 	if !signature.IsKMS(spec) {
 		return nil, nil
 	}
-	cfg, err := pipeline.LoadAWSConfig(ctx, a.profile, a.region, a.endpointURL)
+	cfg, err := awssession.Load(ctx, awssession.Settings{Profile: a.profile, Region: a.region, EndpointURL: a.endpointURL})
 	if err != nil {
 		return nil, fmt.Errorf("reaching KMS for key %s: %w", spec, err)
 	}

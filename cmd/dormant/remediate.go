@@ -8,7 +8,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/dormant-iam/dormant/pipeline"
+	"github.com/dormant-iam/dormant/internal/awssession"
 	"github.com/dormant-iam/dormant/pipeline/remediate"
 )
 
@@ -42,7 +42,7 @@ func (f *remediateAWSFlags) deps(ctx context.Context, stdout, stderr io.Writer) 
 	if err != nil {
 		return remediate.Deps{}, err
 	}
-	cfg, err := pipeline.LoadAWSConfig(ctx, f.profile, f.region, f.endpointURL)
+	cfg, err := awssession.Load(ctx, awssession.Settings{Profile: f.profile, Region: f.region, EndpointURL: f.endpointURL})
 	if err != nil {
 		return remediate.Deps{}, err
 	}

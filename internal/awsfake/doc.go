@@ -29,11 +29,11 @@
 // state in AWS's exact 22-column CSV format, with the generate/poll life cycle
 // and the 4-hour reuse rule.
 //
-// [FromDemo] and [FromFiles] build an Org from exported files instead (a
-// `dormant demo` directory, or credential reports and authorization details
-// as `aws iam` prints them), so that real clients read back exactly what a
-// files-based run reads: the reports verbatim, the entities of the
-// authorization details.
+// [FromFiles] builds an Org from exported files instead (credential reports
+// and authorization details as `aws iam` prints them, or as `dormant demo`
+// writes them: internal/demo/demofake hands a demo directory over), so
+// that real clients read back exactly what a files-based run reads: the
+// reports verbatim, the entities of the authorization details.
 //
 // Options inject the faults a bulk inventory must survive: latency per call,
 // throttling before success, LimitExceeded on report generation, AccessDenied

@@ -15,11 +15,8 @@ import (
 	"math"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/dormant-iam/dormant/internal/demo"
 )
 
 // AccountExport names one account's exported files.
@@ -34,44 +31,6 @@ type AccountExport struct {
 	// not carry one (a CSV), as --report-generated-at states it; a CSV
 	// without it is refused, since a file's modification time proves nothing.
 	ReportGeneratedAt time.Time
-}
-
-// FromDemo builds an Org from a directory written by `dormant demo`
-// (internal/demo.Generate). The accounts are those of its ground-truth.json,
-// in order; the first is the management account, which the demo's
-// OrganizationAccountAccessRole roles trust. See [FromFiles] for what is
-// loaded.
-func FromDemo(dir string) (*Org, error) {
-	path := filepath.Join(dir, "ground-truth.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("loading demo organization: %w (is %s a `dormant demo` directory?)", err, dir)
-	}
-	var gt struct {
-		Accounts []demo.AccountInfo `json:"accounts"`
-	}
-	if err := json.Unmarshal(data, &gt); err != nil {
-		return nil, fmt.Errorf("loading demo organization: parsing %s: %w", path, err)
-	}
-	if len(gt.Accounts) == 0 {
-		return nil, fmt.Errorf("loading demo organization: %s lists no accounts", path)
-	}
-	exports := make([]AccountExport, len(gt.Accounts))
-	for i, a := range gt.Accounts {
-		if a.CredentialReport == "" || a.AuthorizationDetails == "" {
-			return nil, fmt.Errorf("loading demo organization: %s: account %s names no credential report or authorization details file", path, a.AccountID)
-		}
-		exports[i] = AccountExport{
-			CredentialReport:     filepath.Join(dir, filepath.FromSlash(a.CredentialReport)),
-			AuthorizationDetails: filepath.Join(dir, filepath.FromSlash(a.AuthorizationDetails)),
-			ReportGeneratedAt:    a.ReportGeneratedAt,
-		}
-	}
-	org, err := FromFiles(gt.Accounts[0].AccountID, exports)
-	if err != nil {
-		return nil, fmt.Errorf("loading demo organization: %w", err)
-	}
-	return org, nil
 }
 
 // FromFiles builds an Org from one credential report and one authorization

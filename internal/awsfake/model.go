@@ -94,7 +94,7 @@ type Account struct {
 	CredentialReport *CredentialReport
 	// ReportTemplate, when set, is the CSV every credential report of the
 	// account is generated with, instead of one rendered from the state.
-	// Loaders of exported files ([FromDemo], [FromFiles]) set it so that a
+	// The loader of exported files ([FromFiles]) sets it so that a
 	// report generated live holds exactly the exported rows (users deleted
 	// since, or missing from the authorization details, included).
 	ReportTemplate []byte

@@ -655,8 +655,10 @@ func (w *worker) digest(t *trailAcct, k int64, reg int, prevSum string) (string,
 	b = appendKV(b, "digestS3Bucket", o.bucket)
 	b = append(b, ',')
 	b = appendKV(b, "digestS3Object", key)
+	// The demo key's fingerprint, so that the fake CloudTrail's key checks
+	// the signature the fake S3 serves (digestkey.go).
 	b = append(b, `,"digestPublicKeyFingerprint":"`...)
-	b = appendHex(b, newRNG(o.seed, tagDigest, uint64(t.idx)), 32)
+	b = append(b, DigestKeyFingerprint()...)
 	b = append(b, `","digestSignatureAlgorithm":"SHA256withRSA"`...)
 	if len(w.files) > 0 {
 		b = append(b, `,"newestEventTime":"`...)

@@ -60,9 +60,21 @@ func TestDemoThroughEveryEngine(t *testing.T) {
 		results["athena "+table] = got
 	}
 
-	fromS3, err := NewS3Local(s.S3Client(), s.TrailURI(), t.TempDir(), SyncOptions{Logger: quiet()}, WithThreads(2), WithLogger(quiet())).Run(ctx, q)
+	fromS3, err := NewS3Local(s.S3Client(), s.TrailURI(), t.TempDir(), SyncOptions{Logger: quiet(), PublicKeys: s.CloudTrailClient()},
+		WithThreads(2), WithLogger(quiet())).Run(ctx, q)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The demo's digests, signed by the fake S3, verify with the fake
+	// CloudTrail's key.
+	if fromS3.Digests == nil || !fromS3.Digests.SignaturesChecked || fromS3.Digests.Note() != DigestNoteS3 {
+		t.Errorf("local from S3: digest report %+v; want signatures checked", fromS3.Digests)
+	} else {
+		for _, i := range fromS3.Digests.Issues {
+			if i.Kind == IssueBadSignature || i.Kind == IssueUnsigned {
+				t.Errorf("local from S3: untouched demo digest %s: %s", i.Path, i.Detail)
+			}
+		}
 	}
 	sameTables(t, "local from S3", fromS3, want)
 	results["local from S3"] = fromS3

@@ -27,8 +27,9 @@ import (
 // its hour with the hex SHA-256 of each file's decompressed content, and
 // links to the previous digest of the same trail and region by its S3 key
 // and the SHA-256 of its decompressed content. Signatures (S3 object
-// metadata x-amz-meta-signature) are not on disk, so a local run checks
-// hashes and the chain but never signatures, and says so.
+// metadata x-amz-meta-signature) are not on disk, so a run from disk checks
+// hashes and the chain but never signatures, and says so; a run from S3
+// keeps the metadata in its sync index and checks them too (digestsig.go).
 
 // digestFolder is the sibling of CloudTrail that holds the digests.
 const digestFolder = "CloudTrail-Digest"
@@ -54,6 +55,8 @@ var issueVerification = map[string]string{
 	IssueMissingDigest: tables.VerificationMissing,
 	IssueChangedDigest: tables.VerificationMismatch,
 	IssueNoDigest:      tables.VerificationGap,
+	IssueBadSignature:  tables.VerificationMismatch, // changed after delivery, as a changed hash is
+	IssueUnsigned:      tables.VerificationGap,      // the digest proves nothing for its hours
 }
 
 // DigestIssue is one thing the digests show to be wrong, with the hours of
@@ -84,8 +87,18 @@ type DigestRegion struct {
 type DigestReport struct {
 	Regions []DigestRegion // sorted by account, region
 	Issues  []DigestIssue  // sorted by account, region, start
-	// SignaturesChecked is false for every run from disk.
+	// SignaturesChecked is false for every run from disk; true when the
+	// digests came from S3 and their signatures were verified (digestsig.go).
 	SignaturesChecked bool
+}
+
+// Note is the line the reports print about what the digests prove:
+// DigestNoteS3 when signatures were checked, DigestNote otherwise.
+func (r *DigestReport) Note() string {
+	if r != nil && r.SignaturesChecked {
+		return DigestNoteS3
+	}
+	return DigestNote
 }
 
 // digestJSON is the part of a digest file the checks read.
@@ -93,7 +106,9 @@ type digestJSON struct {
 	AccountID               string  `json:"awsAccountId"`
 	Start                   string  `json:"digestStartTime"`
 	End                     string  `json:"digestEndTime"`
+	Bucket                  string  `json:"digestS3Bucket"`
 	Object                  string  `json:"digestS3Object"`
+	Fingerprint             string  `json:"digestPublicKeyFingerprint"`
 	PreviousObject          *string `json:"previousDigestS3Object"`
 	PreviousHashValue       *string `json:"previousDigestHashValue"`
 	PreviousHashAlgorithm   *string `json:"previousDigestHashAlgorithm"`
@@ -115,6 +130,12 @@ type digest struct {
 	sum                    string // hex SHA-256 of its decompressed content
 	prevKey, prevHash      string // "" when the chain starts here
 	logs                   []digestLog
+
+	// For the signature (digestsig.go): the fields it signs as written.
+	endRaw, s3Bucket, s3Object, fingerprint string
+	prevSig                                 *string    // nil when JSON null
+	meta                                    *sigMeta   // from the sync index; nil from disk
+	sig                                     *digestSig // nil when not checked
 }
 
 type digestLog struct{ key, hash string }
@@ -171,7 +192,8 @@ func readDigest(f LogFile) (*digest, error) {
 		return nil, fmt.Errorf("reading CloudTrail digest file %s: not a digest's JSON (delete or restore it): %w", f.Path, err)
 	}
 	sum := sha256.Sum256(text)
-	d := &digest{path: f.Path, size: f.Size, account: f.AccountID, region: f.Region, sum: hex.EncodeToString(sum[:])}
+	d := &digest{path: f.Path, size: f.Size, account: f.AccountID, region: f.Region, sum: hex.EncodeToString(sum[:]),
+		endRaw: j.End, s3Bucket: j.Bucket, s3Object: j.Object, fingerprint: j.Fingerprint, prevSig: j.PreviousDigestSignature}
 	d.key, _ = awsLogsKey(f.Path)
 	if d.start, err = time.Parse(time.RFC3339, j.Start); err != nil {
 		return nil, fmt.Errorf("reading CloudTrail digest file %s: field digestStartTime %q: %w", f.Path, j.Start, err)
@@ -218,8 +240,9 @@ type loadedDigests struct {
 	err error
 }
 
-// loadDigests reads every digest for q under root, in path order.
-func loadDigests(ctx context.Context, root string, q Query) ([]*digest, error) {
+// loadDigests reads every digest for q under root, in path order, and
+// checks their signatures when sigs is set (a run from S3).
+func loadDigests(ctx context.Context, root string, q Query, sigs *signatureChecker) ([]*digest, error) {
 	found, err := discoverDigests(ctx, root, q)
 	if err != nil {
 		return nil, err
@@ -232,12 +255,20 @@ func loadDigests(ctx context.Context, root string, q Query) ([]*digest, error) {
 		}
 		all = append(all, d)
 	}
+	if sigs != nil {
+		if err := readSignatures(all); err != nil {
+			return nil, err
+		}
+		if err := sigs.check(ctx, all); err != nil {
+			return nil, err
+		}
+	}
 	return all, nil
 }
 
 // verifyDigests is loadDigests then checkDigests.
-func verifyDigests(ctx context.Context, root string, q Query, rows []tables.LogFile) ([]tables.LogFile, *DigestReport, error) {
-	all, err := loadDigests(ctx, root, q)
+func verifyDigests(ctx context.Context, root string, q Query, rows []tables.LogFile, sigs *signatureChecker) ([]tables.LogFile, *DigestReport, error) {
+	all, err := loadDigests(ctx, root, q, sigs)
 	if err != nil {
 		return rows, nil, err
 	}
@@ -344,11 +375,20 @@ func checkDigests(all []*digest, q Query, rows []tables.LogFile) ([]tables.LogFi
 		rows = append(rows, tables.LogFile{AccountID: d.account, Region: d.region, Path: filepath.ToSlash(d.path), Size: d.size,
 			Kind: tables.LogFileKindDigest, SHA256: d.sum, Digest: d.path, Verification: tables.VerificationVerified})
 	}
-	broken := chainIssues(all, q, base)
+	broken := append(chainIssues(all, q, base), signatureIssues(all, q)...)
 	for _, i := range broken {
 		v := issueVerification[i.Kind]
 		if n, ok := digestRow[i.Path]; ok && rows[n].Verification == tables.VerificationVerified {
 			rows[n].Verification, rows[n].GapStart, rows[n].GapEnd = v, i.Start, i.End
+			continue
+		}
+		if n, ok := digestRow[i.Path]; ok && (i.Kind == IssueBadSignature || i.Kind == IssueUnsigned) {
+			// The chain already marked this digest; its bad signature is a
+			// second reason for the same row, and tampering outranks a gap.
+			if i.Kind == IssueBadSignature {
+				rows[n].Verification = v
+			}
+			rows[n].GapStart, rows[n].GapEnd = minNonZero(rows[n].GapStart, i.Start), maxTime(rows[n].GapEnd, i.End)
 			continue
 		}
 		rows = append(rows, tables.LogFile{AccountID: i.AccountID, Region: i.Region, Path: filepath.ToSlash(i.Path),
@@ -361,7 +401,7 @@ func checkDigests(all []*digest, q Query, rows []tables.LogFile) ([]tables.LogFi
 			return i.AccountID == k.account && i.Region == k.region
 		})
 	}
-	rep := &DigestReport{}
+	rep := &DigestReport{SignaturesChecked: all[0].sig != nil}
 	for _, r := range regions {
 		rep.Regions = append(rep.Regions, *r)
 	}
@@ -465,4 +505,32 @@ func minTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// signatureIssues reports each digest whose signature a run from S3 could
+// not verify, with its hours (clipped to the window): a bad signature is
+// tampering, and neither vouches for what the digest lists.
+func signatureIssues(all []*digest, q Query) []DigestIssue {
+	from, to := q.Start.Truncate(time.Hour), ceilHour(q.End)
+	var out []DigestIssue
+	for _, d := range all {
+		if d.sig == nil || d.sig.problem == "" {
+			continue
+		}
+		start, end := maxTime(d.start.Truncate(time.Hour), from), minTime(ceilHour(d.end), to)
+		if !start.Before(end) {
+			continue
+		}
+		out = append(out, DigestIssue{AccountID: d.account, Region: d.region, Trail: d.trail, Kind: d.sig.kind,
+			Start: start, End: end, Path: d.path, Detail: "digest " + d.path + ": " + d.sig.problem})
+	}
+	return out
+}
+
+// minNonZero is the earlier of a and b, ignoring a zero a.
+func minNonZero(a, b time.Time) time.Time {
+	if a.IsZero() {
+		return b
+	}
+	return minTime(a, b)
 }

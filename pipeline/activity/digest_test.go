@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dormant-iam/dormant/internal/demo"
 	"github.com/dormant-iam/dormant/pipeline/findings"
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -83,7 +84,7 @@ func writeQuietDigestTrail(t *testing.T, root, acct, region string, q Query, qui
 		d := map[string]any{
 			"awsAccountId": acct, "digestStartTime": h.Add(31 * time.Second).Format(time.RFC3339),
 			"digestEndTime": end.Format(time.RFC3339), "digestS3Bucket": "trail-bucket", "digestS3Object": key,
-			"digestPublicKeyFingerprint": "00", "digestSignatureAlgorithm": "SHA256withRSA",
+			"digestPublicKeyFingerprint": demo.DigestKeyFingerprint(), "digestSignatureAlgorithm": "SHA256withRSA",
 			"previousDigestS3Bucket": nil, "previousDigestS3Object": nil, "previousDigestHashValue": nil,
 			"previousDigestHashAlgorithm": nil, "previousDigestSignature": nil, "logFiles": refs,
 		}

@@ -102,7 +102,7 @@ func (l *Local) runGo(ctx context.Context, q Query) (*Result, error) {
 		l.log.Warn("no CloudTrail log files in the window's date folders",
 			"root", l.root, "first_day", first.Format(time.DateOnly), "last_day", last.Format(time.DateOnly))
 		// Digests still tell what was delivered and is now gone.
-		if res.LogFiles, res.Digests, err = verifyDigests(ctx, l.root, q, nil); err != nil {
+		if res.LogFiles, res.Digests, err = verifyDigests(ctx, l.root, q, nil, l.sigs); err != nil {
 			return nil, err
 		}
 		return res, nil
@@ -137,7 +137,7 @@ func (l *Local) runGo(ctx context.Context, q Query) (*Result, error) {
 	digests := make(chan loadedDigests, 1)
 	if !l.noDigests {
 		go func() {
-			all, err := loadDigests(ctx, l.root, q)
+			all, err := loadDigests(ctx, l.root, q, l.sigs)
 			digests <- loadedDigests{all, err}
 		}()
 	}
@@ -168,14 +168,7 @@ func (l *Local) runGo(ctx context.Context, q Query) (*Result, error) {
 		}
 		res.LogFiles, res.Digests = checkDigests(loaded.all, q, res.LogFiles)
 	}
-	if res.Digests != nil {
-		l.log.Info("checked log files against CloudTrail digests", "regions", len(res.Digests.Regions),
-			"issues", len(res.Digests.Issues), "note", DigestNote)
-		for _, i := range res.Digests.Issues {
-			l.log.Warn("CloudTrail digests show a problem", "account", i.AccountID, "region", i.Region, "trail", i.Trail,
-				"problem", i.Kind, "from", i.Start, "to", i.End, "path", i.Path, "detail", i.Detail)
-		}
-	}
+	l.logDigests(res.Digests)
 	if err := <-rendered; err != nil {
 		return nil, err
 	}

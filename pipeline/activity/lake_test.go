@@ -1,9 +1,11 @@
 package activity
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -99,5 +101,27 @@ func TestLakeStatementLimit(t *testing.T) {
 	}
 	if _, err := NewLake(nil, LakeOptions{EventDataStore: "abc"}); err == nil || !strings.Contains(err.Error(), "CloudTrail client") {
 		t.Errorf("NewLake without a client: got %v", err)
+	}
+}
+
+// Issue 14: a Lake run is not silent about digests: it has none (no log
+// files, no digest report) and logs that its coverage is assumed.
+func TestLakeSaysNoDigests(t *testing.T) {
+	s := newFake(t, analytics.Config{LogsDir: filepath.Join("testdata", "trail")})
+	var logged bytes.Buffer
+	l, err := NewLake(s.CloudTrailClient(), LakeOptions{EventDataStore: analytics.DefaultEventDataStore,
+		PollInterval: fastPoll, MaxPollInterval: fastPollMax, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := l.Run(context.Background(), Query{Start: fixtureStart, End: fixtureEnd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Digests != nil || res.LogFiles != nil {
+		t.Errorf("Lake result has digests %+v and %d log files, want none", res.Digests, len(res.LogFiles))
+	}
+	if !strings.Contains(logged.String(), "coverage assumed, not proven") || !strings.Contains(logged.String(), "no digest files") {
+		t.Errorf("the Lake run does not say it has no digests:\n%s", logged.String())
 	}
 }

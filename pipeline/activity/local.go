@@ -14,6 +14,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -41,6 +43,7 @@ type Local struct {
 	// noDigests scans without hashing files or reading digests: only the
 	// benchmark of what integrity validation costs sets it.
 	noDigests bool
+	sigs      *signatureChecker // digest signatures, for a run from S3 (digestsig.go); nil: not checked
 }
 
 // DefaultMaxLogFileSize bounds the JSON text of one log file (1 GiB). AWS
@@ -168,6 +171,14 @@ func (l *Local) Run(ctx context.Context, q Query) (*Result, error) {
 		first, last := q.ReadDays()
 		l.log.Warn("no CloudTrail log files in the window's date folders",
 			"root", l.root, "first_day", first.Format(time.DateOnly), "last_day", last.Format(time.DateOnly))
+		// Digests still tell what was delivered and is now gone, as for
+		// the Go scanner.
+		if !l.noDigests {
+			if res.LogFiles, res.Digests, err = verifyDigests(ctx, l.root, q, nil, l.sigs); err != nil {
+				return nil, err
+			}
+			l.logDigests(res.Digests)
+		}
 		return res, nil
 	}
 	// A file known to be too large (a plain .json file's size, or a gzip
@@ -181,11 +192,31 @@ func (l *Local) Run(ctx context.Context, q Query) (*Result, error) {
 		"json_bytes", plan.Uncompressed, "threads", l.threads)
 
 	started := time.Now()
+	// DuckDB cannot hash the files it reads, so a Go pass hashes them and
+	// reads the digests while DuckDB scans: both scanners then check the
+	// same hashes against the same digests (checkDigests).
+	hctx, stopHashing := context.WithCancel(ctx)
+	defer stopHashing()
+	hashed := make(chan hashedFiles, 1)
+	if !l.noDigests {
+		go func() { hashed <- l.hashPlan(hctx, q, plan.Files) }()
+	}
 	if err := l.scan(ctx, plan, res); err != nil {
 		return nil, err
 	}
 	if err := checkFileRows(plan.Files, res); err != nil {
 		return nil, err
+	}
+	if !l.noDigests {
+		h := <-hashed
+		if h.err != nil {
+			return nil, h.err
+		}
+		for i := range res.LogFiles {
+			res.LogFiles[i].SHA256 = h.sums[res.LogFiles[i].Path]
+		}
+		res.LogFiles, res.Digests = checkDigests(h.digests, q, res.LogFiles)
+		l.logDigests(res.Digests)
 	}
 	elapsed := time.Since(started)
 	sum := sha256.Sum256([]byte(plan.SQL))
@@ -202,6 +233,107 @@ func (l *Local) Run(ctx context.Context, q Query) (*Result, error) {
 	l.log.Info("scanned CloudTrail log files", "files", len(plan.Files), "activity_rows", len(res.Activity),
 		"coverage_rows", len(res.Coverage), "seconds", elapsed.Seconds())
 	return res, nil
+}
+
+// hashedFiles is hashPlan's answer: each file's SHA-256 by its sqlPath, and
+// the digests of the query's days.
+type hashedFiles struct {
+	sums    map[string]string
+	digests []*digest
+	err     error
+}
+
+// hashPlan hashes files as the Go scanner does (the SHA-256 of the JSON
+// text, decompressed) on l.threads goroutines, and loads the digests for q.
+func (l *Local) hashPlan(ctx context.Context, q Query, files []LogFile) hashedFiles {
+	out := hashedFiles{sums: make(map[string]string, len(files))}
+	var (
+		mu   sync.Mutex
+		next atomic.Int64
+		errs = make([]error, len(files))
+		wg   sync.WaitGroup
+	)
+	wg.Go(func() {
+		all, err := loadDigests(ctx, l.root, q, l.sigs)
+		mu.Lock()
+		out.digests, out.err = all, err
+		mu.Unlock()
+	})
+	for range max(1, min(l.threads, len(files))) {
+		wg.Go(func() {
+			fr := fileReader{limit: l.maxFileSize}
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) {
+					return
+				}
+				data, err := fr.read(&files[i])
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				sum := sha256.Sum256(data)
+				mu.Lock()
+				out.sums[sqlPath(files[i].Path)] = hex.EncodeToString(sum[:])
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	// The first file in path order that failed, as the Go scanner reports it.
+	for _, err := range errs {
+		if out.err == nil && err != nil {
+			out.err = err
+		}
+	}
+	if out.err == nil && ctx.Err() != nil {
+		out.err = fmt.Errorf("hashing CloudTrail log files: %w", ctx.Err())
+	}
+	return out
+}
+
+// logDigests logs what the digests say, as both scanners do.
+func (l *Local) logDigests(rep *DigestReport) {
+	if rep == nil {
+		return
+	}
+	l.log.Info("checked log files against CloudTrail digests", "regions", len(rep.Regions),
+		"issues", len(rep.Issues), "note", rep.Note())
+	for _, i := range rep.Issues {
+		l.log.Warn("CloudTrail digests show a problem", "account", i.AccountID, "region", i.Region, "trail", i.Trail,
+			"problem", i.Kind, "from", i.Start, "to", i.End, "path", i.Path, "detail", i.Detail)
+	}
+}
+
+// DiscoverDigests lists the CloudTrail-Digest files under root for the days
+// a query for q reads and the day after (a day's last digest is delivered
+// the next day), sorted by path: the digests the local engine checks.
+func DiscoverDigests(ctx context.Context, root string, q Query) ([]LogFile, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	return discoverDigests(ctx, root, q)
+}
+
+// HashLogFile returns the hex SHA-256 of a CloudTrail log or digest file's
+// JSON text (decompressed when its name ends in .gz), as CloudTrail's
+// digests and the local engine hash it, and its size on disk. maxJSON
+// bounds the JSON text (<= 0: DefaultMaxLogFileSize).
+func HashLogFile(path string, maxJSON int64) (sum string, size int64, err error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return "", 0, fmt.Errorf("hashing CloudTrail file %s: %w", path, err)
+	}
+	if !info.Mode().IsRegular() {
+		return "", 0, fmt.Errorf("hashing CloudTrail file %s: not a regular file", path)
+	}
+	fr := fileReader{limit: maxJSON}
+	data, err := fr.read(&LogFile{Path: path, Size: info.Size()})
+	if err != nil {
+		return "", 0, err
+	}
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:]), info.Size(), nil
 }
 
 // objectSize is the maximum_object_size that fits a file of n bytes of JSON:

@@ -39,6 +39,10 @@ type SyncOptions struct {
 	// refused before it is downloaded (its JSON is larger still). <= 0 means
 	// DefaultMaxLogFileSize, the local engine's bound on a file's JSON.
 	MaxObjectSize int64
+	// PublicKeys, when set, makes S3Local check each digest's signature
+	// (kept from the object's metadata) with CloudTrail's public keys.
+	// Nil: the digests' hashes and chain are checked, their signatures not.
+	PublicKeys PublicKeysAPI
 }
 
 // SyncResult says what SyncS3 did.
@@ -80,8 +84,11 @@ func DefaultCacheDir() (string, error) {
 }
 
 // syncIndexName is the sidecar index of a cached day folder: the ETag and
-// size of every object downloaded into it. Its leading dot keeps it out of
-// the local engine's scan.
+// size of every object downloaded into it and, in a CloudTrail-Digest day
+// folder, each digest's signature metadata, which the digest check reads
+// back (readSignatures). Its leading dot keeps it out of the local
+// engine's scan: discovery skips hidden names, so it is never a log file
+// nor an unlisted file.
 const syncIndexName = ".dormant-sync.json"
 
 type syncIndex struct {
@@ -93,6 +100,23 @@ type syncIndex struct {
 type syncedObject struct {
 	ETag string `json:"etag"`
 	Size int64  `json:"size"`
+	// A digest's S3 user metadata x-amz-meta-signature (hex) and
+	// x-amz-meta-signature-algorithm, as GetObject returned them; empty for
+	// log files, and for a digest S3 kept no signature for.
+	Signature          string `json:"signature,omitempty"`
+	SignatureAlgorithm string `json:"signature_algorithm,omitempty"`
+}
+
+// decodeIndex parses a sync index, refusing one of another format.
+func decodeIndex(data []byte) (syncIndex, error) {
+	var idx syncIndex
+	if err := json.Unmarshal(data, &idx); err != nil {
+		return syncIndex{}, fmt.Errorf("not a sync index's JSON: %w", err)
+	}
+	if idx.Format != 1 || idx.Objects == nil {
+		return syncIndex{}, fmt.Errorf("sync index format %d without objects, want format 1", idx.Format)
+	}
+	return idx, nil
 }
 
 // SyncS3 copies the CloudTrail log files a query for q reads from
@@ -104,9 +128,13 @@ type syncedObject struct {
 // It lists accounts (both AWSLogs/<account>/ and the organization trail's
 // AWSLogs/<o-id>/<account>/), then each account's CloudTrail/<region>/
 // folders, then only the day prefixes of q.ReadDays (the days the local
-// engine reads), several at a time; CloudTrail-Digest and CloudTrail-Insight
-// are never listed. An object already cached with the same size and ETag is
-// skipped; others are downloaded in parallel, each written atomically.
+// engine reads), several at a time. The CloudTrail-Digest/<region>/ day
+// prefixes of the same days and the day after (a day's last digest is
+// delivered the next day, and the chain's check needs it) are copied too,
+// each digest's signature metadata kept in the day folder's index;
+// CloudTrail-Insight is never listed. An object already cached with the
+// same size and ETag is skipped; others are downloaded in parallel, each
+// written atomically.
 // Cached files whose object is gone are removed. Then run NewLocal on Root.
 func SyncS3(ctx context.Context, client S3SyncAPI, bucketURI, cacheDir string, q Query, opts SyncOptions) (*SyncResult, error) {
 	if err := q.Validate(); err != nil {
@@ -141,7 +169,7 @@ func SyncS3(ctx context.Context, client S3SyncAPI, bucketURI, cacheDir string, q
 	s.downloads = make(chan struct{}, s.conc)
 	started := time.Now()
 
-	regions, err := s.regionPrefixes(ctx)
+	regions, digestRegions, err := s.regionPrefixes(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +179,14 @@ func SyncS3(ctx context.Context, client S3SyncAPI, bucketURI, cacheDir string, q
 	for _, r := range regions {
 		for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
 			dayPrefix := r + d.Format("2006/01/02") + "/"
-			g.Go(func() error { return s.syncDay(gctx, dayPrefix) })
+			g.Go(func() error { return s.syncDay(gctx, dayPrefix, false) })
+		}
+	}
+	// The days discoverDigests reads: the log days and the day after.
+	for _, r := range digestRegions {
+		for d := first; !d.After(last.AddDate(0, 0, 1)); d = d.AddDate(0, 0, 1) {
+			dayPrefix := r + d.Format("2006/01/02") + "/"
+			g.Go(func() error { return s.syncDay(gctx, dayPrefix, true) })
 		}
 	}
 	if err := g.Wait(); err != nil {
@@ -239,12 +274,12 @@ type s3Object struct {
 	size      int64
 }
 
-// regionPrefixes lists the CloudTrail/<region>/ prefixes of every account
-// in scope, in both layouts.
-func (s *syncer) regionPrefixes(ctx context.Context) ([]string, error) {
+// regionPrefixes lists the CloudTrail/<region>/ and CloudTrail-Digest/<region>/
+// prefixes of every account in scope, in both layouts.
+func (s *syncer) regionPrefixes(ctx context.Context) (regions, digestRegions []string, err error) {
 	top, _, err := s.list(ctx, s.prefix, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	inScope := func(account string) bool {
 		return len(s.q.Accounts) == 0 || slices.Contains(s.q.Accounts, account)
@@ -260,7 +295,7 @@ func (s *syncer) regionPrefixes(ctx context.Context) ([]string, error) {
 		case strings.HasPrefix(name, "o-"):
 			sub, _, err := s.list(ctx, d, true)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			for _, a := range sub {
 				if name := strings.TrimSuffix(strings.TrimPrefix(a, d), "/"); isAccountID(name) && inScope(name) {
@@ -271,30 +306,35 @@ func (s *syncer) regionPrefixes(ctx context.Context) ([]string, error) {
 			s.log.Debug("skipping a prefix that is neither an account nor an organization", "prefix", d)
 		}
 	}
-	var (
-		mu      sync.Mutex
-		regions []string
-	)
+	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.conc)
 	for _, a := range accounts {
-		g.Go(func() error {
-			found, _, err := s.list(gctx, a+"CloudTrail/", true)
-			mu.Lock()
-			regions = append(regions, found...)
-			mu.Unlock()
-			return err
-		})
+		for _, folder := range []string{"CloudTrail/", digestFolder + "/"} {
+			g.Go(func() error {
+				found, _, err := s.list(gctx, a+folder, true)
+				mu.Lock()
+				if folder == "CloudTrail/" {
+					regions = append(regions, found...)
+				} else {
+					digestRegions = append(digestRegions, found...)
+				}
+				mu.Unlock()
+				return err
+			})
+		}
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	slices.Sort(regions)
-	return regions, nil
+	slices.Sort(digestRegions)
+	return regions, digestRegions, nil
 }
 
-// syncDay brings one day prefix's log files into the cache.
-func (s *syncer) syncDay(ctx context.Context, dayPrefix string) error {
+// syncDay brings one day prefix's log files (or digests, keeping their
+// signature metadata) into the cache.
+func (s *syncer) syncDay(ctx context.Context, dayPrefix string, digests bool) error {
 	_, objects, err := s.list(ctx, dayPrefix, false)
 	if err != nil {
 		return err
@@ -321,7 +361,10 @@ func (s *syncer) syncDay(ctx context.Context, dayPrefix string) error {
 				s.bucket, o.key, o.size, s.maxSize, ErrLogFileTooLarge)
 		}
 		want[name] = o
-		if have, ok := idx.Objects[name]; ok && have.ETag == o.etag && have.Size == o.size && fileSize(filepath.Join(dir, name)) == o.size {
+		// A digest cached without its signature (by a version that did not
+		// keep it) is downloaded again for it.
+		if have, ok := idx.Objects[name]; ok && have.ETag == o.etag && have.Size == o.size && fileSize(filepath.Join(dir, name)) == o.size &&
+			(!digests || have.Signature != "") {
 			skipped++
 			skipB += o.size
 			continue
@@ -362,11 +405,11 @@ func (s *syncer) syncDay(ctx context.Context, dayPrefix string) error {
 	// whose object is gone are removed.
 	next := syncIndex{Format: 1, Source: source, Objects: map[string]syncedObject{}}
 	removed := 0
-	for name, o := range want {
+	for name := range want {
 		if got, ok := synced[name]; ok {
 			next.Objects[name] = got
 		} else {
-			next.Objects[name] = syncedObject{ETag: o.etag, Size: o.size}
+			next.Objects[name] = idx.Objects[name] // skipped: same ETag and size, same metadata
 		}
 	}
 	for name := range idx.Objects {
@@ -435,21 +478,24 @@ func (s *syncer) download(ctx context.Context, o s3Object, path string) (syncedO
 		}
 		return syncedObject{}, fmt.Errorf("downloading %s to %s: %w", uri, path, err)
 	}
-	return syncedObject{ETag: etag, Size: n}, nil
+	// The SDK hands user metadata back without its x-amz-meta- prefix,
+	// lower-cased.
+	return syncedObject{ETag: etag, Size: n, Signature: out.Metadata["signature"],
+		SignatureAlgorithm: out.Metadata["signature-algorithm"]}, nil
 }
 
 // loadIndex reads a day folder's index; a missing or unreadable one is
 // empty (everything is downloaded again).
 func (s *syncer) loadIndex(path string) syncIndex {
-	idx := syncIndex{Objects: map[string]syncedObject{}}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return idx
+		return syncIndex{Objects: map[string]syncedObject{}}
 	}
+	var idx syncIndex
 	if err == nil {
-		err = json.Unmarshal(data, &idx)
+		idx, err = decodeIndex(data)
 	}
-	if err != nil || idx.Format != 1 || idx.Objects == nil {
+	if err != nil {
 		s.log.Warn("ignoring an unreadable CloudTrail cache index; the day's files are downloaded again", "path", path, "err", err)
 		return syncIndex{Objects: map[string]syncedObject{}}
 	}
@@ -526,6 +572,9 @@ func (e *S3Local) Sync(ctx context.Context, q Query) (*Local, error) {
 	e.last = synced
 	e.mu.Unlock()
 	opts := append(slices.Clone(e.localOpts), WithETags(synced.ETag))
+	if e.sync.PublicKeys != nil {
+		opts = append(opts, withDigestSignatures(e.sync.PublicKeys))
+	}
 	return NewLocal(synced.Root, opts...), nil
 }
 

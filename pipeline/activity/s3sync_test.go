@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/dormant-iam/dormant/internal/awsfake/analytics"
+	"github.com/dormant-iam/dormant/tables"
 )
 
 // recordingS3 records the listings and downloads SyncS3 makes.
@@ -63,12 +64,20 @@ func TestSyncS3(t *testing.T) {
 	client := &recordingS3{S3SyncAPI: s.S3Client()}
 	cache := t.TempDir()
 
-	// The files the local engine reads from the fixture are exactly the
-	// ones to download.
+	// The files the local engine reads from the fixture, and the digests
+	// its digest check reads, are exactly the ones to download.
 	files, err := DiscoverFiles(ctx, fixture, q)
 	if err != nil {
 		t.Fatal(err)
 	}
+	digests, err := discoverDigests(ctx, fixture, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(digests) == 0 {
+		t.Fatal("the fixture has no digest in the window")
+	}
+	files = append(files, digests...)
 	var wantKeys []string
 	var wantBytes int64
 	for _, f := range files {
@@ -91,7 +100,13 @@ func TestSyncS3(t *testing.T) {
 		"org/AWSLogs/ delimiter /",
 		"org/AWSLogs/o-exampleorgid/ delimiter /",
 		"org/AWSLogs/111111111111/CloudTrail/ delimiter /",
-		"org/AWSLogs/o-exampleorgid/222222222222/CloudTrail/ delimiter /")
+		"org/AWSLogs/o-exampleorgid/222222222222/CloudTrail/ delimiter /",
+		"org/AWSLogs/111111111111/CloudTrail-Digest/ delimiter /",
+		"org/AWSLogs/o-exampleorgid/222222222222/CloudTrail-Digest/ delimiter /")
+	// The digests of the read days and the day after.
+	for _, day := range []string{"2026/09/30/", "2026/10/01/", "2026/10/02/", "2026/10/03/", "2026/10/04/", "2026/10/05/"} {
+		wantListed = append(wantListed, "org/AWSLogs/111111111111/CloudTrail-Digest/us-east-1/"+day)
+	}
 	for _, region := range []string{"org/AWSLogs/111111111111/CloudTrail/us-east-1/", "org/AWSLogs/111111111111/CloudTrail/us-east-2/",
 		"org/AWSLogs/o-exampleorgid/222222222222/CloudTrail/eu-west-1/"} {
 		for _, day := range []string{"2026/09/30/", "2026/10/01/", "2026/10/02/", "2026/10/03/", "2026/10/04/"} {
@@ -103,9 +118,25 @@ func TestSyncS3(t *testing.T) {
 		t.Errorf("listed\n %q\nwant\n %q", listed, wantListed)
 	}
 	wantRoot := filepath.Join(cache, "s3", "trail-bucket", "org", "AWSLogs")
-	if res.Root != wantRoot || res.Prefixes != 15 || res.Downloaded != len(wantKeys) || res.DownloadedBytes != wantBytes ||
+	if res.Root != wantRoot || res.Prefixes != 21 || res.Downloaded != len(wantKeys) || res.DownloadedBytes != wantBytes ||
 		res.Skipped != 0 || res.Removed != 0 {
-		t.Errorf("first sync: %+v; want root %s, 15 prefixes, %d objects (%d bytes) downloaded", res, wantRoot, len(wantKeys), wantBytes)
+		t.Errorf("first sync: %+v; want root %s, 21 prefixes, %d objects (%d bytes) downloaded", res, wantRoot, len(wantKeys), wantBytes)
+	}
+	// Each digest's signature metadata is kept in its folder's index.
+	for _, d := range digests {
+		rel, _ := filepath.Rel(fixture, d.Path)
+		local := filepath.Join(res.Root, strings.TrimPrefix(rel, "AWSLogs"+string(filepath.Separator)))
+		data, err := os.ReadFile(filepath.Join(filepath.Dir(local), syncIndexName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx, err := decodeIndex(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o := idx.Objects[filepath.Base(local)]; len(o.Signature) != 512 || o.SignatureAlgorithm != "SHA256withRSA" {
+			t.Errorf("the index keeps %+v for digest %s; want its 2048-bit signature and SHA256withRSA", o, rel)
+		}
 	}
 
 	// The cache scans to the same tables as the fixture itself.
@@ -215,7 +246,14 @@ func TestS3Local(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameTables(t, "S3Local", got, want)
-	if e.Name() != "local" || e.LastSync() == nil || e.LastSync().Downloaded != got.Runs[0].Files {
+	digestPaths := map[string]bool{} // the sync downloads the digests too
+	for _, f := range got.LogFiles {
+		if f.Kind == tables.LogFileKindDigest {
+			digestPaths[f.Path] = true
+		}
+	}
+	digests := len(digestPaths)
+	if e.Name() != "local" || e.LastSync() == nil || digests == 0 || e.LastSync().Downloaded != got.Runs[0].Files+digests {
 		t.Errorf("engine %s, last sync %+v, %d files scanned", e.Name(), e.LastSync(), got.Runs[0].Files)
 	}
 }

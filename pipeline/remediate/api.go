@@ -3,16 +3,13 @@ package remediate
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
-	"github.com/dormant-iam/dormant/internal/awsrole"
+	"github.com/dormant-iam/dormant/internal/awssession"
 )
 
 // IAMAPI is exactly the IAM calls this package makes, with the SDK's own
@@ -65,11 +62,9 @@ var _ IAMAPI = (*iam.Client)(nil)
 // calls it at most once per account and reuses the client.
 type ClientFactory func(ctx context.Context, accountID string) (IAMAPI, error)
 
-// STSAPI is the STS calls AWSClients makes.
-type STSAPI interface {
-	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
-	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
-}
+// STSAPI is the STS calls AWSClients makes: GetCallerIdentity and
+// AssumeRole, through internal/awssession.
+type STSAPI = awssession.STSAPI
 
 // AWSAccess says how AWSClients reaches each account.
 type AWSAccess struct {
@@ -110,43 +105,17 @@ func AWSClients(cfg aws.Config, access AWSAccess) ClientFactory {
 }
 
 func newAWSClients(cfg aws.Config, stsClient STSAPI, access AWSAccess) ClientFactory {
-	var (
-		identOnce sync.Once
-		callerAcc string
-		partition string
-		identErr  error
-	)
+	sess := awssession.NewWithSTS(cfg, stsClient)
+	role := awssession.Role{Name: access.RoleName, ExternalID: access.ExternalID, SessionName: access.SessionName}
 	return func(ctx context.Context, accountID string) (IAMAPI, error) {
-		identOnce.Do(func() {
-			out, err := stsClient.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-			if err != nil {
-				identErr = fmt.Errorf("identifying the caller (sts:GetCallerIdentity): %w", err)
-				return
-			}
-			callerAcc = aws.ToString(out.Account)
-			partition = "aws"
-			if parts := strings.SplitN(aws.ToString(out.Arn), ":", 3); len(parts) == 3 && parts[1] != "" {
-				partition = parts[1]
-			}
-		})
-		if identErr != nil {
-			return nil, identErr
+		// Assumed now, so a denied role fails here, naming the role, rather
+		// than on the first IAM call.
+		creds, err := sess.CheckedCredentials(ctx, accountID, role)
+		if err != nil {
+			return nil, err
 		}
-		if accountID == callerAcc {
-			return iam.NewFromConfig(cfg), nil
-		}
-		if access.RoleName == "" {
-			return nil, fmt.Errorf("reaching account %s: the caller is in account %s and no role name was given; pass --role-name (for example OrganizationAccountAccessRole) or run with credentials of account %s",
-				accountID, callerAcc, accountID)
-		}
-		roleARN := awsrole.ARN(partition, accountID, access.RoleName)
 		c := cfg.Copy()
-		c.Credentials = awsrole.Credentials(stsClient, roleARN, awsrole.Options{SessionName: access.SessionName, ExternalID: access.ExternalID})
-		// Assume once now, so a denied role fails here, naming the role,
-		// rather than on the first IAM call.
-		if _, err := c.Credentials.Retrieve(ctx); err != nil {
-			return nil, fmt.Errorf("assuming role %s: %w", roleARN, err)
-		}
+		c.Credentials = creds
 		return iam.NewFromConfig(c), nil
 	}
 }

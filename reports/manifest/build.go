@@ -70,11 +70,13 @@ func Build(in Input) (*Manifest, error) {
 		}
 	}
 	slices.SortFunc(m.Entries, compareEntries)
-	// Sign, and check the plan passes the same checks remediation applies
-	// when it reads it back: failing here names the finding instead of
-	// failing days later. One pass encodes each entry once for both.
-	if err := m.signAndValidate(); err != nil {
+	if err := m.Sign(); err != nil {
 		return nil, fmt.Errorf("building manifest: %w", err)
+	}
+	// The cross-field rules are cheap; the JSON Schema is checked where a
+	// manifest is read, and plan's checks keep Build within it.
+	if probs := m.semanticProblems(); len(probs) > 0 {
+		return nil, fmt.Errorf("building manifest: %w", &ValidationError{Problems: probs})
 	}
 	return m, nil
 }
@@ -139,7 +141,10 @@ func plan(dst []Entry, f *tables.Finding, asOf, windowStart time.Time, deleteAft
 		if f.Exemption != "" {
 			return nil, fmt.Errorf("decision %s on a user exempt by %s: exempt users are never remediated", f.Decision, f.Exemption)
 		}
-		if err := checkIdentity(f); err != nil {
+		if err := checkPlanned(f); err != nil {
+			return nil, err
+		}
+		if err := checkReasons(f.Reasons); err != nil {
 			return nil, err
 		}
 		e := baseEntry(f, KindUser, f.Decision)
@@ -153,7 +158,7 @@ func plan(dst []Entry, f *tables.Finding, asOf, windowStart time.Time, deleteAft
 		if !PlansKeys(f) {
 			return dst, nil
 		}
-		if err := checkIdentity(f); err != nil {
+		if err := checkPlanned(f); err != nil {
 			return nil, err
 		}
 		for _, slot := range f.UnusedKeys {

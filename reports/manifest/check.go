@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -25,10 +26,7 @@ var (
 // decides on a removal, so that such a user goes to review instead of
 // aborting the run at the manifest; the error says what is missing.
 func CheckFinding(f *tables.Finding) error {
-	if err := checkIdentity(f); err != nil {
-		return err
-	}
-	if err := checkForm(f); err != nil {
+	if err := checkPlanned(f); err != nil {
 		return err
 	}
 	for _, t := range []struct {
@@ -43,12 +41,38 @@ func CheckFinding(f *tables.Finding) error {
 			return err
 		}
 	}
-	if f.DaysInactive < -1 {
-		return fmt.Errorf("days inactive is %d: a negative count means activity after as-of, which is no removal", f.DaysInactive)
-	}
 	for _, slot := range f.UnusedKeys {
 		if err := checkKey(f, slot); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// checkPlanned is what Build requires of a finding it plans entries for:
+// the identity remediation matches by, in the form the schema states, and a
+// day count the schema allows, so that the plan it signs is one the reader accepts.
+func checkPlanned(f *tables.Finding) error {
+	if err := checkIdentity(f); err != nil {
+		return err
+	}
+	if err := checkForm(f); err != nil {
+		return err
+	}
+	if f.DaysInactive < -1 {
+		return fmt.Errorf("days inactive is %d: a negative count means activity after as-of, which is no removal", f.DaysInactive)
+	}
+	return nil
+}
+
+// checkReasons requires a user entry to say why, as the schema does.
+func checkReasons(reasons []string) error {
+	if len(reasons) == 0 {
+		return errors.New("reasons: has 0 items, want at least 1: a removal must say why it is proposed")
+	}
+	for i, r := range reasons {
+		if r == "" {
+			return fmt.Errorf("reasons[%d]: is empty: a removal must say why it is proposed", i)
 		}
 	}
 	return nil

@@ -102,26 +102,53 @@ func (m *Manifest) writeCanonicalDocument(w io.Writer, entries func(io.Writer) e
 // writeCanonicalEntries streams CanonicalEntries one entry at a time, so
 // hashing a large plan does not build it in memory.
 func (m *Manifest) writeCanonicalEntries(w io.Writer) error {
-	buf := []byte{'['}
+	if _, err := w.Write([]byte{'['}); err != nil {
+		return err
+	}
+	enc := newEntryEncoder("", "")
 	for i := range m.Entries {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		var err error
-		if buf, err = appendEntry(buf, &m.Entries[i]); err != nil {
+		b, err := enc.encode(&m.Entries[i])
+		if err != nil {
 			return fmt.Errorf("encoding entry %d for the digest: %w", i, err)
 		}
-		// Hand the hash large blocks rather than one call per entry.
-		if len(buf) >= 32<<10 {
-			if _, err := w.Write(buf); err != nil {
+		if i > 0 {
+			if _, err := w.Write([]byte{','}); err != nil {
 				return err
 			}
-			buf = buf[:0]
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
 		}
 	}
-	buf = append(buf, ']')
-	_, err := w.Write(buf)
+	_, err := w.Write([]byte{']'})
 	return err
+}
+
+// entryEncoder encodes one entry at a time as encoding/json does with HTML
+// escaping off, reusing its buffer.
+type entryEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// newEntryEncoder indents as json.Encoder.SetIndent does; "" and "" is compact.
+func newEntryEncoder(prefix, indent string) *entryEncoder {
+	e := &entryEncoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	if prefix != "" || indent != "" {
+		e.enc.SetIndent(prefix, indent)
+	}
+	return e
+}
+
+// encode returns e's encoding without the trailing newline, valid until the next call.
+func (e *entryEncoder) encode(x *Entry) ([]byte, error) {
+	e.buf.Reset()
+	if err := e.enc.Encode(x); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")), nil
 }
 
 // ComputeDigest returns "sha256:<hex>" over CanonicalDocument.

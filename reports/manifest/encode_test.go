@@ -3,10 +3,12 @@ package manifest
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // oddStrings are texts whose JSON encoding needs care: escapes, HTML
@@ -27,8 +29,7 @@ var oddStrings = []string{
 	"\\\"",
 }
 
-// jsonEntry is what encoding/json writes for e: the reference appendEntry
-// must match.
+// jsonEntry is what encoding/json writes for e alone.
 func jsonEntry(t *testing.T, e *Entry) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -71,7 +72,7 @@ func oddEntries(t *testing.T) []Entry {
 }
 
 // filledByReflection sets every field of an Entry, so a field added to the
-// struct and not to appendEntry fails TestAppendEntryMatchesJSON.
+// struct is encoded by TestEntryEncodingMatchesJSON.
 func filledByReflection(t *testing.T) Entry {
 	t.Helper()
 	var e Entry
@@ -111,49 +112,42 @@ func filledByReflection(t *testing.T) Entry {
 	return e
 }
 
-func TestAppendEntryMatchesJSON(t *testing.T) {
+// TestEntryEncodingMatchesJSON: each entry's canonical form, which the
+// digest covers, is what encoding/json writes for it alone.
+func TestEntryEncodingMatchesJSON(t *testing.T) {
 	for i, e := range oddEntries(t) {
 		want := jsonEntry(t, &e)
-		got, err := appendEntry([]byte("prefix"), &e)
+		m := &Manifest{Entries: []Entry{e}}
+		got, err := m.CanonicalEntries()
 		if err != nil {
-			t.Fatalf("entry %d: appendEntry: %v", i, err)
+			t.Fatalf("entry %d: CanonicalEntries: %v", i, err)
 		}
-		if !bytes.Equal(got, append([]byte("prefix"), want...)) {
-			t.Errorf("entry %d: appendEntry differs from encoding/json:\n got %s\nwant prefix%s", i, got, want)
-		}
-		// Indenting the compact form is what Encode does per entry.
-		var wantIndent bytes.Buffer
-		if err := json.Indent(&wantIndent, want, "    ", "  "); err != nil {
-			t.Fatal(err)
-		}
-		if got := appendIndent(nil, want, "    ", "  "); !bytes.Equal(got, wantIndent.Bytes()) {
-			t.Errorf("entry %d: appendIndent differs from json.Indent:\n got %s\nwant %s", i, got, wantIndent.Bytes())
+		if !bytes.Equal(got, []byte("["+string(want)+"]")) {
+			t.Errorf("entry %d: canonical form differs from encoding/json:\n got %s\nwant [%s]", i, got, want)
 		}
 	}
 }
 
-func TestAppendEntryUnencodableTime(t *testing.T) {
-	// A time encoding/json refuses gives encoding/json's own error.
-	e := mustBuild(t).Entries[0]
-	e.KeyLastRotated = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
-	_, want := json.Marshal(&e)
-	if want == nil {
-		t.Fatal("encoding/json accepted year 10000")
-	}
-	if _, err := appendEntry(nil, &e); err == nil || err.Error() != want.Error() {
-		t.Errorf("appendEntry error = %v, want %v", err, want)
-	}
-	// After other entries in the buffer: what was there is kept (time's
-	// AppendText drops its buffer when it refuses a time).
-	before := []byte(`[{"kind":"user"},`)
-	if got, err := appendEntry(bytes.Clone(before), &e); err == nil || !bytes.Equal(got, before) {
-		t.Errorf("appendEntry after other entries = %q, %v; want %q and an error", got, err, before)
-	}
-	e.KeyLastRotated = time.Time{}
-	e.Evidence.CreateDate = ptr(time.Date(2020, 1, 1, 0, 0, 0, 0, time.FixedZone("", 24*3600)))
-	_, want = json.Marshal(&e)
-	if _, err := appendEntry(nil, &e); want == nil || err == nil || err.Error() != want.Error() {
-		t.Errorf("appendEntry error = %v, want %v", err, want)
+func TestEntryUnencodableTime(t *testing.T) {
+	// A time encoding/json refuses gives encoding/json's own error, naming the entry.
+	for _, edit := range []func(e *Entry){
+		func(e *Entry) { e.KeyLastRotated = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) },
+		func(e *Entry) {
+			e.Evidence.CreateDate = ptr(time.Date(2020, 1, 1, 0, 0, 0, 0, time.FixedZone("", 24*3600)))
+		},
+	} {
+		m := mustBuild(t)
+		edit(&m.Entries[1])
+		_, want := json.Marshal(&m.Entries[1])
+		if want == nil {
+			t.Fatal("encoding/json accepted the time")
+		}
+		if _, err := m.ComputeDigest(); err == nil || !strings.Contains(err.Error(), "entry 1") || !strings.Contains(err.Error(), want.Error()) {
+			t.Errorf("ComputeDigest error = %v, want one naming entry 1 with %v", err, want)
+		}
+		if err := m.Encode(io.Discard); err == nil || !strings.Contains(err.Error(), "entry 1") || !strings.Contains(err.Error(), want.Error()) {
+			t.Errorf("Encode error = %v, want one naming entry 1 with %v", err, want)
+		}
 	}
 }
 
@@ -176,28 +170,27 @@ func TestEncodeOddStringsMatchesWholeDocument(t *testing.T) {
 	}
 }
 
-func FuzzAppendString(f *testing.F) {
+// FuzzEncodeStrings: any text in an entry encodes, entry by entry, to the
+// bytes of the whole document, and reads back as it was when it is UTF-8.
+func FuzzEncodeStrings(f *testing.F) {
 	for _, s := range oddStrings {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		var want bytes.Buffer
-		enc := json.NewEncoder(&want)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(s); err != nil {
+		m := mustBuild(t)
+		m.Entries[0].Reasons = []string{s}
+		m.Entries[1].ReviewerComment = s
+		checkEncodeMatchesWholeDocument(t, m)
+		var buf bytes.Buffer
+		if err := m.Encode(&buf); err != nil {
 			t.Fatal(err)
 		}
-		if got := appendString(nil, s); !bytes.Equal(got, bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
-			t.Errorf("appendString(%q) = %s, want %s", s, got, want.Bytes())
-		}
-		// The string as a member value, indented.
-		compact := append(append([]byte(`{"a":[`), appendString(nil, s)...), `,{}],"b":[]}`...)
-		var indented bytes.Buffer
-		if err := json.Indent(&indented, compact, "  ", "\t"); err != nil {
+		var back Manifest
+		if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
 			t.Fatal(err)
 		}
-		if got := appendIndent(nil, compact, "  ", "\t"); !bytes.Equal(got, indented.Bytes()) {
-			t.Errorf("appendIndent(%s) = %s, want %s", compact, got, indented.Bytes())
+		if utf8.ValidString(s) && back.Entries[1].ReviewerComment != s {
+			t.Errorf("reviewer comment %q read back as %q", s, back.Entries[1].ReviewerComment)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bufio"
 	"bytes"
 	_ "embed"
 	"encoding/json"
@@ -194,10 +195,20 @@ func (e *Entry) Label() string {
 }
 
 // Encode writes the manifest as indented JSON (two spaces, no HTML
-// escaping). It does not sign: call Sign first if entries changed. Entries
-// are encoded one at a time, so a large plan is never held twice in memory;
-// the bytes are the same as indenting the whole document at once.
+// escaping), byte for byte what json.Encoder writes for the whole document.
+// It does not sign: call Sign first if entries changed. Entries are encoded
+// one at a time, so a large plan is never held twice in memory.
 func (m *Manifest) Encode(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	err := m.encode(bw)
+	// What came before a failing entry is written, as an unbuffered encoder would.
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+func (m *Manifest) encode(w io.Writer) error {
 	header := *m
 	header.Entries = []Entry{}
 	var buf bytes.Buffer
@@ -216,43 +227,31 @@ func (m *Manifest) Encode(w io.Writer) error {
 	if _, err := w.Write(head[:len(head)-len(emptyTail)]); err != nil {
 		return err
 	}
-	// An entry sits two levels deep: its lines carry four spaces of prefix.
-	// Blocks of entries are encoded across the cores and written in order.
 	if _, err := w.Write([]byte("[\n")); err != nil {
 		return err
 	}
-	type block struct {
-		compact, out []byte
-		err          error
-	}
-	last := len(m.Entries) - 1
-	err := inBlocks(len(m.Entries), func(lo, hi int, b *block) {
-		b.out, b.err = b.out[:0], nil
-		for i := lo; i < hi; i++ {
-			var err error
-			if b.compact, err = appendEntry(b.compact[:0], &m.Entries[i]); err != nil {
-				b.err = fmt.Errorf("encoding manifest entry %d (%s): %w", i, m.Entries[i].Label(), err)
-				return
-			}
-			b.out = append(b.out, "    "...)
-			b.out = appendIndent(b.out, b.compact, "    ", "  ")
-			if i < last {
-				b.out = append(b.out, ',')
-			}
-			b.out = append(b.out, '\n')
+	// An entry sits two levels deep: its lines carry four spaces of prefix.
+	entries := newEntryEncoder("    ", "  ")
+	sep := []byte(",\n")
+	for i := range m.Entries {
+		b, err := entries.encode(&m.Entries[i])
+		if err != nil {
+			return fmt.Errorf("encoding manifest entry %d (%s): %w", i, m.Entries[i].Label(), err)
 		}
-	}, func(b *block) error {
-		// What came before a failing entry is written, as an unbuffered
-		// encoder would.
-		if _, err := w.Write(b.out); err != nil {
+		if i == len(m.Entries)-1 {
+			sep = sep[1:]
+		}
+		if _, err := w.Write([]byte("    ")); err != nil {
 			return err
 		}
-		return b.err
-	})
-	if err != nil {
-		return err
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		if _, err := w.Write(sep); err != nil {
+			return err
+		}
 	}
-	_, err = w.Write([]byte("  ]\n}\n"))
+	_, err := w.Write([]byte("  ]\n}\n"))
 	return err
 }
 

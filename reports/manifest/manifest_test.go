@@ -192,16 +192,19 @@ func TestBuildRejects(t *testing.T) {
 		}, `unknown decision "remove"`},
 		{"bad account ID", func(in *Input) {
 			in.Findings[7].AccountID = "1111"
-		}, "account_id: \"1111\" does not match"},
+		}, `(1111/alice): the account ID "1111" is not 12 digits`},
 		{"no reasons", func(in *Input) {
 			in.Findings[6].Reasons = nil
-		}, "(111111111111/bob) reasons: has 0 items, want at least 1"},
+		}, "(111111111111/bob): reasons: has 0 items, want at least 1"},
 		{"ARN of another user", func(in *Input) {
 			in.Findings[7].ARN = "arn:aws:iam::111111111111:user/mallory"
-		}, `names user "mallory", not user_name "alice"`},
+		}, `names user "mallory", not "alice"`},
 		{"user name not UTF-8", func(in *Input) {
 			in.Findings[7].UserName = "al\xffice"
 		}, "user name \"al\\xffice\" is not valid UTF-8"},
+		{"empty reason", func(in *Input) {
+			in.Findings[6].Reasons = []string{"inactive", ""}
+		}, "(111111111111/bob): reasons[1]: is empty"},
 		{"reason not UTF-8", func(in *Input) {
 			in.Findings[7].Reasons = append(in.Findings[7].Reasons, "owner \xfe")
 		}, "is not valid UTF-8"},

@@ -2,19 +2,17 @@ package manifest
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 
-	"github.com/dormant-iam/dormant/reports/manifest/internal/jsonschema"
+	"github.com/dormant-iam/dormant/internal/parallel"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // ValidationError lists every way a manifest breaks the schema's rules, each
@@ -40,10 +38,6 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
-var compiled = sync.OnceValues(func() (*jsonschema.Schema, error) {
-	return jsonschema.Compile(schemaV1)
-})
-
 // Read parses the manifest at path and checks it against the schema's rules,
 // the published JSON Schema and the cross-field rules it states in words. It
 // does not check the digest: call Verify for that, so that a caller can
@@ -61,8 +55,8 @@ func Read(path string) (*Manifest, error) {
 }
 
 // Parse is Read for bytes already in memory. Entries are checked one at a
-// time, so a manifest of tens of thousands of entries is never held as
-// generic JSON values all at once.
+// time, so a manifest of a hundred thousand entries is never held as generic
+// JSON values all at once.
 func Parse(data []byte) (*Manifest, error) {
 	s, err := compiled()
 	if err != nil {
@@ -88,35 +82,38 @@ func Parse(data []byte) (*Manifest, error) {
 			return nil, unknownVersion(version)
 		}
 	}
-	// The header, with the entries array emptied, against the root schema.
-	header := jsonschema.Value{Kind: jsonschema.Object, Members: make([]jsonschema.Member, 0, len(top))}
+	// The header, with the entries array emptied, against the whole schema.
+	header := make(map[string]any, len(top))
 	var entries []json.RawMessage
 	for k, v := range top {
 		if k == "entries" && bytes.HasPrefix(bytes.TrimSpace(v), []byte("[")) {
 			if err := json.Unmarshal(v, &entries); err != nil {
 				return nil, fmt.Errorf("parsing entries: %w", err)
 			}
-			header.Members = append(header.Members, jsonschema.Member{Name: k, Value: jsonschema.Value{Kind: jsonschema.Array}})
+			header[k] = []any{}
 			continue
 		}
-		val, err := jsonschema.Decode(v)
+		val, err := jsonschema.UnmarshalJSON(bytes.NewReader(v))
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", k, err)
 		}
-		header.Members = append(header.Members, jsonschema.Member{Name: k, Value: val})
+		header[k] = val
 	}
-	probs := s.Validate(header)
-	// Then each entry against $defs/entry.
-	var entryDec jsonschema.Decoder
-	for i, raw := range entries {
-		doc, err := entryDec.Decode(raw)
+	probs := checkValue(s.root, header, "")
+	// Then each entry against $defs/entry, across the cores.
+	entryProbs := make([][]problem, len(entries))
+	err = parallel.Each(len(entries), runtime.GOMAXPROCS(0), func(i int) error {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(entries[i]))
 		if err != nil {
-			return nil, fmt.Errorf("parsing entries[%d]: %w", i, err)
+			return fmt.Errorf("parsing entries[%d]: %w", i, err)
 		}
-		p, err := s.ValidateDef("entry", doc, "/entries/"+strconv.Itoa(i))
-		if err != nil {
-			return nil, fmt.Errorf("checking entries[%d]: %w", i, err)
-		}
+		entryProbs[i] = checkValue(s.entry, doc, "/entries/"+strconv.Itoa(i))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range entryProbs {
 		probs = append(probs, p...)
 	}
 	if len(probs) > 0 {
@@ -137,35 +134,6 @@ func Parse(data []byte) (*Manifest, error) {
 // Validate checks the manifest against every rule of its schema (the JSON
 // Schema and the cross-field rules), but not the digest.
 func (m *Manifest) Validate() error {
-	return m.validate(nil)
-}
-
-// Verify is what remediation and `dormant verify` require before trusting a
-// manifest: a known schema version, every entry well-formed (Validate), and
-// a digest that matches the entries. errors.Is tells ErrUnknownSchemaVersion
-// and ErrDigestMismatch apart from a malformed manifest (*ValidationError).
-func (m *Manifest) Verify() error {
-	// One encoding of each entry serves both the schema check and the hash.
-	h := sha256.New()
-	var verr error
-	if err := m.writeCanonicalDocument(h, func(w io.Writer) error {
-		verr = m.validate(w)
-		return verr
-	}); err != nil {
-		if verr != nil {
-			return verr
-		}
-		return err
-	}
-	hd, err := m.ComputeHeaderDigest()
-	if err != nil {
-		return err
-	}
-	return m.compareDigests(hd, DigestPrefix+hex.EncodeToString(h.Sum(nil)))
-}
-
-// validate is Validate; with h set it also writes CanonicalEntries to h.
-func (m *Manifest) validate(h io.Writer) error {
 	if m.SchemaVersion != SchemaVersion {
 		return unknownVersion(m.SchemaVersion)
 	}
@@ -173,153 +141,37 @@ func (m *Manifest) validate(h io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("compiling embedded schema: %w", err)
 	}
-	header, err := m.headerJSON()
-	if err != nil {
-		return err
-	}
-	entryProbs, err := m.checkEntries(s, h)
-	var enc *entryEncodingError
-	if errors.As(err, &enc) {
-		return fmt.Errorf("encoding manifest: %w", enc.err)
-	}
-	if err != nil {
-		return err
-	}
-	return m.problems(s, header, entryProbs)
-}
-
-// signAndValidate is Sign followed by Validate, for Build: each entry is
-// encoded once, and those bytes are both hashed and checked.
-func (m *Manifest) signAndValidate() error {
-	s, err := compiled()
-	if err != nil {
-		return fmt.Errorf("compiling embedded schema: %w", err)
-	}
-	h := sha256.New()
-	var entryProbs []jsonschema.Problem
-	err = m.writeCanonicalDocument(h, func(w io.Writer) error {
-		var err error
-		entryProbs, err = m.checkEntries(s, w)
-		return err
-	})
-	var enc *entryEncodingError
-	if errors.As(err, &enc) {
-		return fmt.Errorf("signing manifest: encoding entry %d for the digest: %w", enc.index, enc.err)
-	}
-	if err != nil {
-		return err
-	}
-	m.Digest = DigestPrefix + hex.EncodeToString(h.Sum(nil))
-	if m.HeaderDigest, err = m.ComputeHeaderDigest(); err != nil {
-		return fmt.Errorf("signing manifest: %w", err)
-	}
-	if m.SchemaVersion != SchemaVersion {
-		return unknownVersion(m.SchemaVersion)
-	}
-	header, err := m.headerJSON()
-	if err != nil {
-		return err
-	}
-	return m.problems(s, header, entryProbs)
-}
-
-// headerJSON is the manifest without its entries, as the generic values the
-// schema validator reads.
-func (m *Manifest) headerJSON() (jsonschema.Value, error) {
 	header := *m
 	header.Entries = []Entry{}
 	data, err := json.Marshal(&header)
 	if err != nil {
-		return jsonschema.Value{}, fmt.Errorf("encoding manifest: %w", err)
+		return fmt.Errorf("encoding manifest: %w", err)
 	}
-	doc, err := jsonschema.Decode(data)
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
-		return jsonschema.Value{}, fmt.Errorf("re-reading encoded manifest: %w", err)
+		return fmt.Errorf("re-reading encoded manifest: %w", err)
 	}
-	return doc, nil
-}
-
-// entryEncodingError is an entry that cannot be encoded as JSON.
-type entryEncodingError struct {
-	index int
-	err   error
-}
-
-func (e *entryEncodingError) Error() string {
-	return fmt.Sprintf("encoding entry %d: %v", e.index, e.err)
-}
-
-func (e *entryEncodingError) Unwrap() error { return e.err }
-
-// checkEntries checks every entry against $defs/entry. Each is encoded once,
-// in its canonical form, and read back through a reused decoder; blocks of
-// entries are checked across the cores, a window at a time, so the generic
-// values of only a few entries exist at once. With h set, the same bytes are
-// written to h, in order, as CanonicalEntries.
-func (m *Manifest) checkEntries(s *jsonschema.Schema, h io.Writer) ([]jsonschema.Problem, error) {
-	type block struct {
-		dec   jsonschema.Decoder
-		buf   []byte // the block's canonical entries, each after a comma but the first
-		probs []jsonschema.Problem
-		err   error
-	}
-	var probs []jsonschema.Problem
-	if h != nil {
-		if _, err := h.Write([]byte{'['}); err != nil {
-			return nil, err
+	probs := checkValue(s.root, doc, "")
+	// Each entry in its canonical form against $defs/entry, across the cores.
+	entryProbs := make([][]problem, len(m.Entries))
+	err = parallel.Each(len(m.Entries), runtime.GOMAXPROCS(0), func(i int) error {
+		b, err := json.Marshal(&m.Entries[i])
+		if err != nil {
+			return fmt.Errorf("encoding manifest: encoding entry %d: %w", i, err)
 		}
-	}
-	err := inBlocks(len(m.Entries), func(lo, hi int, b *block) {
-		b.buf, b.probs, b.err = b.buf[:0], b.probs[:0], nil
-		for i := lo; i < hi; i++ {
-			if i > 0 {
-				b.buf = append(b.buf, ',')
-			}
-			start := len(b.buf)
-			var err error
-			if b.buf, err = appendEntry(b.buf, &m.Entries[i]); err != nil {
-				b.err = &entryEncodingError{index: i, err: err}
-				return
-			}
-			// The decoded values point into b.buf until the next decode.
-			doc, err := b.dec.DecodeTransient(b.buf[start:])
-			if err != nil {
-				b.err = fmt.Errorf("re-reading encoded entry %d: %w", i, err)
-				return
-			}
-			p, err := s.ValidateDef("entry", doc, "/entries/"+strconv.Itoa(i))
-			if err != nil {
-				b.err = fmt.Errorf("checking entries[%d]: %w", i, err)
-				return
-			}
-			b.probs = append(b.probs, p...)
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		if err != nil {
+			return fmt.Errorf("re-reading encoded entry %d: %w", i, err)
 		}
-	}, func(b *block) error {
-		if b.err != nil {
-			return b.err
-		}
-		probs = append(probs, b.probs...)
-		if h != nil {
-			_, err := h.Write(b.buf)
-			return err
-		}
+		entryProbs[i] = checkValue(s.entry, doc, "/entries/"+strconv.Itoa(i))
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if h != nil {
-		if _, err := h.Write([]byte{']'}); err != nil {
-			return nil, err
-		}
+	for _, p := range entryProbs {
+		probs = append(probs, p...)
 	}
-	return probs, nil
-}
-
-// problems turns the schema problems of the header and the entries, and
-// else the cross-field ones, into a *ValidationError.
-func (m *Manifest) problems(s *jsonschema.Schema, header jsonschema.Value, entryProbs []jsonschema.Problem) error {
-	probs := append(s.Validate(header), entryProbs...)
 	if len(probs) > 0 {
 		return schemaError(probs, func(i int) string {
 			if i < len(m.Entries) {
@@ -332,6 +184,25 @@ func (m *Manifest) problems(s *jsonschema.Schema, header jsonschema.Value, entry
 		return &ValidationError{Problems: probs}
 	}
 	return nil
+}
+
+// Verify is what remediation and `dormant verify` require before trusting a
+// manifest: a known schema version, every entry well-formed (Validate), and
+// a digest that matches the entries. errors.Is tells ErrUnknownSchemaVersion
+// and ErrDigestMismatch apart from a malformed manifest (*ValidationError).
+func (m *Manifest) Verify() error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	d, err := m.ComputeDigest()
+	if err != nil {
+		return err
+	}
+	hd, err := m.ComputeHeaderDigest()
+	if err != nil {
+		return err
+	}
+	return m.compareDigests(hd, d)
 }
 
 func unknownVersion(v string) error {
@@ -362,7 +233,7 @@ var entryPointer = regexp.MustCompile(`^/entries/([0-9]+)(/.*)?$`)
 
 // schemaError names each problem by field, and inside entries by index and
 // the entry's account/user so a reader can find it in the file.
-func schemaError(probs []jsonschema.Problem, label func(i int) string) error {
+func schemaError(probs []problem, label func(i int) string) error {
 	out := make([]string, 0, len(probs))
 	for _, p := range probs {
 		out = append(out, describe(p.Pointer, p.Message, label))

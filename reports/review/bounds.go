@@ -7,10 +7,10 @@ import (
 	"io"
 )
 
-// Bounds on a reviewed workbook (issue 13 item 11: a 3 MB xlsx that inflated
-// to 8.5 GB took 62 s). The run wrote the workbook, so its size follows from
-// the run's rows; a reviewer's spreadsheet program may re-encode it, but not
-// grow it by orders of magnitude.
+// Bounds on a reviewed workbook, so a small zip that inflates enormously is
+// refused before it is parsed. The run wrote the workbook, so its size
+// follows from the run's rows; a reviewer's spreadsheet program may
+// re-encode it, but not grow it by orders of magnitude.
 const (
 	// boundBase is what any workbook may hold besides its rows: styles,
 	// the Summary and Controls sheets, shared strings of a re-save.

@@ -15,7 +15,7 @@
 // or key edited; rows added, removed or duplicated; another run's workbook)
 // is refused, each problem naming its sheet and row.
 //
-// The reviewed manifest is the review (issue 15): Apply checks the run
+// The reviewed manifest is the review: Apply checks the run
 // directory against its SHA256SUMS (and SHA256SUMS.sig with a trust key),
 // rebuilds the plan from the findings table, which must give the run's
 // manifest, and compares every non-review column with the run. The only

@@ -293,7 +293,13 @@ func (c *catalog) upload(s3 gofakes3.Backend, cfg Config) (map[string]seededFile
 		if err != nil {
 			return err
 		}
-		if _, err := s3.PutObject(cfg.TrailBucket, key, map[string]string{}, bytes.NewReader(data), int64(len(data)), nil); err != nil {
+		meta := map[string]string{}
+		if digestFile.MatchString(filepath.ToSlash(rel)) {
+			if meta, err = digestMetadata(key, data); err != nil {
+				return err
+			}
+		}
+		if _, err := s3.PutObject(cfg.TrailBucket, key, meta, bytes.NewReader(data), int64(len(data)), nil); err != nil {
 			return fmt.Errorf("putting %s in the fake S3: %w", key, err)
 		}
 		m := logFile.FindStringSubmatch(filepath.ToSlash(rel))

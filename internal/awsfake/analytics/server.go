@@ -289,9 +289,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		out, call.QueryID, aerr = s.athena(action, body)
 	case "CloudTrail_20131101":
 		call.Service = "cloudtrail"
-		if slices.Contains(trailActions, action) {
+		switch {
+		case action == "ListPublicKeys":
+			out, aerr = s.listPublicKeys(body)
+		case slices.Contains(trailActions, action):
 			out, aerr = s.trails(action, body, r)
-		} else {
+		default:
 			out, call.QueryID, aerr = s.lake(action, body)
 		}
 	default:

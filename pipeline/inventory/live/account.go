@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
-	"github.com/dormant-iam/dormant/internal/awsrole"
+	"github.com/dormant-iam/dormant/internal/awssession"
 	"github.com/dormant-iam/dormant/pipeline/inventory"
 )
 
@@ -23,7 +23,7 @@ const sessionDuration = time.Hour
 
 // collectAccount reads one account. It never returns an error: a failure
 // is the result's Err.
-func (s *Source) collectAccount(ctx context.Context, who caller, acct string, tr *tracker) AccountInventory {
+func (s *Source) collectAccount(ctx context.Context, who awssession.Caller, acct string, tr *tracker) AccountInventory {
 	pr := tr.account(acct)
 	inv := AccountInventory{AccountID: acct}
 	fail := func(err *AccountError) AccountInventory {
@@ -38,9 +38,9 @@ func (s *Source) collectAccount(ctx context.Context, who caller, acct string, tr
 	}
 
 	client := s.clients.IAM(nil)
-	if acct != who.account {
+	if acct != who.Account {
 		pr.state(StateAssumingRole, "")
-		creds, err := s.assumeRole(ctx, who, acct)
+		creds, err := s.assumeRole(ctx, acct)
 		if err != nil {
 			return fail(s.stageError(ctx, acct, StageAssumeRole, err))
 		}
@@ -105,21 +105,10 @@ func (s *Source) stageError(ctx context.Context, acct, stage string, err error) 
 
 // assumeRole returns credentials for the role in acct, checked by fetching
 // them once, and renewed by the cache before they expire.
-func (s *Source) assumeRole(ctx context.Context, who caller, acct string) (aws.CredentialsProvider, error) {
-	arn := awsrole.ARN(who.partition, acct, s.opts.RoleName)
-	cache := awsrole.Credentials(s.clients.STS, arn, awsrole.Options{SessionName: s.opts.SessionName, ExternalID: s.opts.ExternalID, Duration: sessionDuration})
-	if _, err := cache.Retrieve(ctx); err != nil {
-		hint := ""
-		if ErrorCode(err) == "AccessDenied" {
-			hint = fmt.Sprintf("; check that role %s exists in account %s, that its trust policy lets %s assume it", s.opts.RoleName, acct, who.arn)
-			if s.opts.ExternalID != "" {
-				hint += " with this external ID"
-			}
-			hint += ", and that the caller may call sts:AssumeRole on it"
-		}
-		return nil, fmt.Errorf("assuming role %s: %w%s", arn, err, hint)
-	}
-	return cache, nil
+func (s *Source) assumeRole(ctx context.Context, acct string) (aws.CredentialsProvider, error) {
+	return s.sess.CheckedCredentials(ctx, acct, awssession.Role{
+		Name: s.opts.RoleName, ExternalID: s.opts.ExternalID, SessionName: s.opts.SessionName, Duration: sessionDuration,
+	})
 }
 
 // detailsPage is one GetAccountAuthorizationDetails page as stored: the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dormant-iam/dormant/internal/awsfake"
 	"github.com/dormant-iam/dormant/internal/demo"
+	"github.com/dormant-iam/dormant/internal/demo/demofake"
 	"github.com/dormant-iam/dormant/pipeline/inventory"
 )
 
@@ -32,7 +33,7 @@ func TestOrganizationEqualsFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	org, err := awsfake.FromDemo(dir)
+	org, err := demofake.Org(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/dormant-iam/dormant/internal/awssession"
 	"github.com/dormant-iam/dormant/pipeline/inventory"
 )
 
@@ -32,11 +32,9 @@ type IAMAPI interface {
 	GetAccountAuthorizationDetails(ctx context.Context, params *iam.GetAccountAuthorizationDetailsInput, optFns ...func(*iam.Options)) (*iam.GetAccountAuthorizationDetailsOutput, error)
 }
 
-// STSAPI is the STS calls the inventory makes (*sts.Client satisfies it).
-type STSAPI interface {
-	GetCallerIdentity(ctx context.Context, params *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
-	AssumeRole(ctx context.Context, params *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
-}
+// STSAPI is the STS calls the inventory makes, through internal/awssession
+// (*sts.Client satisfies it).
+type STSAPI = awssession.STSAPI
 
 // OrganizationsAPI is the Organizations calls the inventory makes
 // (*organizations.Client satisfies it).
@@ -152,6 +150,7 @@ func WithProgress(fn func(AccountProgress)) Option { return func(o *Options) { o
 type Source struct {
 	opts    Options
 	clients Clients
+	sess    *awssession.Session
 	log     *slog.Logger
 
 	progressMu sync.Mutex
@@ -195,13 +194,13 @@ func New(cfg aws.Config, opts ...Option) *Source {
 			})
 		},
 	}
-	return newSource(c, o)
+	return newSource(cfg, c, o)
 }
 
 // NewWithClients returns a Source calling the given clients (all three must
 // be set).
 func NewWithClients(c Clients, opts ...Option) *Source {
-	return newSource(c, applyOptions(opts))
+	return newSource(aws.Config{}, c, applyOptions(opts))
 }
 
 func applyOptions(opts []Option) Options {
@@ -227,12 +226,12 @@ func applyOptions(opts []Option) Options {
 	return o
 }
 
-func newSource(c Clients, o Options) *Source {
+func newSource(cfg aws.Config, c Clients, o Options) *Source {
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Source{opts: o, clients: c, log: log}
+	return &Source{opts: o, clients: c, sess: awssession.NewWithSTS(cfg, c.STS), log: log}
 }
 
 // pooledHTTPClient keeps enough idle connections for every account in
@@ -371,13 +370,6 @@ func ErrorCode(err error) string {
 	return ""
 }
 
-// caller is who runs the inventory.
-type caller struct {
-	account   string
-	arn       string
-	partition string
-}
-
 // Collect reads every account in scope and returns one AccountInventory per
 // account, in the order of Options.Accounts or of ListAccounts. An account
 // that could not be read carries its Err; the others are complete. The
@@ -389,16 +381,12 @@ func (s *Source) Collect(ctx context.Context) ([]AccountInventory, error) {
 	if err := s.opts.validate(); err != nil {
 		return nil, err
 	}
-	id, err := s.clients.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	who, err := s.sess.Caller(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		return nil, fmt.Errorf("identifying the caller with sts:GetCallerIdentity: %w; check the credentials (--profile, AWS_PROFILE, the environment)", err)
-	}
-	who := caller{account: aws.ToString(id.Account), arn: aws.ToString(id.Arn), partition: "aws"}
-	if p := strings.SplitN(who.arn, ":", 3); len(p) == 3 && p[1] != "" {
-		who.partition = p[1]
+		return nil, err
 	}
 	targets, err := s.targets(ctx, who)
 	if err != nil {
@@ -406,12 +394,12 @@ func (s *Source) Collect(ctx context.Context) ([]AccountInventory, error) {
 	}
 	if s.opts.RoleName == "" {
 		for _, t := range targets {
-			if t != who.account {
-				return nil, fmt.Errorf("reading IAM inventory: account %s is not the caller's (%s, %s), so a role must be assumed there; give --role-name", t, who.account, who.arn)
+			if t != who.Account {
+				return nil, fmt.Errorf("reading IAM inventory: account %s is not the caller's (%s, %s), so a role must be assumed there; give --role-name", t, who.Account, who.ARN)
 			}
 		}
 	}
-	s.log.InfoContext(ctx, "reading IAM inventory", "caller", who.arn, "accounts", len(targets),
+	s.log.InfoContext(ctx, "reading IAM inventory", "caller", who.ARN, "accounts", len(targets),
 		"concurrency", s.opts.Concurrency, "role", s.opts.RoleName, "fresh_report", s.opts.FreshReport)
 
 	results := s.run(ctx, who, targets)
@@ -432,7 +420,7 @@ func (s *Source) Collect(ctx context.Context) ([]AccountInventory, error) {
 }
 
 // targets lists the accounts to read.
-func (s *Source) targets(ctx context.Context, who caller) ([]string, error) {
+func (s *Source) targets(ctx context.Context, who awssession.Caller) ([]string, error) {
 	switch {
 	case len(s.opts.Accounts) > 0:
 		var targets []string
@@ -443,14 +431,14 @@ func (s *Source) targets(ctx context.Context, who caller) ([]string, error) {
 		}
 		return targets, nil
 	case !s.opts.Org:
-		return []string{who.account}, nil
+		return []string{who.Account}, nil
 	}
 	org, err := s.clients.Organizations.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		return nil, fmt.Errorf("describing the Organization of account %s: %w; --org needs organizations:DescribeOrganization in an account of an Organization", who.account, err)
+		return nil, fmt.Errorf("describing the Organization of account %s: %w; --org needs organizations:DescribeOrganization in an account of an Organization", who.Account, err)
 	}
 	var mgmt, orgID string
 	if o := org.Organization; o != nil {
@@ -487,7 +475,7 @@ func (s *Source) targets(ctx context.Context, who caller) ([]string, error) {
 }
 
 // run reads the accounts, at most Concurrency at a time, keeping their order.
-func (s *Source) run(ctx context.Context, who caller, targets []string) []AccountInventory {
+func (s *Source) run(ctx context.Context, who awssession.Caller, targets []string) []AccountInventory {
 	results := make([]AccountInventory, len(targets))
 	tr := &tracker{s: s, total: len(targets)}
 	for _, t := range targets {

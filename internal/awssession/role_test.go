@@ -1,4 +1,4 @@
-package awsrole
+package awssession
 
 import (
 	"context"
@@ -15,8 +15,8 @@ func TestARN(t *testing.T) {
 		{"aws", "111122223333", "OrganizationAccountAccessRole", "arn:aws:iam::111122223333:role/OrganizationAccountAccessRole"},
 		{"aws-us-gov", "111122223333", "/audit/dormant", "arn:aws-us-gov:iam::111122223333:role/audit/dormant"},
 	} {
-		if got := ARN(tt.partition, tt.account, tt.role); got != tt.want {
-			t.Errorf("ARN(%q, %q, %q) = %q, want %q", tt.partition, tt.account, tt.role, got, tt.want)
+		if got := RoleARN(tt.partition, tt.account, tt.role); got != tt.want {
+			t.Errorf("RoleARN(%q, %q, %q) = %q, want %q", tt.partition, tt.account, tt.role, got, tt.want)
 		}
 	}
 }
@@ -34,7 +34,7 @@ func (s *stsStub) AssumeRole(_ context.Context, in *sts.AssumeRoleInput, _ ...fu
 
 func TestCredentialsPassOptions(t *testing.T) {
 	stub := &stsStub{}
-	creds := Credentials(stub, "arn:aws:iam::111122223333:role/r", Options{SessionName: "dormant", ExternalID: "ext", Duration: 30 * time.Minute})
+	creds := RoleCredentials(stub, "arn:aws:iam::111122223333:role/r", Role{SessionName: "dormant", ExternalID: "ext", Duration: 30 * time.Minute})
 	got, err := creds.Retrieve(context.Background())
 	if err != nil || got.AccessKeyID != "ASIAEXAMPLE" {
 		t.Fatalf("Retrieve = %+v, %v", got, err)
@@ -45,7 +45,7 @@ func TestCredentialsPassOptions(t *testing.T) {
 		t.Fatalf("AssumeRole input = %+v", in)
 	}
 	stub2 := &stsStub{}
-	if _, err := Credentials(stub2, "arn:aws:iam::111122223333:role/r", Options{SessionName: "s"}).Retrieve(context.Background()); err != nil {
+	if _, err := RoleCredentials(stub2, "arn:aws:iam::111122223333:role/r", Role{SessionName: "s"}).Retrieve(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if stub2.in.ExternalId != nil {

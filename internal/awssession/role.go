@@ -1,7 +1,4 @@
-// Package awsrole is how every stage that reaches another account assumes
-// the role there: one ARN format, one credentials cache, one set of
-// AssumeRole options.
-package awsrole
+package awssession
 
 import (
 	"fmt"
@@ -12,34 +9,38 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 )
 
-// ARN is the ARN of roleName in account. A role name given with a path
+// RoleARN is the ARN of roleName in account. A role name given with a path
 // ("/audit/dormant") keeps it; leading slashes are dropped, since the ARN
 // already has one after "role".
-func ARN(partition, account, roleName string) string {
+func RoleARN(partition, account, roleName string) string {
 	return fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, strings.TrimLeft(roleName, "/"))
 }
 
-// Options are the AssumeRole parameters a stage chooses.
-type Options struct {
-	// SessionName is the role session name CloudTrail records.
-	SessionName string
+// Role is the role assumed in every account other than the caller's, and
+// the AssumeRole parameters a command chooses.
+type Role struct {
+	// Name is the role's name, or path/name. Empty: only the caller's own
+	// account can be reached.
+	Name string
 	// ExternalID, when set, is passed as sts:ExternalId.
 	ExternalID string
+	// SessionName is the role session name CloudTrail records.
+	SessionName string
 	// Duration of the credentials; zero leaves STS's default (one hour).
 	Duration time.Duration
 }
 
-// Credentials assumes roleARN through client, cached and renewed five
+// RoleCredentials assumes roleARN through client, cached and renewed five
 // minutes before they expire, so a long run never calls with credentials
 // about to lapse.
-func Credentials(client stscreds.AssumeRoleAPIClient, roleARN string, o Options) *aws.CredentialsCache {
+func RoleCredentials(client stscreds.AssumeRoleAPIClient, roleARN string, r Role) *aws.CredentialsCache {
 	prov := stscreds.NewAssumeRoleProvider(client, roleARN, func(ao *stscreds.AssumeRoleOptions) {
-		ao.RoleSessionName = o.SessionName
-		if o.Duration > 0 {
-			ao.Duration = o.Duration
+		ao.RoleSessionName = r.SessionName
+		if r.Duration > 0 {
+			ao.Duration = r.Duration
 		}
-		if o.ExternalID != "" {
-			ao.ExternalID = aws.String(o.ExternalID)
+		if r.ExternalID != "" {
+			ao.ExternalID = aws.String(r.ExternalID)
 		}
 	})
 	return aws.NewCredentialsCache(prov, func(co *aws.CredentialsCacheOptions) { co.ExpiryWindow = 5 * time.Minute })
