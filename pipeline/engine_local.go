@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/dormant-iam/dormant/pipeline/activity"
@@ -71,7 +72,8 @@ func newLocalEngine(ctx context.Context, cfg Config, sess sessionFunc) (activity
 		}
 	}
 	client := s3.NewFromConfig(aws.cfg, func(o *s3.Options) { o.UsePathStyle = cfg.EndpointURL != "" })
-	return activity.NewS3Local(client, cfg.CloudTrail, cache, activity.SyncOptions{Logger: cfg.Logger, MaxObjectSize: cfg.MaxLogFileSize}, local...), nil
+	return activity.NewS3Local(client, cfg.CloudTrail, cache, activity.SyncOptions{Logger: cfg.Logger, MaxObjectSize: cfg.MaxLogFileSize,
+		PublicKeys: cloudtrail.NewFromConfig(aws.cfg)}, local...), nil
 }
 
 func fingerprintLocal(ctx context.Context, cfg Config, eng activity.Engine, q activity.Query, f *fingerprint) (activity.Engine, error) {
