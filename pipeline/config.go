@@ -15,7 +15,6 @@ import (
 	"github.com/dormant-iam/dormant/internal/signature"
 	"github.com/dormant-iam/dormant/pipeline/activity/local"
 	"github.com/dormant-iam/dormant/pipeline/inventory/live"
-	"github.com/dormant-iam/dormant/pipeline/references"
 )
 
 // Defaults, named so the CLI, the config file and the Method sheet agree.
@@ -75,7 +74,7 @@ type Config struct {
 	OwnerTags       []string // tag keys naming a resource's owner; empty: the default set
 
 	// Activity.
-	Engine       string    // local, athena or lake
+	Engine       string    // one of EngineNames()
 	CloudTrail   string    // local engine: a folder holding AWSLogs/..., or s3://bucket/prefix/ to sync
 	Cache        string    // local engine: per-day aggregates and the S3 sync's files
 	Scanner      string    // local engine: go (default) or duckdb, the reference
@@ -170,10 +169,8 @@ func (c Config) Validate() error {
 	// Checked here, not when the references stage starts: that is after the
 	// whole activity scan.
 	for _, n := range c.ReferenceChecks {
-		if !slices.Contains(references.KnownChecks, n) {
-			errs = append(errs, fmt.Errorf("--reference-checks %q is not a check; use %s", n, strings.Join(references.KnownChecks, ",")))
-		} else if n != references.CheckIAM && !c.Live() {
-			errs = append(errs, fmt.Errorf("--reference-checks %s reads AWS live; it cannot run on exported files (only iam can)", n))
+		if err := checkReferenceCheck(n, c.Live()); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	for _, r := range c.Regions {
@@ -207,27 +204,10 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("reading --allowlist: %w", err))
 		}
 	}
-	switch c.Engine {
-	case EngineLocal:
-		if c.CloudTrail == "" {
-			errs = append(errs, errors.New("--cloudtrail is required with --engine local: a folder holding AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz, or s3://bucket/prefix/ to sync"))
-		} else if c.fromS3() {
-			// checked by the sync
-		} else if st, err := os.Stat(c.CloudTrail); err != nil {
-			errs = append(errs, fmt.Errorf("reading --cloudtrail: %w", err))
-		} else if !st.IsDir() {
-			errs = append(errs, fmt.Errorf("--cloudtrail %s is not a directory", c.CloudTrail))
-		}
-	case EngineAthena:
-		if c.AthenaDatabase == "" || c.AthenaTable == "" {
-			errs = append(errs, errors.New("--engine athena needs --athena-database and --athena-table: the table over the trail's logs (AWS's CloudTrail DDL)"))
-		}
-	case EngineLake:
-		if c.EventDataStore == "" {
-			errs = append(errs, errors.New("--engine lake needs --event-data-store: the event data store's ARN or ID"))
-		}
-	default:
-		errs = append(errs, fmt.Errorf("--engine %q is not known; use local, athena or lake", c.Engine))
+	if spec, ok := lookupEngine(c.Engine); ok {
+		errs = append(errs, spec.Validate(c)...)
+	} else {
+		errs = append(errs, unknownEngine(c.Engine))
 	}
 	if c.Scanner != "" && !slices.Contains(local.Scanners(), c.Scanner) {
 		errs = append(errs, fmt.Errorf("--scanner %q is not known; use %s", c.Scanner, strings.Join(local.Scanners(), " or ")))

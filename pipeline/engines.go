@@ -4,132 +4,143 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/athena"
-	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/dormant-iam/dormant/pipeline/activity"
-	athenaengine "github.com/dormant-iam/dormant/pipeline/activity/athena"
-	lakeengine "github.com/dormant-iam/dormant/pipeline/activity/lake"
 	localengine "github.com/dormant-iam/dormant/pipeline/activity/local"
 )
 
-// Engines the activity stage can run on.
-const (
-	EngineLocal  = "local"
-	EngineAthena = "athena"
-	EngineLake   = "lake"
-)
+// engineSpec is one activity engine: how it is configured, built,
+// fingerprinted for --resume and asked for its SQL. Each engine registers
+// its spec from its own file, so adding one is that file, its test and its
+// fake.
+type engineSpec struct {
+	Name string
+	// Summary says what it reads, after its name in help texts and the
+	// Method sheet, e.g. "DuckDB over log files"; "" for none.
+	Summary string
+	// CountsFiles is set for an engine that reads log files one by one: the
+	// run then writes LogFilesTable, whose absence otherwise says "not
+	// counted by this engine".
+	CountsFiles bool
+	// Validate reports what the engine's settings lack, each saying what to do.
+	Validate func(Config) []error
+	// New builds the engine; cloud engines get their clients from sess.
+	New func(ctx context.Context, cfg Config, sess sessionFunc) (activity.Engine, error)
+	// Fingerprint adds to f what the engine's tables depend on for q and
+	// returns the engine to run (an engine over S3 syncs first and returns
+	// the local engine over the synced files).
+	Fingerprint func(ctx context.Context, cfg Config, eng activity.Engine, q activity.Query, f *fingerprint) (activity.Engine, error)
+	// SQL renders the query the engine would run for q, without running it.
+	SQL func(ctx context.Context, cfg Config, q activity.Query) (string, error)
+}
 
-// fromS3 reports whether --cloudtrail names a bucket rather than a folder.
-func (c Config) fromS3() bool { return strings.HasPrefix(c.CloudTrail, "s3://") }
+var engines []engineSpec
 
-// engine builds the configured activity engine; the cloud engines and the
-// S3 sync get their clients from the run's AWS session.
-func (s *state) engine(ctx context.Context) (activity.Engine, error) {
-	local := []localengine.LocalOption{localengine.WithLogger(s.cfg.Logger)}
-	if s.cfg.Cache != "" {
-		local = append(local, localengine.WithCache(s.cfg.Cache))
+// registerEngine adds an engine; called from the engine's file's init.
+func registerEngine(e engineSpec) {
+	if e.Name == "" || e.New == nil || e.Fingerprint == nil || e.SQL == nil || e.Validate == nil {
+		panic(fmt.Sprintf("pipeline: engine %q registered without a name, constructor, fingerprint, SQL or validation", e.Name))
 	}
-	if s.cfg.Scanner != "" {
-		local = append(local, localengine.WithScanner(s.cfg.Scanner))
+	if _, ok := lookupEngine(e.Name); ok {
+		panic(fmt.Sprintf("pipeline: engine %q registered twice", e.Name))
 	}
-	if s.cfg.MaxLogFileSize > 0 {
-		local = append(local, localengine.WithMaxLogFileSize(s.cfg.MaxLogFileSize))
-	}
-	if s.cfg.ScanProgress != nil {
-		local = append(local, localengine.WithProgress(s.cfg.ScanProgress))
-	}
-	switch s.cfg.Engine {
-	case EngineLocal:
-		if !s.cfg.fromS3() {
-			return localengine.NewLocal(s.cfg.CloudTrail, local...), nil
-		}
-		sess, err := s.aws(ctx)
-		if err != nil {
-			return nil, err
-		}
-		cache := s.cfg.Cache
-		if cache == "" {
-			if cache, err = localengine.DefaultCacheDir(); err != nil {
-				return nil, err
+	engines = append(engines, e)
+	// The default engine first, then by name: help texts list them so.
+	slices.SortFunc(engines, func(a, b engineSpec) int {
+		if (a.Name == DefaultEngine) != (b.Name == DefaultEngine) {
+			if a.Name == DefaultEngine {
+				return -1
 			}
+			return 1
 		}
-		client := s3.NewFromConfig(sess.cfg, func(o *s3.Options) { o.UsePathStyle = s.cfg.EndpointURL != "" })
-		return localengine.NewS3Local(client, s.cfg.CloudTrail, cache, localengine.SyncOptions{Logger: s.cfg.Logger, MaxObjectSize: s.cfg.MaxLogFileSize,
-			PublicKeys: cloudtrail.NewFromConfig(sess.cfg)}, local...), nil
-	case EngineAthena:
-		sess, err := s.aws(ctx)
-		if err != nil {
-			return nil, err
-		}
-		client := s3.NewFromConfig(sess.cfg, func(o *s3.Options) { o.UsePathStyle = s.cfg.EndpointURL != "" })
-		return athenaengine.NewAthena(athena.NewFromConfig(sess.cfg), client, athenaengine.AthenaOptions{
-			Database: s.cfg.AthenaDatabase, Table: s.cfg.AthenaTable, Workgroup: s.cfg.AthenaWorkgroup,
-			OutputLocation: s.cfg.AthenaOutput, Catalog: s.cfg.AthenaCatalog, Logger: s.cfg.Logger,
-			PublicKeys: cloudtrail.NewFromConfig(sess.cfg),
-		})
-	case EngineLake:
-		sess, err := s.aws(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return lakeengine.NewLake(cloudtrail.NewFromConfig(sess.cfg), lakeengine.LakeOptions{EventDataStore: s.cfg.EventDataStore, Logger: s.cfg.Logger})
+		return strings.Compare(a.Name, b.Name)
+	})
+}
+
+func lookupEngine(name string) (engineSpec, bool) {
+	i := slices.IndexFunc(engines, func(e engineSpec) bool { return e.Name == name })
+	if i < 0 {
+		return engineSpec{}, false
 	}
-	return nil, fmt.Errorf("--engine %q is not known; use local, athena or lake", s.cfg.Engine)
+	return engines[i], true
+}
+
+// EngineNames lists the registered engines, the default first.
+func EngineNames() []string {
+	out := make([]string, len(engines))
+	for i, e := range engines {
+		out[i] = e.Name
+	}
+	return out
+}
+
+// EngineSummaries lists the registered engines as "name (summary)", the
+// default first, for help texts and the Method sheet.
+func EngineSummaries() []string {
+	out := make([]string, len(engines))
+	for i, e := range engines {
+		out[i] = e.Name
+		if e.Summary != "" {
+			out[i] += " (" + e.Summary + ")"
+		}
+	}
+	return out
+}
+
+// orList joins items as "a, b or c".
+func orList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}
+
+func unknownEngine(name string) error {
+	return fmt.Errorf("--engine %q is not known; use %s", name, orList(EngineNames()))
+}
+
+// newEngine builds the configured activity engine.
+func newEngine(ctx context.Context, cfg Config, sess sessionFunc) (engineSpec, activity.Engine, error) {
+	spec, ok := lookupEngine(cfg.Engine)
+	if !ok {
+		return spec, nil, unknownEngine(cfg.Engine)
+	}
+	eng, err := spec.New(ctx, cfg, sess)
+	return spec, eng, err
 }
 
 // activityFingerprint says what the activity tables depend on: for the local
 // engine the log files' names, sizes and modification times (after syncing
 // them from S3, which downloads only what changed), for the cloud engines the
 // SQL they would run and the engine settings — so --resume never pays twice
-// for the same Athena scan.
-func (s *state) activityFingerprint(ctx context.Context) (string, error) {
-	f := newFingerprint("activity", s.cfg.ToolVersion)
-	q := s.query()
-	f.add(s.cfg.Engine, q.Start.Format(time.RFC3339Nano), q.End.Format(time.RFC3339Nano))
-	eng, err := s.engine(ctx)
+// for the same Athena scan. It returns the engine, built, for the stage.
+func activityFingerprint(ctx context.Context, cfg Config, sess sessionFunc) (string, activity.Engine, error) {
+	f := newFingerprint("activity", cfg.ToolVersion)
+	q := activityQuery(cfg)
+	f.add(cfg.Engine, q.Start.Format(time.RFC3339Nano), q.End.Format(time.RFC3339Nano))
+	spec, eng, err := newEngine(ctx, cfg, sess)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	switch e := eng.(type) {
-	case *localengine.Local:
-		if err := s.localFingerprint(ctx, f, e, q); err != nil {
-			return "", err
-		}
-	case *localengine.S3Local:
-		f.add(s.cfg.CloudTrail)
-		local, err := e.Sync(ctx, q)
-		if err != nil {
-			return "", err
-		}
-		if err := s.localFingerprint(ctx, f, local, q); err != nil {
-			return "", err
-		}
-		eng = local
-	case *athenaengine.Athena:
-		plan, err := e.Plan(ctx, q)
-		if err != nil {
-			return "", err
-		}
-		f.add(s.cfg.AthenaCatalog, s.cfg.AthenaDatabase, s.cfg.AthenaTable, s.cfg.AthenaWorkgroup, s.cfg.AthenaOutput, plan.SQL)
-	case *lakeengine.Lake:
-		sql, err := e.SQL(q)
-		if err != nil {
-			return "", err
-		}
-		f.add(s.cfg.EventDataStore, sql)
-	default:
-		return "", nil
+	if eng, err = spec.Fingerprint(ctx, cfg, eng, q, f); err != nil {
+		return "", nil, err
 	}
-	s.eng = eng
-	return s.remember("activity", f.sum()), nil
+	return f.sum(), eng, nil
 }
 
-func (s *state) localFingerprint(ctx context.Context, f *fingerprint, l *localengine.Local, q activity.Query) error {
+// activityQuery is the window every engine is asked for. Every account's
+// logs are read, not only the inventory's: a user's cross-account calls are
+// logged in the other account's trail.
+func activityQuery(cfg Config) activity.Query {
+	return activity.Query{Start: cfg.WindowStart(), End: cfg.AsOf}
+}
+
+// localFingerprint adds the local engine's SQL and every file's name, size
+// and modification time.
+func localFingerprint(ctx context.Context, f *fingerprint, l *localengine.Local, q activity.Query) error {
 	plan, err := l.Plan(ctx, q)
 	if err != nil {
 		return err
@@ -146,47 +157,12 @@ func (s *state) localFingerprint(ctx context.Context, f *fingerprint, l *localen
 }
 
 // QuerySQL renders the activity query the configured engine would run for
-// the window, without running it (`dormant queries print`). The local SQL
-// lists the files it reads, so it needs --cloudtrail; the Athena SQL assumes
-// AWS's documented table with a projected `timestamp` partition unless the
-// run reads the table's real layout.
+// the window, without running it (`dormant queries print`).
 func QuerySQL(ctx context.Context, cfg Config) (string, error) {
 	cfg = cfg.WithDefaults()
-	q := activity.Query{Start: cfg.WindowStart(), End: cfg.AsOf}
-	switch cfg.Engine {
-	case EngineLocal:
-		if cfg.CloudTrail == "" || cfg.fromS3() {
-			return "", fmt.Errorf("the local engine's SQL names the log files it reads: give --cloudtrail, a folder holding AWSLogs/")
-		}
-		plan, err := localengine.NewLocal(cfg.CloudTrail).Plan(ctx, q)
-		if err != nil {
-			return "", err
-		}
-		if plan.SQL == "" {
-			return "", fmt.Errorf("no CloudTrail log files under %s for the window %s to %s", cfg.CloudTrail, q.Start.Format(time.DateOnly), q.End.Format(time.DateOnly))
-		}
-		return plan.SQL, nil
-	case EngineAthena:
-		db, table := cfg.AthenaDatabase, cfg.AthenaTable
-		if db == "" {
-			db = "default"
-		}
-		if table == "" {
-			table = "cloudtrail_logs"
-		}
-		layout := athenaengine.TableLayout{Keys: []athenaengine.PartitionKey{{Name: "timestamp", Type: "string", Projection: "date", Format: "yyyy/MM/dd"}}}
-		sql, _, err := athenaengine.AthenaSQL(db, table, layout, q)
-		return sql, err
-	case EngineLake:
-		store := cfg.EventDataStore
-		if store == "" {
-			return "", fmt.Errorf("the lake engine's SQL names the event data store: give --event-data-store")
-		}
-		id, err := lakeengine.EventDataStoreID(store)
-		if err != nil {
-			return "", err
-		}
-		return lakeengine.LakeSQL(id, q)
+	spec, ok := lookupEngine(cfg.Engine)
+	if !ok {
+		return "", unknownEngine(cfg.Engine)
 	}
-	return "", fmt.Errorf("--engine %q is not known; use local, athena or lake", cfg.Engine)
+	return spec.SQL(ctx, cfg, activityQuery(cfg))
 }

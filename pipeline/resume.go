@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -15,10 +14,8 @@ import (
 	"time"
 
 	"github.com/dormant-iam/dormant/internal/atomicfile"
-	"github.com/dormant-iam/dormant/pipeline/findings"
-	"github.com/dormant-iam/dormant/pipeline/references"
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/reports/evidence"
-	"github.com/dormant-iam/dormant/tables"
 )
 
 // Input kinds in run.json.
@@ -65,66 +62,59 @@ func (f *fingerprint) addFile(path string) error {
 
 func (f *fingerprint) sum() string { return hex.EncodeToString(f.h.Sum(nil)) }
 
-func (s *state) inventoryFingerprint(ctx context.Context) (string, error) {
-	if s.cfg.Live() {
-		return "", nil // AWS is read every time; the stage fingerprints what it got
+// inventoryFingerprint covers the exported files and the stated generation
+// times; a live inventory is fingerprinted by what AWS returned
+// (inventoryOutput.liveFP), so it has none beforehand.
+func inventoryFingerprint(cfg Config) (string, error) {
+	if cfg.Live() {
+		return "", nil
 	}
-	f := newFingerprint("inventory", s.cfg.ToolVersion)
-	for _, p := range s.cfg.CredentialReports {
+	f := newFingerprint("inventory", cfg.ToolVersion)
+	for _, p := range cfg.CredentialReports {
 		if err := f.addFile(p); err != nil {
 			return "", err
 		}
 	}
 	// A stated generation time changes the rows (a file's mtime does not).
 	f.add("report-generated-at")
-	for _, acct := range slices.Sorted(maps.Keys(s.cfg.ReportGeneratedAt)) {
-		f.add(acct + "=" + s.cfg.ReportGeneratedAt[acct].UTC().Format(time.RFC3339Nano))
+	for _, acct := range slices.Sorted(maps.Keys(cfg.ReportGeneratedAt)) {
+		f.add(acct + "=" + cfg.ReportGeneratedAt[acct].UTC().Format(time.RFC3339Nano))
 	}
 	f.add("authorization-details")
-	for _, p := range s.cfg.AuthorizationDetails {
+	for _, p := range cfg.AuthorizationDetails {
 		if err := f.addFile(p); err != nil {
 			return "", err
 		}
 	}
-	return s.remember("inventory", f.sum()), nil
+	return f.sum(), nil
 }
 
-func (s *state) referencesFingerprint(ctx context.Context) (string, error) {
-	checks, err := s.referenceChecks()
-	if err != nil {
-		return "", err
+// referencesFingerprint is "" when a live check runs (AWS is read every time).
+func referencesFingerprint(cfg Config, checks []string, inventoryFP string) string {
+	if slices.ContainsFunc(checks, isLiveCheck) {
+		return ""
 	}
-	if slices.ContainsFunc(checks, func(n string) bool { return n != references.CheckIAM }) {
-		return "", nil // live checks read AWS every time
-	}
-	f := newFingerprint("references", s.cfg.ToolVersion)
-	f.add(s.fps["inventory"])
+	f := newFingerprint("references", cfg.ToolVersion)
+	f.add(inventoryFP)
 	f.add(checks...)
-	return s.remember("references", f.sum()), nil
+	return f.sum()
 }
 
-func (s *state) findingsFingerprint(ctx context.Context) (string, error) {
-	if s.fps["inventory"] == "" || s.fps["references"] == "" || s.fps["activity"] == "" {
+// findingsFingerprint is "" unless every table the findings read has one.
+func findingsFingerprint(cfg Config, inventoryFP, referencesFP, activityFP, trailsFP string) (string, error) {
+	if inventoryFP == "" || referencesFP == "" || activityFP == "" {
 		return "", nil
 	}
-	f := newFingerprint("findings", s.cfg.ToolVersion)
-	f.add(s.fps["inventory"], s.fps["references"], s.fps["activity"], s.fps["trails"])
-	f.add(s.cfg.AsOf.Format(time.RFC3339Nano), fmt.Sprint(s.cfg.WindowDays), fmt.Sprint(s.cfg.DeleteAfterDays),
-		s.cfg.ExemptTag, s.cfg.ReportMaxAge.String())
-	if s.cfg.Allowlist != "" {
-		if err := f.addFile(s.cfg.Allowlist); err != nil {
+	f := newFingerprint("findings", cfg.ToolVersion)
+	f.add(inventoryFP, referencesFP, activityFP, trailsFP)
+	f.add(cfg.AsOf.Format(time.RFC3339Nano), fmt.Sprint(cfg.WindowDays), fmt.Sprint(cfg.DeleteAfterDays),
+		cfg.ExemptTag, cfg.ReportMaxAge.String())
+	if cfg.Allowlist != "" {
+		if err := f.addFile(cfg.Allowlist); err != nil {
 			return "", err
 		}
 	}
-	return s.remember("findings", f.sum()), nil
-}
-
-func (s *state) remember(stage, fp string) string {
-	if s.fps == nil {
-		s.fps = map[string]string{}
-	}
-	s.fps[stage] = fp
-	return fp
+	return f.sum(), nil
 }
 
 // previousRun is the run already in --out.
@@ -158,7 +148,7 @@ func openPreviousRun(dir string) (*previousRun, error) {
 	return p, nil
 }
 
-func (p *previousRun) stage(name string) *StageRecord {
+func (p *previousRun) stage(name string) *record.Stage {
 	for i := range p.rec.Stages {
 		if p.rec.Stages[i].Name == name {
 			return &p.rec.Stages[i]
@@ -182,7 +172,7 @@ func (p *previousRun) outputs(stage string) []string {
 		return []string{ReferenceTable}
 	case "activity":
 		out := []string{ActivityTable, CoverageTable}
-		if p.rec.Settings.Engine == EngineLocal {
+		if spec, ok := lookupEngine(p.rec.Settings.Engine); ok && spec.CountsFiles {
 			out = append(out, LogFilesTable)
 		}
 		for _, q := range p.rec.Queries {
@@ -202,102 +192,33 @@ func (p *previousRun) outputs(stage string) []string {
 }
 
 // reuse copies a stage's outputs from the previous run when its fingerprint
-// matches and every output still has the hash SHA256SUMS recorded; otherwise
-// it reports false and the stage runs.
-func (s *state) reuse(ctx context.Context, step stage, fp string) (bool, error) {
-	if s.prev == nil || fp == "" || step.load == nil {
-		return false, nil
+// matches and every output still has the hash SHA256SUMS recorded, and
+// returns the previous run's record for the stage's load; nil when the stage
+// must run.
+func (r *runner) reuse(stage, fp string) (*RunRecord, error) {
+	if r.prev == nil {
+		return nil, nil
 	}
-	old := s.prev.stage(step.name)
+	old := r.prev.stage(stage)
 	if old == nil || old.Fingerprint != fp {
-		return false, nil
+		return nil, nil
 	}
-	files := s.prev.outputs(step.name)
+	files := r.prev.outputs(stage)
 	for _, rel := range files {
-		sum, _, err := evidence.HashFile(filepath.Join(s.prev.dir, filepath.FromSlash(rel)))
-		if err != nil || sum != s.prev.sums[rel] {
-			s.cfg.Logger.Warn("--resume: a previous output changed or is missing; running the stage again", "stage", step.name, "file", rel)
-			return false, nil
+		sum, _, err := evidence.HashFile(filepath.Join(r.prev.dir, filepath.FromSlash(rel)))
+		if err != nil || sum != r.prev.sums[rel] {
+			r.cfg.Logger.Warn("--resume: a previous output changed or is missing; running the stage again", "stage", stage, "file", rel)
+			return nil, nil
 		}
 	}
 	for _, rel := range files {
-		data, err := os.ReadFile(filepath.Join(s.prev.dir, filepath.FromSlash(rel)))
+		data, err := os.ReadFile(filepath.Join(r.prev.dir, filepath.FromSlash(rel)))
 		if err != nil {
-			return false, err
+			return nil, err
 		}
-		if err := atomicfile.WriteBytes(s.st.path(rel), data); err != nil {
-			return false, err
-		}
-	}
-	s.carryRecord(step.name)
-	if err := step.load(ctx); err != nil {
-		return false, err
-	}
-	return true, nil
-}
-
-// carryRecord copies into this run's record what the reused stage had recorded.
-func (s *state) carryRecord(stage string) {
-	prev := &s.prev.rec
-	switch stage {
-	case "inventory":
-		for _, in := range prev.Inputs {
-			if in.Kind == kindCredentialReport || in.Kind == kindAuthorizationDetails {
-				s.rec.addInput(in.Path, in.AccountID, in.Kind, in.Source, in.GeneratedAt)
-			}
-		}
-		s.rec.Accounts = prev.Accounts
-		s.rec.Counts.Users, s.rec.Counts.Policies = prev.Counts.Users, prev.Counts.Policies
-	case "references":
-		s.rec.ReferenceChecks = prev.ReferenceChecks
-		s.rec.Orphans = prev.Orphans
-		s.rec.Unchecked = prev.Unchecked
-		s.rec.Counts.References = prev.Counts.References
-	case "activity":
-		s.rec.Queries = prev.Queries
-		s.rec.Coverage = prev.Coverage
-		s.rec.Counts.ActivityRows = prev.Counts.ActivityRows
-	case "findings":
-		for _, in := range prev.Inputs {
-			if in.Kind == kindAllowlist {
-				s.rec.addInput(in.Path, in.AccountID, in.Kind, in.Source, in.GeneratedAt)
-			}
+		if err := atomicfile.WriteBytes(r.st.path(rel), data); err != nil {
+			return nil, err
 		}
 	}
-}
-
-func (s *state) loadInventory(ctx context.Context) error {
-	var err error
-	if s.users, err = tables.ReadParquet[tables.User](s.st.path(InventoryTable)); err != nil {
-		return err
-	}
-	if s.policies, err = tables.ReadParquet[tables.Policy](s.st.path(PoliciesTable)); err != nil {
-		return err
-	}
-	return nil
-}
-
-func (s *state) loadReferences(ctx context.Context) error {
-	var err error
-	s.refs, err = tables.ReadParquet[tables.Reference](s.st.path(ReferenceTable))
-	return err
-}
-
-func (s *state) loadActivity(ctx context.Context) error {
-	var err error
-	if s.act, err = tables.ReadParquet[tables.Activity](s.st.path(ActivityTable)); err != nil {
-		return err
-	}
-	s.cov, err = tables.ReadParquet[tables.Coverage](s.st.path(CoverageTable))
-	return err
-}
-
-func (s *state) loadFindings(ctx context.Context) error {
-	var err error
-	if s.finds, err = tables.ReadParquet[tables.Finding](s.st.path(FindingsTable)); err != nil {
-		return err
-	}
-	s.summary = findings.Summarize(s.finds)
-	s.rec.Counts.Findings = s.summary
-	return nil
+	return &r.prev.rec, nil
 }

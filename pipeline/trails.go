@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/dormant-iam/dormant/internal/parallel"
 	"github.com/dormant-iam/dormant/pipeline/findings"
 	"github.com/dormant-iam/dormant/pipeline/trails"
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/reports"
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -27,69 +27,69 @@ const TrailsTable = "tables/trails.parquet"
 
 const kindTrailDescription = "trail-description"
 
-// TrailRecord is, in run.json, what is known of one account's trail
-// settings and what they fail to record over the window.
-type TrailRecord struct {
-	AccountID string `json:"account_id"`
-	// Known is false when the settings were not given (a file run without
-	// --trail-description for the account) or could not be read (Error):
-	// the reports then say "trail settings unknown".
-	Known  bool     `json:"known"`
-	Trails []string `json:"trails,omitempty"` // names
-	Gaps   []string `json:"gaps,omitempty"`   // findings.TrailGaps: each sends candidates to review
-	Error  string   `json:"error,omitempty"`
-	// Note is findings.TrailSettingsUnknown when the settings are not known.
-	Note string `json:"note,omitempty"`
+// trailsOutput is what the trails stage hands on.
+type trailsOutput struct {
+	// known holds, by account, the trails of the accounts whose settings
+	// are known (an empty list: known to have none), for the classifier.
+	known   map[string][]tables.Trail
+	inputs  []record.Input
+	records []record.Trail
+	fp      string // what the findings depend on: the descriptions and which accounts are known
 }
 
-// readTrails is the trails stage: the --trail-description files when given,
+func (o trailsOutput) recordTo(rec *RunRecord) {
+	rec.AddInputs(o.inputs...)
+	rec.Trails = o.records
+}
+
+// runTrails is the trails stage: the --trail-description files when given,
 // otherwise, live, each assessed account's trails from CloudTrail. Every
 // description is stored under inputs/<account>/ in the file form, so the
 // run can be verified offline.
-func (s *state) readTrails(ctx context.Context) error {
+func runTrails(ctx context.Context, cfg Config, st *staging, sess sessionFunc, accounts []record.Account) (trailsOutput, error) {
+	var out trailsOutput
 	var descs []trails.Description
 	known := map[string]string{} // account -> error ("" read)
 	switch {
-	case len(s.cfg.TrailDescriptions) > 0:
-		for _, p := range s.cfg.TrailDescriptions {
+	case len(cfg.TrailDescriptions) > 0:
+		for _, p := range cfg.TrailDescriptions {
 			d, err := trails.ReadFile(p)
 			if err != nil {
-				return err
+				return out, err
 			}
 			descs = append(descs, d...)
 			for _, x := range d {
 				known[x.AccountID] = ""
 			}
 		}
-	case s.cfg.Live():
+	case cfg.Live():
 		var err error
-		if descs, err = s.liveTrails(ctx, known); err != nil {
-			return err
+		if descs, err = liveTrails(ctx, cfg, sess, accounts, known); err != nil {
+			return out, err
 		}
 	}
-	s.trails = map[string][]tables.Trail{}
+	out.known = map[string][]tables.Trail{}
 	var rows []tables.Trail
-	f := newFingerprint("trails", s.cfg.ToolVersion)
+	f := newFingerprint("trails", cfg.ToolVersion)
 	stored := map[string]bool{}
 	for _, d := range descs {
-		row, err := trails.Normalize(d)
+		row, err := trailRow(d, d.Source)
 		if err != nil {
-			return err
+			return out, err
 		}
 		data, err := trails.Marshal(d)
 		if err != nil {
-			return err
+			return out, err
 		}
 		rel := InputsDir + "/" + d.AccountID + "/" + trails.FileName(d)
 		for i := 2; stored[rel]; i++ {
 			rel = fmt.Sprintf("%s/%s/%s-%d.json", InputsDir, d.AccountID, strings.TrimSuffix(trails.FileName(d), ".json"), i)
 		}
 		stored[rel] = true
-		if err := atomicfile.WriteBytes(s.st.path(rel), data); err != nil {
-			return fmt.Errorf("storing the description of trail %s: %w", row.Name, err)
+		if err := atomicfile.WriteBytes(st.path(rel), data); err != nil {
+			return out, fmt.Errorf("storing the description of trail %s: %w", row.Name, err)
 		}
-		s.rec.addInput(rel, d.AccountID, kindTrailDescription, d.Source, time.Time{})
-		row.Source = d.Source
+		out.inputs = append(out.inputs, record.Input{Path: rel, AccountID: d.AccountID, Kind: kindTrailDescription, Source: d.Source})
 		rows = append(rows, row)
 		sum := sha256.Sum256(data)
 		f.add(rel, hex.EncodeToString(sum[:]))
@@ -97,64 +97,74 @@ func (s *state) readTrails(ctx context.Context) error {
 	slices.SortFunc(rows, compareTrails)
 	for _, r := range rows {
 		if known[r.AccountID] == "" {
-			s.trails[r.AccountID] = append(s.trails[r.AccountID], r)
+			out.known[r.AccountID] = append(out.known[r.AccountID], r)
 		}
 	}
-	accounts := slices.Collect(maps.Keys(known))
-	for _, a := range accounts {
-		if !slices.ContainsFunc(s.rec.Accounts, func(r AccountRecord) bool { return r.AccountID == a }) {
+	ids := slices.Collect(maps.Keys(known))
+	for _, a := range ids {
+		if !slices.ContainsFunc(accounts, func(r record.Account) bool { return r.AccountID == a }) {
 			// Harmless, but likely a typo in Accounts or the wrong file.
-			s.cfg.Logger.Warn("a trail description is for an account the inventory does not hold", "account", a)
+			cfg.Logger.Warn("a trail description is for an account the inventory does not hold", "account", a)
 		}
 	}
-	for _, a := range s.rec.Accounts {
-		if a.Assessed && !slices.Contains(accounts, a.AccountID) {
-			accounts = append(accounts, a.AccountID)
-		}
-	}
-	slices.Sort(accounts)
-	s.rec.Trails = nil
 	for _, a := range accounts {
+		if a.Assessed && !slices.Contains(ids, a.AccountID) {
+			ids = append(ids, a.AccountID)
+		}
+	}
+	slices.Sort(ids)
+	for _, a := range ids {
 		errText, ok := known[a]
-		r := TrailRecord{AccountID: a, Known: ok && errText == "", Error: errText}
+		r := record.Trail{AccountID: a, Known: ok && errText == "", Error: errText}
 		if !r.Known {
 			r.Note = findings.TrailSettingsUnknown
 		}
 		if r.Known {
-			if s.trails[a] == nil {
-				s.trails[a] = []tables.Trail{} // known: none
+			if out.known[a] == nil {
+				out.known[a] = []tables.Trail{} // known: none
 			}
-			for _, t := range s.trails[a] {
+			for _, t := range out.known[a] {
 				r.Trails = append(r.Trails, t.Name)
 			}
-			r.Gaps = findings.TrailGaps(a, s.trails[a], s.cfg.WindowStart(), s.cfg.AsOf)
+			r.Gaps = findings.TrailGaps(a, out.known[a], cfg.WindowStart(), cfg.AsOf)
 		}
 		f.add(a, fmt.Sprint(r.Known))
-		s.rec.Trails = append(s.rec.Trails, r)
+		out.records = append(out.records, r)
 	}
-	s.remember("trails", f.sum())
-	return tables.WriteParquet(s.st.path(TrailsTable), rows)
+	out.fp = f.sum()
+	return out, tables.WriteParquet(st.path(TrailsTable), rows)
+}
+
+// trailRow is a description as the trails table holds it; the run and
+// verify both build the table with it.
+func trailRow(d trails.Description, source string) (tables.Trail, error) {
+	row, err := trails.Normalize(d)
+	if err != nil {
+		return row, err
+	}
+	row.Source = source
+	return row, nil
 }
 
 // liveTrails reads the trails of every assessed account, the caller's with
 // its own credentials and the others through the audit role, as the live
 // inventory does. An account whose trails cannot be read has unknown
 // settings (known[account] holds the error), as if none were given.
-func (s *state) liveTrails(ctx context.Context, known map[string]string) ([]trails.Description, error) {
-	sess, err := s.aws(ctx)
+func liveTrails(ctx context.Context, c Config, sessions sessionFunc, assessed []record.Account, known map[string]string) ([]trails.Description, error) {
+	sess, err := sessions(ctx)
 	if err != nil {
 		return nil, err
 	}
-	creds := sess.credentials(s.cfg.RoleName, s.cfg.ExternalID)
+	creds := sess.credentials(c.RoleName, c.ExternalID)
 	var accounts []string
-	for _, a := range s.rec.Accounts {
+	for _, a := range assessed {
 		if a.Assessed {
 			accounts = append(accounts, a.AccountID)
 		}
 	}
 	var mu sync.Mutex
 	var out []trails.Description
-	err = parallel.Each(len(accounts), max(1, s.cfg.Concurrency), func(i int) error {
+	err = parallel.Each(len(accounts), max(1, c.Concurrency), func(i int) error {
 		account := accounts[i]
 		descs, err := func() ([]trails.Description, error) {
 			p, err := creds(ctx, account)
@@ -172,7 +182,7 @@ func (s *state) liveTrails(ctx context.Context, known map[string]string) ([]trai
 				return err
 			}
 			known[account] = err.Error()
-			s.cfg.Logger.Warn("trail settings unknown: the account's trails could not be read; its candidates are not held for what the trails record",
+			c.Logger.Warn("trail settings unknown: the account's trails could not be read; its candidates are not held for what the trails record",
 				"account", account, "error", err)
 			return nil
 		}
@@ -228,12 +238,11 @@ func verifyTrails(v *Verification, dir string, rec *RunRecord) map[string][]tabl
 			return nil
 		}
 		for _, d := range descs {
-			row, err := trails.Normalize(d)
+			row, err := trailRow(d, in.Source)
 			if err != nil {
 				v.problem("recomputing the trails from %s: %v", in.Path, err)
 				return nil
 			}
-			row.Source = in.Source
 			rows = append(rows, row)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/dormant-iam/dormant/internal/demo"
 	"github.com/dormant-iam/dormant/internal/demo/demofake"
 	"github.com/dormant-iam/dormant/pipeline"
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/reports"
 	"github.com/dormant-iam/dormant/tables"
 	"github.com/xuri/excelize/v2"
@@ -157,7 +158,7 @@ func TestTrailDescriptionsHoldCandidates(t *testing.T) {
 	}
 	tc.check(t, readFindings(t, res.Out))
 
-	known := map[string]pipeline.TrailRecord{}
+	known := map[string]record.Trail{}
 	for _, r := range res.Record.Trails {
 		known[r.AccountID] = r
 	}

@@ -11,7 +11,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/dormant-iam/dormant/pipeline/findings"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/dormant-iam/dormant/pipeline/inventory"
 	"github.com/dormant-iam/dormant/pipeline/references"
 	"github.com/dormant-iam/dormant/reports"
@@ -121,7 +121,7 @@ func Verify(ctx context.Context, dir string) (*Verification, error) {
 		v.problem("%s: %v", ReferenceTable, err)
 	} else if !slices.Contains(rec.ReferenceChecks, references.CheckIAM) {
 		v.Checked = append(v.Checked, "policy references: not checked in this run")
-	} else if refs, err := references.Scan(users, policies); err != nil {
+	} else if refs, _, err := policyReferences(users, policies); err != nil {
 		v.problem("recomputing references: %v", err)
 	} else {
 		have := map[tables.Reference]bool{}
@@ -136,14 +136,12 @@ func Verify(ctx context.Context, dir string) (*Verification, error) {
 		v.Checked = append(v.Checked, "policy references recomputed from the authorization details")
 	}
 
-	// Findings from the stored tables and run.json's settings.
-	act, err1 := tables.ReadParquet[tables.Activity](path(ActivityTable))
-	cov, err2 := tables.ReadParquet[tables.Coverage](path(CoverageTable))
-	if err1 != nil || err2 != nil || storedUsers == nil || storedRefs == nil {
-		for _, e := range []error{err1, err2} {
-			if e != nil {
-				v.problem("%v", e)
-			}
+	// Findings from the stored tables and run.json's settings, by the
+	// findings stage's own join.
+	act, err1 := loadActivity(ctx, dir, &rec)
+	if err1 != nil || storedUsers == nil || storedRefs == nil {
+		if err1 != nil {
+			v.problem("%v", err1)
 		}
 		return v, nil
 	}
@@ -154,29 +152,30 @@ func Verify(ctx context.Context, dir string) (*Verification, error) {
 		}
 	}
 	opts, err := classifyOptions(rec.AsOf, rec.WindowDays, rec.Settings.DeleteAfterDays, rec.Settings.ExemptTag,
-		rec.Settings.reportMaxAge(), allowlist)
+		rec.Settings.ReportMaxAge(), allowlist)
 	if err != nil {
 		v.problem("reading the settings in %s: %v", RunFile, err)
 		return v, nil
 	}
-	logFiles, _, err := readLogFiles(dir)
+	opts = withEvidence(opts, act.logFiles, verifyTrails(v, dir, &rec))
+	mem := memory.NewGoAllocator()
+	usersTable, err := tables.Encode(mem, storedUsers)
 	if err != nil {
-		v.problem("%v", err)
+		v.problem("encoding %s for the join: %v", InventoryTable, err)
 		return v, nil
 	}
-	opts.SkippedRecords = tables.SkippedByAccount(logFiles)
-	opts.Trails = verifyTrails(v, dir, &rec)
-	opts.DigestProblems, opts.DigestProven = tables.DigestProblems(logFiles), tables.DigestProven(logFiles)
-	finds, err := findings.Classify(storedUsers, act, cov, storedRefs, opts)
+	defer usersTable.Release()
+	finds, table, err := classify(mem, usersTable, act.table, act.coverage, storedRefs, opts)
 	if err != nil {
 		v.problem("recomputing findings: %v", err)
 		return v, nil
 	}
+	table.Release()
 	compareTable(v, path(FindingsTable), FindingsTable, finds, nil)
 	v.Checked = append(v.Checked, "findings recomputed from the inventory, references, activity and coverage tables")
 
 	// Reports regenerated from the recomputed findings.
-	in, err := reportInput(dir, &rec, finds, cov, storedRefs)
+	in, err := reportInput(dir, &rec, finds, act.coverage, storedRefs, act.logFiles, act.logFilesCounted)
 	if err != nil {
 		v.problem("gathering report inputs: %v", err)
 		return v, nil

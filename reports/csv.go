@@ -22,6 +22,8 @@ type csvWriter struct{}
 // root row's password_enabled is the report's not_supported), days_inactive
 // empty when unknown; then the control columns (CSVControlColumns). Lines end in LF and there is no byte
 // order mark: the file is for machines first.
+func init() { Register(NewCSVWriter()) }
+
 func NewCSVWriter() Writer { return csvWriter{} }
 
 func (csvWriter) Name() string { return "csv" }

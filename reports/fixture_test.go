@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/reports/internal/reporttest"
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -114,23 +115,31 @@ func sampleFindings() []tables.Finding {
 
 func sampleInput() *Input {
 	return &Input{
-		RunID:           "run-20261101T030405Z",
-		GeneratedAt:     generated,
-		AsOf:            asOf,
-		WindowDays:      90,
-		DeleteAfterDays: 365,
-		ReportMaxAge:    7 * 24 * time.Hour,
-		ExemptTag:       "dormant:exempt",
-		Engine:          "local",
-		ToolVersion:     "v0.1.0-test",
-		Findings:        sampleFindings(),
-		Accounts: []AccountScope{
-			{AccountID: "111111111111", Assessed: true, CredentialReportGeneratedAt: at("2026-10-31T22:00:00Z")},
-			// Ten days old at as-of: past the seven-day bound.
-			{AccountID: "222222222222", Assessed: true, CredentialReportGeneratedAt: at("2026-10-22T00:00:00Z")},
-			{AccountID: "333333333333", Assessed: true, CredentialReportGeneratedAt: at("2026-10-31T22:00:00Z")},
-			{AccountID: "444444444444", Assessed: false, Error: "AssumeRole denied: AccessDenied"},
+		Run: record.Run{
+			RunID:       "run-20261101T030405Z",
+			StartedAt:   generated,
+			AsOf:        asOf,
+			WindowDays:  90,
+			ToolVersion: "v0.1.0-test",
+			Settings: record.Settings{
+				DeleteAfterDays:   365,
+				ReportMaxAgeHours: (7 * 24 * time.Hour).Hours(),
+				ExemptTag:         "dormant:exempt",
+				Engine:            "local",
+			},
+			Accounts: []record.Account{
+				{AccountID: "111111111111", Assessed: true, ReportGeneratedAt: at("2026-10-31T22:00:00Z")},
+				// Ten days old at as-of: past the seven-day bound.
+				{AccountID: "222222222222", Assessed: true, ReportGeneratedAt: at("2026-10-22T00:00:00Z")},
+				{AccountID: "333333333333", Assessed: true, ReportGeneratedAt: at("2026-10-31T22:00:00Z")},
+				{AccountID: "444444444444", Assessed: false, Error: "AssumeRole denied: AccessDenied"},
+			},
+			ReferenceChecks: []string{"iam", "s3", "kms"},
+			Unchecked: []record.Unchecked{
+				{AccountID: "111111111111", Kind: "s3 bucket policy", ResourceARN: "arn:aws:s3:::locked-down", Region: "eu-west-1", Error: "AccessDenied: Access Denied"},
+			},
 		},
+		Findings: sampleFindings(),
 		Coverage: slices.Concat(
 			// Cells per region and day for 111..., regions out of order on purpose.
 			dailyCoverage("111111111111", "us-east-1", at("2026-07-01T00:00:00Z"), at("2026-10-31T23:59:00Z"), 5000),
@@ -139,30 +148,27 @@ func sampleInput() *Input {
 			[]tables.Coverage{{AccountID: "222222222222", FirstEvent: at("2026-09-01T00:00:00Z"), LastEvent: at("2026-10-31T12:00:00Z"), Events: 42}},
 			// 333... has no CloudTrail data at all.
 		),
-		ReferenceChecks: []string{"iam", "s3", "kms"},
 		References: []tables.Reference{
 			{AccountID: "111111111111", UserName: "grace", UserID: "AIDAGRACE00000000007", UserARN: "arn:aws:iam::111111111111:user/grace",
 				Kind: "s3 bucket policy", ResourceARN: "arn:aws:s3:::payroll", Region: "us-east-1", Location: "Principal", Match: "arn:aws:iam::111111111111:user/grace"},
 			{AccountID: "111111111111", UserName: "grace", UserID: "AIDAGRACE00000000007", UserARN: "arn:aws:iam::111111111111:user/grace",
 				Kind: "role trust policy", ResourceARN: "arn:aws:iam::111111111111:role/deploy", Location: "Condition", Match: "AIDAGRACE00000000007"},
 		},
-		Unchecked: []Unchecked{
-			{AccountID: "111111111111", Kind: "s3 bucket policy", ResourceARN: "arn:aws:s3:::locked-down", Region: "eu-west-1", Error: "AccessDenied: Access Denied"},
-		},
-		Allowlist: []AllowlistEntry{
+		Allowlist: []record.AllowEntry{
 			{AccountID: "111111111111", UserName: "frank", Reason: "vendor, legacy", Owner: "platform-team@example.com", Expires: at("2027-01-01T00:00:00Z")},
 			{AccountID: "333333333333", UserName: "ivan", Reason: "migration", Owner: "ops@example.com", Expires: at("2026-06-30T00:00:00Z")},
 			{AccountID: "222222222222", UserName: "ghost", Reason: "left the company", Owner: "hr@example.com", Expires: at("2027-03-01T00:00:00Z")},
 			{AccountID: "444444444444", UserName: "ci", Reason: "build system", Owner: "ci@example.com", Expires: at("2027-03-01T00:00:00Z")},
 		},
 		Inputs: []EvidenceFile{
-			{Path: "inputs/111111111111/credential-report.csv", SHA256: strings.Repeat("1", 64), Bytes: 2048, AccountID: "111111111111",
-				Kind: "credential report", Source: "aws:111111111111", GeneratedAt: at("2026-10-31T22:00:00Z")},
-			{Path: "inputs/allowlist.yaml", SHA256: strings.Repeat("a", 64), Bytes: 512, Kind: "allowlist", Source: "/etc/dormant/allowlist.yaml"},
+			{Input: record.Input{Path: "inputs/111111111111/credential-report.csv", AccountID: "111111111111",
+				Kind: "credential report", Source: "aws:111111111111", GeneratedAt: at("2026-10-31T22:00:00Z")}, SHA256: strings.Repeat("1", 64), Bytes: 2048},
+			{Input: record.Input{Path: "inputs/allowlist.yaml", Kind: "allowlist", Source: "/etc/dormant/allowlist.yaml"}, SHA256: strings.Repeat("a", 64), Bytes: 512},
 		},
 		Queries: []QueryEvidence{
-			{Engine: "athena", Name: "activity", QueryID: "6f1c9d0e-1111-2222-3333-444455556666", SQLFile: "queries/activity.sql",
-				SQL: "SELECT useridentity.principalid FROM cloudtrail WHERE eventtime >= '2026-08-03'", BytesScanned: 3 << 30, CostUSD: 0.0146, EngineTime: 12345 * time.Millisecond},
+			{Query: record.Query{Engine: "athena", Name: "activity", QueryID: "6f1c9d0e-1111-2222-3333-444455556666", SQLFile: "queries/activity.sql",
+				BytesScanned: 3 << 30, CostUSD: 0.0146, EngineTimeMS: 12345},
+				SQL: "SELECT useridentity.principalid FROM cloudtrail WHERE eventtime >= '2026-08-03'"},
 		},
 	}
 }

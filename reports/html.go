@@ -73,6 +73,8 @@ type htmlWriter struct{}
 // output depends only on the input, so a regenerated report is identical.
 func NewHTMLWriter() Writer { return htmlWriter{} }
 
+func init() { Register(NewHTMLWriter()) }
+
 func (htmlWriter) Name() string { return "html" }
 func (htmlWriter) Path() string { return HTMLPath }
 
@@ -215,8 +217,8 @@ func htmlFacts(in *Input, stats *summaryStats) []htmlFact {
 		}
 	}
 	maxAge := "not enforced"
-	if in.ReportMaxAge > 0 {
-		maxAge = strconv.FormatFloat(in.ReportMaxAge.Hours()/24, 'f', -1, 64)
+	if in.ReportMaxAge() > 0 {
+		maxAge = strconv.FormatFloat(in.ReportMaxAge().Hours()/24, 'f', -1, 64)
 	}
 	checks := "none"
 	if len(in.ReferenceChecks) > 0 {
@@ -234,7 +236,7 @@ func htmlFacts(in *Input, stats *summaryStats) []htmlFact {
 	}
 	return []htmlFact{
 		{SummaryRunIDLabel, in.RunID},
-		{"Generated (UTC)", FormatTime(in.GeneratedAt)},
+		{"Generated (UTC)", FormatTime(in.StartedAt)},
 		{"As of (UTC)", FormatTime(in.AsOf)},
 		{"Window (days)", strconv.Itoa(in.WindowDays)},
 		{"Window start (UTC)", FormatTime(in.WindowStart())},

@@ -62,7 +62,7 @@ func htmlCoverage(in *Input, stats *summaryStats) ([]htmlCoverageAccount, []stri
 		case !a.scope.Assessed:
 			assessed = "no"
 		}
-		gen := a.scope.CredentialReportGeneratedAt
+		gen := a.scope.ReportGeneratedAt
 		if gen.IsZero() {
 			gen = a.reportGen
 		}

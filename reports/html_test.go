@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -232,7 +233,7 @@ func TestHTMLCancelled(t *testing.T) {
 
 func TestHTMLEmptyRun(t *testing.T) {
 	// No findings, no coverage, no accounts: a page all the same.
-	page := writeHTML(t, &Input{RunID: "empty", AsOf: asOf, GeneratedAt: generated, WindowDays: 90})
+	page := writeHTML(t, &Input{Run: record.Run{RunID: "empty", AsOf: asOf, StartedAt: generated, WindowDays: 90}})
 	if !bytes.Contains(page, []byte(`data-count="total|users">0<`)) {
 		t.Error("an empty run's page does not count 0 users")
 	}

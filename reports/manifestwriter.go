@@ -11,6 +11,8 @@ type manifestWriter struct{}
 
 // NewManifestWriter writes reports/remediation-manifest.json: the signed
 // remediation plan (see package manifest for what goes in it).
+func init() { Register(NewManifestWriter()) }
+
 func NewManifestWriter() Writer { return manifestWriter{} }
 
 func (manifestWriter) Name() string { return "manifest" }
@@ -31,7 +33,7 @@ func (manifestWriter) Write(ctx context.Context, w io.Writer, in *Input) error {
 func ManifestInput(in *Input) manifest.Input {
 	return manifest.Input{
 		RunID:           in.RunID,
-		GeneratedAt:     in.GeneratedAt,
+		GeneratedAt:     in.StartedAt,
 		AsOf:            in.AsOf,
 		WindowDays:      in.WindowDays,
 		DeleteAfterDays: in.DeleteAfterDays,

@@ -49,11 +49,13 @@ type ocsfWriter struct{}
 // run does not have is left out, never written as false or zero.
 func NewOCSFWriter() Writer { return ocsfWriter{} }
 
+func init() { Register(NewOCSFWriter()) }
+
 func (ocsfWriter) Name() string { return "ocsf" }
 func (ocsfWriter) Path() string { return OCSFPath }
 
 func (ocsfWriter) Write(ctx context.Context, w io.Writer, in *Input) error {
-	if in.GeneratedAt.IsZero() {
+	if in.StartedAt.IsZero() {
 		return fmt.Errorf("writing OCSF findings: the run has no generation time (Input.GeneratedAt), which every finding's required time attribute carries")
 	}
 	bw := bufio.NewWriter(w)
@@ -252,7 +254,7 @@ func ocsfEventOf(in *Input, a *Assessment) ocsfEvent {
 		TypeUID: ocsfClassUID*100 + ocsfActivityCreate, TypeName: "Compliance Finding: Create",
 		SeverityID: sev, Severity: ocsfSeverityCaption[sev],
 		StatusID: status, Status: statusName,
-		Time:    in.GeneratedAt.UnixMilli(),
+		Time:    in.StartedAt.UnixMilli(),
 		Message: a.Title,
 		Metadata: ocsfMetadata{
 			UID:      in.RunID + "/" + a.ID,

@@ -493,7 +493,7 @@ func TestOCSFCancelled(t *testing.T) {
 
 func TestOCSFNeedsGenerationTime(t *testing.T) {
 	in := sampleInput()
-	in.GeneratedAt = time.Time{}
+	in.StartedAt = time.Time{}
 	var buf bytes.Buffer
 	if err := NewOCSFWriter().Write(context.Background(), &buf, in); err == nil || !strings.Contains(err.Error(), "GeneratedAt") {
 		t.Errorf("no generation time: %v, want an error naming Input.GeneratedAt", err)

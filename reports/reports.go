@@ -8,31 +8,27 @@ import (
 	"io"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/dormant-iam/dormant/internal/atomicfile"
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/tables"
 )
 
-// Input is everything a report may show. Findings are tables.Finding rows,
-// sorted as the findings stage sorts them; writers keep that order.
+// Input is everything a report may show: the run record (run.json) as the
+// run wrote it, and the tables and files it points to. Findings are
+// tables.Finding rows, sorted as the findings stage sorts them; writers keep
+// that order. Where a field below shares a name with one of the record's
+// (Coverage, Inputs, Queries, Trails), it is the fuller form the reports show.
 type Input struct {
-	RunID           string
-	GeneratedAt     time.Time
-	AsOf            time.Time
-	WindowDays      int
-	DeleteAfterDays int
-	// ReportMaxAge is the freshness bound on credential reports: an older
-	// report at as-of turns candidates into review. Zero: not enforced.
-	ReportMaxAge time.Duration
-	// ExemptTag is the tag key that exempts a user when set to "true".
-	ExemptTag   string
-	Engine      string // local, athena or lake
-	ToolVersion string
+	record.Run
 
-	Findings   []tables.Finding
+	Findings []tables.Finding
+	// Coverage is every (account, region, hour) cell; the record's Coverage
+	// is their spans.
 	Coverage   []tables.Coverage
 	References []tables.Reference
 	// LogFiles is every file the local engine read, with the records it
@@ -40,84 +36,34 @@ type Input struct {
 	// (Athena, Lake) cannot count per file.
 	LogFiles        []tables.LogFile
 	LogFilesCounted bool
-	// ReferenceChecks names the reference checks that ran (e.g. "iam",
-	// "s3"), in the order they are listed; empty when none ran.
-	ReferenceChecks []string
-	// Unchecked is what the reference checks could not read.
-	Unchecked []Unchecked
-	// Orphans are unique IDs in policies that match no existing user.
-	Orphans []Orphan
 	// Allowlist is every allowlist entry the run was given, expired ones
 	// included, in file order.
-	Allowlist []AllowlistEntry
-	Accounts  []AccountScope
-	Inputs    []EvidenceFile
-	Queries   []QueryEvidence
+	Allowlist []record.AllowEntry
+	// Inputs are the record's inputs with their hashes.
+	Inputs []EvidenceFile
+	// Queries are the record's queries with their SQL.
+	Queries []QueryEvidence
 	// Trails are, per account, what its trails record (xlsx_trails.go);
 	// empty when no account's settings were asked for.
 	Trails []TrailAccount
+	// Engines lists every engine the tool has, as "name (what it reads)",
+	// for the Method sheet.
+	Engines []string
 }
 
-// AccountScope is one account the run was asked to assess.
-type AccountScope struct {
-	AccountID string
-	Assessed  bool
-	// Error says why an account was not assessed (e.g. AssumeRole denied).
-	Error string
-	// CredentialReportGeneratedAt is when IAM generated the report the run used.
-	CredentialReportGeneratedAt time.Time
-}
-
-// Unchecked is a resource a reference check could not read, so a user it
-// might name could not be ruled out.
-type Unchecked struct {
-	AccountID   string
-	Kind        string // what was not read, e.g. "s3 bucket policy"
-	ResourceARN string
-	Region      string
-	Error       string // the error as the service returned it
-}
-
-// Orphan is a bare unique ID in a policy that matches no existing user: a
-// broken reference an earlier deletion left behind.
-type Orphan struct {
-	AccountID   string
-	Kind        string
-	ResourceARN string
-	Location    string
-	UniqueID    string
-}
-
-// AllowlistEntry is one entry of the allowlist file.
-type AllowlistEntry struct {
-	AccountID string
-	UserName  string
-	Reason    string
-	Owner     string
-	Expires   time.Time
-}
-
-// EvidenceFile is one input file of the run.
+// EvidenceFile is one input file of the run, as the record lists it, with
+// its hash.
 type EvidenceFile struct {
-	Path        string // relative to the run directory, forward slashes
-	SHA256      string // lowercase hex
-	Bytes       int64
-	AccountID   string    // the account it describes; empty when none
-	Kind        string    // e.g. "credential report", "authorization details", "allowlist"
-	Source      string    // where it came from: a file path, or aws:<account>
-	GeneratedAt time.Time // when AWS generated it, where known
+	record.Input
+	SHA256 string // lowercase hex
+	Bytes  int64
 }
 
-// QueryEvidence is one query an engine ran.
+// QueryEvidence is one query an engine ran, as the record lists it, with
+// the SQL stored under SQLFile.
 type QueryEvidence struct {
-	Engine       string
-	Name         string // e.g. "activity", "coverage"
-	QueryID      string // Athena or CloudTrail Lake query ID; empty for local
-	SQLFile      string // where the SQL is stored, relative to the run directory
-	SQL          string
-	BytesScanned int64
-	CostUSD      float64       // estimate from bytes scanned
-	EngineTime   time.Duration // as the engine reports it (Athena's EngineExecutionTimeInMillis), or wall time for local
+	record.Query
+	SQL string
 }
 
 // WindowStart is the first instant counted as recent activity.
@@ -142,9 +88,37 @@ const (
 	ManifestPath = "reports/remediation-manifest.json"
 )
 
-// All returns a writer for every report format, in the order they are written.
-func All() []Writer {
-	return []Writer{NewCSVWriter(), NewXLSXWriter(), NewManifestWriter(), NewOCSFWriter(), NewHTMLWriter()}
+var writers []Writer
+
+// Register adds a report format. Each format's file registers its writer
+// from init, so adding a format is that file and its test; a writer whose
+// path is not a clean relative path, or that repeats a name or path, is a
+// programming error and panics at start-up.
+func Register(w Writer) {
+	if err := checkPath(w); err != nil {
+		panic("reports: " + err.Error())
+	}
+	for _, o := range writers {
+		if o.Name() == w.Name() || o.Path() == w.Path() {
+			panic(fmt.Sprintf("reports: writer %q (%s) registered twice", w.Name(), w.Path()))
+		}
+	}
+	writers = append(writers, w)
+	// By name, so the order does not hang on which file's init ran first.
+	slices.SortFunc(writers, func(a, b Writer) int { return strings.Compare(a.Name(), b.Name()) })
+}
+
+// All returns every registered report format's writer, by name.
+func All() []Writer { return slices.Clone(writers) }
+
+// checkPath refuses a path outside the run directory or not in its
+// canonical form (relative, clean, forward slashes).
+func checkPath(w Writer) error {
+	rel := w.Path()
+	if rel == "" || path.IsAbs(rel) || path.Clean(rel) != rel || strings.HasPrefix(rel, "../") || strings.Contains(rel, `\`) {
+		return fmt.Errorf("writing %s report: path %q must be relative to the run directory, clean, with forward slashes", w.Name(), rel)
+	}
+	return nil
 }
 
 // WriteAll writes every writer's output under dir. The writers run
@@ -161,9 +135,8 @@ func WriteAll(ctx context.Context, dir string, in *Input, ws ...Writer) error {
 		return fmt.Errorf("writing reports: %w", err)
 	}
 	for _, w := range ws {
-		rel := w.Path()
-		if rel == "" || path.IsAbs(rel) || path.Clean(rel) != rel || strings.HasPrefix(rel, "../") || strings.Contains(rel, `\`) {
-			return fmt.Errorf("writing %s report: path %q must be relative to the run directory, clean, with forward slashes", w.Name(), rel)
+		if err := checkPath(w); err != nil {
+			return err
 		}
 	}
 	ctx, cancel := context.WithCancelCause(ctx)

@@ -206,3 +206,28 @@ func TestWriteAllFailureCancelsTheOthers(t *testing.T) {
 		t.Errorf("left %q", got)
 	}
 }
+
+// Every format registers itself from its own file; All lists them by name,
+// whichever file's init ran first.
+func TestWritersAreRegistered(t *testing.T) {
+	var names []string
+	for _, w := range All() {
+		names = append(names, w.Name())
+	}
+	if want := []string{"csv", "html", "manifest", "ocsf", "xlsx"}; !slices.Equal(names, want) {
+		t.Errorf("All() names %q, want %q", names, want)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Errorf("registering a second writer at an existing path did not panic")
+		}
+	}()
+	Register(waitingWriterAt{"reports/findings.csv"})
+}
+
+// waitingWriterAt is a writer at a given path, for registration tests.
+type waitingWriterAt struct{ path string }
+
+func (waitingWriterAt) Name() string                                   { return "duplicate" }
+func (w waitingWriterAt) Path() string                                 { return w.path }
+func (waitingWriterAt) Write(context.Context, io.Writer, *Input) error { return nil }

@@ -105,6 +105,8 @@ type xlsxWriter struct{}
 //
 // Every list sheet is streamed, so memory stays bounded by the input rather
 // than growing with the workbook. The same Input gives the same bytes.
+func init() { Register(NewXLSXWriter()) }
+
 func NewXLSXWriter() Writer { return xlsxWriter{} }
 
 func (xlsxWriter) Name() string { return "xlsx" }
@@ -169,9 +171,9 @@ func (xlsxWriter) Write(ctx context.Context, w io.Writer, in *Input) (err error)
 		Subject: "IAM users unused since " + in.WindowStart().Format(time.DateOnly),
 		Creator: "dormant " + in.ToolVersion,
 	}
-	if !in.GeneratedAt.IsZero() {
+	if !in.StartedAt.IsZero() {
 		// The run's own time, not the clock: the same input gives the same workbook.
-		props.Created = in.GeneratedAt.UTC().Format(time.RFC3339)
+		props.Created = in.StartedAt.UTC().Format(time.RFC3339)
 		props.Modified = props.Created
 	}
 	if err := f.SetDocProps(props); err != nil {

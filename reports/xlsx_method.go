@@ -18,8 +18,8 @@ type methodSetting struct {
 
 func methodSettings(in *Input) []methodSetting {
 	maxAge := "not enforced"
-	if in.ReportMaxAge > 0 {
-		maxAge = formatAge(in.ReportMaxAge)
+	if in.ReportMaxAge() > 0 {
+		maxAge = formatAge(in.ReportMaxAge())
 	}
 	tag := "(none)"
 	if in.ExemptTag != "" {
@@ -37,7 +37,7 @@ func methodSettings(in *Input) []methodSetting {
 		{"Credential report max age", maxAge, "A candidate needs a credential report proven no older than this at as-of, and not generated after it; otherwise review."},
 		{"Exempt tag", tag, "A user with this tag is exempt."},
 		{"Reference checks", checks, "Where the run looked for policies and resources that name a candidate."},
-		{"Engine", in.Engine, "What read CloudTrail: local (DuckDB over log files), athena or lake (CloudTrail Lake)."},
+		{"Engine", in.Engine, engineNote(in.Engines)},
 	}
 	for _, c := range Controls {
 		out = append(out, methodSetting{c.ID + " threshold (days)", c.Threshold, c.Title + " (" + c.Standard + ")."})
@@ -62,8 +62,8 @@ func methodRules(in *Input) [][2]string {
 		tag = "the tag " + in.ExemptTag + "=true"
 	}
 	maxAge := "its freshness bound"
-	if in.ReportMaxAge > 0 {
-		maxAge = formatAge(in.ReportMaxAge)
+	if in.ReportMaxAge() > 0 {
+		maxAge = formatAge(in.ReportMaxAge())
 	}
 	rules := [][2]string{
 		{"Scope", "Every IAM user of every assessed account, from the IAM credential report and the account authorization details, both stored as AWS returned them. " +
@@ -200,4 +200,16 @@ func writeMethod(ctx context.Context, wb *workbook, in *Input) error {
 		}
 	}
 	return nil
+}
+
+// engineNote lists the engines the tool has (the pipeline's registry, passed
+// in Input.Engines), so the sheet names every engine a reader may meet.
+func engineNote(engines []string) string {
+	switch len(engines) {
+	case 0:
+		return "What read CloudTrail."
+	case 1:
+		return "What read CloudTrail: " + engines[0] + "."
+	}
+	return "What read CloudTrail: " + strings.Join(engines[:len(engines)-1], ", ") + " or " + engines[len(engines)-1] + "."
 }

@@ -375,7 +375,7 @@ func writeEvidence(ctx context.Context, wb *workbook, in *Input) error {
 			}
 			out[0], out[2] = cell{s: "query"}, cell{s: name}
 			out[5], out[6], out[7], out[8] = cell{s: sha256Hex(q.SQL)}, cell{n: int64(len(q.SQL))}, cell{s: q.Engine}, cell{s: q.QueryID}
-			out[9], out[10], out[11] = cell{n: q.BytesScanned}, cell{f: q.CostUSD}, cell{f: q.EngineTime.Seconds()}
+			out[9], out[10], out[11] = cell{n: q.BytesScanned}, cell{f: q.CostUSD}, cell{f: q.EngineTime().Seconds()}
 			out[12] = cell{s: sqlCell(q)}
 		},
 	}

@@ -10,12 +10,13 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/tables"
 )
 
 // accountCounts is one line of the Summary's counts table.
 type accountCounts struct {
-	scope     AccountScope
+	scope     record.Account
 	inScope   bool // listed in Input.Accounts
 	users     int
 	statuses  []int // by Statuses
@@ -323,8 +324,8 @@ func writeFacts(s *summarySheet, in *Input, stats *summaryStats) error {
 		checks = strings.Join(in.ReferenceChecks, ", ")
 	}
 	var maxAge any
-	if in.ReportMaxAge > 0 {
-		maxAge = in.ReportMaxAge.Hours() / 24
+	if in.ReportMaxAge() > 0 {
+		maxAge = in.ReportMaxAge().Hours() / 24
 	}
 	dec, err := s.wb.numStyle("0.##")
 	if err != nil {
@@ -348,7 +349,7 @@ func writeFacts(s *summarySheet, in *Input, stats *summaryStats) error {
 		style int
 	}{
 		{SummaryRunIDLabel, in.RunID, 0},
-		{"Generated (UTC)", in.GeneratedAt, st.date},
+		{"Generated (UTC)", in.StartedAt, st.date},
 		{"As of (UTC)", in.AsOf, st.date},
 		{"Window (days)", in.WindowDays, st.integer},
 		{"Window start (UTC)", in.WindowStart(), st.date},
@@ -412,7 +413,7 @@ func writeScope(s *summarySheet, in *Input, stats *summaryStats) error {
 		case !a.scope.Assessed:
 			assessed = "no"
 		}
-		gen := a.scope.CredentialReportGeneratedAt
+		gen := a.scope.ReportGeneratedAt
 		if gen.IsZero() {
 			gen = a.reportGen
 		}
@@ -461,15 +462,15 @@ func writeScope(s *summarySheet, in *Input, stats *summaryStats) error {
 // report generated after as-of is fresh).
 func reportFreshness(in *Input, gen, notBefore time.Time) string {
 	switch {
-	case in.ReportMaxAge <= 0:
+	case in.ReportMaxAge() <= 0:
 		return "not checked"
 	case !gen.IsZero() && !gen.Before(in.AsOf), gen.IsZero() && !notBefore.IsZero() && !notBefore.Before(in.AsOf):
 		return "yes: generated after as-of, its last-use dates reach past it"
-	case !gen.IsZero() && in.AsOf.Sub(gen) > in.ReportMaxAge:
+	case !gen.IsZero() && in.AsOf.Sub(gen) > in.ReportMaxAge():
 		return "no: candidates are review"
 	case !gen.IsZero():
 		return "yes"
-	case !notBefore.IsZero() && in.AsOf.Sub(notBefore) <= in.ReportMaxAge:
+	case !notBefore.IsZero() && in.AsOf.Sub(notBefore) <= in.ReportMaxAge():
 		return "yes: its latest time is within the maximum age"
 	}
 	return "age unknown (give --report-generated-at or the CLI's JSON): candidates are review"

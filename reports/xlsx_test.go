@@ -19,6 +19,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -825,7 +826,7 @@ func TestXLSXReferencesAndUnchecked(t *testing.T) {
 		t.Fatalf("Unchecked has %d rows, want 1", len(unchecked))
 	}
 	u := unchecked[0]
-	got := Unchecked{AccountID: u[TitleAccountID], Kind: u["Kind"], ResourceARN: u["Resource ARN"], Region: u["Region"], Error: u["Error"]}
+	got := record.Unchecked{AccountID: u[TitleAccountID], Kind: u["Kind"], ResourceARN: u["Resource ARN"], Region: u["Region"], Error: u["Error"]}
 	if got != in.Unchecked[0] {
 		t.Errorf("unchecked = %+v, want %+v", got, in.Unchecked[0])
 	}

@@ -172,8 +172,9 @@ func DigestProblems(files []LogFile) map[string][]string {
 
 // DigestProven lists, per account, the regions whose digest chain is
 // unbroken over the window with no file missing or changed: there, an hour
-// without log files is proven to have had no events, so long as each
-// trail's digests follow one another hour by hour. A log file in the
+// without log files is proven to have had no events (a pause between two
+// linked digests is a chain gap row, found where the digests' own start and
+// end times are read). A log file in the
 // hours the region's digests span that no digest lists is another writer's
 // (a second trail, or an injected file): the digests prove their own
 // trail's files complete, not that writer's, so the region is not proven.
@@ -194,9 +195,6 @@ func DigestProven(files []LogFile) map[string]map[string]bool {
 			}
 		}
 	}
-	for k := range skippedHours(files) {
-		bad[key(k)] = true
-	}
 	out := map[string]map[string]bool{}
 	for _, k := range slices.SortedFunc(maps.Keys(seen), func(a, b key) int { return strings.Compare(a.account+a.region, b.account+b.region) }) {
 		if bad[k] {
@@ -211,47 +209,6 @@ func DigestProven(files []LogFile) map[string]map[string]bool {
 }
 
 type regionKey struct{ account, region string }
-
-// digestHour is how far apart consecutive digests of one trail's chain may
-// end: CloudTrail writes one an hour (seconds apart), so a longer step
-// leaves hours no digest covers, even where the later digest names the
-// earlier as its previous.
-const digestHour = time.Hour + 5*time.Minute
-
-// skippedHours lists the regions where one trail's digests read (by name:
-// <account>_CloudTrail-Digest_<region>_<trail>_<home>_<end>) skip an hour:
-// what was delivered then is vouched for by none, so those hours prove
-// nothing.
-func skippedHours(files []LogFile) map[regionKey]bool {
-	type chainKey struct {
-		regionKey
-		chain string
-	}
-	ends := map[chainKey][]time.Time{}
-	for _, f := range files {
-		if f.Kind != LogFileKindDigest || f.SHA256 == "" || strings.HasSuffix(baseName(f.Path), "_backfill") {
-			continue
-		}
-		end, ok := DigestEnd(f.Path)
-		if !ok {
-			continue
-		}
-		name := baseName(f.Path)
-		k := chainKey{regionKey{f.AccountID, f.Region}, name[:strings.LastIndexByte(name, '_')]}
-		ends[k] = append(ends[k], end)
-	}
-	out := map[regionKey]bool{}
-	for k, ts := range ends {
-		slices.SortFunc(ts, time.Time.Compare)
-		for i := 1; i < len(ts); i++ {
-			if ts[i].Sub(ts[i-1]) > digestHour {
-				out[k.regionKey] = true
-				break
-			}
-		}
-	}
-	return out
-}
 
 // digestSpan is the delivery hours some digests read cover: from the end
 // of the earliest to the end of the latest (digest names carry their end).

@@ -85,22 +85,3 @@ func TestDigestProvenByItsOwnFiles(t *testing.T) {
 		}
 	})
 }
-
-// Digests of one trail that skip hours prove nothing for them, even linked;
-// another trail's digests, or a backfill digest, do not fill the hole.
-func TestDigestProvenNeedsEveryHour(t *testing.T) {
-	const a = "111111111111"
-	dg := func(trail, end string) LogFile {
-		return LogFile{AccountID: a, Region: "us-east-1", Kind: LogFileKindDigest, SHA256: "ab", Verification: VerificationVerified,
-			Path: "/r/AWSLogs/" + a + "/CloudTrail-Digest/us-east-1/2026/10/27/" + a + "_CloudTrail-Digest_us-east-1_" + trail + "_us-east-1_" + end + ".json.gz"}
-	}
-	hourly := []LogFile{dg("main", "20261027T010031Z"), dg("main", "20261027T020031Z"), dg("main", "20261027T030031Z")}
-	if !DigestProven(hourly)[a]["us-east-1"] {
-		t.Fatal("hourly digests not proven")
-	}
-	skipping := []LogFile{dg("main", "20261027T010031Z"), dg("other", "20261027T020031Z"), dg("main", "20261027T030031Z"),
-		dg("main", "20261027T020031Z_backfill")}
-	if DigestProven(skipping)[a]["us-east-1"] {
-		t.Error("a trail's digests skipping an hour proven")
-	}
-}

@@ -12,7 +12,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/dormant-iam/dormant/pipeline"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -43,7 +46,7 @@ func commands() []command {
 		{"remediate", "carry out a remediation manifest: re-check, back up, deactivate or delete", cmdRemediate},
 		{"restore", "put a remediated user back from its backup", cmdRestore},
 		{"manifest", "write the manifest a reviewer approved in the workbook (--from-workbook)", cmdManifest},
-		{"queries", "print the activity query an engine would run (queries print --engine athena|lake|local)", cmdQueries},
+		{"queries", "print the activity query an engine would run (queries print --engine " + strings.Join(pipeline.EngineNames(), "|") + ")", cmdQueries},
 		{"verify", "check a run directory offline: hashes, and findings recomputed from its inputs", cmdVerify},
 		{"version", "print the version", cmdVersion},
 	}

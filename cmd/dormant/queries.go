@@ -6,13 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/dormant-iam/dormant/pipeline"
 )
 
 func cmdQueries(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "print" {
-		return usageError{errors.New("usage: dormant queries print --engine athena|lake|local [--as-of ... --window ...]")}
+		return usageError{errors.New("usage: dormant queries print --engine " + strings.Join(pipeline.EngineNames(), "|") + " [--as-of ... --window ...]")}
 	}
 	fs := flag.NewFlagSet("dormant queries print", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -21,7 +22,7 @@ func cmdQueries(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		cfg    pipeline.Config
 	)
 	common.register(fs)
-	fs.StringVar(&cfg.Engine, "engine", pipeline.DefaultEngine, "engine whose dialect to print: local, athena or lake")
+	fs.StringVar(&cfg.Engine, "engine", pipeline.DefaultEngine, "engine whose dialect to print: "+strings.Join(pipeline.EngineNames(), ", "))
 	fs.StringVar(&cfg.CloudTrail, "cloudtrail", "", "local: the folder holding AWSLogs/ (its SQL lists the files)")
 	fs.StringVar(&cfg.AthenaDatabase, "athena-database", "default", "athena: database")
 	fs.StringVar(&cfg.AthenaTable, "athena-table", "cloudtrail_logs", "athena: table")

@@ -84,7 +84,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Var(&checks, "reference-checks", "reference checks to run: iam,s3,kms,sns,sqs,secretsmanager,ecr,lambda,tagging (default: all that can run)")
 	fs.Var(&regions, "regions", "regions the live reference checks read (default: every region enabled by default)")
 	fs.Var(&ownerTags, "owner-tags", "tag keys that name a resource's owner (default Owner,owner,CreatedBy,created-by)")
-	fs.StringVar(&cfg.Engine, "engine", pipeline.DefaultEngine, "activity engine: local (DuckDB/Go over log files), athena, or lake (CloudTrail Lake)")
+	fs.StringVar(&cfg.Engine, "engine", pipeline.DefaultEngine, "activity engine: "+strings.Join(pipeline.EngineSummaries(), ", "))
 	fs.StringVar(&cfg.CloudTrail, "cloudtrail", "", "local engine: folder holding AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz, or s3://bucket/prefix/ to sync the window's days")
 	fs.StringVar(&cfg.Cache, "cache", "", "local engine: keep per-day aggregates (and files synced from S3) here, so later runs read only new days")
 	fs.StringVar(&cfg.Scanner, "scanner", "", "local engine: go (default, fastest) or duckdb (DuckDB's read_json over the same SQL, the reference)")

@@ -9,23 +9,13 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/dormant-iam/dormant/record"
 	"go.yaml.in/yaml/v3"
 )
 
-// AllowEntry exempts one user until Expires. Every field is required so that
-// an auditor can see who decided to keep the user, why, and until when.
-// AccountID matches exactly; UserName matches whatever its case, because IAM
-// user names are unique case-insensitively: an entry for SVC-SFTP-PROD names
-// the user svc-sftp-prod, and if an export lists both spellings (a user
-// deleted and re-created in another case) the entry exempts both, since
-// both held the name the entry protects.
-type AllowEntry struct {
-	AccountID string    `yaml:"account_id"`
-	UserName  string    `yaml:"user_name"`
-	Reason    string    `yaml:"reason"`
-	Owner     string    `yaml:"owner"`
-	Expires   time.Time `yaml:"expires"` // YYYY-MM-DD (midnight UTC) or RFC 3339
-}
+// AllowEntry exempts one user until Expires (package record holds the
+// run's vocabulary, and says what each field means).
+type AllowEntry = record.AllowEntry
 
 var (
 	accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
@@ -44,8 +34,8 @@ type fieldError struct {
 
 func (e *fieldError) Error() string { return e.Field + ": " + e.Msg }
 
-// validate returns every problem with one entry.
-func (e AllowEntry) validate() []error {
+// validateEntry returns every problem with one entry.
+func validateEntry(e AllowEntry) []error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, &fieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
@@ -191,7 +181,7 @@ func parseEntry(n *yaml.Node) (AllowEntry, []error) {
 			errs = append(errs, fmt.Errorf("line %d: unknown field %q (fields are %v)", k.Line, key, allowFields))
 		}
 	}
-	for _, err := range e.validate() {
+	for _, err := range validateEntry(e) {
 		var fe *fieldError
 		if errors.As(err, &fe) && reported[fe.Field] {
 			continue // already reported with its line

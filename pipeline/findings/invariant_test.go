@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/reports"
 	"github.com/dormant-iam/dormant/reports/manifest"
 	"github.com/dormant-iam/dormant/tables"
@@ -78,7 +79,7 @@ func TestInvariantNoRemovalWithoutProof(t *testing.T) {
 					t.Fatalf("scenario %d, user %s/%s: IAM.22 passes without a credential report row\n%s", n, f.AccountID, f.UserName, sc)
 				}
 			}
-			if err := reports.NewCSVWriter().Write(context.Background(), io.Discard, &reports.Input{Findings: got, AsOf: sc.opts.AsOf}); err != nil {
+			if err := reports.NewCSVWriter().Write(context.Background(), io.Discard, &reports.Input{Run: record.Run{AsOf: sc.opts.AsOf}, Findings: got}); err != nil {
 				t.Fatalf("scenario %d: findings.csv not written: %v\n%s", n, err, sc)
 			}
 			_, err = manifest.Build(manifest.Input{

@@ -98,7 +98,7 @@ func (o Options) Validate() error {
 		errs = append(errs, fmt.Errorf("credential report maximum age %s must be positive (default %s)", o.ReportMaxAge, DefaultReportMaxAge))
 	}
 	for i, e := range o.Allowlist {
-		for _, err := range e.validate() {
+		for _, err := range validateEntry(e) {
 			errs = append(errs, fmt.Errorf("allowlist entry %d (%s/%s): %w", i+1, e.AccountID, e.UserName, err))
 		}
 	}

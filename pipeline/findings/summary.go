@@ -1,17 +1,13 @@
 package findings
 
-import "github.com/dormant-iam/dormant/tables"
+import (
+	"github.com/dormant-iam/dormant/record"
+	"github.com/dormant-iam/dormant/tables"
+)
 
-// Summary counts findings for reports and the CLI.
-type Summary struct {
-	ByStatus   map[string]int
-	ByDecision map[string]int
-	// ByAccount counts statuses per account: ByAccount[account][status].
-	ByAccount map[string]map[string]int
-	// UnusedKeys counts unused access key slots over all findings.
-	UnusedKeys int
-	Total      int
-}
+// Summary counts findings for reports and the CLI (package record holds
+// the run's vocabulary).
+type Summary = record.Summary
 
 // Summarize counts f by status, decision and account.
 func Summarize(f []tables.Finding) Summary {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -34,14 +35,9 @@ type OrphanReporter interface {
 	Orphans() []Orphan
 }
 
-// Unchecked is a resource a checker could not read.
-type Unchecked struct {
-	AccountID   string
-	Kind        string // what was not read, e.g. "s3 bucket policy"
-	ResourceARN string
-	Region      string
-	Error       string // the error as the service returned it
-}
+// Unchecked is a resource a checker could not read (package record holds
+// the run's vocabulary).
+type Unchecked = record.Unchecked
 
 // Names of the reference checks, in the order reports list them.
 const (
@@ -55,9 +51,6 @@ const (
 	CheckLambda         = "lambda"
 	CheckTagging        = "tagging"
 )
-
-// KnownChecks lists every check name, in report order.
-var KnownChecks = []string{CheckIAM, CheckS3, CheckKMS, CheckSNS, CheckSQS, CheckSecretsManager, CheckECR, CheckLambda, CheckTagging}
 
 // Select picks the checkers named in names (all available ones when names is
 // empty), in KnownChecks order. A name that is no known check is an error; a
@@ -76,12 +69,12 @@ func Select(available []Checker, names []string) (selected []Checker, missing []
 	}
 	for _, n := range names {
 		n = strings.ToLower(strings.TrimSpace(n))
-		if !slices.Contains(KnownChecks, n) {
-			return nil, nil, fmt.Errorf("selecting reference checks: unknown check %q; choose from %s", n, strings.Join(KnownChecks, ", "))
+		if _, ok := LookupCheck(n); !ok {
+			return nil, nil, fmt.Errorf("selecting reference checks: unknown check %q; choose from %s", n, strings.Join(KnownChecks(), ", "))
 		}
 		want[n] = true
 	}
-	for _, n := range KnownChecks {
+	for _, n := range KnownChecks() {
 		if !want[n] {
 			continue
 		}

@@ -90,38 +90,3 @@ func TestRunFailure(t *testing.T) {
 		t.Errorf("Run with a broken policy: err = %v", err)
 	}
 }
-
-func TestSelect(t *testing.T) {
-	available := []Checker{stubChecker{name: CheckS3}, PolicyChecker{}}
-	tests := []struct {
-		names        []string
-		want         []string
-		wantMissing  []string
-		wantErrorHas string
-	}{
-		{names: nil, want: []string{CheckIAM, CheckS3}},
-		{names: []string{"kms", " IAM "}, want: []string{CheckIAM}, wantMissing: []string{CheckKMS}},
-		{names: []string{"iam", "s3", "tagging"}, want: []string{CheckIAM, CheckS3}, wantMissing: []string{CheckTagging}},
-		{names: []string{"iam", "dynamodb"}, wantErrorHas: `unknown check "dynamodb"; choose from iam, s3, kms`},
-	}
-	for _, tt := range tests {
-		selected, missing, err := Select(available, tt.names)
-		if tt.wantErrorHas != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.wantErrorHas) {
-				t.Errorf("Select(%q): err = %v, want one containing %q", tt.names, err, tt.wantErrorHas)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("Select(%q): %v", tt.names, err)
-			continue
-		}
-		var got []string
-		for _, c := range selected {
-			got = append(got, c.Name())
-		}
-		if !slices.Equal(got, tt.want) || !slices.Equal(missing, tt.wantMissing) {
-			t.Errorf("Select(%q) = %v missing %v, want %v missing %v", tt.names, got, missing, tt.want, tt.wantMissing)
-		}
-	}
-}

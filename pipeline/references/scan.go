@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -119,16 +120,9 @@ func SortReferences(refs []tables.Reference) {
 	})
 }
 
-// Orphan is a unique ID left in a policy by a principal that no longer exists:
-// a broken reference from an earlier deletion. S3 and KMS refuse to save a
-// policy that holds one, so it must be removed before the policy's next edit.
-type Orphan struct {
-	AccountID   string // the account the policy is in
-	Kind        string // one of the Kind* constants
-	ResourceARN string // the policy's owner, as for Reference
-	Location    string // as for Reference
-	UniqueID    string // the AIDA... or AROA... ID
-}
+// Orphan is a unique ID left in a policy by a principal that no longer exists
+// (package record holds the run's vocabulary).
+type Orphan = record.Orphan
 
 // Orphans reports bare unique IDs in policies that match no existing
 // principal. A user ID (AIDA...) is an orphan wherever it appears when no

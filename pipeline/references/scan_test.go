@@ -453,11 +453,11 @@ func TestOrphans(t *testing.T) {
 	}
 	got := Orphans(testUsers, policies)
 	want := []Orphan{
-		{acctA, KindManaged, policyA, "Condition StringEquals aws:userid (v1, statement 1)", "AIDAOLDVERSIONEXAMPL1"},
-		{acctA, KindRoleInline, roleA, "Condition StringLike aws:userid (policy by-id, statement 1)", "AIDAGONEEXAMPLE000003"},
-		{acctA, KindRoleTrust, roleA, "Principal (statement 1)", "AIDAGONEEXAMPLE000001"},
-		{acctA, KindRoleTrust, roleA, "Principal (statement 1)", "AROAGONEROLEEXAMPLE01"},
-		{acctB, KindRoleTrust, roleB, "NotPrincipal (statement 1)", "AROAGONEROLEEXAMPLE02"},
+		{AccountID: acctA, Kind: KindManaged, ResourceARN: policyA, Location: "Condition StringEquals aws:userid (v1, statement 1)", UniqueID: "AIDAOLDVERSIONEXAMPL1"},
+		{AccountID: acctA, Kind: KindRoleInline, ResourceARN: roleA, Location: "Condition StringLike aws:userid (policy by-id, statement 1)", UniqueID: "AIDAGONEEXAMPLE000003"},
+		{AccountID: acctA, Kind: KindRoleTrust, ResourceARN: roleA, Location: "Principal (statement 1)", UniqueID: "AIDAGONEEXAMPLE000001"},
+		{AccountID: acctA, Kind: KindRoleTrust, ResourceARN: roleA, Location: "Principal (statement 1)", UniqueID: "AROAGONEROLEEXAMPLE01"},
+		{AccountID: acctB, Kind: KindRoleTrust, ResourceARN: roleB, Location: "NotPrincipal (statement 1)", UniqueID: "AROAGONEROLEEXAMPLE02"},
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("orphans:\n got: %+v\nwant: %+v", got, want)

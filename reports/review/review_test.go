@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dormant-iam/dormant/internal/pycheck"
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/reports"
 	"github.com/dormant-iam/dormant/reports/evidence"
 	"github.com/dormant-iam/dormant/reports/manifest"
@@ -72,10 +73,12 @@ func fixture() *reports.Input {
 	frank.Exemption = "tag:dormant:exempt=true"
 	grace := finding("grace", "AIDAGRACE00000000007", tables.StatusReview, tables.DecisionReview)
 	return &reports.Input{
-		RunID: "run-20261101T030405Z-0001", GeneratedAt: at("2026-11-01T03:04:05Z"), AsOf: asOf,
-		WindowDays: 90, DeleteAfterDays: 365, Engine: "local", ToolVersion: "test",
+		Run: record.Run{
+			RunID: "run-20261101T030405Z-0001", StartedAt: at("2026-11-01T03:04:05Z"), AsOf: asOf,
+			WindowDays: 90, Settings: record.Settings{DeleteAfterDays: 365, Engine: "local"}, ToolVersion: "test",
+			Accounts: []record.Account{{AccountID: "111111111111", Assessed: true, ReportGeneratedAt: at("2026-10-31T22:00:00Z")}},
+		},
 		Findings: []tables.Finding{root, alice, bob, carol, dave, erin, frank, grace},
-		Accounts: []reports.AccountScope{{AccountID: "111111111111", Assessed: true, CredentialReportGeneratedAt: at("2026-10-31T22:00:00Z")}},
 	}
 }
 

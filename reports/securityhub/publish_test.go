@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/dormant-iam/dormant/internal/awsfake"
+	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/reports"
 	"github.com/dormant-iam/dormant/reports/internal/reporttest"
 	"github.com/dormant-iam/dormant/tables"
@@ -62,7 +63,7 @@ func run(extra int, daveKey2Unused bool, withAlice bool) *reports.Input {
 	fs = append(fs, root)
 	// Another account's user goes to that account's Security Hub, not this one.
 	fs = append(fs, reporttest.User("222222222222", "zed", "AIDAZED0000000000009", asOf.AddDate(-1, 0, 0)))
-	return &reports.Input{RunID: "run-1", GeneratedAt: asOf, AsOf: asOf, WindowDays: 90, ToolVersion: "v1.2.3", Findings: fs}
+	return &reports.Input{Run: record.Run{RunID: "run-1", StartedAt: asOf, AsOf: asOf, WindowDays: 90, ToolVersion: "v1.2.3"}, Findings: fs}
 }
 
 func byID(srv *awsfake.Server) map[string]map[string]json.RawMessage {
@@ -148,7 +149,7 @@ func TestPublishRoundTrip(t *testing.T) {
 	// Run 2, a day later: alice is gone, dave's key 2 was used again.
 	t2 := t1.Add(24 * time.Hour)
 	in = run(250, false, false)
-	in.GeneratedAt, in.RunID = t2, "run-2"
+	in.StartedAt, in.RunID = t2, "run-2"
 	fs, err = Findings(in, target, t2)
 	if err != nil {
 		t.Fatal(err)

@@ -178,6 +178,10 @@ func readDigest(f LogFile) (*digest, error) {
 // be one unbroken hour after another: CloudTrail's times are seconds apart.
 const digestSlack = 5 * time.Minute
 
+// linkedSlack is how far apart two linked digests' times may be: less than
+// the half hour that would let a whole hourly digest go missing between them.
+const linkedSlack = 30 * time.Minute
+
 // loadedDigests is loadDigests' answer, passed from the goroutine that
 // reads the digests while the scan runs.
 type loadedDigests struct {
@@ -406,7 +410,7 @@ func chainIssues(all []*digest, q activity.Query, base string) []activity.Digest
 			case cur.prevHash != prev.sum:
 				gap(k, activity.IssueChangedDigest, prev.start.Truncate(time.Hour), ceilHour(prev.end), prev.path,
 					"digest "+prev.path+" was changed: its SHA-256 is not the one "+cur.path+" records")
-			case cur.start.Sub(prev.end) > digestSlack:
+			case cur.start.Sub(prev.end) > linkedSlack:
 				// The link is intact but the hours between the two digests
 				// have none: nothing vouches for what was delivered then.
 				s, e := hours()

@@ -1,8 +1,10 @@
 package live
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -152,23 +154,32 @@ func (c *Clients) Tagging(ctx context.Context, accountID, region string) (Taggin
 	return get(ctx, c, "tagging", accountID, region, func(cfg aws.Config) TaggingAPI { return tagging.NewFromConfig(cfg) })
 }
 
-// Checkers returns every live check, in references.KnownChecks order, with
-// clients from c. They share one bound of Options.Concurrency calls in
-// flight.
+// liveCheck is one live check: its spec and how to build it from the run's
+// clients.
+type liveCheck struct {
+	spec  references.CheckSpec
+	build func(c *Clients, opts Options) *Checker
+}
+
+var liveChecks []liveCheck
+
+// register adds a live check to references' registry and to Checkers; each
+// check's file calls it from init.
+func register(name string, rank int, build func(c *Clients, opts Options) *Checker) {
+	spec := references.CheckSpec{Name: name, Live: true, Rank: rank}
+	references.RegisterCheck(spec)
+	liveChecks = append(liveChecks, liveCheck{spec: spec, build: build})
+	slices.SortStableFunc(liveChecks, func(a, b liveCheck) int { return cmp.Compare(a.spec.Rank, b.spec.Rank) })
+}
+
+// Checkers returns every registered live check, in references.KnownChecks
+// order, with clients from c. They share one bound of Options.Concurrency
+// calls in flight.
 func Checkers(c *Clients, opts Options) []references.Checker {
-	all := []*Checker{
-		NewS3(c.S3, opts),
-		NewKMS(c.KMS, opts),
-		NewSNS(c.SNS, opts),
-		NewSQS(c.SQS, opts),
-		NewSecretsManager(c.SecretsManager, opts),
-		NewECR(c.ECR, opts),
-		NewLambda(c.Lambda, opts),
-		NewTagging(c.Tagging, opts),
-	}
 	sem := make(chan struct{}, concurrency(opts))
-	out := make([]references.Checker, len(all))
-	for i, ch := range all {
+	out := make([]references.Checker, len(liveChecks))
+	for i, lc := range liveChecks {
+		ch := lc.build(c, opts)
 		ch.sem = sem
 		out[i] = ch
 	}

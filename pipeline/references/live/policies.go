@@ -24,6 +24,15 @@ import (
 	"github.com/dormant-iam/dormant/pipeline/references"
 )
 
+func init() {
+	register(references.CheckKMS, 30, func(c *Clients, opts Options) *Checker { return NewKMS(c.KMS, opts) })
+	register(references.CheckSNS, 40, func(c *Clients, opts Options) *Checker { return NewSNS(c.SNS, opts) })
+	register(references.CheckSQS, 50, func(c *Clients, opts Options) *Checker { return NewSQS(c.SQS, opts) })
+	register(references.CheckSecretsManager, 60, func(c *Clients, opts Options) *Checker { return NewSecretsManager(c.SecretsManager, opts) })
+	register(references.CheckECR, 70, func(c *Clients, opts Options) *Checker { return NewECR(c.ECR, opts) })
+	register(references.CheckLambda, 80, func(c *Clients, opts Options) *Checker { return NewLambda(c.Lambda, opts) })
+}
+
 // isA reports whether err is, or wraps, an error of type E.
 func isA[E error](err error) bool {
 	var e E

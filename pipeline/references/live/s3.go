@@ -11,6 +11,10 @@ import (
 	"github.com/dormant-iam/dormant/pipeline/references"
 )
 
+func init() {
+	register(references.CheckS3, 20, func(c *Clients, opts Options) *Checker { return NewS3(c.S3, opts) })
+}
+
 // S3API is the S3 calls the s3 check makes; *s3.Client satisfies it.
 type S3API interface {
 	ListBuckets(ctx context.Context, params *s3.ListBucketsInput, optFns ...func(*s3.Options)) (*s3.ListBucketsOutput, error)

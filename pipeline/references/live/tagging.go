@@ -14,6 +14,10 @@ import (
 	"github.com/dormant-iam/dormant/tables"
 )
 
+func init() {
+	register(references.CheckTagging, 90, func(c *Clients, opts Options) *Checker { return NewTagging(c.Tagging, opts) })
+}
+
 // TaggingAPI is the Resource Groups Tagging API call the tagging check
 // makes; *resourcegroupstaggingapi.Client satisfies it.
 type TaggingAPI interface {
