@@ -2,10 +2,12 @@ package reports
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/dormant-iam/dormant/tables"
@@ -56,30 +58,47 @@ func (ocsfWriter) Write(ctx context.Context, w io.Writer, in *Input) error {
 	if in.GeneratedAt.IsZero() {
 		return fmt.Errorf("writing OCSF findings: the run has no generation time (Input.GeneratedAt), which every finding's required time attribute carries")
 	}
-	bw := bufio.NewWriter(w)
+	// One finding at a time: each is encoded into a reused buffer and
+	// written through, so neither the findings nor their bytes are held.
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	st := newOCSFStatic(in)
 	if _, err := bw.WriteString("["); err != nil {
 		return fmt.Errorf("writing OCSF findings: %w", err)
 	}
-	for i, a := range Assessments(in) {
+	var err error
+	i := 0
+	eachAssessment(in, func(a *Assessment) bool {
 		if i%ctxCheckEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
+			if err = ctx.Err(); err != nil {
+				return false
 			}
 		}
-		b, err := json.Marshal(ocsfEventOf(in, &a))
-		if err != nil {
-			return fmt.Errorf("encoding OCSF finding %s: %w", a.ID, err)
+		buf.Reset()
+		ev := ocsfEventOf(st, in, a)
+		if err = enc.Encode(&ev); err != nil {
+			err = fmt.Errorf("encoding OCSF finding %s: %w", a.ID, err)
+			return false
 		}
 		sep := ",\n"
 		if i == 0 {
 			sep = "\n"
 		}
-		if _, err := bw.WriteString(sep); err != nil {
-			return fmt.Errorf("writing OCSF finding %s: %w", a.ID, err)
+		i++
+		if _, err = bw.WriteString(sep); err != nil {
+			err = fmt.Errorf("writing OCSF finding %s: %w", a.ID, err)
+			return false
 		}
-		if _, err := bw.Write(b); err != nil {
-			return fmt.Errorf("writing OCSF finding %s: %w", a.ID, err)
+		// Encode ends the value with a newline the array does not want.
+		if _, err = bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))); err != nil {
+			err = fmt.Errorf("writing OCSF finding %s: %w", a.ID, err)
+			return false
 		}
+		return true
+	})
+	if err != nil {
+		return err
 	}
 	if _, err := bw.WriteString("\n]\n"); err != nil {
 		return fmt.Errorf("writing OCSF findings: %w", err)
@@ -88,6 +107,55 @@ func (ocsfWriter) Write(ctx context.Context, w io.Writer, in *Input) error {
 		return fmt.Errorf("writing OCSF findings: %w", err)
 	}
 	return nil
+}
+
+// ocsfStatic is what every finding of a run shares, built once per run.
+type ocsfStatic struct {
+	metadata     ocsfMetadata
+	control      string
+	standards    []string
+	requirements []string
+	parameters   []ocsfKeyValue
+	types        []string
+	checkStd     map[string][]string // a check's standards, by citation name
+	checkDesc    map[string]string   // a check's description, by citation name
+	asOf         string
+	windowStart  string
+}
+
+func newOCSFStatic(in *Input) *ocsfStatic {
+	st := &ocsfStatic{
+		metadata: ocsfMetadata{
+			Version:  OCSFVersion,
+			Product:  ocsfProduct{Name: "dormant", VendorName: "dormant-iam", Version: in.ToolVersion},
+			Profiles: []string{"cloud"},
+			LogName:  OCSFPath,
+		},
+		control:     "AWS Security Hub IAM.22: IAM user credentials unused for 45 days should be removed (fails when the console password or an active access key has gone unused for the threshold or longer; a never-used credential counts from its creation)",
+		parameters:  []ocsfKeyValue{{Name: "maxCredentialUsageAge", Value: fmt.Sprint(tightestThreshold())}},
+		types:       []string{"Unused IAM user credentials"},
+		checkStd:    map[string][]string{},
+		checkDesc:   map[string]string{},
+		asOf:        FormatTime(in.AsOf),
+		windowStart: FormatTime(in.WindowStart()),
+	}
+	seen := map[string]bool{}
+	for _, cit := range Citations {
+		std := cit.Framework
+		if cit.Version != "" {
+			std += " " + cit.Version
+		}
+		if !seen[std] {
+			seen[std] = true
+			st.standards = append(st.standards, std)
+		}
+		if cit.OrganizationDefined() {
+			st.requirements = append(st.requirements, cit.Name()+": "+cit.Title+" (period organization-defined: not evaluated; the evidence gives the days unused)")
+		}
+		st.checkStd[cit.Name()] = []string{std}
+		st.checkDesc[cit.Name()] = fmt.Sprintf("Threshold %d days unused.", cit.ThresholdDays)
+	}
+	return st
 }
 
 // OCSF objects, each field as the schema names and types it; omitempty
@@ -115,7 +183,7 @@ type ocsfEvent struct {
 	Resources   []ocsfResource  `json:"resources"`
 	Evidences   []ocsfEvidence  `json:"evidences"`
 	Remediation ocsfRemediation `json:"remediation"`
-	Unmapped    map[string]any  `json:"unmapped,omitempty"`
+	Unmapped    *ocsfUnmapped   `json:"unmapped,omitempty"`
 }
 
 type ocsfMetadata struct {
@@ -178,11 +246,19 @@ type ocsfCheck struct {
 }
 
 type ocsfResource struct {
-	UID            string         `json:"uid,omitempty"`
-	Name           string         `json:"name"`
-	Type           string         `json:"type"`
-	CloudPartition string         `json:"cloud_partition,omitempty"`
-	Data           map[string]any `json:"data,omitempty"`
+	UID            string            `json:"uid,omitempty"`
+	Name           string            `json:"name"`
+	Type           string            `json:"type"`
+	CloudPartition string            `json:"cloud_partition,omitempty"`
+	Data           *ocsfResourceData `json:"data,omitempty"`
+}
+
+// ocsfResourceData is a resource's free-form data; its fields are in key
+// order, as the map it replaced was encoded.
+type ocsfResourceData struct {
+	Slot    int64   `json:"slot,omitempty"`
+	UserARN *string `json:"user_arn,omitempty"`
+	UserID  string  `json:"user_id,omitempty"`
 }
 
 type ocsfUser struct {
@@ -196,9 +272,56 @@ type ocsfUser struct {
 }
 
 type ocsfEvidence struct {
-	Name string         `json:"name"`
-	User *ocsfUser      `json:"user,omitempty"`
-	Data map[string]any `json:"data,omitempty"`
+	Name string    `json:"name"`
+	User *ocsfUser `json:"user,omitempty"`
+	// Data is one of the evidence data types below, or nil.
+	Data any `json:"data,omitempty"`
+}
+
+// The evidences' data, each field in key order (as the maps they replaced
+// were encoded); a time or count the run does not have is left out.
+type ocsfCredentialReportData struct {
+	Key1Active        bool   `json:"access_key_1_active"`
+	Key1LastRotated   string `json:"access_key_1_last_rotated,omitempty"`
+	Key1LastUsed      string `json:"access_key_1_last_used,omitempty"`
+	Key2Active        bool   `json:"access_key_2_active"`
+	Key2LastRotated   string `json:"access_key_2_last_rotated,omitempty"`
+	Key2LastUsed      string `json:"access_key_2_last_used,omitempty"`
+	PasswordEnabled   *bool  `json:"password_enabled,omitempty"` // absent for root
+	PasswordLastUsed  string `json:"password_last_used,omitempty"`
+	PasswordState     string `json:"password_state"`
+	ReportGeneratedAt string `json:"report_generated_at,omitempty"`
+}
+
+type ocsfCloudTrailData struct {
+	Events        int64  `json:"events"`
+	FirstEvent    string `json:"first_event,omitempty"`
+	LastEvent     string `json:"last_event,omitempty"`
+	LastEventName string `json:"last_event_name"`
+}
+
+type ocsfActivityData struct {
+	AsOf                 string  `json:"as_of"`
+	CredentialUnusedDays *int64  `json:"credential_unused_days,omitempty"`
+	DaysInactive         *int64  `json:"days_inactive,omitempty"`
+	Exemption            string  `json:"exemption,omitempty"`
+	ExemptionExpires     string  `json:"exemption_expires,omitempty"`
+	ExemptionOwner       *string `json:"exemption_owner,omitempty"` // present, even empty, with an exemption
+	LastActivity         string  `json:"last_activity,omitempty"`
+	LastActivitySource   string  `json:"last_activity_source,omitempty"`
+	WindowStart          string  `json:"window_start"`
+}
+
+// ocsfUnmapped is the event's unmapped object: dormant's own verdict.
+type ocsfUnmapped struct {
+	Dormant ocsfDormant `json:"dormant"`
+}
+
+type ocsfDormant struct {
+	AsOf     string `json:"as_of"`
+	Decision string `json:"decision"`
+	RunID    string `json:"run_id"`
+	Status   string `json:"status"`
 }
 
 type ocsfRemediation struct {
@@ -237,7 +360,7 @@ func severityOf(result string) int {
 	return ocsfSeverityUnknown
 }
 
-func ocsfEventOf(in *Input, a *Assessment) ocsfEvent {
+func ocsfEventOf(st *ocsfStatic, in *Input, a *Assessment) ocsfEvent {
 	f := a.Finding
 	sev := severityOf(a.Result)
 	status, statusName := ocsfFindingNew, "New"
@@ -245,63 +368,42 @@ func ocsfEventOf(in *Input, a *Assessment) ocsfEvent {
 		status, statusName = ocsfFindingSuppress, "Suppressed"
 	}
 	account := ocsfAccount{UID: f.AccountID, TypeID: ocsfAccountTypeAWS, Type: "AWS Account"}
-	ev := ocsfEvent{
+	md := st.metadata
+	md.UID = in.RunID + "/" + a.ID
+	return ocsfEvent{
 		ActivityID: ocsfActivityCreate, ActivityName: "Create",
 		CategoryUID: ocsfCategoryUID, CategoryName: "Findings",
 		ClassUID: ocsfClassUID, ClassName: "Compliance Finding",
 		TypeUID: ocsfClassUID*100 + ocsfActivityCreate, TypeName: "Compliance Finding: Create",
 		SeverityID: sev, Severity: ocsfSeverityCaption[sev],
 		StatusID: status, Status: statusName,
-		Time:    in.GeneratedAt.UnixMilli(),
-		Message: a.Title,
-		Metadata: ocsfMetadata{
-			UID:      in.RunID + "/" + a.ID,
-			Version:  OCSFVersion,
-			Product:  ocsfProduct{Name: "dormant", VendorName: "dormant-iam", Version: in.ToolVersion},
-			Profiles: []string{"cloud"},
-			LogName:  OCSFPath,
-		},
+		Time:        in.GeneratedAt.UnixMilli(),
+		Message:     a.Title,
+		Metadata:    md,
 		Cloud:       ocsfCloud{Provider: "AWS", Account: account, CloudPartition: a.Partition},
-		FindingInfo: ocsfFindingInfo{UID: a.ID, Title: a.Title, Desc: a.Description, Types: []string{"Unused IAM user credentials"}},
-		Compliance:  ocsfComplianceOf(a),
+		FindingInfo: ocsfFindingInfo{UID: a.ID, Title: a.Title, Desc: a.Description, Types: st.types},
+		Compliance:  ocsfComplianceOf(st, a),
 		Resources:   ocsfResourcesOf(a),
-		Evidences:   ocsfEvidencesOf(in, a, account),
+		Evidences:   ocsfEvidencesOf(st, a, account),
 		Remediation: ocsfRemediation{Desc: a.Remediation, References: ocsfRemediationReferences},
-		Unmapped: map[string]any{"dormant": map[string]any{
-			"status": f.Status, "decision": f.Decision, "run_id": in.RunID, "as_of": FormatTime(in.AsOf),
-		}},
+		Unmapped:    &ocsfUnmapped{Dormant: ocsfDormant{Status: f.Status, Decision: f.Decision, RunID: in.RunID, AsOf: st.asOf}},
 	}
-	return ev
 }
 
-func ocsfComplianceOf(a *Assessment) ocsfCompliance {
+func ocsfComplianceOf(st *ocsfStatic, a *Assessment) ocsfCompliance {
 	c := ocsfCompliance{
-		Control:           "AWS Security Hub IAM.22: IAM user credentials unused for 45 days should be removed (fails when the console password or an active access key has gone unused for the threshold or longer; a never-used credential counts from its creation)",
-		ControlParameters: []ocsfKeyValue{{Name: "maxCredentialUsageAge", Value: fmt.Sprint(tightestThreshold())}},
+		Control:           st.control,
+		ControlParameters: st.parameters,
+		Standards:         st.standards,
+		Requirements:      st.requirements,
 		StatusDetails:     a.Finding.Reasons,
-	}
-	seen := map[string]bool{}
-	for _, cit := range Citations {
-		std := cit.Framework
-		if cit.Version != "" {
-			std += " " + cit.Version
-		}
-		if !seen[std] {
-			seen[std] = true
-			c.Standards = append(c.Standards, std)
-		}
-		if cit.OrganizationDefined() {
-			c.Requirements = append(c.Requirements, cit.Name()+": "+cit.Title+" (period organization-defined: not evaluated; the evidence gives the days unused)")
-		}
+		Checks:            make([]ocsfCheck, 0, len(a.Checks)),
 	}
 	for _, r := range a.Checks {
-		std := r.Citation.Framework
-		if r.Citation.Version != "" {
-			std += " " + r.Citation.Version
-		}
+		name := r.Citation.Name()
 		ch := ocsfCheck{
-			UID: r.Citation.Name(), Name: r.Citation.Title, Version: r.Citation.Version, Standards: []string{std},
-			Desc: fmt.Sprintf("Threshold %d days unused.", r.Citation.ThresholdDays),
+			UID: name, Name: r.Citation.Title, Version: r.Citation.Version, Standards: st.checkStd[name],
+			Desc: st.checkDesc[name],
 		}
 		if id, caption, ok := complianceStatus(r.Result); ok {
 			ch.StatusID, ch.Status = &id, caption
@@ -318,7 +420,7 @@ func ocsfResourcesOf(a *Assessment) []ocsfResource {
 	f := a.Finding
 	user := ocsfResource{UID: f.ARN, Name: f.UserName, Type: "AWS::IAM::User", CloudPartition: a.Partition}
 	if f.UserID != "" {
-		user.Data = map[string]any{"user_id": f.UserID}
+		user.Data = &ocsfResourceData{UserID: f.UserID}
 	}
 	if isRoot(f) {
 		user.Type = "AWS::Account::Root"
@@ -327,12 +429,12 @@ func ocsfResourcesOf(a *Assessment) []ocsfResource {
 		return []ocsfResource{user}
 	}
 	// The access key's ID is not in the credential report: the slot names it.
-	key := ocsfResource{Name: fmt.Sprintf("%s access key %d", f.UserName, a.KeySlot), Type: "AWS::IAM::AccessKey", CloudPartition: a.Partition,
-		Data: map[string]any{"slot": a.KeySlot, "user_arn": f.ARN}}
+	key := ocsfResource{Name: f.UserName + " access key " + strconv.FormatInt(a.KeySlot, 10), Type: "AWS::IAM::AccessKey", CloudPartition: a.Partition,
+		Data: &ocsfResourceData{Slot: a.KeySlot, UserARN: &f.ARN}}
 	return []ocsfResource{key, user}
 }
 
-func ocsfEvidencesOf(in *Input, a *Assessment, account ocsfAccount) []ocsfEvidence {
+func ocsfEvidencesOf(st *ocsfStatic, a *Assessment, account ocsfAccount) []ocsfEvidence {
 	f := a.Finding
 	u := &ocsfUser{Name: f.UserName, UID: f.ARN, UIDAlt: f.UserID, TypeID: ocsfUserTypeUser, Type: "User", Account: &account}
 	if isRoot(f) {
@@ -342,56 +444,47 @@ func ocsfEvidencesOf(in *Input, a *Assessment, account ocsfAccount) []ocsfEviden
 		mfa := f.MFAActive
 		u.HasMFA = &mfa
 	}
-	ident := ocsfEvidence{Name: "IAM user", User: u}
-	out := []ocsfEvidence{ident}
+	out := make([]ocsfEvidence, 0, 4)
+	out = append(out, ocsfEvidence{Name: "IAM user", User: u})
 
 	if f.InCredentialReport {
-		d := map[string]any{"password_state": f.PasswordState}
-		if !isRoot(f) {
-			d["password_enabled"] = f.PasswordEnabled
+		d := &ocsfCredentialReportData{
+			PasswordState:     f.PasswordState,
+			PasswordLastUsed:  ocsfTime(f.PasswordLastUsed),
+			ReportGeneratedAt: ocsfTime(f.ReportGeneratedAt),
+			Key1Active:        f.Key1Active, Key1LastRotated: ocsfTime(f.Key1LastRotated), Key1LastUsed: ocsfTime(f.Key1LastUsed),
+			Key2Active: f.Key2Active, Key2LastRotated: ocsfTime(f.Key2LastRotated), Key2LastUsed: ocsfTime(f.Key2LastUsed),
 		}
-		putTime(d, "password_last_used", f.PasswordLastUsed)
-		putTime(d, "report_generated_at", f.ReportGeneratedAt)
-		for _, k := range []struct {
-			slot          int64
-			active        bool
-			rotated, used time.Time
-		}{{1, f.Key1Active, f.Key1LastRotated, f.Key1LastUsed}, {2, f.Key2Active, f.Key2LastRotated, f.Key2LastUsed}} {
-			p := fmt.Sprintf("access_key_%d_", k.slot)
-			d[p+"active"] = k.active
-			putTime(d, p+"last_rotated", k.rotated)
-			putTime(d, p+"last_used", k.used)
+		if !isRoot(f) {
+			d.PasswordEnabled = &f.PasswordEnabled
 		}
 		out = append(out, ocsfEvidence{Name: "credential report", Data: d})
 	}
 	if f.CloudTrailEvents > 0 {
-		d := map[string]any{"events": f.CloudTrailEvents, "last_event_name": f.CloudTrailLastEventName}
-		putTime(d, "first_event", f.CloudTrailFirstEvent)
-		putTime(d, "last_event", f.CloudTrailLastEvent)
-		out = append(out, ocsfEvidence{Name: "CloudTrail", Data: d})
+		out = append(out, ocsfEvidence{Name: "CloudTrail", Data: &ocsfCloudTrailData{
+			Events: f.CloudTrailEvents, LastEventName: f.CloudTrailLastEventName,
+			FirstEvent: ocsfTime(f.CloudTrailFirstEvent), LastEvent: ocsfTime(f.CloudTrailLastEvent),
+		}})
 	}
-	act := map[string]any{"window_start": FormatTime(in.WindowStart()), "as_of": FormatTime(in.AsOf)}
-	putTime(act, "last_activity", f.LastActivity)
-	if f.LastActivitySource != "" {
-		act["last_activity_source"] = f.LastActivitySource
-	}
+	act := &ocsfActivityData{WindowStart: st.windowStart, AsOf: st.asOf, LastActivity: ocsfTime(f.LastActivity), LastActivitySource: f.LastActivitySource}
 	if f.DaysInactive >= 0 {
-		act["days_inactive"] = f.DaysInactive
+		act.DaysInactive = &f.DaysInactive
 	}
 	if a.UnusedKnown {
-		act["credential_unused_days"] = a.UnusedDays
+		act.CredentialUnusedDays = &a.UnusedDays
 	}
 	if f.Exemption != "" {
-		act["exemption"] = f.Exemption
-		act["exemption_owner"] = f.ExemptionOwner
-		putTime(act, "exemption_expires", f.ExemptionExpires)
+		act.Exemption = f.Exemption
+		act.ExemptionOwner = &f.ExemptionOwner
+		act.ExemptionExpires = ocsfTime(f.ExemptionExpires)
 	}
 	return append(out, ocsfEvidence{Name: "activity", Data: act})
 }
 
-// putTime sets key to t in RFC 3339 UTC, leaving it out when t is unknown.
-func putTime(d map[string]any, key string, t time.Time) {
-	if !t.IsZero() {
-		d[key] = FormatTime(t)
+// ocsfTime is t in RFC 3339 UTC, or empty (left out) when t is unknown.
+func ocsfTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
 	}
+	return FormatTime(t)
 }
