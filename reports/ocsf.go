@@ -63,11 +63,13 @@ func (ocsfWriter) Write(ctx context.Context, w io.Writer, in *Input) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
-	st := newOCSFStatic(in)
+	st, err := newOCSFStatic(in)
+	if err != nil {
+		return err
+	}
 	if _, err := bw.WriteString("["); err != nil {
 		return fmt.Errorf("writing OCSF findings: %w", err)
 	}
-	var err error
 	i := 0
 	eachAssessment(in, func(a *Assessment) bool {
 		if i%ctxCheckEvery == 0 {
@@ -76,8 +78,7 @@ func (ocsfWriter) Write(ctx context.Context, w io.Writer, in *Input) error {
 			}
 		}
 		buf.Reset()
-		ev := ocsfEventOf(st, in, a)
-		if err = enc.Encode(&ev); err != nil {
+		if err = st.encodeEvent(enc, &buf, in, a); err != nil {
 			err = fmt.Errorf("encoding OCSF finding %s: %w", a.ID, err)
 			return false
 		}
@@ -90,8 +91,7 @@ func (ocsfWriter) Write(ctx context.Context, w io.Writer, in *Input) error {
 			err = fmt.Errorf("writing OCSF finding %s: %w", a.ID, err)
 			return false
 		}
-		// Encode ends the value with a newline the array does not want.
-		if _, err = bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))); err != nil {
+		if _, err = bw.Write(buf.Bytes()); err != nil {
 			err = fmt.Errorf("writing OCSF finding %s: %w", a.ID, err)
 			return false
 		}
@@ -121,9 +121,89 @@ type ocsfStatic struct {
 	checkDesc    map[string]string   // a check's description, by citation name
 	asOf         string
 	windowStart  string
+	// compliance is the compliance object's leading attributes, encoded.
+	compliance []byte
+	checks     map[ocsfCheckKey][]byte // each check and result, encoded
 }
 
-func newOCSFStatic(in *Input) *ocsfStatic {
+type ocsfCheckKey struct{ citation, result string }
+
+// encodeEvent appends a's event to buf as json.Marshal would encode its
+// ocsfEvent, without the trailing newline enc writes.
+func (st *ocsfStatic) encodeEvent(enc *json.Encoder, buf *bytes.Buffer, in *Input, a *Assessment) error {
+	ev := ocsfEventOf(st, in, a)
+	if err := enc.Encode(&ev.ocsfEventHead); err != nil {
+		return err
+	}
+	buf.Truncate(buf.Len() - 2) // "}\n": the object goes on
+	buf.WriteString(`,"compliance":`)
+	buf.Write(st.compliance)
+	if len(a.Checks) == 0 {
+		buf.WriteString("null")
+	} else {
+		for i, r := range a.Checks {
+			b, err := st.check(r)
+			if err != nil {
+				return err
+			}
+			if i == 0 {
+				buf.WriteByte('[')
+			} else {
+				buf.WriteByte(',')
+			}
+			buf.Write(b)
+		}
+		buf.WriteByte(']')
+	}
+	if id, caption, ok := complianceStatus(a.Result); ok {
+		buf.WriteString(`,"status_id":`)
+		buf.WriteString(strconv.Itoa(id))
+		buf.WriteString(`,"status":`)
+		if err := enc.Encode(caption); err != nil {
+			return err
+		}
+		buf.Truncate(buf.Len() - 1)
+	}
+	if len(a.Finding.Reasons) > 0 {
+		buf.WriteString(`,"status_details":`)
+		if err := enc.Encode(a.Finding.Reasons); err != nil {
+			return err
+		}
+		buf.Truncate(buf.Len() - 1)
+	}
+	buf.WriteString("},")
+	mark := buf.Len()
+	if err := enc.Encode(&ev.ocsfEventTail); err != nil {
+		return err
+	}
+	// Drop the tail's opening brace and its newline: its attributes
+	// continue the event's object.
+	b := buf.Bytes()
+	copy(b[mark:], b[mark+1:])
+	buf.Truncate(buf.Len() - 2)
+	return nil
+}
+
+// check is r's check object, encoded once per citation and result.
+func (st *ocsfStatic) check(r CheckResult) ([]byte, error) {
+	name := r.Citation.Name()
+	k := ocsfCheckKey{name, r.Result}
+	if b, ok := st.checks[k]; ok {
+		return b, nil
+	}
+	ch := ocsfCheck{UID: name, Name: r.Citation.Title, Version: r.Citation.Version, Standards: st.checkStd[name], Desc: st.checkDesc[name]}
+	if id, caption, ok := complianceStatus(r.Result); ok {
+		ch.StatusID, ch.Status = &id, caption
+	}
+	b, err := json.Marshal(ch)
+	if err != nil {
+		return nil, err
+	}
+	st.checks[k] = b
+	return b, nil
+}
+
+func newOCSFStatic(in *Input) (*ocsfStatic, error) {
 	st := &ocsfStatic{
 		metadata: ocsfMetadata{
 			Version:  OCSFVersion,
@@ -136,6 +216,7 @@ func newOCSFStatic(in *Input) *ocsfStatic {
 		types:       []string{"Unused IAM user credentials"},
 		checkStd:    map[string][]string{},
 		checkDesc:   map[string]string{},
+		checks:      map[ocsfCheckKey][]byte{},
 		asOf:        FormatTime(in.AsOf),
 		windowStart: FormatTime(in.WindowStart()),
 	}
@@ -155,12 +236,35 @@ func newOCSFStatic(in *Input) *ocsfStatic {
 		st.checkStd[cit.Name()] = []string{std}
 		st.checkDesc[cit.Name()] = fmt.Sprintf("Threshold %d days unused.", cit.ThresholdDays)
 	}
-	return st
+	// The compliance object up to its checks, with the attributes' order
+	// and encoding as ocsfCompliance has them.
+	lead, err := json.Marshal(struct {
+		Control           string         `json:"control"`
+		Standards         []string       `json:"standards"`
+		Requirements      []string       `json:"requirements"`
+		ControlParameters []ocsfKeyValue `json:"control_parameters"`
+	}{st.control, st.standards, st.requirements, st.parameters})
+	if err != nil {
+		return nil, fmt.Errorf("encoding the OCSF compliance object's control and standards: %w", err)
+	}
+	st.compliance = append(lead[:len(lead)-1], `,"checks":`...)
+	return st, nil
 }
 
 // OCSF objects, each field as the schema names and types it; omitempty
 // where the attribute is optional and the run may not know it.
+//
+// The event is encoded in three parts (ocsfEventHead, the compliance
+// object, ocsfEventTail) so the compliance object, mostly the same texts in
+// every event, can be written from bytes encoded once per run; encoding the
+// whole ocsfEvent gives the same bytes.
 type ocsfEvent struct {
+	ocsfEventHead
+	Compliance ocsfCompliance `json:"compliance"`
+	ocsfEventTail
+}
+
+type ocsfEventHead struct {
 	ActivityID   int    `json:"activity_id"`
 	ActivityName string `json:"activity_name"`
 	CategoryUID  int    `json:"category_uid"`
@@ -179,7 +283,9 @@ type ocsfEvent struct {
 	Metadata    ocsfMetadata    `json:"metadata"`
 	Cloud       ocsfCloud       `json:"cloud"`
 	FindingInfo ocsfFindingInfo `json:"finding_info"`
-	Compliance  ocsfCompliance  `json:"compliance"`
+}
+
+type ocsfEventTail struct {
 	Resources   []ocsfResource  `json:"resources"`
 	Evidences   []ocsfEvidence  `json:"evidences"`
 	Remediation ocsfRemediation `json:"remediation"`
@@ -370,7 +476,7 @@ func ocsfEventOf(st *ocsfStatic, in *Input, a *Assessment) ocsfEvent {
 	account := ocsfAccount{UID: f.AccountID, TypeID: ocsfAccountTypeAWS, Type: "AWS Account"}
 	md := st.metadata
 	md.UID = in.RunID + "/" + a.ID
-	return ocsfEvent{
+	return ocsfEvent{ocsfEventHead: ocsfEventHead{
 		ActivityID: ocsfActivityCreate, ActivityName: "Create",
 		CategoryUID: ocsfCategoryUID, CategoryName: "Findings",
 		ClassUID: ocsfClassUID, ClassName: "Compliance Finding",
@@ -382,12 +488,12 @@ func ocsfEventOf(st *ocsfStatic, in *Input, a *Assessment) ocsfEvent {
 		Metadata:    md,
 		Cloud:       ocsfCloud{Provider: "AWS", Account: account, CloudPartition: a.Partition},
 		FindingInfo: ocsfFindingInfo{UID: a.ID, Title: a.Title, Desc: a.Description, Types: st.types},
-		Compliance:  ocsfComplianceOf(st, a),
+	}, ocsfEventTail: ocsfEventTail{
 		Resources:   ocsfResourcesOf(a),
 		Evidences:   ocsfEvidencesOf(st, a, account),
 		Remediation: ocsfRemediation{Desc: a.Remediation, References: ocsfRemediationReferences},
 		Unmapped:    &ocsfUnmapped{Dormant: ocsfDormant{Status: f.Status, Decision: f.Decision, RunID: in.RunID, AsOf: st.asOf}},
-	}
+	}}
 }
 
 func ocsfComplianceOf(st *ocsfStatic, a *Assessment) ocsfCompliance {
@@ -397,7 +503,6 @@ func ocsfComplianceOf(st *ocsfStatic, a *Assessment) ocsfCompliance {
 		Standards:         st.standards,
 		Requirements:      st.requirements,
 		StatusDetails:     a.Finding.Reasons,
-		Checks:            make([]ocsfCheck, 0, len(a.Checks)),
 	}
 	for _, r := range a.Checks {
 		name := r.Citation.Name()
