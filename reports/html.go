@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,11 +87,14 @@ func (htmlWriter) Write(ctx context.Context, w io.Writer, in *Input) error {
 		return err
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := assets.tmpl.Execute(bw, page); err != nil {
+	if err := assets.tmpl.ExecuteTemplate(bw, "head", page); err != nil {
 		return fmt.Errorf("rendering the HTML report: %w", err)
 	}
-	if page.err != nil {
-		return page.err
+	if err := page.writeFindings(bw); err != nil {
+		return err
+	}
+	if err := assets.tmpl.ExecuteTemplate(bw, "tail", page); err != nil {
+		return fmt.Errorf("rendering the HTML report: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("writing the HTML report: %w", err)
@@ -124,7 +126,6 @@ type htmlPage struct {
 
 	in      *Input
 	ctx     context.Context
-	err     error // a cancellation seen while the findings streamed
 	refs    map[[2]string][]tables.Reference
 	asOf    time.Time
 	details []column
@@ -256,62 +257,210 @@ func htmlFacts(in *Input, stats *summaryStats) []htmlFact {
 	}
 }
 
-// htmlFinding is one row of the findings table and its evidence.
-type htmlFinding struct {
-	F        *tables.Finding
-	Text     string // what the text filter searches beyond the row's text, lower case
-	Last     string
-	Days     string // empty when unknown
-	Reasons  string
-	Evidence []htmlFact
-	Controls []htmlFact
-	Refs     []tables.Reference
-}
-
-// Findings streams the table's rows so a 100,000-user report is never held
-// in memory as a whole; a cancelled context ends the stream and Write
-// returns its error.
-func (p *htmlPage) Findings() iter.Seq[*htmlFinding] {
-	return func(yield func(*htmlFinding) bool) {
-		for i := range p.in.Findings {
-			if i%ctxCheckEvery == 0 {
-				if err := p.ctx.Err(); err != nil {
-					p.err = err
-					return
+// writeFindings writes the findings table's rows by hand rather than by
+// template: html/template's per-value reflection and escaping made them
+// most of the report's time and allocations. Every value goes through
+// htmlEsc, which escapes exactly as html/template does in these (text and
+// quoted plain attribute) contexts, so the markup is what the template made.
+func (p *htmlPage) writeFindings(w *bufio.Writer) error {
+	var r htmlRowWriter
+	r.w = w
+	// A control's labels are the same for every user.
+	type ctlLabels struct{ user, key1, key2 string }
+	labels := make([]ctlLabels, len(Controls))
+	for i, c := range Controls {
+		labels[i] = ctlLabels{c.ID + " (" + strconv.Itoa(c.Threshold) + " days)", c.ID + " access key 1", c.ID + " access key 2"}
+	}
+	span := strconv.Itoa(p.Span)
+	for i := range p.in.Findings {
+		if i%ctxCheckEvery == 0 {
+			if err := p.ctx.Err(); err != nil {
+				return err
+			}
+		}
+		f := &p.in.Findings[i]
+		r.raw("\n<tbody class=\"finding\" data-account=\"")
+		r.esc(f.AccountID)
+		r.raw("\" data-status=\"")
+		r.esc(f.Status)
+		r.raw("\" data-decision=\"")
+		r.esc(f.Decision)
+		r.raw("\" data-text=\"")
+		r.lower(f.UserID, f.ARN, f.Exemption, f.ExemptionOwner)
+		r.raw("\">\n<tr class=\"row\"><td>")
+		r.esc(f.AccountID)
+		r.raw("</td><td class=\"user\">")
+		r.esc(f.UserName)
+		r.raw("</td><td><span class=\"pill s-")
+		r.esc(f.Status)
+		r.raw("\">")
+		r.esc(f.Status)
+		r.raw("</span></td><td><span class=\"pill d-")
+		r.esc(f.Decision)
+		r.raw("\">")
+		r.esc(f.Decision)
+		r.raw("</span></td><td>")
+		r.esc(FormatTime(f.LastActivity))
+		r.raw("</td><td>")
+		r.esc(f.LastActivitySource)
+		r.raw("</td><td data-k=\"")
+		if f.DaysInactive >= 0 {
+			r.int(f.DaysInactive)
+			r.raw("\" class=\"num\">")
+			r.int(f.DaysInactive)
+		} else {
+			r.raw("\" class=\"num\">unknown")
+		}
+		r.raw("</td><td class=\"num\">")
+		r.int(f.References)
+		r.raw("</td><td class=\"reasons\">")
+		for j, reason := range f.Reasons {
+			if j > 0 {
+				r.esc(ReasonSeparator)
+			}
+			r.esc(reason)
+		}
+		r.raw("</td><td><button type=\"button\" class=\"toggle\" aria-expanded=\"true\">Evidence</button></td></tr>\n<tr class=\"evidence\"><td colspan=\"")
+		r.raw(span)
+		r.raw("\">\n<div class=\"ev\">\n<div><h4>Why</h4><ul>")
+		for _, reason := range f.Reasons {
+			r.raw("<li>")
+			r.esc(reason)
+			r.raw("</li>")
+		}
+		if len(f.Reasons) == 0 {
+			r.raw("<li class=\"muted\">no reasons recorded</li>")
+		}
+		r.raw("</ul>\n<h4>Controls</h4><dl class=\"kv\">")
+		for ci, c := range Controls {
+			r.control(labels[ci].user, ControlResult(f, p.asOf, c.Threshold))
+			// Inactive keys do not fail the controls, and the root user is n/a.
+			if f.InCredentialReport && !isRoot(f) {
+				if f.Key1Active {
+					r.control(labels[ci].key1, KeyControlResult(f, 1, p.asOf, c.Threshold))
+				}
+				if f.Key2Active {
+					r.control(labels[ci].key2, KeyControlResult(f, 2, p.asOf, c.Threshold))
 				}
 			}
-			if !yield(p.finding(&p.in.Findings[i])) {
-				return
-			}
 		}
+		refs := p.refs[[2]string{f.AccountID, f.UserName}]
+		r.raw("</dl>\n<h4>References (")
+		r.int(int64(len(refs)))
+		r.raw(" listed, ")
+		r.int(f.References)
+		r.raw(" counted)</h4>")
+		if len(refs) > 0 {
+			r.raw("\n<table class=\"refs\"><thead><tr><th>Kind</th><th>Resource</th><th>Region</th><th>Location</th><th>Match</th></tr></thead><tbody>")
+			for k := range refs {
+				ref := &refs[k]
+				r.raw("<tr><td>")
+				r.esc(ref.Kind)
+				r.raw("</td><td>")
+				r.esc(ref.ResourceARN)
+				r.raw("</td><td>")
+				r.esc(ref.Region)
+				r.raw("</td><td>")
+				r.esc(ref.Location)
+				r.raw("</td><td>")
+				r.esc(ref.Match)
+				r.raw("</td></tr>")
+			}
+			r.raw("\n</tbody></table>")
+		} else {
+			r.raw("<p class=\"muted\">No policy or tag names this user.</p>")
+		}
+		r.raw("</div>\n<div><h4>Evidence</h4><dl class=\"kv\">")
+		for _, c := range p.details {
+			r.raw("<dt>")
+			r.esc(c.title)
+			r.raw("</dt><dd>")
+			r.esc(htmlValue(c.kind, c.get(f)))
+			r.raw("</dd>")
+		}
+		r.raw("</dl></div>\n</div>\n</td></tr>\n</tbody>")
+		if r.err != nil {
+			return fmt.Errorf("writing the HTML report's row for user %s in account %s: %w", f.UserName, f.AccountID, r.err)
+		}
+	}
+	return nil
+}
+
+// htmlRowWriter writes markup and escaped text to a buffered writer,
+// keeping the first error so each call need not be checked.
+type htmlRowWriter struct {
+	w   *bufio.Writer
+	err error
+	num []byte
+}
+
+func (r *htmlRowWriter) raw(s string) {
+	if r.err == nil {
+		_, r.err = r.w.WriteString(s)
 	}
 }
 
-func (p *htmlPage) finding(f *tables.Finding) *htmlFinding {
-	h := &htmlFinding{
-		F:       f,
-		Last:    FormatTime(f.LastActivity),
-		Reasons: strings.Join(f.Reasons, ReasonSeparator),
-		Refs:    p.refs[[2]string{f.AccountID, f.UserName}],
+func (r *htmlRowWriter) int(n int64) {
+	r.num = strconv.AppendInt(r.num[:0], n, 10)
+	if r.err == nil {
+		_, r.err = r.w.Write(r.num)
 	}
-	if f.DaysInactive >= 0 {
-		h.Days = strconv.FormatInt(f.DaysInactive, 10)
-	}
-	h.Text = strings.ToLower(strings.Join([]string{f.UserID, f.ARN, f.Exemption, f.ExemptionOwner}, " "))
-	h.Evidence = make([]htmlFact, len(p.details))
-	for i, c := range p.details {
-		h.Evidence[i] = htmlFact{c.title, htmlValue(c.kind, c.get(f))}
-	}
-	for _, c := range Controls {
-		h.Controls = append(h.Controls, htmlFact{c.ID + " (" + strconv.Itoa(c.Threshold) + " days)", ControlResult(f, p.asOf, c.Threshold)})
-		// Inactive keys do not fail the controls, and the root user is n/a.
-		for slot, active := range []bool{f.Key1Active, f.Key2Active} {
-			if active && f.InCredentialReport && !isRoot(f) {
-				h.Controls = append(h.Controls, htmlFact{fmt.Sprintf("%s access key %d", c.ID, slot+1), KeyControlResult(f, int64(slot+1), p.asOf, c.Threshold)})
-			}
+}
+
+func (r *htmlRowWriter) control(label, result string) {
+	r.raw("<dt>")
+	r.esc(label)
+	r.raw("</dt><dd class=\"c-")
+	r.esc(result)
+	r.raw("\">")
+	r.esc(result)
+	r.raw("</dd>")
+}
+
+// lower writes the words joined by spaces, lower-cased and escaped: the
+// text filter's search text beyond what the row shows.
+func (r *htmlRowWriter) lower(words ...string) {
+	for i, s := range words {
+		if i > 0 {
+			r.raw(" ")
 		}
+		r.esc(strings.ToLower(s))
 	}
-	return h
+}
+
+// htmlEscapes is html/template's replacement table for text and quoted
+// attribute values (its htmlReplacementTable): NUL, the quotes, &, + and
+// the angle brackets.
+var htmlEscapes = [256]string{
+	0:    "\uFFFD",
+	'"':  "&#34;",
+	'&':  "&amp;",
+	'\'': "&#39;",
+	'+':  "&#43;",
+	'<':  "&lt;",
+	'>':  "&gt;",
+}
+
+// esc writes s escaped as html/template escapes it.
+func (r *htmlRowWriter) esc(s string) {
+	if r.err != nil {
+		return
+	}
+	last := 0
+	for i := 0; i < len(s); i++ {
+		rep := htmlEscapes[s[i]]
+		if rep == "" {
+			continue
+		}
+		if _, r.err = r.w.WriteString(s[last:i]); r.err != nil {
+			return
+		}
+		if _, r.err = r.w.WriteString(rep); r.err != nil {
+			return
+		}
+		last = i + 1
+	}
+	_, r.err = r.w.WriteString(s[last:])
 }
 
 // htmlValue renders a cell as the CSV does, without the spreadsheet formula

@@ -58,34 +58,52 @@ func tightestThreshold() int {
 // Assessments lists a run's assessments in findings order, each user
 // followed by its unused keys.
 func Assessments(in *Input) []Assessment {
+	var out []Assessment
+	eachAssessment(in, func(a *Assessment) bool {
+		out = append(out, *a)
+		return true
+	})
+	return out
+}
+
+// eachAssessment calls yield with each of Assessments' values in turn, so
+// a writer can stream them without holding them all; yield may not keep a,
+// and returning false stops.
+func eachAssessment(in *Input, yield func(a *Assessment) bool) {
 	asOf := in.AsOf
 	tight := tightestThreshold()
-	var out []Assessment
+	var fixed []Citation
+	for _, c := range Citations {
+		if !c.OrganizationDefined() {
+			fixed = append(fixed, c)
+		}
+	}
 	for i := range in.Findings {
 		f := &in.Findings[i]
 		a := Assessment{ID: assessmentID(f, 0), Finding: f, Partition: arnPartition(f.ARN), Result: ControlResult(f, asOf, tight)}
 		a.UnusedDays, a.UnusedKnown = longestUnused(f, asOf)
-		for _, c := range Citations {
-			if !c.OrganizationDefined() {
-				a.Checks = append(a.Checks, CheckResult{Citation: c, Result: ControlResult(f, asOf, c.ThresholdDays)})
-			}
+		a.Checks = make([]CheckResult, 0, len(fixed))
+		for _, c := range fixed {
+			a.Checks = append(a.Checks, CheckResult{Citation: c, Result: ControlResult(f, asOf, c.ThresholdDays)})
 		}
 		a.Title, a.Description, a.Remediation = userTexts(f, &a)
-		out = append(out, a)
+		if !yield(&a) {
+			return
+		}
 		for _, slot := range f.UnusedKeys {
 			k := Assessment{ID: assessmentID(f, slot), Finding: f, KeySlot: slot, Partition: a.Partition, Result: KeyControlResult(f, slot, asOf, tight)}
 			age := keyAge(f, slot, asOf)
 			k.UnusedDays, k.UnusedKnown = age.days, age.known
-			for _, c := range Citations {
-				if !c.OrganizationDefined() {
-					k.Checks = append(k.Checks, CheckResult{Citation: c, Result: KeyControlResult(f, slot, asOf, c.ThresholdDays)})
-				}
+			k.Checks = make([]CheckResult, 0, len(fixed))
+			for _, c := range fixed {
+				k.Checks = append(k.Checks, CheckResult{Citation: c, Result: KeyControlResult(f, slot, asOf, c.ThresholdDays)})
 			}
 			k.Title, k.Description, k.Remediation = keyTexts(f, &k)
-			out = append(out, k)
+			if !yield(&k) {
+				return
+			}
 		}
 	}
-	return out
 }
 
 func assessmentID(f *tables.Finding, slot int64) string {
