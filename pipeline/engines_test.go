@@ -90,6 +90,21 @@ func TestEnginesGiveTheSameFindings(t *testing.T) {
 						w.AccountID, w.UserName, g.Status, g.Decision, g.LastActivity, g.CloudTrailEvents, w.Status, w.Decision, w.LastActivity, w.CloudTrailEvents)
 				}
 			}
+			if name == "athena" {
+				// The digest check's rows are kept in the bundle, where the
+				// findings and verify read them.
+				files, err := tables.ReadParquet[tables.LogFile](filepath.Join(res.Out, pipeline.LogFilesTable))
+				if err != nil {
+					t.Fatalf("the Athena run's digest evidence is not in the bundle: %v", err)
+				}
+				n := map[string]int{}
+				for _, f := range files {
+					n[f.Kind+" "+f.Verification]++
+				}
+				if n[tables.LogFileKindDigest+" "+tables.VerificationVerified] == 0 || n[tables.LogFileKindLog+" "+tables.VerificationExists] == 0 {
+					t.Errorf("the Athena run's log files table holds %v, want verified digests and listed log files", n)
+				}
+			}
 			if len(res.Record.Queries) == 0 || ((name == "athena" || name == "lake") && res.Record.Queries[0].QueryID == "") {
 				t.Errorf("the query run is not recorded with its ID: %+v", res.Record.Queries)
 			}

@@ -251,7 +251,7 @@ const LogFilesTable = "tables/logfiles.parquet"
 
 // readLogFiles reads a run's log files table; counted is false when the run
 // has none (its engine cannot count per file).
-func readLogFiles(dir string) (files []tables.LogFile, counted bool, err error) {
+func readLogFiles(dir, engine string) (files []tables.LogFile, counted bool, err error) {
 	p := filepath.Join(dir, filepath.FromSlash(LogFilesTable))
 	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
@@ -260,7 +260,8 @@ func readLogFiles(dir string) (files []tables.LogFile, counted bool, err error) 
 	if err != nil {
 		return nil, false, fmt.Errorf("reading %s: %w", LogFilesTable, err)
 	}
-	return files, true, nil
+	spec, _ := lookupEngine(engine)
+	return files, spec.CountsFiles, nil
 }
 
 // copyInput keeps an input byte for byte, as the user (or AWS) gave it.

@@ -78,11 +78,14 @@ func runActivity(ctx context.Context, cfg Config, st *staging, sess sessionFunc,
 	if err := tables.WriteParquet(st.path(CoverageTable), res.Coverage); err != nil {
 		return out, fmt.Errorf("writing coverage table: %w", err)
 	}
-	if spec.CountsFiles {
+	// An engine that cannot count records per file may still list files
+	// (Athena's digest check): the table keeps that evidence, and the
+	// findings hold candidates on it, but its record counts mean nothing.
+	if spec.CountsFiles || res.LogFiles != nil {
 		if err := tables.WriteParquet(st.path(LogFilesTable), res.LogFiles); err != nil {
 			return out, fmt.Errorf("writing log files table: %w", err)
 		}
-		out.logFiles, out.logFilesCounted = res.LogFiles, true
+		out.logFiles, out.logFilesCounted = res.LogFiles, spec.CountsFiles
 	}
 	return out, nil
 }
@@ -100,6 +103,6 @@ func loadActivity(ctx context.Context, dir string, prev *RunRecord) (activityOut
 	if out.coverage, err = tables.ReadParquet[tables.Coverage](joinRel(dir, CoverageTable)); err != nil {
 		return out, err
 	}
-	out.logFiles, out.logFilesCounted, err = readLogFiles(dir)
+	out.logFiles, out.logFilesCounted, err = readLogFiles(dir, prev.Engine)
 	return out, err
 }

@@ -96,7 +96,7 @@ func VerifyLogs(ctx context.Context, v *Verification, opts VerifyLogsOptions) er
 	// Without the table (unreadable, or an engine that reads no files one
 	// by one) there is nothing to compare the files with, and naming every
 	// file as unlisted would bury the one problem that matters.
-	switch listed, counted, err := readLogFiles(v.Dir); {
+	switch listed, counted, err := readLogFiles(v.Dir, rec.Settings.Engine); {
 	case err != nil:
 		v.problem("%v", err)
 	case !counted:
@@ -107,7 +107,7 @@ func VerifyLogs(ctx context.Context, v *Verification, opts VerifyLogsOptions) er
 			return err
 		}
 	}
-	recomputeActivity(ctx, v, root, opts, q, log)
+	recomputeActivity(ctx, v, root, opts, q, rec.Settings.Engine, log)
 	return nil
 }
 
@@ -261,7 +261,7 @@ func compareLogFiles(ctx context.Context, v *Verification, root string, opts Ver
 
 // recomputeActivity runs the local engine over the logs for the run's
 // window and compares its activity and coverage with the bundle's tables.
-func recomputeActivity(ctx context.Context, v *Verification, root string, opts VerifyLogsOptions, q activity.Query, log *slog.Logger) {
+func recomputeActivity(ctx context.Context, v *Verification, root string, opts VerifyLogsOptions, q activity.Query, engine string, log *slog.Logger) {
 	eng := local.NewLocal(root, local.WithLogger(log), local.WithMaxLogFileSize(opts.MaxLogFileSize))
 	res, err := eng.Run(ctx, q)
 	if err != nil {
@@ -288,7 +288,7 @@ func recomputeActivity(ctx context.Context, v *Verification, root string, opts V
 		opts.Logs, q.Start.UTC().Format(time.RFC3339), q.End.UTC().Format(time.RFC3339))
 	// The findings hold candidates on the log files table's verification
 	// (tables.DigestProblems), so it is re-derived too, not only the hashes.
-	if stored, counted, err := readLogFiles(v.Dir); err == nil && counted {
+	if stored, counted, err := readLogFiles(v.Dir, engine); err == nil && counted {
 		diffRows(v, LogFilesTable, opts.Logs, verificationRows(stored), verificationRows(res.LogFiles), func(r verificationRow) string { return r.key })
 		msg += ", and every log and digest file's verification against the digests"
 	}
