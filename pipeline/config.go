@@ -15,6 +15,7 @@ import (
 	"github.com/dormant-iam/dormant/internal/signature"
 	"github.com/dormant-iam/dormant/pipeline/activity/local"
 	"github.com/dormant-iam/dormant/pipeline/inventory/live"
+	"github.com/dormant-iam/dormant/reports"
 )
 
 // Defaults, named so the CLI, the config file and the Method sheet agree.
@@ -96,7 +97,8 @@ type Config struct {
 	DeleteAfterDays int
 	ReportMaxAge    time.Duration
 	ExemptTag       string
-	Allowlist       string // YAML file, optional
+	Allowlist       string   // YAML file, optional
+	Reports         []string // optional report formats to write as well (reports.OptionalNames)
 
 	Out string
 	// Resume reuses the stages of the run already in Out whose inputs and
@@ -208,6 +210,9 @@ func (c Config) Validate() error {
 		errs = append(errs, spec.Validate(c)...)
 	} else {
 		errs = append(errs, unknownEngine(c.Engine))
+	}
+	if _, err := reports.Selected(c.Reports); err != nil {
+		errs = append(errs, fmt.Errorf("--report: %w", err))
 	}
 	if c.Scanner != "" && !slices.Contains(local.Scanners(), c.Scanner) {
 		errs = append(errs, fmt.Errorf("--scanner %q is not known; use %s", c.Scanner, strings.Join(local.Scanners(), " or ")))

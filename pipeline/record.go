@@ -16,7 +16,7 @@ func newRunRecord(cfg Config, runID string, started time.Time) *RunRecord {
 		Settings: record.Settings{
 			Engine: cfg.Engine, DeleteAfterDays: cfg.DeleteAfterDays,
 			ReportMaxAgeHours: cfg.ReportMaxAge.Hours(), ExemptTag: cfg.ExemptTag,
-			Allowlist: cfg.Allowlist, CloudTrail: cfg.CloudTrail,
+			Allowlist: cfg.Allowlist, CloudTrail: cfg.CloudTrail, Reports: cfg.Reports,
 		},
 	}
 }

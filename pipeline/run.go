@@ -130,13 +130,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	written = fnd.written
 	finds, summary := fnd.rows, fnd.summary
 
-	// 6. Reports: the workbook, the CSV and the remediation manifest.
+	// 6. Reports: the workbook, the CSV, the remediation manifest and the optional formats asked for.
 	if _, _, err := step(ctx, r, "reports", nil, func(ctx context.Context) (noOutput, error) {
 		in, err := reportInput(st.dir, r.rec, finds, cov, refRows, logFiles, counted)
 		if err != nil {
 			return noOutput{}, err
 		}
-		err = reports.WriteAll(ctx, st.dir, in, reports.All()...)
+		ws, err := reports.Selected(cfg.Reports)
+		if err == nil {
+			err = reports.WriteAll(ctx, st.dir, in, ws...)
+		}
 		if written != nil {
 			werr := <-written
 			written = nil

@@ -180,7 +180,11 @@ func Verify(ctx context.Context, dir string) (*Verification, error) {
 		v.problem("gathering report inputs: %v", err)
 		return v, nil
 	}
-	for _, w := range reports.All() {
+	ws, err := reports.Selected(rec.Reports)
+	if err != nil {
+		v.problem("run.json settings.reports: %v", err)
+	}
+	for _, w := range ws {
 		var buf bytes.Buffer
 		if err := w.Write(ctx, &buf, in); err != nil {
 			v.problem("regenerating %s: %v", w.Path(), err)

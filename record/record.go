@@ -44,6 +44,8 @@ type Settings struct {
 	ExemptTag         string  `json:"exempt_tag"`
 	Allowlist         string  `json:"allowlist,omitempty"`
 	CloudTrail        string  `json:"cloudtrail,omitempty"`
+	// Reports are the optional report formats the run wrote (--report).
+	Reports []string `json:"reports,omitempty"`
 }
 
 // ReportMaxAge is the freshness bound on credential reports: an older report

@@ -72,7 +72,7 @@ type htmlWriter struct{}
 // output depends only on the input, so a regenerated report is identical.
 func NewHTMLWriter() Writer { return htmlWriter{} }
 
-func init() { Register(NewHTMLWriter()) }
+func init() { RegisterOptional(NewHTMLWriter()) }
 
 func (htmlWriter) Name() string { return "html" }
 func (htmlWriter) Path() string { return HTMLPath }

@@ -51,7 +51,7 @@ type ocsfWriter struct{}
 // run does not have is left out, never written as false or zero.
 func NewOCSFWriter() Writer { return ocsfWriter{} }
 
-func init() { Register(NewOCSFWriter()) }
+func init() { RegisterOptional(NewOCSFWriter()) }
 
 func (ocsfWriter) Name() string { return "ocsf" }
 func (ocsfWriter) Path() string { return OCSFPath }

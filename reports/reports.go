@@ -111,6 +111,45 @@ func Register(w Writer) {
 // All returns every registered report format's writer, by name.
 func All() []Writer { return slices.Clone(writers) }
 
+// optional holds the formats a run writes only when asked (--report): they
+// restate the findings for another consumer, and on a large Organization
+// they are the largest files in the bundle.
+var optional = map[string]bool{}
+
+// RegisterOptional adds a report format written only when a run names it.
+func RegisterOptional(w Writer) {
+	Register(w)
+	optional[w.Name()] = true
+}
+
+// OptionalNames lists the formats a run writes only when asked, by name.
+func OptionalNames() []string {
+	var out []string
+	for _, w := range writers {
+		if optional[w.Name()] {
+			out = append(out, w.Name())
+		}
+	}
+	return out
+}
+
+// Selected returns the writers a run uses: every format that is not
+// optional, and the optional ones named in extra.
+func Selected(extra []string) ([]Writer, error) {
+	for _, n := range extra {
+		if !optional[n] {
+			return nil, fmt.Errorf("report format %q is not known; the optional formats are %s", n, strings.Join(OptionalNames(), ", "))
+		}
+	}
+	var out []Writer
+	for _, w := range writers {
+		if !optional[w.Name()] || slices.Contains(extra, w.Name()) {
+			out = append(out, w)
+		}
+	}
+	return out, nil
+}
+
 // checkPath refuses a path outside the run directory or not in its
 // canonical form (relative, clean, forward slashes).
 func checkPath(w Writer) error {

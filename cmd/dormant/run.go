@@ -14,6 +14,7 @@ import (
 	"github.com/dormant-iam/dormant/pipeline"
 	"github.com/dormant-iam/dormant/pipeline/activity/local"
 	"github.com/dormant-iam/dormant/pipeline/inventory"
+	"github.com/dormant-iam/dormant/reports"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -69,7 +70,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Var(&reportsF, "credential-report", "credential report file (CSV as GetCredentialReport returns it, or the AWS CLI's JSON); repeatable, one per account")
 	fs.Var(&detailsF, "authorization-details", "output of `aws iam get-account-authorization-details`; repeatable, one per account")
 	fs.Var(&reportTimes, "report-generated-at", "ACCOUNT_ID=RFC3339: when that account's CSV --credential-report was generated (a CSV does not say; without it no user of that account becomes a removal candidate); repeatable")
-	var accounts, checks, regions, ownerTags, trailsF listFlag
+	var accounts, checks, regions, ownerTags, trailsF, formatsF listFlag
+	fs.Var(&formatsF, "report", "also write this optional report format: "+strings.Join(reports.OptionalNames(), " or ")+" (the workbook, CSV and manifest are always written); repeatable")
 	fs.Var(&trailsF, "trail-description", "one trail's settings as the CLI exports them: JSON {Trail: a describe-trails entry, EventSelectors or AdvancedEventSelectors: get-event-selectors, Status: get-trail-status} (see README); repeatable. Live runs read them from CloudTrail; a file run without them says \"trail settings unknown\"")
 	fs.StringVar(&cfg.Profile, "profile", "", "AWS shared config profile (live inventory and reference checks)")
 	fs.StringVar(&cfg.Region, "region", "", "AWS region for the SDK (default: from the profile or environment, else us-east-1)")
@@ -111,6 +113,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	cfg.CredentialReports, cfg.AuthorizationDetails, cfg.TrailDescriptions = reportsF, detailsF, trailsF
+	cfg.Reports = formatsF
 	if len(reportTimes) > 0 && len(reportsF) == 0 {
 		return usageError{errors.New("--report-generated-at without --credential-report: a report read from AWS carries IAM's own generation time; drop the flag")}
 	}
