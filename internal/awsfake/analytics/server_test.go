@@ -23,7 +23,7 @@ import (
 // trail is the activity engine's fixture trail: two accounts (one in the
 // organization layout), three regions, day folders 2026-09-29 to 10-05,
 // digests and insights, a hidden download and a note in a day folder.
-var trail = filepath.Join("..", "..", "..", "pipeline", "activity", "testdata", "trail")
+var trail = filepath.Join("..", "..", "trailtest", "testdata", "trail")
 
 func newServer(t *testing.T, cfg Config) *Server {
 	t.Helper()
