@@ -21,9 +21,9 @@ type engineSpec struct {
 	// Summary says what it reads, after its name in help texts and the
 	// Method sheet, e.g. "DuckDB over log files"; "" for none.
 	Summary string
-	// CountsFiles is set for an engine that reads log files one by one: the
-	// run then writes LogFilesTable, whose absence otherwise says "not
-	// counted by this engine".
+	// CountsFiles is set for an engine that reads log files one by one, so
+	// the record counts in LogFilesTable are real; another engine's table,
+	// when it lists files at all (Athena's digest check), has none.
 	CountsFiles bool
 	// Validate reports what the engine's settings lack, each saying what to do.
 	Validate func(Config) []error

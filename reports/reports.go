@@ -31,9 +31,9 @@ type Input struct {
 	// is their spans.
 	Coverage   []tables.Coverage
 	References []tables.Reference
-	// LogFiles is every file the local engine read, with the records it
-	// skipped (xlsx_logfiles.go); LogFilesCounted is false when the engine
-	// (Athena, Lake) cannot count per file.
+	// LogFiles is every file the run read or listed, with the records it
+	// skipped (xlsx_logfiles.go) and its digest verification; LogFilesCounted
+	// is false when the engine (Athena, Lake) cannot count records per file.
 	LogFiles        []tables.LogFile
 	LogFilesCounted bool
 	// Allowlist is every allowlist entry the run was given, expired ones

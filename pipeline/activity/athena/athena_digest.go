@@ -23,15 +23,11 @@ import (
 // lists still exists (by listing the day folders). Those files are
 // tables.VerificationExists: listed, present, not hashed.
 
-// trailScope is the part of a trail bucket an Athena table reads, from its
-// LOCATION: s3://<bucket>/<prefix>AWSLogs/[o-id/][account/CloudTrail/[region/]].
-type trailScope = local.TrailScope
-
 // trailScopeFromMetadata reads the trail bucket and AWSLogs prefix from
 // GetTableMetadata's answer: the "location" parameter (the table's
 // LOCATION), or else the text of storage.location.template before its
 // first ${...}.
-func trailScopeFromMetadata(md *athenatypes.TableMetadata) (trailScope, error) {
+func trailScopeFromMetadata(md *athenatypes.TableMetadata) (local.TrailScope, error) {
 	params := map[string]string{}
 	for k, v := range md.Parameters {
 		params[strings.ToLower(k)] = v
@@ -42,22 +38,22 @@ func trailScopeFromMetadata(md *athenatypes.TableMetadata) (trailScope, error) {
 		from = "storage.location.template"
 	}
 	if loc == "" {
-		return trailScope{}, fmt.Errorf("the table's metadata has neither a location nor a storage.location.template parameter")
+		return local.TrailScope{}, fmt.Errorf("the table's metadata has neither a location nor a storage.location.template parameter")
 	}
 	bucket, key, err := activity.ParseS3URI(loc)
 	if err != nil {
-		return trailScope{}, fmt.Errorf("the table's %s: %w", from, err)
+		return local.TrailScope{}, fmt.Errorf("the table's %s: %w", from, err)
 	}
 	key = strings.TrimPrefix(key, "/")
 	var rest string
 	switch i := strings.Index("/"+key+"/", "/AWSLogs/"); {
 	case i < 0:
-		return trailScope{}, fmt.Errorf("the table's %s %q has no AWSLogs/ folder, so it is not a trail bucket's layout", from, loc)
+		return local.TrailScope{}, fmt.Errorf("the table's %s %q has no AWSLogs/ folder, so it is not a trail bucket's layout", from, loc)
 	default:
 		rest = strings.TrimPrefix((key + "/")[i:], "AWSLogs/")
 		key = key[:i] + "AWSLogs/"
 	}
-	s := trailScope{Bucket: bucket, Prefix: key}
+	s := local.TrailScope{Bucket: bucket, Prefix: key}
 	parts := strings.Split(strings.Trim(rest, "/"), "/")
 	if len(parts) > 0 && strings.HasPrefix(parts[0], "o-") {
 		parts = parts[1:] // an organization trail's level

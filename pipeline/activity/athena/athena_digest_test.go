@@ -282,18 +282,18 @@ func TestAthenaDigestsOnDemo(t *testing.T) {
 func TestTrailScopeFromMetadata(t *testing.T) {
 	for _, c := range []struct {
 		params map[string]string
-		want   trailScope
+		want   local.TrailScope
 		err    string
 	}{
-		{map[string]string{"location": "s3://b/AWSLogs/111111111111/CloudTrail/"}, trailScope{Bucket: "b", Prefix: "AWSLogs/", Account: "111111111111"}, ""},
-		{map[string]string{"location": "s3://b/p/q/AWSLogs/111111111111/CloudTrail/eu-west-1"}, trailScope{Bucket: "b", Prefix: "p/q/AWSLogs/", Account: "111111111111", Region: "eu-west-1"}, ""},
-		{map[string]string{"location": "s3://b/AWSLogs"}, trailScope{Bucket: "b", Prefix: "AWSLogs/"}, ""},
-		{map[string]string{"location": "s3://b/AWSLogs/o-abc123/222222222222/"}, trailScope{Bucket: "b", Prefix: "AWSLogs/", Account: "222222222222"}, ""},
-		{map[string]string{"storage.location.template": "s3://b/x/AWSLogs/${account}/CloudTrail/${region}/${timestamp}"}, trailScope{Bucket: "b", Prefix: "x/AWSLogs/"}, ""},
-		{map[string]string{"location": "s3://b/copies/cloudtrail/"}, trailScope{}, "no AWSLogs/ folder"},
-		{map[string]string{"location": "s3://b/NotAWSLogs/"}, trailScope{}, "no AWSLogs/ folder"},
-		{map[string]string{}, trailScope{}, "neither a location"},
-		{map[string]string{"location": "https://b/AWSLogs/"}, trailScope{}, "not an S3 URI"},
+		{map[string]string{"location": "s3://b/AWSLogs/111111111111/CloudTrail/"}, local.TrailScope{Bucket: "b", Prefix: "AWSLogs/", Account: "111111111111"}, ""},
+		{map[string]string{"location": "s3://b/p/q/AWSLogs/111111111111/CloudTrail/eu-west-1"}, local.TrailScope{Bucket: "b", Prefix: "p/q/AWSLogs/", Account: "111111111111", Region: "eu-west-1"}, ""},
+		{map[string]string{"location": "s3://b/AWSLogs"}, local.TrailScope{Bucket: "b", Prefix: "AWSLogs/"}, ""},
+		{map[string]string{"location": "s3://b/AWSLogs/o-abc123/222222222222/"}, local.TrailScope{Bucket: "b", Prefix: "AWSLogs/", Account: "222222222222"}, ""},
+		{map[string]string{"storage.location.template": "s3://b/x/AWSLogs/${account}/CloudTrail/${region}/${timestamp}"}, local.TrailScope{Bucket: "b", Prefix: "x/AWSLogs/"}, ""},
+		{map[string]string{"location": "s3://b/copies/cloudtrail/"}, local.TrailScope{}, "no AWSLogs/ folder"},
+		{map[string]string{"location": "s3://b/NotAWSLogs/"}, local.TrailScope{}, "no AWSLogs/ folder"},
+		{map[string]string{}, local.TrailScope{}, "neither a location"},
+		{map[string]string{"location": "https://b/AWSLogs/"}, local.TrailScope{}, "not an S3 URI"},
 	} {
 		got, err := trailScopeFromMetadata(&athenatypes.TableMetadata{Name: aws.String("t"), Parameters: c.params})
 		switch {
