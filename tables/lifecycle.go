@@ -59,3 +59,50 @@ type WatchEvent struct {
 	ActorARN    string    `arrow:"actor_arn"` // who acted (for reenable: not the user)
 	EventID     string    `arrow:"event_id"`
 }
+
+// Tag keys dormant remediation writes on a user it deactivates (the
+// manifest package names them too; tables cannot import it).
+const (
+	TagDeactivated = "dormant:deactivated"
+	TagDeleteAfter = "dormant:delete-after"
+)
+
+// Deactivation is what a user's dormant tags say: when remediation
+// deactivated it and from when it is due for deletion. Problems names a tag
+// that is present but not a YYYY-MM-DD date (an edited tag is evidence of
+// nothing: the user goes to review, never to deletion).
+type Deactivation struct {
+	Tagged      bool // dormant:deactivated is present
+	On          time.Time
+	DeleteAfter time.Time // zero when the tag is absent or unreadable
+	Problems    []string
+}
+
+// ReadDeactivation reads the dormant:deactivated and dormant:delete-after
+// tags, matched by exact key as IAM stores them.
+func ReadDeactivation(tags []Tag) Deactivation {
+	var d Deactivation
+	for _, t := range tags {
+		switch t.Key {
+		case TagDeactivated:
+			d.Tagged = true
+			on, err := time.Parse(time.DateOnly, t.Value)
+			if err != nil {
+				d.Problems = append(d.Problems, "tag "+TagDeactivated+"="+t.Value+" is not a YYYY-MM-DD date")
+				continue
+			}
+			d.On = on
+		case TagDeleteAfter:
+			at, err := time.Parse(time.DateOnly, t.Value)
+			if err != nil {
+				d.Problems = append(d.Problems, "tag "+TagDeleteAfter+"="+t.Value+" is not a YYYY-MM-DD date")
+				continue
+			}
+			d.DeleteAfter = at
+		}
+	}
+	if d.Tagged && !d.On.IsZero() && d.DeleteAfter.IsZero() && len(d.Problems) == 0 {
+		d.Problems = append(d.Problems, "tag "+TagDeactivated+" without a readable "+TagDeleteAfter)
+	}
+	return d
+}
