@@ -1,0 +1,115 @@
+package changes
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dormant-iam/dormant/pipeline/remediate"
+	"github.com/dormant-iam/dormant/record"
+	"github.com/dormant-iam/dormant/reports/manifest"
+	"github.com/dormant-iam/dormant/tables"
+)
+
+func TestCheck(t *testing.T) {
+	tags := []tables.Tag{{Key: tables.TagDeactivated, Value: "2026-08-10"}, {Key: tables.TagDeleteAfter, Value: "2027-08-10"}}
+	done := user("done", "AIDADONE", tags...)
+	undone := user("undone", "AIDAUNDONE", tags...)
+	undone.Key2Active, undone.Key2LastRotated = true, time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	skipped := user("skipped", "AIDASKIPPED")
+	skipped.PasswordEnabled = true
+	untagged := user("untagged", "AIDAUNTAGGED")
+	keyed := user("keyed", "AIDAKEYED")
+	keyed.Key1Active, keyed.Key1LastRotated = true, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	reborn := user("reborn", "AIDAREBORN2")
+	stays := user("stays", "AIDASTAYS")
+	users := []tables.User{done, undone, skipped, untagged, keyed, reborn, stays}
+	m := &manifest.Manifest{RunID: "r2", Entries: []manifest.Entry{
+		{Kind: manifest.KindUser, AccountID: acct, UserName: "done", UserID: "AIDADONE", Decision: manifest.DecisionDeactivate},
+		{Kind: manifest.KindUser, AccountID: acct, UserName: "undone", UserID: "AIDAUNDONE", Decision: manifest.DecisionDeactivate},
+		{Kind: manifest.KindUser, AccountID: acct, UserName: "skipped", UserID: "AIDASKIPPED", Decision: manifest.DecisionDeactivate},
+		{Kind: manifest.KindUser, AccountID: acct, UserName: "untagged", UserID: "AIDAUNTAGGED", Decision: manifest.DecisionDeactivate},
+		{Kind: manifest.KindUser, AccountID: acct, UserName: "gone", UserID: "AIDAGONE", Decision: manifest.DecisionDelete},
+		{Kind: manifest.KindUser, AccountID: acct, UserName: "orphaned", UserID: "AIDAORPHANED", Decision: manifest.DecisionDelete},
+		{Kind: manifest.KindUser, AccountID: acct, UserName: "reborn", UserID: "AIDAREBORN1", Decision: manifest.DecisionDelete},
+		{Kind: manifest.KindUser, AccountID: acct, UserName: "stays", UserID: "AIDASTAYS", Decision: manifest.DecisionDelete},
+		{Kind: manifest.KindAccessKey, AccountID: acct, UserName: "keyed", UserID: "AIDAKEYED", Decision: manifest.DecisionDeactivate,
+			KeySlot: 1, KeyLastRotated: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{Kind: manifest.KindUser, AccountID: "999999999999", UserName: "elsewhere", UserID: "AIDAELSEWHERE", Decision: manifest.DecisionDelete},
+	}}
+	orphans := []record.Orphan{{AccountID: acct, Kind: "role trust policy", ResourceARN: "arn:aws:iam::" + acct + ":role/ci", Location: "Principal", UniqueID: "AIDAORPHANED"}}
+	got := map[string]tables.RemediationCheck{}
+	for _, c := range Check(FromManifest(m, tables.PlanReviewed), users, orphans) {
+		got[c.UserName] = c
+	}
+	want := map[string]struct{ outcome, reason string }{
+		"done":      {tables.OutcomeCarriedOut, "tagged dormant:deactivated=2026-08-10"},
+		"undone":    {tables.OutcomeUndone, "access key 2 is active (created 2026-09-01)"},
+		"skipped":   {tables.OutcomeNotCarriedOut, "login profile"},
+		"untagged":  {tables.OutcomeNotCarriedOut, "tag dormant:deactivated is missing"},
+		"gone":      {tables.OutcomeCarriedOut, "no policy"},
+		"orphaned":  {tables.OutcomeNotCarriedOut, "1 policies still name it"},
+		"reborn":    {tables.OutcomeCarriedOut, "same name exists with unique ID AIDAREBORN2"},
+		"stays":     {tables.OutcomeNotCarriedOut, "still in the inventory"},
+		"keyed":     {tables.OutcomeNotCarriedOut, "access key 1 is still active"},
+		"elsewhere": {tables.OutcomeNotAssessed, "not in this run's inventory"},
+	}
+	for name, w := range want {
+		c := got[name]
+		if c.Outcome != w.outcome || !strings.Contains(strings.Join(c.Reasons, "; "), w.reason) {
+			t.Errorf("%s: %q %q; want %q with %q", name, c.Outcome, c.Reasons, w.outcome, w.reason)
+		}
+	}
+	if got["reborn"].RecreatedUserID != "AIDAREBORN2" {
+		t.Errorf("the re-created user is not flagged: %+v", got["reborn"])
+	}
+	if o := got["orphaned"].Orphans; len(o) != 1 || !strings.Contains(o[0], "role/ci") {
+		t.Errorf("orphans of the deletion = %q", o)
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d rows, want %d", len(got), len(want))
+	}
+}
+
+func TestFromJournal(t *testing.T) {
+	at := time.Date(2026, 8, 10, 9, 0, 0, 0, time.UTC)
+	rec := func(user, id, entry, action, call, target, result string) remediate.JournalRecord {
+		return remediate.JournalRecord{Time: at, RunID: "r2", Account: acct, User: user, UserID: id, Entry: entry, Action: action, Call: call, Target: target, Result: result}
+	}
+	recs := []remediate.JournalRecord{
+		rec("a", "AIDAA", acct+"/a", remediate.ActionDeactivate, manifest.CallDeleteLoginProfile, "", remediate.ResultOK),
+		rec("a", "AIDAA", acct+"/a", remediate.ActionDeactivate, manifest.CallTagUser, "", remediate.ResultOK),
+		rec("b", "AIDAB", acct+"/b", remediate.ActionDelete, manifest.CallDeleteUser, "", remediate.ResultError),
+		rec("k", "AIDAK", acct+"/k access key 2", remediate.ActionDeactivateKey, manifest.CallUpdateAccessKey, "AKIA1", remediate.ResultOK),
+		rec("b", "AIDAB", "restore "+acct+"/b", remediate.ActionRestore, "iam:CreateUser", "", remediate.ResultOK),
+		{RunID: "other", Account: acct, User: "x", UserID: "AIDAX", Entry: acct + "/x", Action: remediate.ActionDelete, Call: manifest.CallDeleteUser, Result: remediate.ResultOK},
+	}
+	recs[4].CreatedUserID = "AIDAB2"
+	recs[2].ErrorCode = "DeleteConflict"
+	es, err := FromJournal(recs, "r2", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 3 {
+		t.Fatalf("%d entries, want 3 (restores and other runs are not entries): %+v", len(es), es)
+	}
+	if !es[0].Done || es[0].Journal != "2 calls succeeded" {
+		t.Errorf("a: %+v", es[0])
+	}
+	if es[1].Done || !strings.Contains(es[1].Journal, "DeleteConflict") || es[1].RestoredUserID != "AIDAB2" {
+		t.Errorf("b: %+v", es[1])
+	}
+	if es[2].Kind != manifest.KindAccessKey || es[2].KeySlot != 2 {
+		t.Errorf("k: %+v", es[2])
+	}
+	if _, err := FromJournal(recs, "r9", nil); err == nil || !strings.Contains(err.Error(), "r9") {
+		t.Errorf("a journal of another run = %v, want an error naming the run", err)
+	}
+	// A user deactivated by the journal whose key is active again is undone.
+	a := user("a", "AIDAA")
+	a.Key1Active = true
+	c := Check(es[:1], []tables.User{a}, nil)
+	if c[0].Outcome != tables.OutcomeUndone || !strings.Contains(strings.Join(c[0].Reasons, " "), "journal records its deactivation") {
+		t.Errorf("reactivated after a journalled deactivation: %+v", c[0])
+	}
+}
