@@ -100,6 +100,18 @@ type Config struct {
 	Allowlist       string   // YAML file, optional
 	Reports         []string // optional report formats to write as well (reports.OptionalNames)
 
+	// The previous quarter (issue 17). Previous is a previous run's bundle;
+	// History a directory of run bundles, whose newest run (by run.json's
+	// started_at, as-of before this run's) is the previous one unless
+	// Previous names it, and all of whose runs feed the trend. Either adds
+	// the changes and remediation tables; the previous bundle is verified
+	// first and refused if it fails. PreviousManifest is the reviewed
+	// manifest made from the previous run's workbook (checked instead of
+	// the run's own manifest); Journal is the previous remediation's
+	// journal (its entries are checked instead of a manifest's).
+	Previous, History         string
+	PreviousManifest, Journal string
+
 	Out string
 	// Resume reuses the stages of the run already in Out whose inputs and
 	// settings are unchanged, so a second run never pays twice for a scan.
@@ -206,6 +218,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("reading --allowlist: %w", err))
 		}
 	}
+	errs = append(errs, c.validatePrevious()...)
 	if spec, ok := lookupEngine(c.Engine); ok {
 		errs = append(errs, spec.Validate(c)...)
 	} else {
@@ -255,4 +268,35 @@ func (c Config) Live() bool { return len(c.CredentialReports) == 0 }
 // WindowStart is as-of minus the window.
 func (c Config) WindowStart() time.Time {
 	return c.AsOf.Add(-time.Duration(c.WindowDays) * 24 * time.Hour)
+}
+
+// validatePrevious checks the previous-quarter settings' files exist, and
+// that the plan's flags come with a run to compare with.
+func (c Config) validatePrevious() []error {
+	var errs []error
+	for _, f := range []struct{ flag, path string }{
+		{"--previous", c.Previous}, {"--history", c.History},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if st, err := os.Stat(f.path); err != nil {
+			errs = append(errs, fmt.Errorf("reading %s: %w", f.flag, err))
+		} else if !st.IsDir() {
+			errs = append(errs, fmt.Errorf("%s %s is not a directory: give a run's output directory (--out of an earlier dormant run)", f.flag, f.path))
+		}
+	}
+	for _, f := range []struct{ flag, path string }{
+		{"--previous-manifest", c.PreviousManifest}, {"--journal", c.Journal},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if c.Previous == "" && c.History == "" {
+			errs = append(errs, fmt.Errorf("%s needs --previous or --history: the run whose plan it checks", f.flag))
+		} else if _, err := os.Stat(f.path); err != nil {
+			errs = append(errs, fmt.Errorf("reading %s: %w", f.flag, err))
+		}
+	}
+	return errs
 }

@@ -33,7 +33,7 @@ type Result struct {
 
 // Run executes the whole job as numbered steps, each a function of the
 // earlier steps' outputs: inventory, trails, activity, references, findings,
-// reports; then the evidence checksums. Nothing is left under cfg.Out unless
+// changes (with a previous run to compare with), reports; then the evidence checksums. Nothing is left under cfg.Out unless
 // every step succeeded.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	cfg = cfg.WithDefaults()
@@ -46,7 +46,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{cfg: cfg, st: st, rec: newRunRecord(cfg, runID, started)}
+	r := &runner{cfg: cfg, st: st, rec: newRunRecord(cfg, runID, started), total: totalSteps}
 	var written <-chan error // the findings table, written while the reports are
 	committed := false
 	defer func() {
@@ -63,6 +63,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	sess := lazySession(cfg)
+	// The previous quarter is verified before any work: a bundle that fails
+	// is refused here, not after the scan.
+	prev, err := openPrevious(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if prev != nil {
+		r.total++
+	}
 
 	// 1. Inventory: who the users are, and the policies that may name them.
 	inv, invFP, err := step(ctx, r, "inventory",
@@ -130,7 +139,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	written = fnd.written
 	finds, summary := fnd.rows, fnd.summary
 
-	// 6. Reports: the workbook, the CSV, the remediation manifest and the optional formats asked for.
+	// 6. Changes (with --previous or --history): what changed since the
+	// previous quarter, and whether its plan was carried out.
+	if prev != nil {
+		if _, _, err := step(ctx, r, "changes", nil, func(context.Context) (changesOutput, error) {
+			return runChanges(st, prev, runID, r.rec, finds)
+		}, nil); err != nil {
+			return nil, err
+		}
+	}
+
+	// 6 (or 7). Reports: the workbook, the CSV, the remediation manifest and the optional formats asked for.
 	if _, _, err := step(ctx, r, "reports", nil, func(ctx context.Context) (noOutput, error) {
 		in, err := reportInput(st.dir, r.rec, finds, cov, refRows, logFiles, counted)
 		if err != nil {
@@ -184,9 +203,12 @@ type runner struct {
 	prev *previousRun // the run already in --out, for --resume; nil otherwise
 	rec  *RunRecord
 	n    int // steps started so far
+	// total is how many steps this run numbers: totalSteps, plus the
+	// changes step when it compares with a previous run.
+	total int
 }
 
-// totalSteps is how many steps Run numbers in its log.
+// totalSteps is how many steps Run numbers in its log without --previous.
 const totalSteps = 6
 
 // stageOutput is what a stage hands the later ones; recordTo writes its part
@@ -213,7 +235,7 @@ func step[T stageOutput](ctx context.Context, r *runner, name string,
 		return out, "", fmt.Errorf("run cancelled before %s: %w", name, err)
 	}
 	r.n++
-	log := r.cfg.Logger.With("step", fmt.Sprintf("%d/%d", r.n, totalSteps), "stage", name)
+	log := r.cfg.Logger.With("step", fmt.Sprintf("%d/%d", r.n, r.total), "stage", name)
 	t0 := time.Now()
 	if fingerprint != nil {
 		if fp, err = fingerprint(ctx); err != nil {

@@ -24,6 +24,9 @@ func reportInput(dir string, rec *RunRecord, finds []tables.Finding, cov []table
 	if in.Trails, err = readTrailAccounts(dir, rec); err != nil {
 		return nil, err
 	}
+	if err := changesReportInput(dir, in); err != nil {
+		return nil, err
+	}
 	for _, f := range rec.Inputs {
 		path := joinRel(dir, f.Path)
 		sum, n, err := evidence.HashFile(path)

@@ -36,8 +36,9 @@ func (v *Verification) problem(format string, args ...any) {
 // Verify checks a run directory the way an auditor would, offline: every
 // file against SHA256SUMS; the inventory recomputed from the stored inputs;
 // the findings recomputed from the inventory, references, activity and
-// coverage tables with the settings in run.json; and the reports regenerated
-// from those findings. The error is for a bundle that cannot be read at all.
+// coverage tables with the settings in run.json; the changes since the
+// previous run, from the bundle's copies under previous/; and the reports
+// regenerated from those findings. The error is for a bundle that cannot be read at all.
 func Verify(ctx context.Context, dir string) (*Verification, error) {
 	v := &Verification{Dir: dir}
 	bad, err := evidence.VerifySums(ctx, dir)
@@ -173,6 +174,7 @@ func Verify(ctx context.Context, dir string) (*Verification, error) {
 	table.Release()
 	compareTable(v, path(FindingsTable), FindingsTable, finds, nil)
 	v.Checked = append(v.Checked, "findings recomputed from the inventory, references, activity and coverage tables")
+	verifyChanges(v, dir, &rec, finds, storedUsers)
 
 	// Reports regenerated from the recomputed findings.
 	in, err := reportInput(dir, &rec, finds, act.coverage, storedRefs, act.logFiles, act.logFilesCounted)

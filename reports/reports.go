@@ -49,6 +49,13 @@ type Input struct {
 	// Engines lists every engine the tool has, as "name (what it reads)",
 	// for the Method sheet.
 	Engines []string
+	// Compared is set when the run compared itself with a previous run
+	// (--previous, --history): Changes, Trend and Remediation are its
+	// tables (xlsx_changes.go, xlsx_remediation.go).
+	Compared    bool
+	Changes     []tables.Change
+	Trend       []tables.TrendPoint
+	Remediation []tables.RemediationCheck
 }
 
 // EvidenceFile is one input file of the run, as the record lists it, with

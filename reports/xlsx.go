@@ -74,7 +74,9 @@ var workbookSheets = []sheet{
 	{SheetReferences, writeReferences},
 	{SheetUnchecked, writeUnchecked},
 	{SheetOrphans, writeOrphans},
-	{SheetCoverage, writeCoverageGrid}, // xlsx_coverage.go
+	{SheetChanges, writeChanges},         // xlsx_changes.go
+	{SheetRemediation, writeRemediation}, // xlsx_remediation.go
+	{SheetCoverage, writeCoverageGrid},   // xlsx_coverage.go
 	{SheetTrails, writeTrails},
 	{SheetEvidence, writeEvidence},
 	{SheetMethod, writeMethod},

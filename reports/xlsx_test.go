@@ -133,7 +133,7 @@ func sameTime(t testing.TB, label, raw string, want time.Time) {
 func TestXLSXStructure(t *testing.T) {
 	in := sampleInput()
 	f := openXLSX(t, writeXLSX(t, in))
-	want := []string{SheetSummary, SheetFindings, SheetUnusedKeys, SheetExceptions, SheetReferences, SheetUnchecked, SheetOrphans, SheetCoverage, SheetTrails, SheetEvidence, SheetMethod}
+	want := []string{SheetSummary, SheetFindings, SheetUnusedKeys, SheetExceptions, SheetReferences, SheetUnchecked, SheetOrphans, SheetChanges, SheetRemediation, SheetCoverage, SheetTrails, SheetEvidence, SheetMethod}
 	if got := f.GetSheetList(); !slices.Equal(got, want) || !slices.Equal(SheetNames(), want) {
 		t.Fatalf("sheets = %q, want %q", got, want)
 	}
