@@ -16,6 +16,7 @@ import (
 
 	"github.com/dormant-iam/dormant/pipeline"
 	"github.com/dormant-iam/dormant/reports"
+	"github.com/dormant-iam/dormant/reports/review"
 	"github.com/dormant-iam/dormant/tables"
 )
 
@@ -463,4 +464,161 @@ func TestHistoryPicksNewest(t *testing.T) {
 	if _, err := pipeline.Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), q0.Out) {
 		t.Errorf("a damaged history run = %v, want it refused by name", err)
 	}
+}
+
+// TestQuarterlyPlanFromReviewAndJournal: the plan checked is the reviewed
+// manifest when given (a rejected entry is not due), or the journal's
+// entries with their calls' results.
+func TestQuarterlyPlanFromReviewAndJournal(t *testing.T) {
+	dir := t.TempDir()
+	q1 := runQuarter(t, quarter(t, filepath.Join(dir, "q1"), q1AsOf, q1Users(), ""))
+	base := quarter(t, filepath.Join(dir, "q2"), q2AsOf, q2Users(), q2Allowlist)
+	base.Previous = q1.Out
+
+	t.Run("reviewed manifest", func(t *testing.T) {
+		reviewed := reviewAllBut(t, q1.Out, "woke")
+		cfg := base
+		cfg.PreviousManifest, cfg.Out = reviewed, filepath.Join(t.TempDir(), "q2")
+		res := runQuarter(t, cfg)
+		rows, err := tables.ReadParquet[tables.RemediationCheck](filepath.Join(res.Out, pipeline.RemediationTable))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, r := range rows {
+			names = append(names, r.UserName)
+			if r.PlanSource != tables.PlanReviewed {
+				t.Errorf("%s: plan %q, want the reviewed manifest", r.UserName, r.PlanSource)
+			}
+			if r.UserName == "ignored" && (r.Outcome != tables.OutcomeNotCarriedOut || strings.Contains(strings.Join(r.Reasons, " "), "not the reviewed one")) {
+				t.Errorf("ignored: %q %q", r.Outcome, r.Reasons)
+			}
+		}
+		if slices.Contains(names, "woke") || len(names) != 7 {
+			t.Errorf("entries checked = %q; want the seven approved, not the rejected woke", names)
+		}
+		if v, err := pipeline.Verify(context.Background(), res.Out); err != nil || !v.OK() {
+			t.Errorf("does not verify: %v %q", err, v.Problems)
+		}
+		// A reviewed manifest of another run is refused.
+		other := base
+		other.Previous, other.PreviousManifest, other.Out = res.Out, reviewed, filepath.Join(t.TempDir(), "q3")
+		other.AsOf = q2AsOf.AddDate(0, 0, 1)
+		if _, err := pipeline.Run(context.Background(), other); err == nil || !strings.Contains(err.Error(), "not of the previous run") {
+			t.Errorf("a reviewed manifest of another run = %v, want it refused", err)
+		}
+	})
+
+	t.Run("journal", func(t *testing.T) {
+		at := q1AsOf.AddDate(0, 0, 9)
+		var lines []string
+		add := func(user, id, action, call, result, code string) {
+			b, err := json.Marshal(map[string]any{"time": at, "run_id": q1.RunID, "account": qAccount, "user": user, "user_id": id,
+				"entry": qAccount + "/" + user, "action": action, "call": call, "parameters": map[string]any{"UserName": user},
+				"result": result, "error_code": code})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, string(b))
+		}
+		add("parked", "AIDAPARKED0000000001", "deactivate", "iam:UpdateAccessKey", "ok", "")
+		add("parked", "AIDAPARKED0000000001", "deactivate", "iam:TagUser", "ok", "")
+		add("relapsed", "AIDARELAPSED00000001", "deactivate", "iam:UpdateAccessKey", "ok", "")
+		add("relapsed", "AIDARELAPSED00000001", "deactivate", "iam:TagUser", "ok", "")
+		add("gone", "AIDAGONE000000000001", "delete", "iam:DeleteUser", "ok", "")
+		add("ghost", "AIDAGHOST00000000001", "delete", "iam:DeleteUser", "ok", "")
+		add("ignored", "AIDAIGNORED000000001", "deactivate", "iam:UpdateAccessKey", "error", "AccessDenied")
+		journal := filepath.Join(t.TempDir(), "journal.jsonl")
+		if err := os.WriteFile(journal, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg := base
+		cfg.Journal, cfg.Out = journal, filepath.Join(t.TempDir(), "q2")
+		res := runQuarter(t, cfg)
+		rows, err := tables.ReadParquet[tables.RemediationCheck](filepath.Join(res.Out, pipeline.RemediationTable))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]struct{ outcome, reason string }{
+			"parked":   {tables.OutcomeCarriedOut, "no active access key"},
+			"relapsed": {tables.OutcomeUndone, "access key 1 is active"},
+			"gone":     {tables.OutcomeCarriedOut, "no policy"},
+			"ghost":    {tables.OutcomeNotCarriedOut, "still name it"},
+			"ignored":  {tables.OutcomeNotCarriedOut, "AccessDenied"},
+		}
+		for _, r := range rows {
+			w, ok := want[r.UserName]
+			if !ok {
+				t.Errorf("%s is checked, but the journal has no entry for it", r.UserName)
+				continue
+			}
+			if r.PlanSource != tables.PlanJournal || r.Outcome != w.outcome || !strings.Contains(strings.Join(r.Reasons, "; "), w.reason) {
+				t.Errorf("%s: %s %q %q; want %q with %q", r.UserName, r.PlanSource, r.Outcome, r.Reasons, w.outcome, w.reason)
+			}
+		}
+		if len(rows) != len(want) {
+			t.Errorf("%d rows, want %d", len(rows), len(want))
+		}
+		if v, err := pipeline.Verify(context.Background(), res.Out); err != nil || !v.OK() {
+			t.Errorf("does not verify: %v %q", err, v.Problems)
+		}
+		// Another run's journal is refused, naming the run.
+		cfg.Previous, cfg.Out, cfg.AsOf = res.Out, filepath.Join(t.TempDir(), "q3"), q2AsOf.AddDate(0, 0, 1)
+		if _, err := pipeline.Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), res.RunID) {
+			t.Errorf("a journal of another run = %v, want it refused naming %s", err, res.RunID)
+		}
+	})
+}
+
+// reviewAllBut approves every user entry of a run's workbook except
+// reject's, signs it off and writes the reviewed manifest.
+func reviewAllBut(t *testing.T, runDir, reject string) string {
+	t.Helper()
+	f, err := excelize.OpenFile(filepath.Join(runDir, filepath.FromSlash(reports.XLSXPath)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	summary, err := f.GetRows(reports.SheetSummary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signoff := map[string]string{reports.SignOffReviewerLabel: "Dana Reviewer", reports.SignOffRoleLabel: "IAM owner",
+		reports.SignOffDateLabel: "2026-08-03", reports.SignOffStatementLabel: "I reviewed every approved row."}
+	for i, row := range summary {
+		if len(row) > 0 && signoff[row[0]] != "" {
+			if err := f.SetCellValue(reports.SheetSummary, fmt.Sprintf("B%d", i+1), signoff[row[0]]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	rows, err := f.GetRows(reports.SheetFindings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, dec := slices.Index(rows[0], reports.TitleUserName), slices.Index(rows[0], reports.TitleReviewerDecision)
+	decision := slices.Index(rows[0], "Decision")
+	for i, r := range rows[1:] {
+		if decision >= len(r) || (r[decision] != tables.DecisionDelete && r[decision] != tables.DecisionDeactivate) {
+			continue
+		}
+		v := reports.ReviewApprove
+		if r[user] == reject {
+			v = reports.ReviewReject
+		}
+		cell, _ := excelize.CoordinatesToCellName(dec+1, i+2)
+		if err := f.SetCellValue(reports.SheetFindings, cell, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wb := filepath.Join(t.TempDir(), "reviewed.xlsx")
+	if err := f.SaveAs(wb); err != nil {
+		t.Fatal(err)
+	}
+	res, err := review.Apply(context.Background(), review.Options{Workbook: wb, RunDir: runDir,
+		Findings: filepath.Join(runDir, filepath.FromSlash(pipeline.FindingsTable))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Out
 }
