@@ -201,17 +201,17 @@ func Check(entries []Entry, users []tables.User, orphans []record.Orphan) []tabl
 			say(tables.OutcomeNotAssessed, "this run has no authorization details for account "+e.AccountID+": unique IDs, tags and policies cannot be checked")
 		case u == nil:
 			checkGone(e, &c, namesake, orphaned[e.UserID], say)
-		case !u.InCredentialReport:
-			say(tables.OutcomeNotAssessed, "the user has no credential report row in this run: its keys and login profile are unknown")
 		case e.Action == remediate.ActionDelete:
 			r := []string{"unique ID " + e.UserID + " is still in the inventory"}
-			if deactivatedUser(u) {
+			if u.InCredentialReport && deactivatedUser(u) {
 				r = append(r, "it is deactivated, not deleted")
 			}
 			if e.Done {
 				r = append(r, "although the journal records its deletion")
 			}
 			say(tables.OutcomeNotCarriedOut, r...)
+		case !u.InCredentialReport:
+			say(tables.OutcomeNotAssessed, "the user has no credential report row in this run: its keys and login profile are unknown")
 		case e.Action == remediate.ActionDeactivate:
 			checkDeactivated(e, &c, u, say)
 		default:
@@ -288,9 +288,10 @@ func checkDeactivated(e *Entry, c *tables.RemediationCheck, u *tables.User, say 
 	if !d.Tagged {
 		missing = append(missing, "tag "+tables.TagDeactivated+" is missing")
 	}
-	if d.DeleteAfter.IsZero() {
-		missing = append(missing, "tag "+tables.TagDeleteAfter+" is missing or unreadable")
+	if !d.Tagged && d.DeleteAfter.IsZero() {
+		missing = append(missing, "tag "+tables.TagDeleteAfter+" is missing")
 	}
+	// ReadDeactivation names a tagged user's missing or unreadable date.
 	missing = append(missing, d.Problems...)
 	switch {
 	case len(live) == 0 && len(missing) == 0:

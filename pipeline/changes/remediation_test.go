@@ -113,3 +113,24 @@ func TestFromJournal(t *testing.T) {
 		t.Errorf("reactivated after a journalled deactivation: %+v", c[0])
 	}
 }
+
+// A deactivation whose delete-after tag is unreadable is not carried out:
+// the tags are part of the proof; a planned deletion of a user still there
+// is not carried out even without its credential report row.
+func TestCheckTagsAndPresence(t *testing.T) {
+	odd := user("odd", "AIDAODD", tables.Tag{Key: tables.TagDeactivated, Value: "2026-08-10"}, tables.Tag{Key: tables.TagDeleteAfter, Value: "soon"})
+	kept := user("kept", "AIDAKEPT")
+	kept.InCredentialReport = false
+	es := []Entry{
+		{AccountID: acct, UserName: "odd", UserID: "AIDAODD", Kind: manifest.KindUser, Action: remediate.ActionDeactivate, Source: tables.PlanRun},
+		{AccountID: acct, UserName: "kept", UserID: "AIDAKEPT", Kind: manifest.KindUser, Action: remediate.ActionDelete, Source: tables.PlanRun},
+	}
+	got := Check(es, []tables.User{odd, kept}, nil)
+	if got[0].UserName != "kept" || got[0].Outcome != tables.OutcomeNotCarriedOut {
+		t.Errorf("kept: %+v", got[0])
+	}
+	if r := strings.Join(got[1].Reasons, "; "); got[1].Outcome != tables.OutcomeNotCarriedOut || !strings.Contains(r, "dormant:delete-after=soon is not a YYYY-MM-DD date") ||
+		!strings.Contains(r, "not the reviewed one") {
+		t.Errorf("odd: %q %q", got[1].Outcome, got[1].Reasons)
+	}
+}
