@@ -33,8 +33,8 @@ type Result struct {
 
 // Run executes the whole job as numbered steps, each a function of the
 // earlier steps' outputs: inventory, trails, activity, references, findings,
-// changes (with a previous run to compare with), reports; then the evidence checksums. Nothing is left under cfg.Out unless
-// every step succeeded.
+// changes (with a previous run to compare with), reports; then the evidence
+// checksums. Nothing is left under cfg.Out unless every step succeeded.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
