@@ -622,3 +622,25 @@ func reviewAllBut(t *testing.T, runDir, reject string) string {
 	}
 	return res.Out
 }
+
+func TestConfigValidatePrevious(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "journal.jsonl")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := pipeline.Config{Out: filepath.Join(dir, "out"), CloudTrail: dir, Journal: file, PreviousManifest: file}.WithDefaults()
+	err := cfg.Validate()
+	for _, want := range []string{"--journal needs --previous or --history", "--previous-manifest needs --previous or --history"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("validation = %v, want %q", err, want)
+		}
+	}
+	cfg.Previous, cfg.History = file, filepath.Join(dir, "missing")
+	err = cfg.Validate()
+	for _, want := range []string{"--previous " + file + " is not a directory", "reading --history"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("validation = %v, want %q", err, want)
+		}
+	}
+}
