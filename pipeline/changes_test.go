@@ -16,6 +16,7 @@ import (
 
 	"github.com/dormant-iam/dormant/pipeline"
 	"github.com/dormant-iam/dormant/reports"
+	"github.com/dormant-iam/dormant/reports/evidence"
 	"github.com/dormant-iam/dormant/reports/review"
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -361,6 +362,16 @@ func TestQuarterlyChanges(t *testing.T) {
 			}
 			if v.OK() || !strings.Contains(strings.Join(v.Problems, "\n"), rel) {
 				t.Errorf("a tampered %s verified, or was not named: %q", rel, v.Problems)
+			}
+			// Re-sealed, the recomputation alone still finds it.
+			if err := evidence.WriteSums(context.Background(), cp); err != nil {
+				t.Fatal(err)
+			}
+			if v, err = pipeline.Verify(context.Background(), cp); err != nil {
+				t.Fatal(err)
+			}
+			if v.OK() || !strings.Contains(strings.Join(v.Problems, "\n"), rel) {
+				t.Errorf("a tampered and re-sealed %s verified, or was not named: %q", rel, v.Problems)
 			}
 		}
 	})
