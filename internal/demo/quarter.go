@@ -195,6 +195,13 @@ func (o *org) applyQuarter(q *Quarter) error {
 		for _, u := range a.users {
 			k := a.id + "/" + u.name
 			iu, ok := state[k]
+			if !ok && !u.inGAAD {
+				// Only in the credential report: the fake IAM, loaded from
+				// the exports, never held it (awsfake.FromFiles), and
+				// remediation never touches a user under review.
+				kept = append(kept, u)
+				continue
+			}
 			if !ok {
 				u.gone, u.inReport, u.inGAAD = true, false, false
 				gone = append(gone, u)
