@@ -103,6 +103,15 @@ func TestDemoQuarters(t *testing.T) {
 	if deleted == 0 {
 		t.Error("no delete decision of quarter 1 deleted a user")
 	}
+	if lifecycle := len(q2.Source.Truth) - roles[""]; !lifecycleClassified && len(q2.Unchecked) != lifecycle {
+		t.Errorf("%d lifecycle users left unchecked, the ground truth has %d", len(q2.Unchecked), lifecycle)
+	}
+	for _, u := range q2.Unchecked {
+		t.Log("unchecked until lifecycleClassified:", u)
+	}
+	if len(q1.Unchecked) > 0 {
+		t.Errorf("quarter 1 has lifecycle users: %v", q1.Unchecked)
+	}
 	for _, role := range []string{demo.LifecycleDeactivatedPending, demo.LifecycleDeactivatedDue, demo.LifecycleUsedAfter, demo.LifecycleReactivated} {
 		if roles[role] == 0 {
 			t.Errorf("quarter 2 has no %s user", role)

@@ -89,13 +89,18 @@ func (f *Fake) Reenable(ctx context.Context, u demo.IAMUser, at time.Time) (*dem
 		return nil, fmt.Errorf("re-enabling %s/%s: the user has no access key", u.AccountID, u.UserName)
 	}
 	f.SetClock(at)
-	roleARN := "arn:aws:iam::" + u.AccountID + ":role/" + demo.AdminRoleName
-	as, err := f.Server.STSClient(f.Org.CallerCredentials()).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String(AdminSession)})
-	if err != nil {
-		return nil, fmt.Errorf("re-enabling %s/%s: assuming %s: %w", u.AccountID, u.UserName, roleARN, err)
+	creds := f.Org.CallerCredentials()
+	if u.AccountID != f.Org.ManagementAccountID {
+		// In the management account the caller acts itself, as remediation
+		// does; the demo's logs show the admin role either way.
+		roleARN := "arn:aws:iam::" + u.AccountID + ":role/" + demo.AdminRoleName
+		as, err := f.Server.STSClient(creds).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String(AdminSession)})
+		if err != nil {
+			return nil, fmt.Errorf("re-enabling %s/%s: assuming %s: %w", u.AccountID, u.UserName, roleARN, err)
+		}
+		c := as.Credentials
+		creds = aws.Credentials{AccessKeyID: aws.ToString(c.AccessKeyId), SecretAccessKey: aws.ToString(c.SecretAccessKey), SessionToken: aws.ToString(c.SessionToken)}
 	}
-	c := as.Credentials
-	creds := aws.Credentials{AccessKeyID: aws.ToString(c.AccessKeyId), SecretAccessKey: aws.ToString(c.SecretAccessKey), SessionToken: aws.ToString(c.SessionToken)}
 	key := u.Keys[0].ID
 	if _, err := f.Server.IAMClient(creds).UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(u.UserName), AccessKeyId: aws.String(key), Status: iamtypes.StatusTypeActive}); err != nil {
 		return nil, fmt.Errorf("re-enabling %s/%s: iam:UpdateAccessKey %s: %w", u.AccountID, u.UserName, key, err)
