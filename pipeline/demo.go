@@ -298,6 +298,32 @@ func demoQuarters(ctx context.Context, dc DemoConfig) (*DemoResult, error) {
 	return res, nil
 }
 
+// demoRemediationFiles are what demoBetweenQuarters writes in a quarter's
+// remediation folder: a backup folder and a journal per pass.
+var demoRemediationFiles = []string{"backup-deactivate-first", "backup-planned", "deactivate-first.journal.jsonl", "planned.journal.jsonl"}
+
+// clearDemoRemediation removes an earlier demo's remediation folder: its
+// journal would make this run's passes "already done" against a fresh fake
+// IAM. A folder holding anything else is refused, never removed.
+func clearDemoRemediation(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading the earlier demo's remediation folder: %w", err)
+	}
+	for _, e := range entries {
+		if !slices.Contains(demoRemediationFiles, e.Name()) {
+			return fmt.Errorf("%w: %s holds %s, which no demo wrote: refusing to replace it; nothing was touched; choose another --out", ErrForeignDemoSource, dir, e.Name())
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("removing the earlier demo's remediation folder: %w", err)
+	}
+	return nil
+}
+
 func quarterDir(out string, n int) string { return filepath.Join(out, fmt.Sprintf("q%d", n)) }
 
 // demoBetweenQuarters is what happens between a quarter at asOf and the next
@@ -340,6 +366,9 @@ func demoBetweenQuarters(ctx context.Context, log *slog.Logger, dir string, gen 
 	}
 	rest = slices.DeleteFunc(rest, func(k string) bool { return k == first })
 	remDir := filepath.Join(dir, "remediation")
+	if err := clearDemoRemediation(remDir); err != nil {
+		return nil, nil, err
+	}
 	now := func() time.Time { return asOf }
 	var results []*remediate.Result
 	carry := func(name string, only []string, opts ...remediate.Option) error {

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"compress/gzip"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -249,4 +250,39 @@ func logsHold(t *testing.T, dir string, parts ...string) bool {
 		t.Fatal(err)
 	}
 	return found
+}
+
+// TestClearDemoRemediation: an earlier demo's journals go (they would make
+// the next passes "already done" against a fresh fake IAM); anything else
+// in the folder is refused and left alone.
+func TestClearDemoRemediation(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "remediation")
+	if err := clearDemoRemediation(dir); err != nil {
+		t.Fatalf("no folder: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "backup-planned", "111111111111"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "planned.journal.jsonl"), []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := clearDemoRemediation(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the earlier demo's remediation folder is still there: %v", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mine := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(mine, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := clearDemoRemediation(dir); !errors.Is(err, ErrForeignDemoSource) || !strings.Contains(err.Error(), "notes.txt") {
+		t.Fatalf("a folder with someone's file: %v, want ErrForeignDemoSource naming it", err)
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Fatalf("someone's file was removed: %v", err)
+	}
 }
