@@ -80,6 +80,35 @@ type DemoQuarter struct {
 	Remediation []*remediate.Result
 }
 
+// Summary is the quarter in a few lines, for the demo's output: where it
+// is, what the ground truth holds, what was remediated after it, and how
+// much of its ground truth was checked.
+func (q *DemoQuarter) Summary() string {
+	var b strings.Builder
+	roles := map[string]int{}
+	for _, e := range q.Source.Truth {
+		roles[e.Lifecycle]++
+	}
+	fmt.Fprintf(&b, "quarter %d (as-of %s): %d users, %d CloudTrail records; source %s, run %s\n",
+		q.Number, q.AsOf.Format(time.DateOnly), len(q.Source.Truth), q.Source.Events, filepath.Join(q.Dir, "source"), q.Run.Out)
+	if len(q.Source.Truth) > roles[""] {
+		fmt.Fprintf(&b, "  lifecycle: %d deactivated pending, %d deactivated due for deletion, %d used after deactivation, %d reactivated; %d deleted users named by a policy\n",
+			roles[demo.LifecycleDeactivatedPending], roles[demo.LifecycleDeactivatedDue], roles[demo.LifecycleUsedAfter], roles[demo.LifecycleReactivated], len(q.Source.Orphans))
+	}
+	if re := q.Reenabled; re != nil {
+		fmt.Fprintf(&b, "  re-enabled: %s/%s's key %s by %s/%s at %s\n", re.AccountID, re.UserName, re.AccessKeyID, re.RoleName, re.SessionName, re.At.Format(time.RFC3339))
+	}
+	for _, r := range q.Remediation {
+		fmt.Fprintf(&b, "  remediated in the fake IAM: %d done, %d skipped, %d already done (journal %s)\n",
+			r.Count(remediate.OutcomeDone), r.Count(remediate.OutcomeSkipped), r.Count(remediate.OutcomeAlreadyDone), r.Journal)
+	}
+	fmt.Fprintf(&b, "  ground truth: %d mismatches", len(q.Mismatches))
+	if len(q.Unchecked) > 0 {
+		fmt.Fprintf(&b, "; %d lifecycle users' status not checked until the classification knows the lifecycle", len(q.Unchecked))
+	}
+	return b.String()
+}
+
 // Demo runs the job end to end on generated data and checks it against the
 // ground truth the generator wrote.
 func Demo(ctx context.Context, dc DemoConfig) (*DemoResult, error) {

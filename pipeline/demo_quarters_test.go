@@ -75,6 +75,15 @@ func TestDemoQuarters(t *testing.T) {
 	if done == 0 || len(q1.Remediation) != 2 {
 		t.Fatalf("%d remediation passes, %d entries done: want the deactivate-first pass and the planned one", len(q1.Remediation), done)
 	}
+	for _, want := range []string{"quarter 2 (as-of 2026-11-01)", "deactivated due for deletion", "re-enabled: ", "ground truth: 0 mismatches"} {
+		if !strings.Contains(q2.Summary(), want) {
+			t.Errorf("quarter 2's summary lacks %q:\n%s", want, q2.Summary())
+		}
+	}
+	if !strings.Contains(q1.Summary(), "remediated in the fake IAM") {
+		t.Errorf("quarter 1's summary does not say what was remediated:\n%s", q1.Summary())
+	}
+	t.Log("\n" + q1.Summary() + "\n" + q2.Summary())
 	if q2.Remediation != nil {
 		t.Error("the last quarter must not be remediated")
 	}
