@@ -118,7 +118,7 @@ func (q *Quarter) validate(asOf time.Time) error {
 	return nil
 }
 
-// deactivatedIdle reports whether iu is deactivated as remediation leaves a
+// deactivated reports whether iu is deactivated as remediation leaves a
 // user: tagged with readable dates, no active key, no login profile.
 func (iu *IAMUser) deactivated() (tables.Deactivation, bool) {
 	d := tables.ReadDeactivation(iu.Tags)
