@@ -5,26 +5,49 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dormant-iam/dormant/internal/demo"
+	"github.com/dormant-iam/dormant/internal/demo/demofake"
 	"github.com/dormant-iam/dormant/internal/profiling"
+	"github.com/dormant-iam/dormant/pipeline/remediate"
+	"github.com/dormant-iam/dormant/record"
+	"github.com/dormant-iam/dormant/reports"
+	"github.com/dormant-iam/dormant/reports/manifest"
 	"github.com/dormant-iam/dormant/tables"
 )
 
 // DemoConfig generates a synthetic organization under Out/source and runs the
-// whole job on it into Out/run.
+// whole job on it into Out/run; with Quarters above 1, quarter N's
+// organization and run go to Out/qN/source and Out/qN/run, and between two
+// quarters the earlier one's manifest is carried out against the fake IAM
+// (Out/qN/remediation).
 type DemoConfig struct {
 	Out     string
 	Options demo.Options
 	Config  Config // thresholds and logger; inputs and Out are filled by Demo
+	// Quarters is how many quarters to generate and run, 1 to
+	// MaxDemoQuarters (0 counts as 1). Options.AsOf is the last quarter's
+	// as-of; each earlier one is DemoQuarterDays before the next.
+	Quarters int
 }
 
+// MaxDemoQuarters bounds DemoConfig.Quarters: a year of quarterly runs.
+const MaxDemoQuarters = 4
+
+// DemoQuarterDays is how far the demo's clock moves from one quarter's
+// as-of to the next.
+const DemoQuarterDays = 91
+
 // DemoResult is the generated organization, the run, and every user whose
-// finding differs from the generator's ground truth.
+// finding differs from the generator's ground truth. With several quarters,
+// Source, Generation and Run are the last quarter's, Mismatches every
+// quarter's (each prefixed "qN: "), and Quarters holds each one.
 type DemoResult struct {
 	Source *demo.Output
 	// Generation is how long writing the organization took (CloudTrail
@@ -32,6 +55,58 @@ type DemoResult struct {
 	Generation time.Duration
 	Run        *Result
 	Mismatches []string
+	Quarters   []DemoQuarter // set when DemoConfig.Quarters > 1
+}
+
+// DemoQuarter is one quarter of a multi-quarter demo.
+type DemoQuarter struct {
+	Number     int
+	AsOf       time.Time
+	Dir        string // Out/qN
+	Source     *demo.Output
+	Generation time.Duration
+	Run        *Result
+	Mismatches []string
+	// Unchecked are the lifecycle users (deactivated, used after
+	// deactivation, reactivated) whose status and decision were not
+	// compared, while lifecycleClassified is false.
+	Unchecked []string
+	// Reenabled is the admin's re-enabling the quarter's logs hold (a
+	// quarter after the first).
+	Reenabled *demo.Reenabled
+	// Remediation is this quarter's manifest carried out against the fake
+	// IAM before the next quarter: the deactivate-first pass of one delete
+	// entry, then the rest (nil for the last quarter).
+	Remediation []*remediate.Result
+}
+
+// Summary is the quarter in a few lines, for the demo's output: where it
+// is, what the ground truth holds, what was remediated after it, and how
+// much of its ground truth was checked.
+func (q *DemoQuarter) Summary() string {
+	var b strings.Builder
+	roles := map[string]int{}
+	for _, e := range q.Source.Truth {
+		roles[e.Lifecycle]++
+	}
+	fmt.Fprintf(&b, "quarter %d (as-of %s): %d users, %d CloudTrail records; source %s, run %s\n",
+		q.Number, q.AsOf.Format(time.DateOnly), len(q.Source.Truth), q.Source.Events, filepath.Join(q.Dir, "source"), q.Run.Out)
+	if len(q.Source.Truth) > roles[""] {
+		fmt.Fprintf(&b, "  lifecycle: %d deactivated pending, %d deactivated due for deletion, %d used after deactivation, %d reactivated; %d deleted users named by a policy\n",
+			roles[demo.LifecycleDeactivatedPending], roles[demo.LifecycleDeactivatedDue], roles[demo.LifecycleUsedAfter], roles[demo.LifecycleReactivated], len(q.Source.Orphans))
+	}
+	if re := q.Reenabled; re != nil {
+		fmt.Fprintf(&b, "  re-enabled: %s/%s's key %s by %s/%s at %s\n", re.AccountID, re.UserName, re.AccessKeyID, re.RoleName, re.SessionName, re.At.Format(time.RFC3339))
+	}
+	for _, r := range q.Remediation {
+		fmt.Fprintf(&b, "  remediated in the fake IAM: %d done, %d skipped, %d already done (journal %s)\n",
+			r.Count(remediate.OutcomeDone), r.Count(remediate.OutcomeSkipped), r.Count(remediate.OutcomeAlreadyDone), r.Journal)
+	}
+	fmt.Fprintf(&b, "  ground truth: %d mismatches", len(q.Mismatches))
+	if len(q.Unchecked) > 0 {
+		fmt.Fprintf(&b, "; %d lifecycle users' status not checked until the classification knows the lifecycle", len(q.Unchecked))
+	}
+	return b.String()
 }
 
 // Demo runs the job end to end on generated data and checks it against the
@@ -40,20 +115,39 @@ func Demo(ctx context.Context, dc DemoConfig) (*DemoResult, error) {
 	if dc.Out == "" {
 		return nil, fmt.Errorf("--out is required")
 	}
+	switch {
+	case dc.Quarters == 0 || dc.Quarters == 1:
+	case dc.Quarters < 0 || dc.Quarters > MaxDemoQuarters:
+		return nil, fmt.Errorf("--quarters %d: want 1 to %d", dc.Quarters, MaxDemoQuarters)
+	default:
+		return demoQuarters(ctx, dc)
+	}
 	if err := checkDemoSource(dc.Out); err != nil {
 		return nil, err
 	}
-	src := filepath.Join(dc.Out, "source")
+	gen, took, err := demoGenerate(ctx, dc, filepath.Join(dc.Out, "source"), dc.Options)
+	if err != nil {
+		return nil, err
+	}
+	res, finds, err := demoRun(ctx, dc, gen, dc.Options, filepath.Join(dc.Out, "run"), "")
+	if err != nil {
+		return nil, err
+	}
+	return &DemoResult{Source: gen, Generation: took, Run: res, Mismatches: CompareTruth(gen.Truth, finds)}, nil
+}
+
+// demoGenerate writes the organization of opts into src (cleared first).
+func demoGenerate(ctx context.Context, dc DemoConfig, src string, opts demo.Options) (*demo.Output, time.Duration, error) {
 	// The source folder is ours alone: regenerate it from scratch so that an
 	// older, larger demo's files never mix in.
 	if err := os.RemoveAll(src); err != nil {
-		return nil, fmt.Errorf("clearing %s: %w", src, err)
+		return nil, 0, fmt.Errorf("clearing %s: %w", src, err)
 	}
 	t0 := time.Now()
 	u0, s0, cpuOK := profiling.ProcessCPU()
-	gen, err := demo.Generate(ctx, src, dc.Options)
+	gen, err := demo.Generate(ctx, src, opts)
 	if err != nil {
-		return nil, fmt.Errorf("generating the demo organization: %w", err)
+		return nil, 0, fmt.Errorf("generating the demo organization: %w", err)
 	}
 	took := time.Since(t0)
 	if log := dc.Config.Logger; log != nil {
@@ -75,35 +169,56 @@ func Demo(ctx context.Context, dc DemoConfig) (*DemoResult, error) {
 			log.Info("flushed the demo files to disk", "seconds", time.Since(t1).Seconds())
 		}
 	}
+	return gen, took, nil
+}
+
+// demoRun runs the job on gen into out and reads back its findings.
+func demoRun(ctx context.Context, dc DemoConfig, gen *demo.Output, opts demo.Options, out, previous string) (*Result, []tables.Finding, error) {
 	cfg := dc.Config
 	cfg.CredentialReports = gen.CredentialReports
 	cfg.AuthorizationDetails = gen.AuthorizationDetails
 	cfg.CloudTrail = gen.CloudTrail
 	cfg.Allowlist = gen.Allowlist
-	cfg.AsOf = dc.Options.AsOf
-	cfg.WindowDays = dc.Options.WindowDays
-	cfg.DeleteAfterDays = dc.Options.DeleteAfterDays
-	cfg.Out = filepath.Join(dc.Out, "run")
+	cfg.AsOf = opts.AsOf
+	cfg.WindowDays = opts.WindowDays
+	cfg.DeleteAfterDays = opts.DeleteAfterDays
+	cfg.Out = out
+	cfg.Previous = previous
 	res, err := Run(ctx, cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	finds, err := tables.ReadParquet[tables.Finding](filepath.Join(res.Out, FindingsTable))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &DemoResult{Source: gen, Generation: took, Run: res, Mismatches: CompareTruth(gen.Truth, finds)}, nil
+	return res, finds, nil
 }
+
+// lifecycleClassified says the classification knows the quarterly
+// lifecycle (issue 17: the deactivated status, reactivated and
+// used-after-deactivation reasons). While it is false, the demo's truth
+// check leaves the lifecycle users' status, decision and reasons unchecked
+// (listed in DemoQuarter.Unchecked) and checks everyone else exactly; the
+// coordinator sets it once the status and watch branches are merged.
+const lifecycleClassified = false
 
 // CompareTruth lists every user whose status, decision or unused keys differ
 // from the ground truth, and every user present on one side only.
 func CompareTruth(truth []demo.Expected, finds []tables.Finding) []string {
+	out, _ := compareTruth(truth, finds, true)
+	return out
+}
+
+// compareTruth is CompareTruth; with lifecycle false, the users with a
+// lifecycle role are only required to be present, and are returned apart.
+// Reason keywords are checked for every user compared.
+func compareTruth(truth []demo.Expected, finds []tables.Finding, lifecycle bool) (out, unchecked []string) {
 	type key struct{ account, user string }
 	got := make(map[key]tables.Finding, len(finds))
 	for _, f := range finds {
 		got[key{f.AccountID, f.UserName}] = f
 	}
-	var out []string
 	seen := make(map[key]bool, len(truth))
 	for _, e := range truth {
 		k := key{e.AccountID, e.UserName}
@@ -111,6 +226,10 @@ func CompareTruth(truth []demo.Expected, finds []tables.Finding) []string {
 		f, ok := got[k]
 		if !ok {
 			out = append(out, fmt.Sprintf("%s/%s (%s): expected %s, not in the findings", e.AccountID, e.UserName, e.Case, e.Status))
+			continue
+		}
+		if e.Lifecycle != "" && !lifecycle {
+			unchecked = append(unchecked, fmt.Sprintf("%s/%s (%s): expected %s/%s, got %s/%s", e.AccountID, e.UserName, e.Lifecycle, e.Status, e.Decision, f.Status, f.Decision))
 			continue
 		}
 		keys := make([]int, 0, len(f.UnusedKeys))
@@ -121,13 +240,210 @@ func CompareTruth(truth []demo.Expected, finds []tables.Finding) []string {
 			out = append(out, fmt.Sprintf("%s/%s (%s): expected %s/%s keys %v, got %s/%s keys %v (%v)",
 				e.AccountID, e.UserName, e.Case, e.Status, e.Decision, e.UnusedKeys, f.Status, f.Decision, keys, f.Reasons))
 		}
+		reasons := strings.ToLower(strings.Join(f.Reasons, "\n"))
+		for _, w := range e.ReasonKeywords {
+			if !strings.Contains(reasons, strings.ToLower(w)) {
+				out = append(out, fmt.Sprintf("%s/%s (%s): expected a reason naming %q, got %v", e.AccountID, e.UserName, e.Lifecycle, w, f.Reasons))
+			}
+		}
 	}
 	for _, f := range finds {
 		if !seen[key{f.AccountID, f.UserName}] {
 			out = append(out, fmt.Sprintf("%s/%s: in the findings (%s) but not in the ground truth", f.AccountID, f.UserName, f.Status))
 		}
 	}
+	return out, unchecked
+}
+
+// compareOrphans lists every expected orphan (a deleted user's unique ID a
+// policy still names) the run did not report.
+func compareOrphans(want []demo.ExpectedOrphan, got []record.Orphan) []string {
+	var out []string
+	for _, w := range want {
+		found := slices.ContainsFunc(got, func(o record.Orphan) bool {
+			return o.AccountID == w.AccountID && o.UniqueID == w.UniqueID && o.ResourceARN == w.ResourceARN
+		})
+		if !found {
+			out = append(out, fmt.Sprintf("%s: the deleted user %s's unique ID %s is named by %s, not in the run's orphans", w.AccountID, w.UserName, w.UniqueID, w.ResourceARN))
+		}
+	}
 	return out
+}
+
+// demoQuarters runs DemoConfig.Quarters quarters: each generated and run in
+// Out/qN, checked against its ground truth, and, but for the last, its
+// manifest carried out against the fake IAM before the clock moves on.
+func demoQuarters(ctx context.Context, dc DemoConfig) (*DemoResult, error) {
+	log := dc.Config.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	for n := 1; n <= dc.Quarters; n++ {
+		if err := checkDemoSource(quarterDir(dc.Out, n)); err != nil {
+			return nil, err
+		}
+	}
+	res := &DemoResult{}
+	var q *demo.Quarter
+	previous := ""
+	for n := 1; n <= dc.Quarters; n++ {
+		dir := quarterDir(dc.Out, n)
+		opts := dc.Options
+		// Options.AsOf is the last quarter's: a run refuses a future as-of,
+		// so the earlier quarters lie in the past.
+		opts.AsOf = dc.Options.AsOf.AddDate(0, 0, -(dc.Quarters-n)*DemoQuarterDays)
+		opts.Quarter = q
+		gen, took, err := demoGenerate(ctx, dc, filepath.Join(dir, "source"), opts)
+		if err != nil {
+			return nil, fmt.Errorf("quarter %d: %w", n, err)
+		}
+		run, finds, err := demoRun(ctx, dc, gen, opts, filepath.Join(dir, "run"), previous)
+		if err != nil {
+			return nil, fmt.Errorf("quarter %d: %w", n, err)
+		}
+		dq := DemoQuarter{Number: n, AsOf: opts.AsOf, Dir: dir, Source: gen, Generation: took, Run: run}
+		if q != nil {
+			dq.Reenabled = q.Reenabled
+		}
+		dq.Mismatches, dq.Unchecked = compareTruth(gen.Truth, finds, lifecycleClassified)
+		if run.Record != nil {
+			dq.Mismatches = append(dq.Mismatches, compareOrphans(gen.Orphans, run.Record.Orphans)...)
+		}
+		for _, m := range dq.Mismatches {
+			res.Mismatches = append(res.Mismatches, fmt.Sprintf("q%d: %s", n, m))
+		}
+		log.Info("demo quarter checked", "quarter", n, "as_of", opts.AsOf.Format(time.DateOnly), "users", len(gen.Truth),
+			"mismatches", len(dq.Mismatches), "lifecycle_unchecked", len(dq.Unchecked))
+		if n < dc.Quarters {
+			next := opts.AsOf.AddDate(0, 0, DemoQuarterDays)
+			if dq.Remediation, q, err = demoBetweenQuarters(ctx, log, dir, gen, run, opts.AsOf, next, n+1); err != nil {
+				return nil, fmt.Errorf("after quarter %d: %w", n, err)
+			}
+		}
+		res.Quarters = append(res.Quarters, dq)
+		res.Source, res.Generation, res.Run = gen, took, run
+		previous = run.Out
+	}
+	return res, nil
+}
+
+// demoRemediationFiles are what demoBetweenQuarters writes in a quarter's
+// remediation folder: a backup folder and a journal per pass.
+var demoRemediationFiles = []string{"backup-deactivate-first", "backup-planned", "deactivate-first.journal.jsonl", "planned.journal.jsonl"}
+
+// clearDemoRemediation removes an earlier demo's remediation folder: its
+// journal would make this run's passes "already done" against a fresh fake
+// IAM. A folder holding anything else is refused, never removed.
+func clearDemoRemediation(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading the earlier demo's remediation folder: %w", err)
+	}
+	for _, e := range entries {
+		if !slices.Contains(demoRemediationFiles, e.Name()) {
+			return fmt.Errorf("%w: %s holds %s, which no demo wrote: refusing to replace it; nothing was touched; choose another --out", ErrForeignDemoSource, dir, e.Name())
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("removing the earlier demo's remediation folder: %w", err)
+	}
+	return nil
+}
+
+func quarterDir(out string, n int) string { return filepath.Join(out, fmt.Sprintf("q%d", n)) }
+
+// demoBetweenQuarters is what happens between a quarter at asOf and the next
+// at next: the quarter's manifest carried out against the fake IAM holding
+// its organization, an admin re-enabling one deactivated user, and the
+// state IAM is left in, for the next quarter's inputs.
+//
+// The demo's reviewer approves every entry, except that the first delete
+// entry is only deactivated (remediate --mode deactivate --only), the
+// "deactivate first, delete when due" routine: its delete-after is the
+// grace period away, so the next quarter holds a deactivated user that is
+// due for deletion.
+func demoBetweenQuarters(ctx context.Context, log *slog.Logger, dir string, gen *demo.Output, run *Result, asOf, next time.Time, number int) ([]*remediate.Result, *demo.Quarter, error) {
+	fake, err := demofake.Serve(gen.Dir, asOf)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer fake.Close()
+	plan := filepath.Join(run.Out, filepath.FromSlash(reports.ManifestPath))
+	data, err := os.ReadFile(plan)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the quarter's manifest: %w", err)
+	}
+	m, err := manifest.Parse(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the quarter's manifest %s: %w", plan, err)
+	}
+	var first string
+	var rest []string
+	seen := map[string]bool{}
+	for _, e := range m.Entries {
+		k := e.AccountID + "/" + e.UserName
+		if first == "" && e.Kind == manifest.KindUser && e.Decision == manifest.DecisionDelete {
+			first = k
+		}
+		if !seen[k] {
+			seen[k] = true
+			rest = append(rest, k)
+		}
+	}
+	rest = slices.DeleteFunc(rest, func(k string) bool { return k == first })
+	remDir := filepath.Join(dir, "remediation")
+	if err := clearDemoRemediation(remDir); err != nil {
+		return nil, nil, err
+	}
+	now := func() time.Time { return asOf }
+	var results []*remediate.Result
+	carry := func(name string, only []string, opts ...remediate.Option) error {
+		if len(only) == 0 {
+			return nil
+		}
+		opts = append(opts, remediate.WithApply(true), remediate.WithOnly(only...),
+			remediate.WithBackupDir(filepath.Join(remDir, "backup-"+name)), remediate.WithJournal(filepath.Join(remDir, name+".journal.jsonl")))
+		r, err := remediate.New(remediate.Deps{Clients: fake.Clients(), Now: now}, opts...)
+		if err != nil {
+			return err
+		}
+		res, err := r.Run(ctx, plan)
+		if err != nil {
+			return fmt.Errorf("carrying out %s against the fake IAM (%s): %w", plan, name, err)
+		}
+		results = append(results, res)
+		if n := res.Count(remediate.OutcomeFailed) + res.Count(remediate.OutcomeInterrupted); n > 0 {
+			return fmt.Errorf("carrying out %s against the fake IAM (%s): %w", plan, name, res.Err())
+		}
+		log.Info("demo remediation carried out", "pass", name, "entries", len(res.Entries), "done", res.Count(remediate.OutcomeDone),
+			"skipped", res.Count(remediate.OutcomeSkipped), "journal", res.Journal)
+		return nil
+	}
+	if first != "" {
+		if err := carry("deactivate-first", []string{first}, remediate.WithMode(remediate.ModeDeactivate)); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := carry("planned", rest); err != nil {
+		return nil, nil, err
+	}
+
+	users := fake.Users()
+	q := &demo.Quarter{Number: number, PreviousAsOf: asOf, Users: users}
+	if u, ok := demo.PickReenable(gen.Accounts, gen.Truth, users, next); ok {
+		// A month into the next quarter, at an odd minute.
+		at := asOf.AddDate(0, 0, 30).Add(10*time.Hour + 17*time.Minute)
+		if q.Reenabled, err = fake.Reenable(ctx, u, at); err != nil {
+			return nil, nil, err
+		}
+		q.Users = fake.Users()
+	} else {
+		log.Warn("demo: no deactivated user qualifies for re-enabling; the next quarter has no reactivated user")
+	}
+	return results, q, nil
 }
 
 // ErrForeignDemoSource is returned when --out's source/ folder is not an

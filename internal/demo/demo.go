@@ -24,6 +24,10 @@ type Options struct {
 	AsOf            time.Time // the run's as-of; the window ends here
 	WindowDays      int
 	DeleteAfterDays int
+	// Quarter, when set, makes this a quarter after the first: the same
+	// organization carrying the IAM state the previous quarter's
+	// remediation left (see Quarter). Nil: the first quarter.
+	Quarter *Quarter
 }
 
 // DefaultOptions is the size `dormant demo` uses: small enough to generate
@@ -54,6 +58,9 @@ type Output struct {
 	LogFiles             int64 // CloudTrail log files written (digests not counted)
 	Accounts             []AccountInfo
 	Truth                []Expected
+	// Orphans are the deleted users' unique IDs a policy still names (a
+	// quarter after the first).
+	Orphans []ExpectedOrphan
 }
 
 func (opts *Options) validate() error {
@@ -74,6 +81,9 @@ func (opts *Options) validate() error {
 		return fmt.Errorf("demo: as-of %s: want a date from 2020 to 2100 (the demo places users years back, after IAM's tracking began)", opts.AsOf.Format(time.RFC3339))
 	}
 	opts.AsOf = opts.AsOf.UTC().Truncate(time.Second)
+	if opts.Quarter != nil {
+		return opts.Quarter.validate(opts.AsOf)
+	}
 	return nil
 }
 
@@ -172,7 +182,7 @@ func Generate(ctx context.Context, dir string, opts Options) (out *Output, err e
 		return nil, context.Cause(ctx) // whichever failed first
 	}
 	out.Events, out.RawBytes, out.LogFiles = stats.records.Load(), stats.raw.Load(), stats.files.Load()
-	out.Truth = o.truth()
+	out.Truth, out.Orphans = o.truth(), o.orphans
 
 	if err := writeGroundTruth(out.GroundTruth, truthFile(o, out)); err != nil {
 		return nil, err
@@ -209,9 +219,13 @@ func (o *org) writeInputs(ctx context.Context, dir string, out *Output) error {
 
 // truthFile is the ground-truth file's content.
 func truthFile(o *org, out *Output) groundTruthFile {
-	return groundTruthFile{
+	f := groundTruthFile{
 		SchemaVersion: groundTruthSchema, Generator: "dormant demo", Seed: o.opts.Seed, AsOf: o.asOf,
 		WindowDays: o.opts.WindowDays, DeleteAfterDays: o.opts.DeleteAfterDays, Events: out.Events,
 		Accounts: out.Accounts, Users: out.Truth,
 	}
+	if q := o.quarter; q != nil {
+		f.Quarter, f.PreviousAsOf, f.Orphans = q.Number, q.PreviousAsOf, o.orphans
+	}
+	return f
 }

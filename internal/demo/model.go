@@ -2,6 +2,8 @@ package demo
 
 import (
 	"time"
+
+	"github.com/dormant-iam/dormant/tables"
 )
 
 type principalKind uint8
@@ -62,6 +64,13 @@ type user struct {
 	ctLast     int64  // latest counted CloudTrail event in the window, unix seconds; 0 if none
 	fedName    string
 	exp        Expected
+
+	// Later quarters (quarter.go): what remediation left and the user's
+	// lifecycle role.
+	gone        bool // deleted from IAM by the previous quarter's remediation
+	deact       tables.Deactivation
+	lifecycle   string // Lifecycle* or ""
+	reenabledBy *Reenabled
 }
 
 type role struct {

@@ -26,6 +26,7 @@ const (
 	tagDigest
 	tagSessionKey
 	tagRoot
+	tagQuarter
 )
 
 var regions = []string{"us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-north-1", "ap-southeast-2"}
@@ -68,6 +69,9 @@ type org struct {
 	external       string // an account outside the organization (a vendor)
 	externalUserID string
 
+	quarter *Quarter         // nil for the first quarter
+	orphans []ExpectedOrphan // policies naming deleted users (later quarters)
+
 	sessionEvents int64 // records from sessions, duplicates included
 	anchors       int64
 	bgTotal       int64
@@ -94,6 +98,11 @@ func buildOrg(opts Options) (*org, error) {
 	for _, a := range o.accounts {
 		b := newBuilder(o, a)
 		if err := b.build(); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Quarter != nil {
+		if err := o.applyQuarter(opts.Quarter); err != nil {
 			return nil, err
 		}
 	}

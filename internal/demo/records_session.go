@@ -156,6 +156,19 @@ func (w *renderer) sessionEvent(s *session, i int32) {
 		w.b = append(w.b, loginTo(region)...)
 		w.b = append(w.b, `","MobileVersion":"No","MFAUsed":"No"}`...)
 		w.tail(tailOpts{eventType: "AwsConsoleSignIn"})
+	case sessReenable:
+		// An admin, through the account's admin role, sets the deactivated
+		// user's key Active again (IAM is global: logged in us-east-1).
+		re := u.reenabledBy
+		w.open()
+		w.identAssumed(w.roleByName(re.RoleName), re.SessionName, s.start-int64(between(r, 60, 3600)), "")
+		w.mid("iam", "UpdateAccessKey", "us-east-1", "203.0.113."+strconv.Itoa(1+r.IntN(254)), "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/iam.update-access-key")
+		w.b = append(w.b, `,"requestParameters":{"userName":`...)
+		w.b = appendJSONString(w.b, u.name)
+		w.b = append(w.b, `,"accessKeyId":"`...)
+		w.b = append(w.b, u.keys[s.slot].id...)
+		w.b = append(w.b, `","status":"Active"},"responseElements":null`...)
+		w.tail(tailOpts{tlsHost: "iam.amazonaws.com"})
 	case sessRootLogin:
 		a := u.acct.id
 		w.open()

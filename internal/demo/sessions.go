@@ -22,6 +22,7 @@ const (
 	sessRoleNamed                // AssumedRole session named like the user: not the user
 	sessFailed                   // failed ConsoleLogin
 	sessRootLogin                // root ConsoleLogin
+	sessReenable                 // an admin's UpdateAccessKey making the user's key (slot) Active again
 )
 
 // countsAsUse: kinds whose events are the user's successful activity.

@@ -37,6 +37,14 @@ type Expected struct {
 	LastActivitySource string    `json:"last_activity_source,omitempty"` // console, access_key, cloudtrail
 	// DaysInactive: whole days from LastActivity (else creation) to as-of.
 	DaysInactive int64 `json:"days_inactive"`
+
+	// In a quarter after the first: the user's lifecycle role (Lifecycle*),
+	// the dates of its dormant tags, and words its findings' reasons must
+	// hold (case-insensitive substrings).
+	Lifecycle      string    `json:"lifecycle,omitempty"`
+	DeactivatedOn  time.Time `json:"deactivated_on,omitzero"`
+	DeleteAfter    time.Time `json:"delete_after,omitzero"`
+	ReasonKeywords []string  `json:"reason_keywords,omitempty"`
 }
 
 // AccountInfo describes one generated account.
@@ -62,7 +70,12 @@ type groundTruthFile struct {
 	DeleteAfterDays int           `json:"delete_after_days"`
 	Events          int64         `json:"events"`
 	Accounts        []AccountInfo `json:"accounts"`
-	Users           []Expected    `json:"users"`
+	// Quarter, PreviousAsOf and Orphans are set for a quarter after the
+	// first only.
+	Quarter      int              `json:"quarter,omitempty"`
+	PreviousAsOf time.Time        `json:"previous_as_of,omitzero"`
+	Orphans      []ExpectedOrphan `json:"orphans,omitempty"`
+	Users        []Expected       `json:"users"`
 }
 
 func isActiveCase(c string) bool {
@@ -164,6 +177,9 @@ func (o *org) expect(u *user) Expected {
 			e.Status, e.Decision = tables.StatusReview, tables.DecisionReview
 		}
 	}
+	if o.quarter != nil {
+		o.expectLifecycle(u, &e)
+	}
 	return e
 }
 
@@ -229,7 +245,7 @@ func writeGroundTruth(path string, f groundTruthFile) error {
 	return nil
 }
 
-var validStatus = []string{tables.StatusActive, tables.StatusInactive, tables.StatusNeverUsed, tables.StatusNew, tables.StatusExempt, tables.StatusReview, tables.StatusRoot}
+var validStatus = []string{tables.StatusActive, tables.StatusInactive, tables.StatusNeverUsed, tables.StatusNew, tables.StatusExempt, tables.StatusReview, tables.StatusRoot, tables.StatusDeactivated}
 var validDecision = []string{tables.DecisionDelete, tables.DecisionDeactivate, tables.DecisionReview, tables.DecisionKeep}
 
 // ReadGroundTruth reads a ground-truth.json written by Generate.
