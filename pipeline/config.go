@@ -113,9 +113,6 @@ type Config struct {
 	PreviousManifest, Journal string
 
 	Out string
-	// Previous is the previous quarter's run directory (--previous), whose
-	// bundle the Changes and Remediation sheets compare with; empty: none.
-	Previous string
 	// Resume reuses the stages of the run already in Out whose inputs and
 	// settings are unchanged, so a second run never pays twice for a scan.
 	Resume      bool
