@@ -43,6 +43,10 @@ func Demo(ctx context.Context, dc DemoConfig) (*DemoResult, error) {
 	if err := checkDemoSource(dc.Out); err != nil {
 		return nil, err
 	}
+	// Refused before the source is regenerated, as Run would refuse after.
+	if err := checkOut(ctx, filepath.Join(dc.Out, "run"), dc.Config.Replace || dc.Config.Resume); err != nil {
+		return nil, err
+	}
 	src := filepath.Join(dc.Out, "source")
 	// The source folder is ours alone: regenerate it from scratch so that an
 	// older, larger demo's files never mix in.
