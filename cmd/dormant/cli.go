@@ -297,6 +297,7 @@ func (a *app) finish(cmd *cobra.Command, name string, code int, err error) {
 		}
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		if encErr := enc.Encode(a.report); encErr != nil {
 			fmt.Fprintf(a.stderr, "dormant %s: writing the JSON report: %v\n", name, encErr)
 		}
