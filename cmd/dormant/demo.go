@@ -18,6 +18,7 @@ func (a *app) demoCommand() *cobra.Command {
 		common  commonFlags
 		out     string
 		cfgPath string
+		resume  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "demo [flags]",
@@ -26,7 +27,8 @@ func (a *app) demoCommand() *cobra.Command {
 authorization details, CloudTrail files, an allowlist and the ground truth),
 runs the whole job on it into OUT/run, and checks every finding against the
 ground truth. The same seed gives the same organization. An OUT/run that
-holds a run is refused unless --replace (or --resume) is given.`,
+holds a run is refused unless --replace (replace it) or --resume (reuse its
+unchanged stages) is given.`,
 		Example: `  dormant demo --out /tmp/dormant-demo
   dormant demo --out /tmp/dormant-demo --replace --users 5000 --events 2000000 --seed 7
   dormant demo --out /tmp/dormant-demo --replace --format json --log-format json`,
@@ -40,6 +42,7 @@ holds a run is refused unless --replace (or --resume) is given.`,
 	fs.IntVar(&opts.Users, "users", opts.Users, "IAM users to generate, across all accounts")
 	fs.IntVar(&opts.Events, "events", opts.Events, "CloudTrail records to generate, across all accounts")
 	fs.Int64Var(&opts.Seed, "seed", opts.Seed, "random seed (same seed, same organization)")
+	fs.BoolVar(&resume, "resume", false, "reuse the stages of the run already in OUT/run whose inputs and settings are unchanged")
 
 	cmd.RunE = func(*cobra.Command, []string) error {
 		if common.format == "json" {
@@ -54,7 +57,7 @@ holds a run is refused unless --replace (or --resume) is given.`,
 		}
 
 		t0 := time.Now()
-		cfg := pipeline.Config{ToolVersion: toolVersion(), Logger: a.logger, Replace: common.replace}
+		cfg := pipeline.Config{ToolVersion: toolVersion(), Logger: a.logger, Replace: common.replace, Resume: resume}
 		a.progress(&cfg)
 		var res *pipeline.DemoResult
 		if err := common.withProfiles(func() (err error) {

@@ -40,7 +40,7 @@ func (c *commonFlags) register(fs *pflag.FlagSet) {
 	fs.Var(&c.deleteAfter, "delete-after", "inactive (or never used) longer than this: delete instead of deactivate")
 	registerLogFlags(fs, &c.logFormat, &c.logLevel)
 	registerFormat(fs, &c.format)
-	fs.BoolVar(&c.replace, "replace", false, "replace the run already in --out (kept until the new one is complete); without it, or --resume, an --out holding a run is refused")
+	fs.BoolVar(&c.replace, "replace", false, "replace the run already in --out (kept until the new one is complete); without it, an --out holding a run is refused")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile to this `file` (for a bug report)")
 	fs.StringVar(&c.memProfile, "memprofile", "", "write a heap profile to this `file` when the command ends")
 }
@@ -92,7 +92,7 @@ them, then classifies every user and writes the evidence bundle to --out:
 the workbook, the CSV, the remediation manifest, the tables they come from,
 the inputs and SHA256SUMS. Nothing is left in --out unless the whole run
 succeeds. An --out that already holds a run is refused unless --replace
-(or --resume) is given.`,
+(replace it) or --resume (reuse its unchanged stages) is given.`,
 		Example: `  # Live: every account of the Organization, logs synced from S3.
   dormant run --org --role-name OrganizationAccountAccessRole --cloudtrail s3://trail-bucket/org/ --out q4-2026
 
