@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/smithy-go/logging"
 	"github.com/spf13/cobra"
 
+	"github.com/dormant-iam/dormant/internal/awssession"
 	"github.com/dormant-iam/dormant/internal/demo"
 	"github.com/dormant-iam/dormant/pipeline"
 )
@@ -514,5 +516,35 @@ func TestSecondRunRefused(t *testing.T) {
 	}
 	if code, stdout, stderr := run(t, append(args, "--resume")...); code != exitOK {
 		t.Fatalf("--resume: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+// TestSDKLogsThroughCommandLogger: once a command settled --log-format
+// json, the AWS SDK's own warnings (any configuration loaded through
+// internal/awssession, the pipeline's included) are JSON lines on the
+// command's stderr, not the SDK's plain text.
+func TestSDKLogsThroughCommandLogger(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "no-credentials"))
+	t.Setenv("AWS_PROFILE", "")
+	defer func(l *slog.Logger) { slog.SetDefault(l) }(slog.Default())
+	var stderr bytes.Buffer
+	a := &app{ctx: context.Background(), stdout: new(bytes.Buffer), stderr: &stderr}
+	cmd := a.verifyCommand()
+	if err := cmd.ParseFlags([]string{"--log-format", "json"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.settle(cmd); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := awssession.Load(context.Background(), awssession.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Logger.Logf(logging.Warn, "Response has no supported checksum. Not validating response payload.")
+	recs := jsonLines(t, stderr.String())
+	if len(recs) != 1 || recs[0]["level"] != "WARN" || recs[0]["source"] != "aws-sdk" {
+		t.Errorf("stderr %q, want one JSON warning from the SDK", stderr.String())
 	}
 }
