@@ -155,6 +155,11 @@ func (a *app) prepare(c *cobra.Command) {
 	}
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		if err := a.settle(cmd); err != nil {
+			// A script that asked for JSON gets its report even for a bad
+			// value found while settling.
+			if f := cmd.Flags().Lookup("format"); f != nil && f.Value.String() == "json" && cmd.Name() != "version" {
+				a.report = newReport(commandKey(cmd))
+			}
 			return ranError{err}
 		}
 		if err := run(cmd, args); err != nil {

@@ -483,6 +483,20 @@ func TestJSONOutput(t *testing.T) {
 	}
 }
 
+// TestJSONReportOnSettleError: a value refused while settling the flags
+// (here from the environment) still gives a JSON report with exit 2.
+func TestJSONReportOnSettleError(t *testing.T) {
+	t.Setenv("DORMANT_WINDOW", "0d")
+	code, stdout, stderr := run(t, "run", "--format", "json", "--log-format", "json", "--out", filepath.Join(t.TempDir(), "out"))
+	var rep report
+	if code != exitUsage || json.Unmarshal([]byte(stdout), &rep) != nil || rep.ExitCode != exitUsage || rep.ExitReason != "usage" || !strings.Contains(rep.Error, "DORMANT_WINDOW") {
+		t.Errorf("exit %d, stdout %s", code, stdout)
+	}
+	if recs := jsonLines(t, stderr); len(recs) != 1 {
+		t.Errorf("stderr %q, want one JSON line", stderr)
+	}
+}
+
 // TestSecondRunRefused: `run` into an --out holding a run exits 2 naming it
 // and both flags, and --replace replaces it.
 func TestSecondRunRefused(t *testing.T) {
