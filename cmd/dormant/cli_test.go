@@ -497,9 +497,9 @@ func TestJSONReportOnSettleError(t *testing.T) {
 	}
 }
 
-// TestSecondRunRefused: `run` into an --out holding a run exits 2 naming it
-// and both flags, and --replace replaces it.
-func TestSecondRunRefused(t *testing.T) {
+// TestSecondRunRefusedWithoutReplace: `run` into an --out holding a run
+// exits 2 naming it and both flags, and --replace replaces it.
+func TestSecondRunRefusedWithoutReplace(t *testing.T) {
 	dir := t.TempDir()
 	o := demo.DefaultOptions()
 	o.AsOf = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
