@@ -115,7 +115,11 @@ type Config struct {
 	Out string
 	// Resume reuses the stages of the run already in Out whose inputs and
 	// settings are unchanged, so a second run never pays twice for a scan.
-	Resume      bool
+	Resume bool
+	// Replace lets Out hold an earlier run, which the new one replaces once
+	// complete; without it (or Resume) such an Out is refused with
+	// ErrRunExists before anything is written.
+	Replace     bool
 	ToolVersion string
 	Logger      *slog.Logger
 	// Signer, when set, signs SHA256SUMS (SHA256SUMS.sig beside it) so the

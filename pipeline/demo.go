@@ -125,6 +125,10 @@ func Demo(ctx context.Context, dc DemoConfig) (*DemoResult, error) {
 	if err := checkDemoSource(dc.Out); err != nil {
 		return nil, err
 	}
+	// Refused before the source is regenerated, as Run would refuse after.
+	if err := checkOut(ctx, filepath.Join(dc.Out, "run"), dc.Config.Replace || dc.Config.Resume); err != nil {
+		return nil, err
+	}
 	gen, took, err := demoGenerate(ctx, dc, filepath.Join(dc.Out, "source"), dc.Options)
 	if err != nil {
 		return nil, err
@@ -280,6 +284,9 @@ func demoQuarters(ctx context.Context, dc DemoConfig) (*DemoResult, error) {
 	}
 	for n := 1; n <= dc.Quarters; n++ {
 		if err := checkDemoSource(quarterDir(dc.Out, n)); err != nil {
+			return nil, err
+		}
+		if err := checkOut(ctx, filepath.Join(quarterDir(dc.Out, n), "run"), dc.Config.Replace || dc.Config.Resume); err != nil {
 			return nil, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -290,8 +291,9 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-// TestRerunReplacesPreviousRun: running twice into the same --out replaces the
-// first run whole, and a directory dormant did not write is never replaced.
+// TestRerunReplacesPreviousRun: a second run into the same --out is refused
+// unless Replace is set, and then replaces the first run whole; a directory
+// dormant did not write is never replaced.
 func TestRerunReplacesPreviousRun(t *testing.T) {
 	dir := t.TempDir()
 	o := smallDemo(t)
@@ -308,6 +310,13 @@ func TestRerunReplacesPreviousRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := pipeline.Run(context.Background(), cfg); !errors.Is(err, pipeline.ErrRunExists) || !strings.Contains(err.Error(), cfg.Out) {
+		t.Fatalf("a second run without Replace: %v, want ErrRunExists naming %s", err, cfg.Out)
+	}
+	if data, err := os.ReadFile(filepath.Join(cfg.Out, pipeline.RunFile)); err != nil || !strings.Contains(string(data), first.RunID) {
+		t.Fatalf("the refused run touched the first one: %v", err)
+	}
+	cfg.Replace = true
 	second, err := pipeline.Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -42,7 +42,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	started := time.Now().UTC()
 	runID := newRunID(started)
-	st, err := newStaging(ctx, cfg.Out, runID, cfg.Logger)
+	st, err := newStaging(ctx, cfg.Out, runID, cfg.Replace || cfg.Resume, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}

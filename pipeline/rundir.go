@@ -75,7 +75,15 @@ var errLocksUnsupported = errors.New("directory locks are not supported on this 
 // directories as they are.
 var commitHook func(step string) error
 
-func newStaging(ctx context.Context, out, runID string, log *slog.Logger) (*staging, error) {
+// ErrRunExists is returned when --out already holds a run and the caller
+// asked neither to replace it (Config.Replace) nor to resume it
+// (Config.Resume): last quarter's evidence is never replaced by accident.
+var ErrRunExists = errors.New("--out already holds a run")
+
+// newStaging prepares a run into out. replace allows out to hold an
+// earlier run, which commit then replaces; without it such an out is
+// refused with ErrRunExists before anything is written.
+func newStaging(ctx context.Context, out, runID string, replace bool, log *slog.Logger) (*staging, error) {
 	abs, err := filepath.Abs(out)
 	if err != nil {
 		return nil, fmt.Errorf("resolving --out %s: %w", out, err)
@@ -87,8 +95,8 @@ func newStaging(ctx context.Context, out, runID string, log *slog.Logger) (*stag
 	if err := recoverOut(ctx, abs, log); err != nil {
 		return nil, err
 	}
-	if err := checkReplaceable(ctx, abs); err != nil {
-		return nil, fmt.Errorf("--out %s: %w", out, err)
+	if err := checkOut(ctx, out, replace); err != nil {
+		return nil, err
 	}
 	dir := filepath.Join(parent, "."+filepath.Base(abs)+partialInfix+runID)
 	if err := os.Mkdir(dir, 0o777); err != nil {
@@ -102,6 +110,39 @@ func newStaging(ctx context.Context, out, runID string, log *slog.Logger) (*stag
 		return nil, fmt.Errorf("locking staging directory %s: %w", dir, err)
 	}
 	return &staging{final: abs, dir: dir, runID: runID, lock: lock}, nil
+}
+
+// checkOut refuses an out that holds anything but a run dormant wrote
+// (checkReplaceable) and, unless replace, one that holds a run at all,
+// naming the run and the flags that allow it. It changes nothing.
+func checkOut(ctx context.Context, out string, replace bool) error {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return fmt.Errorf("resolving --out %s: %w", out, err)
+	}
+	if err := checkReplaceable(ctx, abs); err != nil {
+		return fmt.Errorf("--out %s: %w", out, err)
+	}
+	if replace {
+		return nil
+	}
+	entries, err := os.ReadDir(abs)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(entries) == 0) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading --out %s: %w", out, err)
+	}
+	// checkReplaceable proved run.json is a run record.
+	what := "a run"
+	if data, err := os.ReadFile(filepath.Join(abs, RunFile)); err == nil {
+		var rec RunRecord
+		if json.Unmarshal(data, &rec) == nil {
+			what = fmt.Sprintf("run %s of %s", rec.RunID, rec.StartedAt.UTC().Format(time.RFC3339))
+		}
+	}
+	return fmt.Errorf("%w: %s holds %s; pass --replace to replace it (kept until the new run is complete), --resume to reuse its unchanged stages, or choose another --out",
+		ErrRunExists, out, what)
 }
 
 // siblings are dormant's own hidden directories beside --out.

@@ -98,7 +98,7 @@ func TestStagingRefusesWhatIsNotARun(t *testing.T) {
 			}
 			setup(t, out)
 			before := snapshot(t, out)
-			st, err := newStaging(ctx, out, newRunID(time.Now()), quiet)
+			st, err := newStaging(ctx, out, newRunID(time.Now()), true, quiet)
 			if err == nil {
 				st.abort()
 				t.Fatal("newStaging accepted it")
@@ -149,7 +149,7 @@ func TestCommitKilledBetweenRenames(t *testing.T) {
 	fakeRun(t, out, "the previous run")
 	want := snapshot(t, out)
 
-	st, err := newStaging(ctx, out, newRunID(time.Now()), quiet)
+	st, err := newStaging(ctx, out, newRunID(time.Now()), true, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestCommitKilledBetweenRenames(t *testing.T) {
 		t.Fatalf("beside --out after the kill: %q, want the previous run and the staging directory", h)
 	}
 
-	st2, err := newStaging(ctx, out, newRunID(time.Now().Add(time.Second)), quiet)
+	st2, err := newStaging(ctx, out, newRunID(time.Now().Add(time.Second)), true, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestCommitKilledAfterMovingIn(t *testing.T) {
 	parent := t.TempDir()
 	out := filepath.Join(parent, "out")
 	fakeRun(t, out, "the previous run")
-	st, err := newStaging(ctx, out, newRunID(time.Now()), quiet)
+	st, err := newStaging(ctx, out, newRunID(time.Now()), true, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestCommitKilledAfterMovingIn(t *testing.T) {
 	}
 	commitHook = nil
 	want := snapshot(t, out)
-	st2, err := newStaging(ctx, out, newRunID(time.Now().Add(time.Second)), quiet)
+	st2, err := newStaging(ctx, out, newRunID(time.Now().Add(time.Second)), true, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +275,7 @@ func TestStaleStagingRemoved(t *testing.T) {
 	}
 	defer lock.Close()
 
-	st, err := newStaging(ctx, out, newRunID(time.Now()), quiet)
+	st, err := newStaging(ctx, out, newRunID(time.Now()), true, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,5 +287,55 @@ func TestStaleStagingRemoved(t *testing.T) {
 		if _, err := os.Lstat(filepath.Join(parent, keep)); err != nil {
 			t.Errorf("%s was removed: %v", keep, err)
 		}
+	}
+}
+
+// TestRunDirRefusesExistingRunWithoutReplace: an --out holding a run is
+// refused, naming it and both flags, unless replace is asked for; nothing
+// in or beside it is touched. A missing or empty --out needs no flag.
+func TestRunDirRefusesExistingRunWithoutReplace(t *testing.T) {
+	ctx := context.Background()
+	parent := t.TempDir()
+	out := filepath.Join(parent, "out")
+	fakeRun(t, out, "last quarter")
+	before := snapshot(t, out)
+	st, err := newStaging(ctx, out, newRunID(time.Now()), false, quiet)
+	if err == nil {
+		st.abort()
+		t.Fatal("newStaging replaced a run without being asked to")
+	}
+	if !errors.Is(err, ErrRunExists) {
+		t.Errorf("error %v, want ErrRunExists", err)
+	}
+	for _, want := range []string{out, "--replace", "--resume", "holds run "} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if after := snapshot(t, out); !slices.Equal(before, after) {
+		t.Errorf("--out changed:\nbefore %q\nafter  %q", before, after)
+	}
+	if h := hidden(t, parent); len(h) > 0 {
+		t.Errorf("left beside --out: %q", h)
+	}
+
+	st, err = newStaging(ctx, out, newRunID(time.Now()), true, quiet)
+	if err != nil {
+		t.Fatalf("with replace: %v", err)
+	}
+	st.abort()
+
+	for name, setup := range map[string]func(string){
+		"missing": func(string) {},
+		"empty":   func(p string) { os.Mkdir(p, 0o755) },
+	} {
+		p := filepath.Join(parent, name)
+		setup(p)
+		st, err := newStaging(ctx, p, newRunID(time.Now()), false, quiet)
+		if err != nil {
+			t.Errorf("%s --out: %v", name, err)
+			continue
+		}
+		st.abort()
 	}
 }

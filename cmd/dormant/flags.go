@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"slices"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dormant-iam/dormant/pipeline"
@@ -19,6 +19,7 @@ import (
 type listFlag []string
 
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Type() string   { return "list" }
 func (l *listFlag) Set(v string) error {
 	for _, p := range strings.Split(v, ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -32,6 +33,7 @@ func (l *listFlag) Set(v string) error {
 type daysFlag int
 
 func (d *daysFlag) String() string { return fmt.Sprintf("%dd", int(*d)) }
+func (d *daysFlag) Type() string   { return "days" }
 func (d *daysFlag) Get() any       { return int(*d) }
 func (d *daysFlag) Set(v string) error {
 	n, err := parseDays(v)
@@ -55,6 +57,7 @@ func parseDays(v string) (int, error) {
 type ageFlag time.Duration
 
 func (a *ageFlag) String() string { return fmtAge(time.Duration(*a)) }
+func (a *ageFlag) Type() string   { return "duration" }
 func (a *ageFlag) Get() any       { return time.Duration(*a) }
 func (a *ageFlag) Set(v string) error {
 	if strings.HasSuffix(v, "d") {
@@ -85,7 +88,8 @@ func (f *timeFlag) String() string {
 	}
 	return f.t.Format(time.RFC3339)
 }
-func (f *timeFlag) Get() any { return f.t }
+func (f *timeFlag) Get() any     { return f.t }
+func (f *timeFlag) Type() string { return "time" }
 func (f *timeFlag) Set(v string) error {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
 		if t, err := time.Parse(layout, v); err == nil {
@@ -96,11 +100,12 @@ func (f *timeFlag) Set(v string) error {
 	return fmt.Errorf("%q is not a time: write 2026-11-01T00:00:00Z or 2026-11-01", v)
 }
 
-// applyConfigFile sets every flag the config file names and the command line
-// did not: the command line wins. Keys are the flag names; a list sets a
-// repeatable flag once per item. A key in commandLineOnly is refused, and
-// every value is checked against flagRanges, naming the file and the key.
-func applyConfigFile(fs *flag.FlagSet, path string) error {
+// applyConfigFile sets every flag the config file names and neither the
+// command line nor the environment did: they win. Keys are the flag names;
+// a list sets a repeatable flag once per item. A key in commandLineOnly is
+// refused, and every value is checked against flagRanges, naming the file
+// and the key. cmdKey is the command's path without "dormant ".
+func applyConfigFile(fs *pflag.FlagSet, cmdKey, path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("reading config file: %w", err)
@@ -109,8 +114,6 @@ func applyConfigFile(fs *flag.FlagSet, path string) error {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return fmt.Errorf("parsing config file %s: %w", path, err)
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	keys := make([]string, 0, len(doc))
 	for key := range doc {
 		keys = append(keys, key)
@@ -118,14 +121,14 @@ func applyConfigFile(fs *flag.FlagSet, path string) error {
 	slices.Sort(keys) // the same file gives the same first error
 	for _, key := range keys {
 		val := doc[key]
-		if why, ok := lookupByCommand(commandLineOnly, fs, key); ok {
+		if why, ok := lookupByCommand(commandLineOnly, cmdKey, key); ok {
 			return fmt.Errorf("config file %s: %q is refused in a config file because %s: set it on the command line (--%s)", path, key, why, key)
 		}
 		f := fs.Lookup(key)
-		if f == nil || key == "config" {
+		if f == nil || notSettable[key] || key == "config" {
 			return fmt.Errorf("config file %s: %q is not a flag of this command", path, key)
 		}
-		if set[key] {
+		if f.Changed {
 			continue
 		}
 		var vals []string
@@ -142,11 +145,60 @@ func applyConfigFile(fs *flag.FlagSet, path string) error {
 				return fmt.Errorf("config file %s: %s: %w", path, key, err)
 			}
 		}
-		if err := checkRange(fs, f); err != nil {
+		if err := checkRange(cmdKey, f); err != nil {
 			return fmt.Errorf("config file %s: %s: %s %w", path, key, f.Value, err)
 		}
 	}
 	return nil
+}
+
+// notSettable are flags neither the environment nor a config file sets:
+// they are about the invocation itself. (DORMANT_CONFIG names the config
+// file; a config file cannot name another.)
+var notSettable = map[string]bool{"help": true, "version": true}
+
+// applyEnv sets every flag the command line left alone from its
+// DORMANT_<FLAG> variable (see envName), checked against flagRanges. A
+// variable for a commandLineOnly flag is refused, as the config file
+// refuses the key: an exported variable acts on every later command.
+// Variables naming no flag of this command are left alone, since the same
+// environment serves every command. An empty variable counts as unset.
+func applyEnv(fs *pflag.FlagSet, cmdKey string, lookup func(string) (string, bool)) error {
+	only := make([]string, 0, len(commandLineOnly))
+	for key := range commandLineOnly {
+		only = append(only, key)
+	}
+	slices.Sort(only)
+	for _, key := range only {
+		name := key
+		if cmd, flag, scoped := strings.Cut(key, " "); scoped {
+			if cmd != cmdKey {
+				continue
+			}
+			name = flag
+		}
+		if v, ok := lookup(envName(name)); ok && v != "" {
+			return fmt.Errorf("environment variable %s is refused because %s: set it on the command line (--%s)", envName(name), commandLineOnly[key], name)
+		}
+	}
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if err != nil || f.Changed || notSettable[f.Name] {
+			return
+		}
+		v, ok := lookup(envName(f.Name))
+		if !ok || v == "" {
+			return
+		}
+		if serr := fs.Set(f.Name, v); serr != nil {
+			err = fmt.Errorf("environment variable %s=%s: %w", envName(f.Name), v, serr)
+			return
+		}
+		if rerr := checkRange(cmdKey, f); rerr != nil {
+			err = fmt.Errorf("environment variable %s: --%s %s %w", envName(f.Name), f.Name, f.Value, rerr)
+		}
+	})
+	return err
 }
 
 func scalar(v any) string {
@@ -159,41 +211,9 @@ func scalar(v any) string {
 	return fmt.Sprint(v)
 }
 
-// parseFlags parses args, then the config file if --config was given, and
-// checks every value either set against flagRanges: all before any work.
-func parseFlags(fs *flag.FlagSet, args []string, configPath *string) error {
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
-	}
-	var errs []error
-	fs.Visit(func(f *flag.Flag) {
-		if err := checkRange(fs, f); err != nil {
-			errs = append(errs, fmt.Errorf("--%s %s %w", f.Name, f.Value, err))
-		}
-	})
-	if len(errs) > 0 {
-		return usageError{errors.Join(errs...)}
-	}
-	if configPath != nil && *configPath != "" {
-		if err := applyConfigFile(fs, *configPath); err != nil {
-			return usageError{err}
-		}
-	}
-	if err := checkWindowStart(fs); err != nil {
-		return usageError{err}
-	}
-	return nil
-}
-
 // checkWindowStart refuses an --as-of and --window whose window would start
 // before pipeline.EarliestAsOf, for the commands that have both.
-func checkWindowStart(fs *flag.FlagSet) error {
+func checkWindowStart(fs *pflag.FlagSet) error {
 	af, wf := fs.Lookup("as-of"), fs.Lookup("window")
 	if af == nil || wf == nil {
 		return nil
@@ -214,14 +234,14 @@ func checkWindowStart(fs *flag.FlagSet) error {
 	return nil
 }
 
-// flagRange says why a flag's value (what its flag.Getter returns) is
+// flagRange says why a flag's value (what getValue returns) is
 // outside the values the flag accepts, naming that range; nil when inside.
 type flagRange func(v any) error
 
 // flagRanges are the accepted values of flags, by flag name or, where one
 // command's flag of that name means something else, by "<command> <flag>"
-// (the FlagSet's name without "dormant "). Every value the command line or a
-// config file sets is checked before any work starts, so an explicit value
+// (the command's path without "dormant "). Every value the command line, the
+// environment or a config file sets is checked before any work starts, so an explicit value
 // out of range is a usage error instead of silently becoming a default; an
 // absent flag keeps the default it was registered with.
 var flagRanges = map[string]flagRange{
@@ -231,6 +251,7 @@ var flagRanges = map[string]flagRange{
 	"as-of":          asOfIn(pipeline.EarliestAsOf),
 	"concurrency":    intIn(1, 256),
 	"exempt-tag":     notEmpty("with no tag key, nobody tagged exempt would be"),
+	"format":         oneOf("text", "json"),
 
 	"remediate max-age": durationIn(time.Hour, 365*24*time.Hour, "the evidence must be younger than this; the check cannot be turned off"),
 	"remediate grace":   daysIn(1, func() int { return 3650 }, ""),
@@ -324,6 +345,16 @@ func notEmpty(why string) flagRange {
 	}
 }
 
+// oneOf accepts exactly the given words.
+func oneOf(words ...string) flagRange {
+	return func(v any) error {
+		if str, ok := v.(string); !ok || !slices.Contains(words, str) {
+			return fmt.Errorf("is not one of %s", strings.Join(words, ", "))
+		}
+		return nil
+	}
+}
+
 func withWhy(err error, why string) error {
 	if why == "" {
 		return err
@@ -339,28 +370,47 @@ func fmtAge(d time.Duration) string {
 	return d.String()
 }
 
-// checkRange checks a flag's value against flagRanges.
-func checkRange(fs *flag.FlagSet, f *flag.Flag) error {
-	rng, ok := lookupByCommand(flagRanges, fs, f.Name)
+// checkRange checks a flag's value against flagRanges; cmdKey is the
+// command's path without "dormant ".
+func checkRange(cmdKey string, f *pflag.Flag) error {
+	rng, ok := lookupByCommand(flagRanges, cmdKey, f.Name)
 	if !ok {
 		return nil
 	}
 	return rng(getValue(f))
 }
 
-// getValue is the flag's typed value, or nil for a flag.Value that is no
-// flag.Getter (every range above then says which type it got).
-func getValue(f *flag.Flag) any {
-	if g, ok := f.Value.(flag.Getter); ok {
+// getValue is the flag's typed value: what our own types' Get returns, or
+// pflag's basic types read back from their text; nil for anything else
+// (every range above then says which type it got).
+func getValue(f *pflag.Flag) any {
+	if g, ok := f.Value.(interface{ Get() any }); ok {
 		return g.Get()
+	}
+	s := f.Value.String()
+	switch f.Value.Type() {
+	case "string":
+		return s
+	case "int":
+		if n, err := strconv.Atoi(s); err == nil {
+			return n
+		}
+	case "int64":
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n
+		}
+	case "bool":
+		if b, err := strconv.ParseBool(s); err == nil {
+			return b
+		}
 	}
 	return nil
 }
 
 // commandLineOnly are the flags that widen what remediation may do: they act
-// only when typed on the command line, never from a config file, which may be
-// shared, copied or edited by someone other than the person running the
-// command. A flag opts in with one line here; a name that is not (yet) a flag
+// only when typed on the command line, never from a config file or a
+// DORMANT_* variable, which may be shared, copied, inherited or edited by
+// someone other than the person running the command. A flag opts in with one line here; a name that is not (yet) a flag
 // of any command is still refused with this reason.
 var commandLineOnly = map[string]string{
 	"apply":        "it makes changes in AWS",
@@ -375,8 +425,8 @@ var commandLineOnly = map[string]string{
 
 // lookupByCommand finds a flag's entry in a table keyed by "<command> <flag>"
 // or by the flag's name alone, the command's own entry first.
-func lookupByCommand[V any](table map[string]V, fs *flag.FlagSet, name string) (V, bool) {
-	if v, ok := table[strings.TrimPrefix(fs.Name(), "dormant ")+" "+name]; ok {
+func lookupByCommand[V any](table map[string]V, cmdKey, name string) (V, bool) {
+	if v, ok := table[cmdKey+" "+name]; ok {
 		return v, true
 	}
 	v, ok := table[name]

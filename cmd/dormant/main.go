@@ -1,25 +1,22 @@
 // Command dormant finds IAM users nobody uses any more, proves it, and writes a
-// remediation plan. This file only maps flags and the config file onto
-// pipeline.Config and results onto exit codes; the work is in pipeline/.
+// remediation plan. This package only maps flags, DORMANT_* environment
+// variables and the config file onto pipeline.Config, and results onto exit
+// codes and output; the work is in pipeline/.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/dormant-iam/dormant/pipeline"
 )
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 // Exit codes.
 const (
@@ -31,26 +28,13 @@ const (
 	exitPartial  = 5 // run: some accounts could not be assessed
 )
 
+// exitReasons name the exit codes in --format json output.
+var exitReasons = map[int]string{
+	exitOK: "ok", exitError: "error", exitUsage: "usage", exitFindings: "findings", exitSkipped: "skipped", exitPartial: "partial",
+}
+
 // errFindings says the run worked and found what --fail-on asked about.
 var errFindings = errors.New("findings present")
-
-type command struct {
-	name, summary string
-	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
-}
-
-func commands() []command {
-	return []command{
-		{"run", "run the whole job: inventory, activity, findings, reports", cmdRun},
-		{"demo", "generate a synthetic organization and run the whole job on it", cmdDemo},
-		{"remediate", "carry out a remediation manifest: re-check, back up, deactivate or delete", cmdRemediate},
-		{"restore", "put a remediated user back from its backup", cmdRestore},
-		{"manifest", "write the manifest a reviewer approved in the workbook (--from-workbook)", cmdManifest},
-		{"queries", "print the activity query an engine would run (queries print --engine " + strings.Join(pipeline.EngineNames(), "|") + ")", cmdQueries},
-		{"verify", "check a run directory offline: hashes, and findings recomputed from its inputs", cmdVerify},
-		{"version", "print the version", cmdVersion},
-	}
-}
 
 func main() {
 	// SIGHUP (a closed terminal or SSH session) and SIGTERM end a run like
@@ -62,67 +46,80 @@ func main() {
 	os.Exit(code)
 }
 
+// realMain runs one command line and returns its exit code. Help and
+// --version go to stdout; logs, progress and errors to stderr.
 func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return exitUsage
-		}
+	a := &app{ctx: ctx, stdout: stdout, stderr: stderr, jsonLog: jsonLogRequested(args)}
+	// The SDK logs through slog.Default() (internal/awssession); put back
+	// what was there so that a test's realMain leaves nothing behind.
+	prevLogger, prevOut, prevFlags := slog.Default(), log.Writer(), log.Flags()
+	defer func() {
+		slog.SetDefault(prevLogger)
+		log.SetOutput(prevOut)
+		log.SetFlags(prevFlags)
+	}()
+
+	root := a.rootCommand()
+	if args == nil {
+		args = []string{} // cobra would read os.Args
+	}
+	root.SetArgs(args)
+	cmd, err := root.ExecuteC()
+	if cmd == nil {
+		cmd = root
+	}
+	name := commandKey(cmd)
+	var ran ranError
+	if err != nil && !errors.As(err, &ran) {
+		// Cobra's own: an unknown flag or command, a bad value, arguments.
+		err = usageError{err}
+	} else if err != nil {
+		err = ran.err
+	}
+	code := exitCodeOf(err)
+	a.finish(cmd, name, code, err)
+	return code
+}
+
+// exitCodeOf maps a command's error onto the documented exit codes.
+func exitCodeOf(err error) int {
+	switch {
+	case err == nil:
 		return exitOK
+	case errors.Is(err, errFindings):
+		return exitFindings
+	case errors.As(err, new(partialError)):
+		return exitPartial
+	case errors.As(err, new(skippedError)):
+		return exitSkipped
+	case errors.As(err, new(usageError)), errors.Is(err, pipeline.ErrRunExists):
+		return exitUsage
 	}
-	for _, c := range commands() {
-		if c.name != args[0] {
-			continue
-		}
-		err := c.run(ctx, args[1:], stdout, stderr)
-		switch {
-		case err == nil:
-			return exitOK
-		case errors.Is(err, flag.ErrHelp):
-			return exitOK
-		case errors.Is(err, errFindings):
-			return exitFindings
-		case errors.As(err, new(partialError)):
-			fmt.Fprintf(stderr, "dormant %s: %v\n", c.name, err)
-			return exitPartial
-		case errors.As(err, new(skippedError)):
-			fmt.Fprintf(stderr, "dormant %s: %v\n", c.name, err)
-			return exitSkipped
-		case errors.As(err, new(usageError)):
-			fmt.Fprintf(stderr, "dormant %s: %v\n", c.name, err)
-			return exitUsage
-		default:
-			fmt.Fprintf(stderr, "dormant %s: %v\n", c.name, err)
-			return exitError
-		}
-	}
-	fmt.Fprintf(stderr, "dormant: unknown command %q\n\n", args[0])
-	usage(stderr)
-	return exitUsage
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: dormant <command> [flags]\n\nCommands:")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w, "\nRun 'dormant <command> -h' for the command's flags.")
-}
-
-func cmdVersion(_ context.Context, args []string, stdout, _ io.Writer) error {
-	fmt.Fprintf(stdout, "dormant %s\n", version)
-	return nil
+	return exitError
 }
 
 // usageError marks bad flags or arguments (exit 2).
 type usageError struct{ error }
 
+func (u usageError) Unwrap() error { return u.error }
+
 // skippedError marks a remediation where nothing failed but some users were
 // skipped by the live re-check (exit 4), so scripts can tell the two apart.
 type skippedError struct{ error }
 
+func (s skippedError) Unwrap() error { return s.error }
+
 // partialError marks a run that completed for some accounts only (exit 5).
 type partialError struct{ error }
+
+func (p partialError) Unwrap() error { return p.error }
+
+// ranError marks an error a command's own code returned, as opposed to one
+// cobra found while parsing the command line (always a usage error).
+type ranError struct{ err error }
+
+func (r ranError) Error() string { return r.err.Error() }
+func (r ranError) Unwrap() error { return r.err }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level

@@ -6,8 +6,22 @@ import (
 	"os"
 	"sync"
 
+	"github.com/dormant-iam/dormant/pipeline"
 	"github.com/dormant-iam/dormant/pipeline/inventory/live"
 )
+
+// progress is the one place a command hands the pipeline where progress
+// goes: a terminal on stderr gets progress lines; anything else (a file, a
+// pipe, JSON logs, whose every line must be JSON) gets none, and the
+// pipeline's log lines say the same.
+func (a *app) progress(cfg *pipeline.Config) {
+	if a.jsonLog {
+		cfg.Progress, cfg.ScanProgress = nil, nil
+		return
+	}
+	cfg.Progress = accountProgress(a.stderr)
+	cfg.ScanProgress = terminal(a.stderr)
+}
 
 // accountProgress renders per-account progress on stderr when it is a
 // terminal; otherwise the pipeline's structured log lines say the same.

@@ -1,40 +1,57 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/dormant-iam/dormant/pipeline"
 )
 
-func cmdQueries(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "print" {
-		return usageError{errors.New("usage: dormant queries print --engine " + strings.Join(pipeline.EngineNames(), "|") + " [--as-of ... --window ...]")}
+func (a *app) queriesCommand() *cobra.Command {
+	group := &cobra.Command{
+		Use:         "queries",
+		Short:       "Print the activity query an engine would run (queries print --engine " + strings.Join(pipeline.EngineNames(), "|") + ")",
+		Long:        "Prints the SQL an activity engine runs for a window, to review it or to run it by hand.",
+		Example:     "  dormant queries print --engine athena --as-of 2026-11-01 --window 90d",
+		Args:        cobra.ArbitraryArgs,
+		RunE:        groupCommand,
+		Annotations: map[string]string{"exit": exitHelpCommon},
 	}
-	fs := flag.NewFlagSet("dormant queries print", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var (
-		common commonFlags
+		asOf   timeFlag
+		window = daysFlag(pipeline.DefaultWindowDays)
 		cfg    pipeline.Config
 	)
-	common.register(fs)
+	print := &cobra.Command{
+		Use:   "print --engine " + strings.Join(pipeline.EngineNames(), "|") + " [flags]",
+		Short: "Print the activity query of one engine",
+		Long: `Prints the SQL the engine runs for the window ending at --as-of: Athena's over
+the CloudTrail table, CloudTrail Lake's over the event data store, or the local
+engine's over the log files under --cloudtrail.`,
+		Example: `  dormant queries print --engine athena --athena-database security --athena-table cloudtrail_logs --window 90d
+  dormant queries print --engine lake --event-data-store arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/EXAMPLE
+  dormant queries print --engine local --cloudtrail ./trail --as-of 2026-11-01`,
+		Annotations: map[string]string{"exit": exitHelpCommon},
+		RunE: func(*cobra.Command, []string) error {
+			cfg.AsOf, cfg.WindowDays = asOf.t, int(window)
+			sql, err := pipeline.QuerySQL(a.ctx, cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, sql)
+			return nil
+		},
+	}
+	fs := print.Flags()
+	fs.Var(&asOf, "as-of", "end of the window (RFC 3339 or YYYY-MM-DD, UTC); default now")
+	fs.Var(&window, "window", "activity window, in days")
 	fs.StringVar(&cfg.Engine, "engine", pipeline.DefaultEngine, "engine whose dialect to print: "+strings.Join(pipeline.EngineNames(), ", "))
 	fs.StringVar(&cfg.CloudTrail, "cloudtrail", "", "local: the folder holding AWSLogs/ (its SQL lists the files)")
 	fs.StringVar(&cfg.AthenaDatabase, "athena-database", "default", "athena: database")
 	fs.StringVar(&cfg.AthenaTable, "athena-table", "cloudtrail_logs", "athena: table")
 	fs.StringVar(&cfg.EventDataStore, "event-data-store", "", "lake: event data store ARN or ID")
-	if err := parseFlags(fs, args[1:], nil); err != nil {
-		return err
-	}
-	cfg.AsOf, cfg.WindowDays = common.asOf.t, int(common.window)
-	sql, err := pipeline.QuerySQL(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, sql)
-	return nil
+	group.AddCommand(print)
+	return group
 }

@@ -110,7 +110,7 @@ func TestRemediateCommand(t *testing.T) {
 		{"no manifest", []string{"remediate"}, exitUsage, "", "--manifest is required", false},
 		{"bad mode", append([]string{"remediate", "--manifest", good, "--mode", "purge"}, aws...), exitUsage, "", `mode "purge"`, false},
 		{"bad only", append([]string{"remediate", "--manifest", good, "--only", remMgmt + "/nobody"}, aws...), exitUsage, "", "no such entry", false},
-		{"help", []string{"remediate", "-h"}, exitOK, "", "Exit status: 0 when every entry", false},
+		{"help", []string{"remediate", "-h"}, exitOK, "Exit status:\n  0  every entry was done", "", false},
 		{"dry run", append([]string{"remediate", "--manifest", good}, aws...), exitOK, "summary: 2 planned", "", false},
 		{"tampered", append([]string{"remediate", "--manifest", tampered}, aws...), exitError, "", "digest does not match", false},
 		{"tampered, allowed", append([]string{"remediate", "--manifest", tampered, "--allow-edited"}, aws...), exitOK, "WARNING", "", false},

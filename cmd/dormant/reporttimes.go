@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// reportTimesFlag takes ACCOUNT_ID=RFC3339, repeatable: when a bare CSV
+// reportTimesFlag takes ACCOUNT_ID=RFC3339, repeatable or comma-separated
+// (as DORMANT_REPORT_GENERATED_AT gives several): when a bare CSV
 // credential report of that account was generated, which the CSV does not
 // say and its file's modification time cannot prove.
 type reportTimesFlag map[string]time.Time
@@ -21,7 +22,18 @@ func (r *reportTimesFlag) String() string {
 	return strings.Join(parts, ",")
 }
 
+func (r *reportTimesFlag) Type() string { return "account=time" }
+
 func (r *reportTimesFlag) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		if err := r.set(part); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *reportTimesFlag) set(v string) error {
 	acct, at, ok := strings.Cut(strings.TrimSpace(v), "=")
 	if !ok || len(acct) != 12 || strings.Trim(acct, "0123456789") != "" {
 		return fmt.Errorf("%q: write ACCOUNT_ID=TIME, e.g. 111122223333=2026-11-01T06:00:00Z (the 12-digit account of a CSV --credential-report)", v)

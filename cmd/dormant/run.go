@@ -1,14 +1,15 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/dormant-iam/dormant/internal/profiling"
 	"github.com/dormant-iam/dormant/pipeline"
@@ -25,20 +26,35 @@ type commonFlags struct {
 	deleteAfter daysFlag
 	logFormat   string
 	logLevel    string
+	format      string
 	cpuProfile  string
 	memProfile  string
+	replace     bool
 }
 
-func (c *commonFlags) register(fs *flag.FlagSet) {
+func (c *commonFlags) register(fs *pflag.FlagSet) {
 	c.window = pipeline.DefaultWindowDays
 	c.deleteAfter = pipeline.DefaultDeleteAfterDays
 	fs.Var(&c.asOf, "as-of", "end of the window (RFC 3339 or YYYY-MM-DD, UTC); default now")
-	fs.Var(&c.window, "window", "activity window, in days (90d)")
-	fs.Var(&c.deleteAfter, "delete-after", "inactive (or never used) longer than this: delete instead of deactivate (365d)")
-	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile here (for a bug report)")
-	fs.StringVar(&c.memProfile, "memprofile", "", "write a heap profile here when the command ends")
+	fs.Var(&c.window, "window", "activity window, in days")
+	fs.Var(&c.deleteAfter, "delete-after", "inactive (or never used) longer than this: delete instead of deactivate")
+	registerLogFlags(fs, &c.logFormat, &c.logLevel)
+	registerFormat(fs, &c.format)
+	fs.BoolVar(&c.replace, "replace", false, "replace the run already in --out (kept until the new one is complete); without it, an --out holding a run is refused")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile to this `file` (for a bug report)")
+	fs.StringVar(&c.memProfile, "memprofile", "", "write a heap profile to this `file` when the command ends")
+}
+
+// registerLogFlags adds --log-format and --log-level, which settle reads
+// to build the command's logger.
+func registerLogFlags(fs *pflag.FlagSet, format, level *string) {
+	fs.StringVar(format, "log-format", "text", "log format on stderr: text or json (json: every stderr line is a JSON object)")
+	fs.StringVar(level, "log-level", "info", "log level: debug, info, warn, error")
+}
+
+// registerFormat adds --format: what the command prints on stdout.
+func registerFormat(fs *pflag.FlagSet, format *string) {
+	fs.StringVar(format, "format", "text", "stdout: text for people, or json for one JSON object at the end (counts, paths, exit code and reason)")
 }
 
 // withProfiles runs fn with the profiles the flags ask for.
@@ -51,9 +67,7 @@ func (c *commonFlags) withProfiles(fn func() error) error {
 	return errors.Join(err, stop())
 }
 
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("dormant run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func (a *app) runCommand() *cobra.Command {
 	var (
 		common       commonFlags
 		cfgPath      string
@@ -64,13 +78,38 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		reportMaxAge = ageFlag(pipeline.DefaultReportMaxAge)
 		reportTimes  reportTimesFlag
 		maxLogFile   = sizeFlag(local.DefaultMaxLogFileSize)
+		signKey      string
+
+		accounts, checks, regions, ownerTags, trailsF, formatsF listFlag
 	)
+	cmd := &cobra.Command{
+		Use:   "run [flags]",
+		Short: "Run the whole job: inventory, activity, findings, reports",
+		Long: `Reads who the IAM users are (live from AWS, or from exported credential
+reports and authorization details), what they did in the activity window
+(CloudTrail files or S3, Athena, or CloudTrail Lake), and what still names
+them, then classifies every user and writes the evidence bundle to --out:
+the workbook, the CSV, the remediation manifest, the tables they come from,
+the inputs and SHA256SUMS. Nothing is left in --out unless the whole run
+succeeds. An --out that already holds a run is refused unless --replace
+(replace it) or --resume (reuse its unchanged stages) is given.`,
+		Example: `  # Live: every account of the Organization, logs synced from S3.
+  dormant run --org --role-name OrganizationAccountAccessRole --cloudtrail s3://trail-bucket/org/ --out q4-2026
+
+  # From files exported per account, logs in a local folder.
+  dormant run --credential-report 111122223333.csv --authorization-details 111122223333.json \
+    --report-generated-at 111122223333=2026-11-01T06:00:00Z --cloudtrail ./trail --out q4-2026
+
+  # For a pipeline: settings in a file, a JSON summary, exit 3 on findings.
+  DORMANT_LOG_FORMAT=json dormant run --config dormant.yaml --format json --fail-on delete --replace`,
+		Annotations: map[string]string{"exit": exitHelpRun},
+	}
+	fs := cmd.Flags()
 	common.register(fs)
-	fs.StringVar(&cfgPath, "config", "", "YAML file with flag values (same names); the command line wins")
-	fs.Var(&reportsF, "credential-report", "credential report file (CSV as GetCredentialReport returns it, or the AWS CLI's JSON); repeatable, one per account")
-	fs.Var(&detailsF, "authorization-details", "output of `aws iam get-account-authorization-details`; repeatable, one per account")
+	fs.StringVar(&cfgPath, "config", "", "YAML `file` with flag values under the flags' names (lists for repeatable flags)")
+	fs.Var(&reportsF, "credential-report", "credential report `file` (CSV as GetCredentialReport returns it, or the AWS CLI's JSON); repeatable, one per account")
+	fs.Var(&detailsF, "authorization-details", "output `file` of aws iam get-account-authorization-details; repeatable, one per account")
 	fs.Var(&reportTimes, "report-generated-at", "ACCOUNT_ID=RFC3339: when that account's CSV --credential-report was generated (a CSV does not say; without it no user of that account becomes a removal candidate); repeatable")
-	var accounts, checks, regions, ownerTags, trailsF, formatsF listFlag
 	fs.Var(&formatsF, "report", "also write this optional report format: "+strings.Join(reports.OptionalNames(), " or ")+" (the workbook, CSV and manifest are always written); repeatable")
 	fs.Var(&trailsF, "trail-description", "one trail's settings as the CLI exports them: JSON {Trail: a describe-trails entry, EventSelectors or AdvancedEventSelectors: get-event-selectors, Status: get-trail-status} (see README); repeatable. Live runs read them from CloudTrail; a file run without them says \"trail settings unknown\"")
 	fs.StringVar(&cfg.Profile, "profile", "", "AWS shared config profile (live inventory and reference checks)")
@@ -88,73 +127,78 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Var(&ownerTags, "owner-tags", "tag keys that name a resource's owner (default Owner,owner,CreatedBy,created-by)")
 	fs.StringVar(&cfg.Engine, "engine", pipeline.DefaultEngine, "activity engine: "+strings.Join(pipeline.EngineSummaries(), ", "))
 	fs.StringVar(&cfg.CloudTrail, "cloudtrail", "", "local engine: folder holding AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz, or s3://bucket/prefix/ to sync the window's days")
-	fs.StringVar(&cfg.Cache, "cache", "", "local engine: keep per-day aggregates (and files synced from S3) here, so later runs read only new days")
+	fs.StringVar(&cfg.Cache, "cache", "", "local engine: keep per-day aggregates (and files synced from S3) in this `folder`, so later runs read only new days")
 	fs.StringVar(&cfg.Scanner, "scanner", "", "local engine: go (default, fastest) or duckdb (DuckDB's read_json over the same SQL, the reference)")
-	fs.Var(&maxLogFile, "max-log-file-size", "local engine: refuse a log file whose JSON, inflated, is larger than this (e.g. 512MiB; default 1GiB; CloudTrail's own files are a few MB)")
+	fs.Var(&maxLogFile, "max-log-file-size", "local engine: refuse a log file whose JSON, inflated, is larger than this (e.g. 512MiB; CloudTrail's own files are a few MB)")
 	fs.StringVar(&cfg.AthenaDatabase, "athena-database", "", "athena: database of the CloudTrail table")
 	fs.StringVar(&cfg.AthenaTable, "athena-table", "", "athena: the CloudTrail table (AWS's documented DDL)")
 	fs.StringVar(&cfg.AthenaWorkgroup, "athena-workgroup", "", "athena: workgroup (default primary)")
 	fs.StringVar(&cfg.AthenaOutput, "athena-output", "", "athena: s3://bucket/prefix/ for results (default: the workgroup's)")
 	fs.StringVar(&cfg.AthenaCatalog, "athena-catalog", "", "athena: data catalog (default AwsDataCatalog)")
 	fs.StringVar(&cfg.EventDataStore, "event-data-store", "", "lake: the event data store's ARN or ID")
-	fs.StringVar(&cfg.Allowlist, "allowlist", "", "YAML list of {account_id, user_name, reason, owner, expires} exemptions")
+	fs.StringVar(&cfg.Allowlist, "allowlist", "", "YAML `file` listing {account_id, user_name, reason, owner, expires} exemptions")
 	fs.StringVar(&cfg.ExemptTag, "exempt-tag", pipeline.DefaultExemptTag, "users tagged <key>=true are exempt")
-	fs.Var(&reportMaxAge, "report-max-age", "a credential report older than this at as-of turns candidates into review (7d)")
+	fs.Var(&reportMaxAge, "report-max-age", "a credential report older than this at as-of turns candidates into review")
 	fs.StringVar(&cfg.Out, "out", "dormant-out", "run directory to write (the evidence bundle)")
 	fs.BoolVar(&cfg.Resume, "resume", false, "reuse the stages of the run already in --out whose inputs and settings are unchanged")
-	var signKey string
 	fs.StringVar(&signKey, "sign-key", "", "write SHA256SUMS.sig, a detached signature of SHA256SUMS; "+signKeyHelp)
 	fs.Var(&failOn, "fail-on", "exit 3 when any finding has one of these statuses or decisions (e.g. inactive,never_used or delete)")
-	if err := parseFlags(fs, args, &cfgPath); err != nil {
-		return err
-	}
-	logger, err := newLogger(stderr, common.logFormat, common.logLevel)
-	if err != nil {
-		return err
-	}
-	cfg.CredentialReports, cfg.AuthorizationDetails, cfg.TrailDescriptions = reportsF, detailsF, trailsF
-	cfg.Reports = formatsF
-	if len(reportTimes) > 0 && len(reportsF) == 0 {
-		return usageError{errors.New("--report-generated-at without --credential-report: a report read from AWS carries IAM's own generation time; drop the flag")}
-	}
-	cfg.ReportGeneratedAt = reportTimes
-	cfg.Accounts, cfg.ReferenceChecks, cfg.Regions, cfg.OwnerTags = accounts, checks, regions, ownerTags
-	cfg.Progress = accountProgress(stderr)
-	cfg.ScanProgress = terminal(stderr)
-	cfg.AsOf, cfg.WindowDays, cfg.DeleteAfterDays = common.asOf.t, int(common.window), int(common.deleteAfter)
-	cfg.ReportMaxAge = time.Duration(reportMaxAge)
-	cfg.MaxLogFileSize = int64(maxLogFile)
-	cfg.ToolVersion, cfg.Logger = version, logger
-	if cfg.Signer, err = (awsKeyAccess{cfg.Profile, cfg.Region, cfg.EndpointURL}).signer(ctx, signKey); err != nil {
-		return err
-	}
-	if err := checkFailOn(failOn); err != nil {
-		return err
-	}
-	// The settings as a whole (required flags, engines, files), before any
-	// work: a bad combination is a usage error like a bad flag.
-	if err := cfg.WithDefaults().Validate(); err != nil {
-		return usageError{err}
-	}
 
-	var res *pipeline.Result
-	if err := common.withProfiles(func() (err error) {
-		res, err = pipeline.Run(ctx, cfg)
-		return err
-	}); err != nil {
-		if errors.Is(err, inventory.ErrReportTime) {
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := a.ctx
+		if common.format == "json" {
+			a.report = newReport("run")
+		}
+		cfg.CredentialReports, cfg.AuthorizationDetails, cfg.TrailDescriptions = reportsF, detailsF, trailsF
+		cfg.Reports = formatsF
+		if len(reportTimes) > 0 && len(reportsF) == 0 {
+			return usageError{errors.New("--report-generated-at without --credential-report: a report read from AWS carries IAM's own generation time; drop the flag")}
+		}
+		cfg.ReportGeneratedAt = reportTimes
+		cfg.Accounts, cfg.ReferenceChecks, cfg.Regions, cfg.OwnerTags = accounts, checks, regions, ownerTags
+		a.progress(&cfg)
+		cfg.AsOf, cfg.WindowDays, cfg.DeleteAfterDays = common.asOf.t, int(common.window), int(common.deleteAfter)
+		cfg.ReportMaxAge = time.Duration(reportMaxAge)
+		cfg.MaxLogFileSize = int64(maxLogFile)
+		cfg.Replace = common.replace
+		cfg.ToolVersion, cfg.Logger = toolVersion(), a.logger
+		var err error
+		if cfg.Signer, err = (awsKeyAccess{cfg.Profile, cfg.Region, cfg.EndpointURL}).signer(ctx, signKey); err != nil {
+			return err
+		}
+		if err := checkFailOn(failOn); err != nil {
+			return err
+		}
+		// The settings as a whole (required flags, engines, files), before any
+		// work: a bad combination is a usage error like a bad flag.
+		if err := cfg.WithDefaults().Validate(); err != nil {
 			return usageError{err}
 		}
-		return err
+
+		var res *pipeline.Result
+		if err := common.withProfiles(func() (err error) {
+			res, err = pipeline.Run(ctx, cfg)
+			return err
+		}); err != nil {
+			if errors.Is(err, inventory.ErrReportTime) {
+				return usageError{err}
+			}
+			return err
+		}
+		if a.report != nil {
+			a.report.Run = newRunReport(res)
+		} else {
+			printSummary(a.stdout, res)
+		}
+		if err := failOnFindings(res, failOn); err != nil {
+			return err
+		}
+		if res.Partial {
+			return partialError{fmt.Errorf("some accounts could not be assessed (see run.json and the workbook's Summary)")}
+		}
+		return nil
 	}
-	printSummary(stdout, res)
-	if err := failOnFindings(res, failOn); err != nil {
-		return err
-	}
-	if res.Partial {
-		return partialError{fmt.Errorf("some accounts could not be assessed (see run.json and the workbook's Summary)")}
-	}
-	return nil
+	return cmd
 }
 
 func printSummary(w io.Writer, res *pipeline.Result) {

@@ -17,6 +17,7 @@ const minLogFileSize = 1 << 20
 type sizeFlag int64
 
 func (s *sizeFlag) String() string { return formatSize(int64(*s)) }
+func (s *sizeFlag) Type() string   { return "size" }
 
 func (s *sizeFlag) Set(v string) error {
 	num, unit := v, int64(1)

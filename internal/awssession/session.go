@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -33,6 +34,9 @@ type Settings struct {
 	// emulator, internal/awsfake); AWS_ENDPOINT_URL_<SERVICE> and the
 	// profile's endpoint_url work without it, as the SDK resolves them.
 	EndpointURL string
+	// Logger receives the SDK's own log output; nil logs through
+	// slog.Default() (see SDKLogger).
+	Logger *slog.Logger
 }
 
 // S3UsePathStyle says whether S3 clients address buckets in the path: an
@@ -40,10 +44,10 @@ type Settings struct {
 func (s Settings) S3UsePathStyle() bool { return s.EndpointURL != "" }
 
 // Load returns the AWS configuration of s: the SDK's default chain with the
-// profile and region, DefaultRegion when none is set, and the endpoint
-// override.
+// profile and region, DefaultRegion when none is set, the endpoint
+// override, and the SDK's own log output sent to slog.
 func Load(ctx context.Context, s Settings) (aws.Config, error) {
-	var opts []func(*config.LoadOptions) error
+	opts := []func(*config.LoadOptions) error{config.WithLogger(SDKLogger(s.Logger))}
 	if s.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(s.Profile))
 	}
