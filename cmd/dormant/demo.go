@@ -15,10 +15,11 @@ import (
 func (a *app) demoCommand() *cobra.Command {
 	opts := demo.DefaultOptions()
 	var (
-		common  commonFlags
-		out     string
-		cfgPath string
-		resume  bool
+		common   commonFlags
+		out      string
+		cfgPath  string
+		resume   bool
+		quarters int
 	)
 	cmd := &cobra.Command{
 		Use:   "demo [flags]",
@@ -42,6 +43,7 @@ unchanged stages) is given.`,
 	fs.IntVar(&opts.Users, "users", opts.Users, "IAM users to generate, across all accounts")
 	fs.IntVar(&opts.Events, "events", opts.Events, "CloudTrail records to generate, across all accounts")
 	fs.Int64Var(&opts.Seed, "seed", opts.Seed, "random seed (same seed, same organization)")
+	fs.IntVar(&quarters, "quarters", 1, "quarters to run in sequence (1 to 4): each in OUT/qN/{source,run,remediation}, the manifest carried out against the fake IAM between them and the next quarter run with --previous; --as-of is the last quarter's")
 	fs.BoolVar(&resume, "resume", false, "reuse the stages of the run already in OUT/run whose inputs and settings are unchanged")
 
 	cmd.RunE = func(*cobra.Command, []string) error {
@@ -61,7 +63,7 @@ unchanged stages) is given.`,
 		a.progress(&cfg)
 		var res *pipeline.DemoResult
 		if err := common.withProfiles(func() (err error) {
-			res, err = pipeline.Demo(a.ctx, pipeline.DemoConfig{Out: out, Options: opts, Config: cfg})
+			res, err = pipeline.Demo(a.ctx, pipeline.DemoConfig{Out: out, Options: opts, Config: cfg, Quarters: quarters})
 			return err
 		}); err != nil {
 			if errors.Is(err, pipeline.ErrForeignDemoSource) {
@@ -70,15 +72,26 @@ unchanged stages) is given.`,
 			return err
 		}
 		if a.report != nil {
-			a.report.Demo = &demoReport{Source: filepath.Join(out, "source"), Accounts: opts.Accounts, Users: len(res.Source.Truth),
+			src := filepath.Join(out, "source")
+			if n := len(res.Quarters); n > 0 {
+				src = filepath.Join(res.Quarters[n-1].Dir, "source")
+			}
+			a.report.Demo = &demoReport{Source: src, Accounts: opts.Accounts, Users: len(res.Source.Truth),
 				Events: int64(res.Source.Events), AsOf: opts.AsOf.Format(time.RFC3339), Mismatches: res.Mismatches, Run: newRunReport(res.Run)}
 			if a.report.Demo.Mismatches == nil {
 				a.report.Demo.Mismatches = []string{}
 			}
 		} else {
-			fmt.Fprintf(a.stdout, "demo: %d accounts, %d users, %d CloudTrail records generated under %s/source (as-of %s)\n",
-				opts.Accounts, len(res.Source.Truth), res.Source.Events, out, opts.AsOf.Format("2006-01-02"))
-			printSummary(a.stdout, res.Run)
+			if len(res.Quarters) > 0 {
+				for _, q := range res.Quarters {
+					fmt.Fprintln(a.stdout, q.Summary())
+					printSummary(a.stdout, q.Run)
+				}
+			} else {
+				fmt.Fprintf(a.stdout, "demo: %d accounts, %d users, %d CloudTrail records generated under %s/source (as-of %s)\n",
+					opts.Accounts, len(res.Source.Truth), res.Source.Events, out, opts.AsOf.Format("2006-01-02"))
+				printSummary(a.stdout, res.Run)
+			}
 		}
 		if len(res.Mismatches) > 0 {
 			for _, m := range res.Mismatches {

@@ -261,6 +261,7 @@ var flagRanges = map[string]flagRange{
 	"demo accounts":     intIn(1, 200),
 	"demo users":        intIn(0, 1_000_000),
 	"demo events":       intIn(0, 2_000_000_000),
+	"demo quarters":     intIn(1, pipeline.MaxDemoQuarters),
 	"demo window":       daysIn(14, func() int { return 400 }, "the demo places activity around fixed offsets"),
 	"demo delete-after": daysIn(28, func() int { return 1500 }, "at least the window plus 14 days"),
 	"demo as-of":        asOfIn(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)),
