@@ -57,6 +57,10 @@ type Options struct {
 	// (tables.DigestProblems, tables.DigestProven; digest.go).
 	DigestProblems map[string][]string
 	DigestProven   map[string]map[string]bool
+
+	// Watch is the watch table: events that touched deactivated users
+	// after their deactivation (tables.WatchEvent; lifecycle.go).
+	Watch []tables.WatchEvent
 }
 
 // DefaultOptions returns the documented defaults for a run as of asOf.
