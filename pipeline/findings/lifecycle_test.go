@@ -105,9 +105,9 @@ func TestClassifyDeactivated(t *testing.T) {
 				wantReasons([]string{"due for deletion, but the evidence does not prove it unused"}, []string{"no CloudTrail"})),
 		},
 		{
-			name: "due, but a policy names it: review",
-			user: deactivatedOn("2026-08-01", "2026-10-01"),
-			refs: []tables.Reference{{AccountID: acct, UserID: uid, Kind: "role trust policy", ResourceARN: "arn:aws:iam::111111111111:role/r", Location: "Principal"}},
+			name:   "due, but a policy names it: review",
+			user:   deactivatedOn("2026-08-01", "2026-10-01"),
+			refs:   []tables.Reference{{AccountID: acct, UserID: uid, Kind: "role trust policy", ResourceARN: "arn:aws:iam::111111111111:role/r", Location: "Principal"}},
 			status: tables.StatusReview, decision: tables.DecisionReview, days: createdDays,
 			check: wantReasons([]string{"role trust policy: arn:aws:iam::111111111111:role/r (Principal)"}),
 		},
@@ -269,19 +269,19 @@ func TestClassifyDeactivated(t *testing.T) {
 			name:   "unreadable delete-after: review",
 			user:   deactivatedOn("2026-08-01", "2026-13-01"),
 			status: tables.StatusReview, decision: tables.DecisionReview, days: createdDays,
-			check:  wantReasons([]string{"dormant tags unreadable: tag dormant:delete-after=2026-13-01 is not a YYYY-MM-DD date"}),
+			check: wantReasons([]string{"dormant tags unreadable: tag dormant:delete-after=2026-13-01 is not a YYYY-MM-DD date"}),
 		},
 		{
 			name:   "delete-after before the deactivation: review",
 			user:   deactivatedOn("2026-08-01", "2026-07-01"),
 			status: tables.StatusReview, decision: tables.DecisionReview, days: createdDays,
-			check:  wantReasons([]string{"tag dormant:delete-after=2026-07-01 is before dormant:deactivated=2026-08-01"}),
+			check: wantReasons([]string{"tag dormant:delete-after=2026-07-01 is before dormant:deactivated=2026-08-01"}),
 		},
 		{
 			name:   "delete-after without deactivated: review",
 			user:   func(u *tables.User) { u.Tags = []tables.Tag{{Key: tables.TagDeleteAfter, Value: "2026-07-01"}} },
 			status: tables.StatusReview, decision: tables.DecisionReview, days: createdDays,
-			check:  wantReasons([]string{"tag dormant:delete-after=2026-07-01 without dormant:deactivated"}),
+			check: wantReasons([]string{"tag dormant:delete-after=2026-07-01 without dormant:deactivated"}),
 		},
 		{
 			name: "without a credential report row: review",
@@ -300,7 +300,7 @@ func TestClassifyDeactivated(t *testing.T) {
 			},
 			opts:   withWatch(watched(tables.WatchUse, "2026-10-02T10:00:00Z", "s3.amazonaws.com", "ListBuckets", "AccessDenied")),
 			status: tables.StatusExempt, decision: tables.DecisionKeep, days: createdDays,
-			check:  dates("2026-08-01", "2026-10-01"),
+			check: dates("2026-08-01", "2026-10-01"),
 		},
 	}
 	for _, tc := range tests {
