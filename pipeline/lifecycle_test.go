@@ -15,7 +15,9 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/dormant-iam/dormant/internal/awsfake"
 	"github.com/dormant-iam/dormant/internal/demo"
+	"github.com/dormant-iam/dormant/internal/demo/demofake"
 	"github.com/dormant-iam/dormant/pipeline"
 	"github.com/dormant-iam/dormant/reports/manifest"
 	"github.com/dormant-iam/dormant/tables"
@@ -30,49 +32,8 @@ func TestDeactivatedUsersOnFiles(t *testing.T) {
 	dir := t.TempDir()
 	o := smallDemo(t)
 	o.Users, o.Events = 60, 6000
-	src, err := demo.Generate(context.Background(), filepath.Join(dir, "src"), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	coverage := map[string]string{}
-	for _, a := range src.Accounts {
-		coverage[a.AccountID] = a.Coverage
-	}
-	// Pending and due: removal candidates of accounts whose logs cover the
-	// window. Gap: a user of an account whose logs do not.
-	var pending, due, gap *demo.Expected
-	for i := range src.Truth {
-		e := &src.Truth[i]
-		if e.UserID == "" {
-			continue
-		}
-		removal := e.Decision == tables.DecisionDelete || e.Decision == tables.DecisionDeactivate
-		switch {
-		case removal && coverage[e.AccountID] == "full" && pending == nil:
-			pending = e
-		case removal && coverage[e.AccountID] == "full" && due == nil:
-			due = e
-		case coverage[e.AccountID] != "full" && e.Status == tables.StatusReview && gap == nil:
-			gap = e
-		}
-	}
-	if pending == nil || due == nil || gap == nil {
-		t.Fatalf("the demo lacks a pending (%v), due (%v) or uncovered (%v) user: the test tests nothing", pending, due, gap)
-	}
-	on := o.AsOf.AddDate(0, 0, -80).Format(time.DateOnly) // after their last use, inside the window
-	dueAfter := o.AsOf.AddDate(0, 0, -1).Format(time.DateOnly)
-	pendingAfter := o.AsOf.AddDate(0, 0, 30).Format(time.DateOnly)
-	tags := map[string][2]string{
-		pending.UserID: {on, pendingAfter},
-		due.UserID:     {on, dueAfter},
-		gap.UserID:     {on, dueAfter},
-	}
-	for _, p := range src.CredentialReports {
-		withoutCredentials(t, p, pending.ARN, due.ARN, gap.ARN)
-	}
-	for _, p := range src.AuthorizationDetails {
-		tagUsers(t, p, tags)
-	}
+	src, lc := deactivatedDemo(t, dir, o)
+	pending, due, gap, on, pendingAfter, dueAfter := lc.pending, lc.due, lc.gap, lc.on, lc.pendingAfter, lc.dueAfter
 
 	cfg := pipeline.Config{
 		CredentialReports: src.CredentialReports, AuthorizationDetails: src.AuthorizationDetails,
@@ -181,6 +142,66 @@ func TestDeactivatedUsersOnFiles(t *testing.T) {
 	}
 }
 
+// lifecycleUsers are the demo users deactivatedDemo tags: pending (due
+// later), due (delete-after passed) and gap (due, in an account whose logs
+// do not cover the window), with the tags' dates.
+type lifecycleUsers struct {
+	pending, due, gap          *demo.Expected
+	on, pendingAfter, dueAfter string
+}
+
+// deactivatedDemo generates a demo under dir and makes three of its users
+// look as an earlier remediation leaves them: no login profile, no active
+// key, and the dormant tags.
+func deactivatedDemo(t *testing.T, dir string, o demo.Options) (*demo.Output, lifecycleUsers) {
+	t.Helper()
+	src, err := demo.Generate(context.Background(), filepath.Join(dir, "src"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coverage := map[string]string{}
+	for _, a := range src.Accounts {
+		coverage[a.AccountID] = a.Coverage
+	}
+	// Pending and due: removal candidates of accounts whose logs cover the
+	// window. Gap: a user of an account whose logs do not.
+	var pending, due, gap *demo.Expected
+	for i := range src.Truth {
+		e := &src.Truth[i]
+		if e.UserID == "" {
+			continue
+		}
+		removal := e.Decision == tables.DecisionDelete || e.Decision == tables.DecisionDeactivate
+		switch {
+		case removal && coverage[e.AccountID] == "full" && pending == nil:
+			pending = e
+		case removal && coverage[e.AccountID] == "full" && due == nil:
+			due = e
+		case coverage[e.AccountID] != "full" && e.Status == tables.StatusReview && gap == nil:
+			gap = e
+		}
+	}
+	if pending == nil || due == nil || gap == nil {
+		t.Fatalf("the demo lacks a pending (%v), due (%v) or uncovered (%v) user: the test tests nothing", pending, due, gap)
+	}
+	on := o.AsOf.AddDate(0, 0, -80).Format(time.DateOnly) // after their last use, inside the window
+	dueAfter := o.AsOf.AddDate(0, 0, -1).Format(time.DateOnly)
+	pendingAfter := o.AsOf.AddDate(0, 0, 30).Format(time.DateOnly)
+	tags := map[string][2]string{
+		pending.UserID: {on, pendingAfter},
+		due.UserID:     {on, dueAfter},
+		gap.UserID:     {on, dueAfter},
+	}
+	for _, p := range src.CredentialReports {
+		withoutCredentials(t, p, pending.ARN, due.ARN, gap.ARN)
+	}
+	for _, p := range src.AuthorizationDetails {
+		tagUsers(t, p, tags)
+	}
+
+	return src, lifecycleUsers{pending, due, gap, on, pendingAfter, dueAfter}
+}
+
 // withoutCredentials rewrites a credential report (the CLI's JSON) so that
 // the users of the ARNs have no login profile and no active access key, as
 // remediation's deactivation leaves them.
@@ -254,5 +275,68 @@ func writeJSONFile(t *testing.T, path string, v any) {
 	}
 	if err := os.WriteFile(path, out, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Issue 17 item 1 against the fake IAM: the same deactivated users read
+// live (tags from GetAccountAuthorizationDetails, credentials from the
+// generated credential report) are pending and due as on files.
+func TestDeactivatedUsersLive(t *testing.T) {
+	dir := t.TempDir()
+	o := smallDemo(t)
+	o.Users, o.Events = 60, 6000
+	src, lc := deactivatedDemo(t, dir, o)
+
+	org, err := demofake.Org(src.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, t0 := o.AsOf, time.Now()
+	srv := awsfake.New(org, awsfake.WithClock(func() time.Time { return base.Add(time.Since(t0)) }))
+	defer srv.Close()
+	creds := org.CallerCredentials()
+	t.Setenv("AWS_ACCESS_KEY_ID", creds.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", creds.SecretAccessKey)
+	t.Setenv("AWS_SESSION_TOKEN", creds.SessionToken)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "no-credentials"))
+	t.Setenv("AWS_PROFILE", "")
+	cfg := pipeline.Config{
+		CloudTrail: src.CloudTrail, AsOf: o.AsOf, Out: filepath.Join(dir, "live"), Logger: quiet,
+		Org: true, RoleName: "OrganizationAccountAccessRole", EndpointURL: srv.URL(), ReferenceChecks: []string{"iam"},
+	}
+	res, err := pipeline.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tables.ReadParquet[tables.Finding](filepath.Join(res.Out, pipeline.FindingsTable))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct {
+		user             *demo.Expected
+		status, decision string
+		after            string
+	}{
+		{lc.pending, tables.StatusDeactivated, tables.DecisionKeep, lc.pendingAfter},
+		{lc.due, tables.StatusDeactivated, tables.DecisionDelete, lc.dueAfter},
+		{lc.gap, tables.StatusReview, tables.DecisionReview, lc.dueAfter},
+	} {
+		i := slices.IndexFunc(got, func(f tables.Finding) bool { return f.UserID == w.user.UserID })
+		if i < 0 {
+			t.Fatalf("no live finding for %s", w.user.UserName)
+		}
+		f := got[i]
+		if f.Status != w.status || f.Decision != w.decision {
+			t.Errorf("%s/%s: %s/%s, want %s/%s: %q", f.AccountID, f.UserName, f.Status, f.Decision, w.status, w.decision, f.Reasons)
+		}
+		if f.DeactivatedOn.Format(time.DateOnly) != lc.on || f.DeleteAfter.Format(time.DateOnly) != w.after {
+			t.Errorf("%s: dates %v, %v; want %s, %s", f.UserName, f.DeactivatedOn, f.DeleteAfter, lc.on, w.after)
+		}
+	}
+	v, err := pipeline.Verify(context.Background(), res.Out)
+	if err != nil || !v.OK() {
+		t.Fatalf("the live run must verify offline: %v %v", err, v.Problems)
 	}
 }
