@@ -2,6 +2,7 @@ package findings
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -305,5 +306,21 @@ func TestClassifyDeactivated(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { runCase(t, tc) })
+	}
+}
+
+// A watch event of no known kind, or without a time, is a damaged table:
+// classification refuses it rather than ignore what may be use.
+func TestWatchEventsValidated(t *testing.T) {
+	for _, e := range []tables.WatchEvent{
+		{AccountID: acct, UserName: "alice", Kind: "used", EventTime: asOf},
+		{AccountID: acct, UserName: "alice", Kind: tables.WatchUse},
+	} {
+		opts := DefaultOptions(asOf)
+		opts.Watch = []tables.WatchEvent{e}
+		_, err := Classify([]tables.User{baseUser()}, nil, fullCoverage(), nil, opts)
+		if err == nil || !strings.Contains(err.Error(), "watch event 1 (111111111111/alice") {
+			t.Errorf("event %+v: err = %v, want a refusal naming it", e, err)
+		}
 	}
 }

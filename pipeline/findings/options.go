@@ -106,6 +106,16 @@ func (o Options) Validate() error {
 			errs = append(errs, fmt.Errorf("allowlist entry %d (%s/%s): %w", i+1, e.AccountID, e.UserName, err))
 		}
 	}
+	for i, e := range o.Watch {
+		switch {
+		case e.Kind != tables.WatchUse && e.Kind != tables.WatchSigninFailure && e.Kind != tables.WatchReenable:
+			errs = append(errs, fmt.Errorf("watch event %d (%s/%s, %s): kind %q is none of %s, %s, %s: the watch table is damaged; rerun the activity stage",
+				i+1, e.AccountID, e.UserName, e.EventID, e.Kind, tables.WatchUse, tables.WatchSigninFailure, tables.WatchReenable))
+		case e.EventTime.IsZero():
+			errs = append(errs, fmt.Errorf("watch event %d (%s/%s, %s): no event time: the watch table is damaged; rerun the activity stage",
+				i+1, e.AccountID, e.UserName, e.EventID))
+		}
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("validating findings options: %w", errors.Join(errs...))
 	}
