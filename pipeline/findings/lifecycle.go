@@ -190,6 +190,10 @@ func (c *classifier) lifecycle(u *tables.User, f *tables.Finding, d tables.Deact
 	if !f.LastActivity.IsZero() && !f.LastActivity.Before(c.windowStart) {
 		review = append(review, fmt.Sprintf("last activity %s (%s) is inside the window: the evidence the deactivation rested on missed that use", date(f.LastActivity), f.LastActivitySource))
 	}
+	if u.PasswordState == tables.PasswordUsed && u.PasswordLastUsed.IsZero() {
+		// Pre-tracking unknowns end before any deactivation; this one may not.
+		review = append(review, "password last use unknown: the credential report marks it used without a date, which may be after the deactivation")
+	}
 	review = append(review, c.reviewReasons(u, f, ct, refs)...)
 	review = append(review, c.trailGaps[u.AccountID]...)
 	if len(review) == 0 {

@@ -106,6 +106,23 @@ func TestClassifyDeactivated(t *testing.T) {
 				wantReasons([]string{"due for deletion, but the evidence does not prove it unused"}, []string{"no CloudTrail"})),
 		},
 		{
+			name: "due, but the password's last use is unknown: review",
+			user: func(u *tables.User) {
+				deactivatedOn("2026-08-01", "2026-10-01")(u)
+				u.PasswordState = tables.PasswordUsed
+			},
+			status: tables.StatusReview, decision: tables.DecisionReview, days: createdDays,
+			check: wantReasons([]string{"password last use unknown", "after the deactivation"}),
+		},
+		{
+			name: "due, created before password tracking: the unknown ends before the deactivation, so delete",
+			user: func(u *tables.User) {
+				deactivatedOn("2026-08-01", "2026-10-01")(u)
+				u.CreateDate, u.PasswordState = time.Date(2013, 1, 1, 0, 0, 0, 0, time.UTC), tables.PasswordNoInformation
+			},
+			status: tables.StatusDeactivated, decision: tables.DecisionDelete, days: int64(asOf.Sub(time.Date(2013, 1, 1, 0, 0, 0, 0, time.UTC)) / (24 * time.Hour)),
+		},
+		{
 			name:   "due, but a policy names it: review",
 			user:   deactivatedOn("2026-08-01", "2026-10-01"),
 			refs:   []tables.Reference{{AccountID: acct, UserID: uid, Kind: "role trust policy", ResourceARN: "arn:aws:iam::111111111111:role/r", Location: "Principal"}},
