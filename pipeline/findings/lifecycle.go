@@ -180,7 +180,7 @@ func (c *classifier) lifecycle(u *tables.User, f *tables.Finding, d tables.Deact
 
 	if d.DeleteAfter.After(c.opts.AsOf) {
 		f.Status, f.Decision = tables.StatusDeactivated, tables.DecisionKeep
-		f.Reasons = append(f.Reasons, fmt.Sprintf("%s: no active access key, no login profile and no use since; keep until %s (%d days after as-of)",
+		f.Reasons = append(f.Reasons, fmt.Sprintf("%s: no active access key, no login profile and no use seen since; keep until %s (%d days after as-of)",
 			since, date(d.DeleteAfter), floorDays(d.DeleteAfter.Sub(c.opts.AsOf))))
 		return true
 	}
@@ -206,7 +206,7 @@ func (c *classifier) lifecycle(u *tables.User, f *tables.Finding, d tables.Deact
 		return true
 	}
 	f.Status, f.Decision = tables.StatusDeactivated, tables.DecisionDelete
-	f.Reasons = append(f.Reasons, fmt.Sprintf("%s: no active access key, no login profile and no use since; delete-after reached at as-of: delete", since))
+	f.Reasons = append(f.Reasons, fmt.Sprintf("%s: no active access key, no login profile and no use seen since; delete-after reached at as-of: delete", since))
 	return true
 }
 

@@ -78,14 +78,14 @@ func TestClassifyDeactivated(t *testing.T) {
 			name:   "pending: kept until delete-after",
 			user:   deactivatedOn("2026-09-01", "2027-01-01"),
 			status: tables.StatusDeactivated, decision: tables.DecisionKeep, days: createdDays,
-			reasons: []string{"deactivated 2026-09-01, delete after 2027-01-01: no active access key, no login profile and no use since; keep until 2027-01-01 (61 days after as-of)"},
+			reasons: []string{"deactivated 2026-09-01, delete after 2027-01-01: no active access key, no login profile and no use seen since; keep until 2027-01-01 (61 days after as-of)"},
 			check:   dates("2026-09-01", "2027-01-01"),
 		},
 		{
 			name:   "due: delete-after at as-of is delete",
 			user:   deactivatedOn("2026-08-01", "2026-11-01"),
 			status: tables.StatusDeactivated, decision: tables.DecisionDelete, days: createdDays,
-			reasons: []string{"deactivated 2026-08-01, delete after 2026-11-01: no active access key, no login profile and no use since; delete-after reached at as-of: delete"},
+			reasons: []string{"deactivated 2026-08-01, delete after 2026-11-01: no active access key, no login profile and no use seen since; delete-after reached at as-of: delete"},
 			check:   dates("2026-08-01", "2026-11-01"),
 		},
 		{
