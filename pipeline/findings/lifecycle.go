@@ -167,7 +167,11 @@ func (c *classifier) lifecycle(u *tables.User, f *tables.Finding, d tables.Deact
 		f.Status, f.Decision = tables.StatusReview, tables.DecisionReview
 		f.Reasons = append(f.Reasons, since)
 		if len(used) > 0 || len(signals) > 0 {
-			f.Reasons = append(f.Reasons, fmt.Sprintf("used after deactivation (%d watched events): %s", len(used), reasonDependsOn))
+			head := "used after deactivation"
+			if len(used) > 0 {
+				head += fmt.Sprintf(" (%d watched events)", len(used))
+			}
+			f.Reasons = append(f.Reasons, head+": "+reasonDependsOn)
 			f.Reasons = append(f.Reasons, signals...)
 			f.Reasons = append(f.Reasons, eventReasons(used, describeUse)...)
 		}

@@ -341,3 +341,18 @@ func TestWatchEventsValidated(t *testing.T) {
 		}
 	}
 }
+
+// Use seen only by the credential report counts no watched events, and says none.
+func TestUsedAfterDeactivationWithoutWatchEvents(t *testing.T) {
+	f := runCase(t, classifyCase{
+		user: func(u *tables.User) {
+			deactivatedOn("2026-08-01", "2026-10-01")(u)
+			u.Key2LastRotated, u.Key2LastUsed = ymd("2025-01-01"), at("2026-08-20T00:00:00Z")
+		},
+		status: tables.StatusReview, decision: tables.DecisionReview,
+		lastActivity: at("2026-08-20T00:00:00Z"), source: tables.SourceAccessKey, days: 73,
+	})
+	if !hasReason(f, "used after deactivation: "+reasonDependsOn) || hasReason(f, "watched events") {
+		t.Errorf("reasons %q", f.Reasons)
+	}
+}
