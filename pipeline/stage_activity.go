@@ -26,6 +26,9 @@ type activityOutput struct {
 	logFiles        []tables.LogFile
 	logFilesCounted bool
 	queries         []record.Query
+	// Watch is the watch table: events that touched deactivated users
+	// after their deactivation; the findings hold those users on them.
+	Watch []tables.WatchEvent
 }
 
 func (o activityOutput) recordTo(rec *RunRecord) {

@@ -145,7 +145,8 @@ func removalCandidates(users []tables.User, act []tables.Activity, cov []tables.
 	}
 	want := map[string]bool{}
 	for _, f := range prelim {
-		if f.Status == tables.StatusInactive || f.Status == tables.StatusNeverUsed {
+		// A deactivated user due for deletion is a removal candidate too.
+		if f.Status == tables.StatusInactive || f.Status == tables.StatusNeverUsed || f.Decision == tables.DecisionDelete {
 			want[f.AccountID+"/"+f.ARN] = true
 		}
 	}

@@ -110,6 +110,10 @@ var findingColumns = []column{
 		// number that would sort and chart as "active yesterday".
 		get: func(f *tables.Finding) cell { return cell{n: f.DaysInactive, null: f.DaysInactive < 0} },
 	},
+	// The dormant:deactivated and dormant:delete-after tags' dates: blank on
+	// a user remediation never deactivated (or whose tags are unreadable).
+	date("deactivated_on", "Deactivated on (UTC)", func(f *tables.Finding) time.Time { return f.DeactivatedOn }),
+	date("delete_after", "Delete after (UTC)", func(f *tables.Finding) time.Time { return f.DeleteAfter }),
 	{
 		name: "reasons", title: "Reasons", kind: kText,
 		get: func(f *tables.Finding) cell { return cell{s: strings.Join(f.Reasons, ReasonSeparator)} },

@@ -40,7 +40,7 @@ print("user", ws.cell(3, hdr.index("User name") + 1).value)
 	want := strings.Join([]string{
 		"sheets " + strings.Join(SheetNames(), ","),
 		"freeze C2",
-		`dropdown list "Approve,Reject,Defer" M2:M14`,
+		`dropdown list "Approve,Reject,Defer" O2:O14`,
 		"cf 5",
 		"created True",
 		"user alice",

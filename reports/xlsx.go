@@ -56,7 +56,8 @@ const DateTimeFormat = "yyyy-mm-dd hh:mm:ss"
 
 // Statuses and Decisions are the report order of the findings' values.
 var (
-	Statuses  = []string{tables.StatusActive, tables.StatusInactive, tables.StatusNeverUsed, tables.StatusNew, tables.StatusExempt, tables.StatusReview, tables.StatusRoot}
+	Statuses = []string{tables.StatusActive, tables.StatusInactive, tables.StatusNeverUsed, tables.StatusNew, tables.StatusDeactivated,
+		tables.StatusExempt, tables.StatusReview, tables.StatusRoot}
 	Decisions = []string{tables.DecisionDelete, tables.DecisionDeactivate, tables.DecisionReview, tables.DecisionKeep}
 )
 
@@ -121,7 +122,7 @@ type workbook struct {
 	styles  struct {
 		title, section, header, reviewHeader, groupHeader, label, date, integer, bold, boldInt, note, wrap int
 		// Conditional formats (differential styles).
-		cfRed, cfAmber, cfGreen, cfBlue, cfGrey int
+		cfRed, cfAmber, cfGreen, cfBlue, cfGrey, cfPurple int
 	}
 	numFmts map[string]int // number format -> cell style
 }
@@ -237,6 +238,7 @@ func (wb *workbook) newStyles() error {
 		{&wb.styles.cfGreen, "C6EFCE", "006100"},
 		{&wb.styles.cfBlue, "DDEBF7", "1F4E78"},
 		{&wb.styles.cfGrey, "EDEDED", "404040"},
+		{&wb.styles.cfPurple, "E4DFEC", "5B3F86"}, // deactivated: neither in use nor yet removed
 	}
 	for _, c := range conds {
 		id, err := wb.f.NewConditionalStyle(&excelize.Style{

@@ -91,6 +91,7 @@ func writeFindings(ctx context.Context, wb *workbook, in *Input) error {
 			cellRule{[]string{tables.StatusReview}, st.cfAmber},
 			cellRule{[]string{tables.StatusActive}, st.cfGreen},
 			cellRule{[]string{tables.StatusNew}, st.cfBlue},
+			cellRule{[]string{tables.StatusDeactivated}, st.cfPurple},
 			cellRule{[]string{tables.StatusExempt, tables.StatusRoot}, st.cfGrey},
 		); err != nil {
 			return err

@@ -77,6 +77,22 @@ func methodRules(in *Input) [][2]string {
 		{tables.StatusNew, fmt.Sprintf("Created on or after the window start (%s) and never used: grace, not remediated. A user created after as-of is new too, its reason saying so (it is not \"inside the window\").", ws)},
 		{tables.StatusInactive, fmt.Sprintf("Last activity before the window start (%s).", ws)},
 		{tables.StatusNeverUsed, fmt.Sprintf("Created before the window start (%s) and never used in any way.", ws)},
+		{tables.StatusDeactivated, "Tagged " + tables.TagDeactivated + " by dormant remediation, with neither an active access key nor a login profile in the credential report, and no use since the tag's date. " +
+			"Decision keep until its " + tables.TagDeleteAfter + " date; once that date is at or before as-of, delete, behind every guard of a removal " +
+			"(trail coverage and settings, digests, skipped records, a fresh credential report listing the user, authorization details, input gaps, references, an identity remediation can match): " +
+			"any of them missing makes it review, never delete. The Deactivated on and Delete after columns show the tags' dates; the tags themselves are not activity."},
+		{"Used after deactivation", "A deactivated user used after its deactivation date is review, whatever its delete-after date: " +
+			"a call by its unique ID or one of its access key IDs, failed or not (the watch table), a failed console sign-in under its name, or a last use in the credential report or CloudTrail after that date. " +
+			"The reasons list the first events (time, source, event name, error) and count the rest: something still depends on it; restore it or find the owner."},
+		{"Reactivated", "A user tagged " + tables.TagDeactivated + " that has an active access key or a login profile again is not deactivated: its activity decides its status as for any user, " +
+			"and a reason names who re-enabled what and when (CreateAccessKey, UpdateAccessKey, CreateLoginProfile, UpdateLoginProfile by whom) where the logs show it, or says the logs do not. " +
+			"A person re-enabled it on purpose, so it is never removed on one run's evidence: a removal, or the deactivation of an unused key, becomes review."},
+		{"Dormant tags", "A " + tables.TagDeactivated + " or " + tables.TagDeleteAfter + " tag that is not a YYYY-MM-DD date, a delete-after without a deactivation tag, or one before it, proves nothing: review, naming the tag, and never deleted on it. " +
+			"A tagged user without a credential report row is review too: whether it still has credentials is unknown."},
+		{"What the watch sees", "Only what CloudTrail records in the run's window, for the regions and events the trails cover (see Trails and Coverage): " +
+			"calls the user's credentials made, including those a policy denied (errorCode AccessDenied and the like), and console sign-ins, including failed ones (errorMessage \"Failed authentication\"). " +
+			"It cannot see data events a trail does not record, use before the window start (the previous run's window holds it), nor requests rejected before AWS knows whose they are: " +
+			"a call signed with an inactive or deleted access key may never be attributed to the user, so the absence of such events proves nothing (the failure may show only in the caller's own logs)."},
 		{tables.StatusExempt, "Has " + tag + ", or an allowlist entry names it with a reason, an owner and an expiry date. " +
 			"An entry's account ID must match exactly and its user name matches whatever the case: IAM user names are unique case-insensitively, so SVC-SFTP-PROD and svc-sftp-prod are one name " +
 			"(an export listing both holds a user deleted and re-created in another case, and the entry exempts both). " +
@@ -97,8 +113,9 @@ func methodRules(in *Input) [][2]string {
 			"a null trust policy) is accepted, and every user it may hide evidence for keeps that gap as a review reason. Malformed input is refused with the file, line and field."},
 		{"Trail settings", trailRule},
 		{tables.StatusRoot, "The account root user: reported apart, never remediated."},
-		{"Decision", fmt.Sprintf("inactive or never_used with nothing to review: deactivate (keys inactive, console password removed, user tagged); "+
-			"delete once inactive (never used: existing) longer than %d days; review: review; everything else: keep.", in.DeleteAfterDays)},
+		{"Decision", fmt.Sprintf("inactive or never_used with nothing to review: deactivate (keys inactive, console password removed, user tagged %s and %s); "+
+			"delete once inactive (never used: existing) longer than %d days; deactivated: keep until its %s date, then delete; review: review; everything else: keep.",
+			tables.TagDeactivated, tables.TagDeleteAfter, in.DeleteAfterDays, tables.TagDeleteAfter)},
 		{"Unused keys", fmt.Sprintf("An active user's active access key created before, and unused since, the window start (%s) is deactivated on its own; the user stays. "+
 			"Deactivating a key needs the same proof as a removal (a fresh report listing the user, its unique ID, no input gap); without it the user's decision is review.", ws)},
 		{"Controls", "IAM.22 and IAM.8 are evaluated at as-of whatever the run's window: a console password or an active access key unused for the threshold or longer fails; " +

@@ -585,7 +585,7 @@ func TestXLSXCharts(t *testing.T) {
 		part, title string
 		cats, vals  []string
 	}{
-		{"xl/charts/chart1.xml", "Users by status", Statuses, []string{"5", "2", "1", "1", "1", "2", "1"}},
+		{"xl/charts/chart1.xml", "Users by status", Statuses, []string{"5", "2", "1", "1", "0", "1", "2", "1"}},
 		{"xl/charts/chart2.xml", "Users by days since last activity",
 			[]string{"0 to 44", "45 to 89", "90 to 179", "180 to 364", "365 to 729", "730 or more", "unknown"},
 			[]string{"5", "1", "0", "2", "0", "1", "3"}},
@@ -657,6 +657,7 @@ func TestXLSXConditionalFormats(t *testing.T) {
 		{SheetFindings, "status", tables.StatusNeverUsed, red},
 		{SheetFindings, "status", tables.StatusReview, amber},
 		{SheetFindings, "status", tables.StatusActive, green},
+		{SheetFindings, "status", tables.StatusDeactivated, "E4DFEC"},
 		{SheetFindings, "decision", tables.DecisionDelete, red},
 		{SheetFindings, controlColName(Controls[0]), ControlFail, red},
 		{SheetFindings, controlColName(Controls[1]), ControlFail, red},
@@ -934,6 +935,9 @@ func TestXLSXMethod(t *testing.T) {
 		tables.StatusExempt: "dormant:exempt=true", "Reviewer": "Approve",
 		// Issue 13: how report age, missing sources and partial exports are treated.
 		"Report age": "--report-generated-at", "Missing sources": "not assessed", "Partial exports": "review reason",
+		// Issue 17: the lifecycle of a deactivated user, and what the watch sees.
+		tables.StatusDeactivated: "keep until its dormant:delete-after date", "Used after deactivation": "restore it or find the owner",
+		"Reactivated": "who re-enabled what", "Dormant tags": "never deleted", "What the watch sees": "Failed authentication",
 	} {
 		if !strings.Contains(values[k], want) {
 			t.Errorf("Method rule %q = %q, want it to mention %q", k, values[k], want)
@@ -942,6 +946,11 @@ func TestXLSXMethod(t *testing.T) {
 	for _, s := range SheetNames() {
 		if values[s] == "" {
 			t.Errorf("Method does not say what sheet %s holds", s)
+		}
+	}
+	for _, s := range Statuses {
+		if values[s] == "" {
+			t.Errorf("Method does not describe the status %s", s)
 		}
 	}
 }

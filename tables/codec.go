@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,6 +45,10 @@ type plan struct {
 	dtype  arrow.DataType
 	elem   *plan  // kList
 	fields []plan // kStruct
+	// added: the column came after files were written without it (tag
+	// option ",added"); such a file decodes with the zero value, so that
+	// earlier runs' tables stay readable.
+	added bool
 }
 
 var timeType = reflect.TypeOf(time.Time{})
@@ -63,7 +68,7 @@ func structPlan(t reflect.Type) ([]plan, error) {
 	var out []plan
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		name := f.Tag.Get("arrow")
+		name, opt, _ := strings.Cut(f.Tag.Get("arrow"), ",")
 		if name == "" || name == "-" || !f.IsExported() {
 			continue
 		}
@@ -71,7 +76,7 @@ func structPlan(t reflect.Type) ([]plan, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tables: field %s.%s: %w", t.Name(), f.Name, err)
 		}
-		p.name, p.index = name, i
+		p.name, p.index, p.added = name, i, opt == "added"
 		out = append(out, p)
 	}
 	plans.Store(t, out)
@@ -213,6 +218,9 @@ func decodeInto[T any](out []T, rec arrow.RecordBatch) ([]T, error) {
 	cols := make([]arrow.Array, len(ps))
 	for j, p := range ps {
 		idx := rec.Schema().FieldIndices(p.name)
+		if len(idx) == 0 && p.added {
+			continue // written before the column existed: zero values
+		}
 		if len(idx) == 0 {
 			return nil, fmt.Errorf("decoding %s table: column %q is missing", reflect.TypeFor[T]().Name(), p.name)
 		}
@@ -229,7 +237,9 @@ func decodeInto[T any](out []T, rec arrow.RecordBatch) ([]T, error) {
 	for i := range n {
 		v := reflect.ValueOf(&out[first+i]).Elem()
 		for j := range ps {
-			readValue(cols[j], i, v.Field(ps[j].index), &ps[j])
+			if cols[j] != nil {
+				readValue(cols[j], i, v.Field(ps[j].index), &ps[j])
+			}
 		}
 	}
 	return out, nil

@@ -236,6 +236,12 @@ type Finding struct {
 	// ("not assessed"), never false.
 	CredentialReportGiven     bool `arrow:"credential_report_given"`
 	AuthorizationDetailsGiven bool `arrow:"authorization_details_given"`
+
+	// DeactivatedOn and DeleteAfter are the user's dormant:deactivated and
+	// dormant:delete-after tags (ReadDeactivation); zero when absent or
+	// unreadable. Runs before issue 17 wrote no such columns.
+	DeactivatedOn time.Time `arrow:"deactivated_on,added"`
+	DeleteAfter   time.Time `arrow:"delete_after,added"`
 }
 
 // CoverageSpans folds coverage cells, sorted by account, region and hour as

@@ -79,7 +79,7 @@ func Classify(users []tables.User, activity []tables.Activity, coverage []tables
 	const chunk = 4096
 	err := parallel.Each((len(order)+chunk-1)/chunk, runtime.GOMAXPROCS(0), func(ci int) error {
 		for j := ci * chunk; j < min((ci+1)*chunk, len(order)); j++ {
-			if err := c.classify(&users[order[j].i], &out[j]); err != nil {
+			if err := c.classifyUser(&users[order[j].i], &out[j]); err != nil {
 				return err
 			}
 		}
@@ -194,6 +194,8 @@ func (c *classifier) classify(u *tables.User, f *tables.Finding) error {
 	}
 
 	// Exemptions come before activity: an exempt user is never remediated.
+	// The dormant tags' dates are reported whatever decides (lifecycle.go).
+	d := deactivation(u, f)
 	allow := c.allow[allowKey(u.AccountID, u.UserName)]
 	if allow.valid == nil && allow.expired != nil {
 		f.AllowlistExpired = true
@@ -212,6 +214,9 @@ func (c *classifier) classify(u *tables.User, f *tables.Finding) error {
 		f.ExemptionOwner, f.ExemptionReason, f.ExemptionExpires = e.Owner, e.Reason, e.Expires
 		f.Reasons = append(f.Reasons, fmt.Sprintf("exempt by allowlist until %s (owner %s): %s", date(e.Expires), e.Owner, e.Reason))
 		c.appendUseReason(u, f)
+		return nil
+	}
+	if c.lifecycle(u, f, d, ct, refs) {
 		return nil
 	}
 

@@ -111,6 +111,8 @@ type classifier struct {
 	sharedIDs map[acctName]int
 	// trailGaps are, by account, what its trails fail to record (trails.go).
 	trailGaps map[string][]string
+	// watch is the watch table by user (lifecycle.go).
+	watch *watchIndex
 }
 
 func newClassifier(users []tables.User, activity []tables.Activity, coverage []tables.Coverage, refs []tables.Reference, opts Options) *classifier {
@@ -123,6 +125,7 @@ func newClassifier(users []tables.User, activity []tables.Activity, coverage []t
 		coverage:    newCoverageIndex(coverage, opts.WindowStart(), opts.AsOf).withDigests(opts.DigestProven),
 		allow:       make(map[acctName]allowState, len(opts.Allowlist)),
 		trailGaps:   trailGapsByAccount(opts),
+		watch:       newWatchIndex(opts.Watch),
 	}
 	c.byARN.next = c.byPrincipal.next // rows are in exactly one of the two chains
 	for i := range activity {

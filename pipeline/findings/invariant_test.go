@@ -148,7 +148,9 @@ func (sc *scenario) check(u *tables.User, f *tables.Finding) string {
 	}
 	removal := f.Decision == tables.DecisionDelete || f.Decision == tables.DecisionDeactivate
 	if removal {
-		if f.Status != tables.StatusInactive && f.Status != tables.StatusNeverUsed {
+		// A deactivated user (lifecycle.go) is only ever deleted, when due.
+		deactivated := f.Status == tables.StatusDeactivated && f.Decision == tables.DecisionDelete
+		if f.Status != tables.StatusInactive && f.Status != tables.StatusNeverUsed && !deactivated {
 			return "removal of a user whose status is " + f.Status
 		}
 		if t, what := sc.lastUse(u); !t.IsZero() && !t.Before(sc.opts.WindowStart()) {

@@ -57,6 +57,10 @@ type Options struct {
 	// (tables.DigestProblems, tables.DigestProven; digest.go).
 	DigestProblems map[string][]string
 	DigestProven   map[string]map[string]bool
+
+	// Watch is the watch table: events that touched deactivated users
+	// after their deactivation (tables.WatchEvent; lifecycle.go).
+	Watch []tables.WatchEvent
 }
 
 // DefaultOptions returns the documented defaults for a run as of asOf.
@@ -100,6 +104,16 @@ func (o Options) Validate() error {
 	for i, e := range o.Allowlist {
 		for _, err := range validateEntry(e) {
 			errs = append(errs, fmt.Errorf("allowlist entry %d (%s/%s): %w", i+1, e.AccountID, e.UserName, err))
+		}
+	}
+	for i, e := range o.Watch {
+		switch {
+		case e.Kind != tables.WatchUse && e.Kind != tables.WatchSigninFailure && e.Kind != tables.WatchReenable:
+			errs = append(errs, fmt.Errorf("watch event %d (%s/%s, %s): kind %q is none of %s, %s, %s: the watch table is damaged; rerun the activity stage",
+				i+1, e.AccountID, e.UserName, e.EventID, e.Kind, tables.WatchUse, tables.WatchSigninFailure, tables.WatchReenable))
+		case e.EventTime.IsZero():
+			errs = append(errs, fmt.Errorf("watch event %d (%s/%s, %s): no event time: the watch table is damaged; rerun the activity stage",
+				i+1, e.AccountID, e.UserName, e.EventID))
 		}
 	}
 	if len(errs) > 0 {

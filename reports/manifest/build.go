@@ -28,7 +28,8 @@ type Input struct {
 // Build plans remediation for a run's findings and signs the result:
 //
 //   - a user entry for every user whose decision is deactivate or delete
-//     (such a finding must be inactive or never_used, not root, not exempt);
+//     (such a finding must be inactive or never_used, not root, not exempt;
+//     or deactivated, due for deletion, with decision delete);
 //   - an access_key entry for every unused key (tables.Finding.UnusedKeys) of
 //     a user who stays: decision keep, status active or new, not exempt.
 //
@@ -135,8 +136,9 @@ func plan(dst []Entry, f *tables.Finding, asOf, windowStart time.Time, deleteAft
 		if isRoot(f) {
 			return nil, fmt.Errorf("decision %s on the root user: the root user is never remediated", f.Decision)
 		}
-		if f.Status != tables.StatusInactive && f.Status != tables.StatusNeverUsed {
-			return nil, fmt.Errorf("decision %s contradicts status %s: only inactive and never_used users are remediated", f.Decision, f.Status)
+		due := f.Status == tables.StatusDeactivated && f.Decision == tables.DecisionDelete
+		if f.Status != tables.StatusInactive && f.Status != tables.StatusNeverUsed && !due {
+			return nil, fmt.Errorf("decision %s contradicts status %s: only inactive and never_used users are remediated, and deactivated ones only deleted", f.Decision, f.Status)
 		}
 		if f.Exemption != "" {
 			return nil, fmt.Errorf("decision %s on a user exempt by %s: exempt users are never remediated", f.Decision, f.Exemption)
@@ -234,6 +236,8 @@ func baseEntry(f *tables.Finding, kind, decision string) Entry {
 			LastActivitySource:  f.LastActivitySource,
 			DaysInactive:        int(f.DaysInactive),
 			Status:              f.Status,
+			DeactivatedOn:       timePtr(f.DeactivatedOn),
+			DeleteAfter:         timePtr(f.DeleteAfter),
 		},
 	}
 }
@@ -371,8 +375,16 @@ func newDeleteActions(passwordEnabled bool, status string) []Action {
 		{Call: CallDetachUserPolicy, Target: "every attached managed policy", Why: "DeleteUser fails while managed policies are attached (the policies themselves stay)"},
 		{Call: CallRemoveUserFromGroup, Target: "all group memberships", Why: "DeleteUser fails while the user is in any group"},
 		{Call: CallDeleteUserPermissionsBoundary, Target: "permissions boundary", Why: "removes the permissions boundary before the user: AWS does not document whether a boundary blocks DeleteUser, and removing it first is harmless"},
-		{Call: CallDeleteUser, Target: "the user", Why: fmt.Sprintf("the user is %s and past the delete-after threshold", status)},
+		{Call: CallDeleteUser, Target: "the user", Why: deleteWhy(status)},
 	}
+}
+
+// deleteWhy says why DeleteUser is called, by the finding's status.
+func deleteWhy(status string) string {
+	if status == tables.StatusDeactivated {
+		return "the user was deactivated, stayed unused, and its " + TagDeleteAfter + " date has come"
+	}
+	return fmt.Sprintf("the user is %s and past the delete-after threshold", status)
 }
 
 func keyEntry(f *tables.Finding, slot int, windowStart time.Time, shared *sharedPlans) (Entry, error) {

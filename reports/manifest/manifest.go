@@ -174,6 +174,10 @@ type Evidence struct {
 	// -1 when neither is known.
 	DaysInactive int    `json:"days_inactive"`
 	Status       string `json:"status"`
+	// DeactivatedOn and DeleteAfter are the user's dormant:deactivated and
+	// dormant:delete-after tags, when remediation deactivated it earlier.
+	DeactivatedOn *time.Time `json:"deactivated_on,omitempty"`
+	DeleteAfter   *time.Time `json:"delete_after,omitempty"`
 }
 
 // Action is one IAM call of an entry's plan.

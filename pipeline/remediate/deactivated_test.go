@@ -1,0 +1,38 @@
+package remediate
+
+import (
+	"testing"
+	"time"
+
+	"github.com/dormant-iam/dormant/internal/awsfake"
+	"github.com/dormant-iam/dormant/reports/manifest"
+	"github.com/dormant-iam/dormant/tables"
+)
+
+// Issue 17: a user an earlier remediation deactivated (inactive key, no
+// login profile, the dormant tags) and now due for deletion passes the
+// live re-check and is deleted: its dormant tags are not activity.
+func TestDeleteDueDeactivatedUser(t *testing.T) {
+	var olive *awsfake.User
+	on, after := ago(200).Format(time.DateOnly), ago(10).Format(time.DateOnly)
+	e := newEnv(t, func(o *awsfake.Org) {
+		olive = o.Account(mgmtID).AddUser("olive", awsfake.UserCreated(ago(900)),
+			awsfake.UserTag(manifest.TagDeactivated, on), awsfake.UserTag(manifest.TagDeleteAfter, after))
+		olive.AddAccessKey(awsfake.KeyCreated(ago(800)), awsfake.KeyLastUsed(ago(400), "us-east-1", "s3"), awsfake.KeyInactive())
+		olive.AddToGroup("readers")
+	})
+	f := finding(mgmtID, olive, tables.StatusDeactivated, tables.DecisionDelete)
+	f.DeactivatedOn, f.DeleteAfter = ago(200).Truncate(24*time.Hour), ago(10).Truncate(24*time.Hour)
+	f.Reasons = []string{"deactivated " + on + ", delete after " + after + ": delete-after reached at as-of: delete"}
+	res, out := e.run(e.writeManifest(f), nil, WithApply(true), WithMode(ModeDelete))
+	if err := res.Err(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	er := entryByLabel(t, res, mgmtID+"/olive")
+	if er.Action != ActionDelete || er.Outcome != OutcomeDone {
+		t.Fatalf("olive: action %s, outcome %s (%s)\n%s", er.Action, er.Outcome, er.Reason, out)
+	}
+	if s := e.state(mgmtID, "olive"); s != nil {
+		t.Errorf("olive still exists: %+v", s)
+	}
+}
