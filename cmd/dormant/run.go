@@ -16,7 +16,6 @@ import (
 	"github.com/dormant-iam/dormant/pipeline/activity/local"
 	"github.com/dormant-iam/dormant/pipeline/inventory"
 	"github.com/dormant-iam/dormant/reports"
-	"github.com/dormant-iam/dormant/tables"
 )
 
 // commonFlags are the flags run and demo share.
@@ -216,18 +215,19 @@ func printSummary(w io.Writer, res *pipeline.Result) {
 		}
 	}
 	fmt.Fprintf(w, "dormant: %d users assessed in %d accounts\n", s.Total, assessed)
-	for _, st := range []string{tables.StatusActive, tables.StatusInactive, tables.StatusNeverUsed, tables.StatusNew, tables.StatusExempt, tables.StatusReview, tables.StatusRoot} {
+	for _, st := range reports.Statuses {
 		fmt.Fprintf(w, "  %-11s %d\n", st, s.ByStatus[st])
 	}
-	fmt.Fprintf(w, "decisions: delete %d, deactivate %d, review %d, keep %d; unused keys %d\n",
-		s.ByDecision[tables.DecisionDelete], s.ByDecision[tables.DecisionDeactivate], s.ByDecision[tables.DecisionReview], s.ByDecision[tables.DecisionKeep], s.UnusedKeys)
+	var ds []string
+	for _, d := range reports.Decisions {
+		ds = append(ds, fmt.Sprintf("%s %d", d, s.ByDecision[d]))
+	}
+	fmt.Fprintf(w, "decisions: %s; unused keys %d\n", strings.Join(ds, ", "), s.UnusedKeys)
 	fmt.Fprintf(w, "reports:  %s/reports/ (dormant-report.xlsx, findings.csv, remediation-manifest.json)\n", res.Out)
 }
 
-var failOnValues = []string{
-	tables.StatusActive, tables.StatusInactive, tables.StatusNeverUsed, tables.StatusNew, tables.StatusExempt, tables.StatusReview, tables.StatusRoot,
-	tables.DecisionDelete, tables.DecisionDeactivate, tables.DecisionKeep,
-}
+// failOnValues are every status and decision (review is both).
+var failOnValues = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(reports.Statuses), reports.Decisions...))))
 
 func checkFailOn(failOn []string) error {
 	for _, v := range failOn {
