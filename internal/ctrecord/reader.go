@@ -55,6 +55,9 @@ type Record struct {
 
 	// response is responseElements' JSON text, nil when absent or null.
 	Response []byte
+	// Request is requestParameters' JSON text, nil when absent or null
+	// (the watch reads the target user's name from it).
+	Request []byte
 
 	User   Identity
 	Issuer Identity // storage for user.issuer
@@ -337,6 +340,7 @@ const (
 	fResponse
 	fUserIdentity
 	fEventType
+	fRequest
 )
 
 func (p *Reader) readRecord(rec *Record) error {
@@ -391,6 +395,8 @@ func (p *Reader) readRecord(rec *Record) error {
 			bit = fEventTime
 		case "responseElements":
 			bit = fResponse
+		case "requestParameters":
+			bit = fRequest
 		case "userIdentity":
 			bit = fUserIdentity
 		default:
@@ -419,6 +425,14 @@ func (p *Reader) readRecord(rec *Record) error {
 			}
 			if raw := p.b[start:p.i]; string(raw) != "null" {
 				rec.Response = raw
+			}
+		case bit == fRequest:
+			start := p.i
+			if err := p.skipValue(0); err != nil {
+				return err
+			}
+			if raw := p.b[start:p.i]; string(raw) != "null" {
+				rec.Request = raw
 			}
 		default:
 			if err := p.identity(&rec.User, &rec.Issuer, "userIdentity"); err != nil {
