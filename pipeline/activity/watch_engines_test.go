@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/dormant-iam/dormant/internal/awsfake/analytics"
@@ -68,8 +69,18 @@ func TestWatchSameOnEveryEngine(t *testing.T) {
 	cached := func() *local.Local {
 		return local.NewLocal(root, local.WithThreads(2), local.WithLogger(trailtest.Quiet()), local.WithCache(cache))
 	}
+	incremental := func(what string, res *activity.Result, note string) {
+		t.Helper()
+		if !strings.Contains(res.Runs[0].SQL, note) {
+			t.Errorf("%s: the evidence lacks %q:\n%s", what, note, res.Runs[0].SQL[:min(1000, len(res.Runs[0].SQL))])
+		}
+	}
 	diffWatch(t, "go scanner, cold cache", run("cold", cached(), q).Watch, want)
-	diffWatch(t, "go scanner, warm cache", run("warm", cached(), q).Watch, want)
+	warm := run("warm", cached(), q)
+	diffWatch(t, "go scanner, warm cache", warm.Watch, want)
+	// (2026-10-03 is read every time: the window ends inside it.)
+	incremental("warm", warm, "-- Incremental: 4 of 5 day folders")
+	incremental("warm", warm, "0 because\n-- the cache held no watch candidates")
 	// Other targets on a warm cache: the days are read again for them.
 	judy := q
 	judy.Watch = q.Watch[1:]
@@ -79,8 +90,25 @@ func TestWatchSameOnEveryEngine(t *testing.T) {
 			wantJudy = append(wantJudy, w)
 		}
 	}
-	diffWatch(t, "go scanner, warm cache, other targets", run("warm judy", cached(), judy).Watch, wantJudy)
-	diffWatch(t, "go scanner, warm cache, back to both", run("warm both", cached(), q).Watch, want)
+	other := run("warm judy", cached(), judy)
+	diffWatch(t, "go scanner, warm cache, other targets", other.Watch, wantJudy)
+	incremental("other targets", other, "-- Incremental: 0 of 5 day folders")
+	incremental("other targets", other, "4 because\n-- the cache held no watch candidates")
+	back := run("warm both", cached(), q)
+	diffWatch(t, "go scanner, warm cache, back to both", back.Watch, want)
+	incremental("back to both", back, "-- Incremental: 4 of 5 day folders")
+	// A window whose edges cut days: those days are read again, the others
+	// come from the cache, and the watch keeps only the window's events.
+	cut := q
+	cut.Start, cut.End = trailtest.TS("2026-10-02T10:00:00Z"), trailtest.TS("2026-10-03T08:00:00Z")
+	var wantCut []tables.WatchEvent
+	for _, w := range want {
+		if !w.EventTime.Before(cut.Start) && !w.EventTime.After(cut.End) {
+			wantCut = append(wantCut, w)
+		}
+	}
+	diffWatch(t, "go scanner, warm cache, window cutting days", run("cut", cached(), cut).Watch, wantCut)
+	diffWatch(t, "go scanner, window cutting days", run("cut", newTestLocal(root), cut).Watch, wantCut)
 	noWatch := q
 	noWatch.Watch = nil
 	if res, err := cached().Run(ctx, noWatch); err != nil || res.Watch != nil {
