@@ -107,6 +107,7 @@ func methodRules(in *Input) [][2]string {
 			"`dormant manifest --from-workbook` keeps only approved entries of the run's remediation manifest, with the comments; rejected, deferred and blank rows are dropped. " +
 			"Rows may be sorted and filtered, but not added, removed, duplicated, or have their account, user name, user ID, ARN or key changed: such a workbook is refused."},
 		{"Log files and skipped records", logFilesRule},
+		{"What the watch can and cannot see", watchRule},
 		{"Evidence", "The run directory holds every input as received, the SQL as run, the tables, these reports and SHA256SUMS over all of them; " +
 			"`dormant verify` re-hashes them and recomputes the findings offline."},
 	}
@@ -213,3 +214,20 @@ func engineNote(engines []string) string {
 	}
 	return "What read CloudTrail: " + strings.Join(engines[:len(engines)-1], ", ") + " or " + engines[len(engines)-1] + "."
 }
+
+// watchRule says what the watch over deactivated users (issue 17) can and
+// cannot see, from AWS's documentation of what CloudTrail records.
+const watchRule = "After dormant deactivates a user (tag dormant:deactivated), every run watches it from that date: any CloudTrail event whose userIdentity carries " +
+	"its unique ID or one of its access key IDs, failed calls included; any failed console sign-in under its name in its account (names compared " +
+	"case-insensitively, as IAM compares them); and anyone giving it a key or a password again (CreateAccessKey, UpdateAccessKey to Active, " +
+	"CreateLoginProfile, UpdateLoginProfile). The watch sees only what CloudTrail records. " +
+	"It sees failed console sign-ins by IAM users, which CloudTrail logs as ConsoleLogin with ConsoleLogin: Failure (IAM User Guide, \"Logging IAM and AWS STS " +
+	"API calls with AWS CloudTrail\", Logging user sign-in events; CloudTrail User Guide, \"AWS Management Console sign-in events\"), and calls refused for " +
+	"want of permission (AccessDenied): they were authenticated, and CloudTrail logs them with their errorCode (CloudTrail User Guide, \"CloudTrail record " +
+	"contents\", errorCode). " +
+	"It cannot see a call made with an inactive, deleted or invalid access key: the request fails authentication, and AWS documents that CloudTrail logs " +
+	"authenticated requests (the same IAM User Guide page: \"Authenticated requests to other AWS service API operations are logged by CloudTrail\"), so for " +
+	"most services such a call leaves no record, and no row does not prove that nothing still holds the key; where a service does record one, it is reported. " +
+	"Nor a failed sign-in under a mistyped or unknown name, which CloudTrail masks as HIDDEN_DUE_TO_SECURITY_REASONS (same page, and CloudTrail User Guide, " +
+	"\"CloudTrail userIdentity element\"): it names nobody. Nor data events (S3 object reads, Lambda invocations) the trail does not log (Trails sheet), " +
+	"nor any account, region or day the logs do not cover (Coverage sheet)."

@@ -934,6 +934,8 @@ func TestXLSXMethod(t *testing.T) {
 		tables.StatusExempt: "dormant:exempt=true", "Reviewer": "Approve",
 		// Issue 13: how report age, missing sources and partial exports are treated.
 		"Report age": "--report-generated-at", "Missing sources": "not assessed", "Partial exports": "review reason",
+		// Issue 17: what the watch over deactivated users can and cannot see.
+		"What the watch can and cannot see": "HIDDEN_DUE_TO_SECURITY_REASONS",
 	} {
 		if !strings.Contains(values[k], want) {
 			t.Errorf("Method rule %q = %q, want it to mention %q", k, values[k], want)
