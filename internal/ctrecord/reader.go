@@ -114,6 +114,13 @@ type Reader struct {
 
 	Objects int // top-level objects read in the file
 	Digests int // of which digest objects (no Records, a digestStartTime)
+
+	// KeepRequest reads requestParameters into Record.Request (the watch
+	// needs it); otherwise it is skipped like any field the rules do not
+	// read. As with DuckDB's typed columns, a field that is read may not
+	// appear twice in a record, so a duplicate requestParameters fails
+	// only a scan that reads it.
+	KeepRequest bool
 }
 
 // NotLogError is a top-level object that is neither a CloudTrail log file's
@@ -396,6 +403,12 @@ func (p *Reader) readRecord(rec *Record) error {
 		case "responseElements":
 			bit = fResponse
 		case "requestParameters":
+			if !p.KeepRequest {
+				if err := p.skipValue(0); err != nil {
+					return err
+				}
+				continue
+			}
 			bit = fRequest
 		case "userIdentity":
 			bit = fUserIdentity

@@ -275,6 +275,8 @@ func (l *Local) scanFiles(ctx context.Context, files []LogFile, w window, bucket
 		st := &stats[n]
 		wg.Go(func() {
 			fr := fileReader{limit: l.maxFileSize, noHash: l.noDigests}
+			// The watch reads requestParameters, as the watch query does.
+			fr.json.KeepRequest = w.watch != nil
 			for !failed.Load() && ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
 				if i >= len(files) {
