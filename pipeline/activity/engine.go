@@ -15,7 +15,8 @@ import (
 type Engine interface {
 	// Name is the engine's name as the CLI spells it: "local", "athena", "lake".
 	Name() string
-	// Run computes the activity and coverage tables for q.
+	// Run computes the activity and coverage tables for q, and the watch
+	// table for q.Watch's targets (watch.go).
 	Run(ctx context.Context, q Query) (*Result, error)
 }
 
