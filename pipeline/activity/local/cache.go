@@ -184,7 +184,7 @@ func cacheNote(st cacheStats) string {
 		"-- times (or S3 ETags), %d of them through %d rollups of %d days; %d were read (%d of\n"+
 		"-- them again because the window's edge falls inside their events' days, %d because\n"+
 		"-- the cache held no watch candidates for these watch targets): %d files, %d bytes.\n",
-		st.hits, st.units, st.rolled, st.rollups, blockDays, st.units-st.hits, st.rescans-st.watchReads, st.watchReads,
+		st.hits, st.units, st.rolled, st.rollups, blockDays, st.units-st.hits, max(0, st.rescans-st.watchReads), st.watchReads,
 		st.filesRead, st.bytesRead)
 }
 
@@ -329,7 +329,9 @@ func (l *Local) cachedScan(ctx context.Context, q activity.Query, files []LogFil
 					cs.rolled++
 				}
 				if d.watch != nil {
-					final.watch = append(final.watch, d.watch.Accounts[u.account].Events...)
+					if e := d.watch.Accounts[u.account]; e != nil { // always: a unit without it was read
+						final.watch = append(final.watch, e.Events...)
+					}
 				}
 				st.maxJSON = max(st.maxJSON, d.man.Accounts[u.account].MaxJSON)
 			}
@@ -340,7 +342,7 @@ func (l *Local) cachedScan(ctx context.Context, q activity.Query, files []LogFil
 		}
 	}
 	l.log.Info("activity cache", "dir", l.cacheDir, "day_folders", len(units), "cached", cs.hits,
-		"through_rollups", cs.rolled, "rollups", cs.rollups, "to_read", len(units)-cs.hits, "edge_rescans", cs.rescans-cs.watchReads,
+		"through_rollups", cs.rolled, "rollups", cs.rollups, "to_read", len(units)-cs.hits, "edge_rescans", max(0, cs.rescans-cs.watchReads),
 		"watch_reads", cs.watchReads,
 		"files", cs.filesRead, "bytes", cs.bytesRead)
 
