@@ -10,6 +10,7 @@ import (
 
 	"github.com/dormant-iam/dormant/pipeline/activity"
 	localengine "github.com/dormant-iam/dormant/pipeline/activity/local"
+	"github.com/dormant-iam/dormant/tables"
 )
 
 // engineSpec is one activity engine: how it is configured, built,
@@ -117,10 +118,11 @@ func newEngine(ctx context.Context, cfg Config, sess sessionFunc) (engineSpec, a
 // them from S3, which downloads only what changed), for the cloud engines the
 // SQL they would run and the engine settings — so --resume never pays twice
 // for the same Athena scan. It returns the engine, built, for the stage.
-func activityFingerprint(ctx context.Context, cfg Config, sess sessionFunc) (string, activity.Engine, error) {
+func activityFingerprint(ctx context.Context, cfg Config, sess sessionFunc, targets []tables.WatchTarget) (string, activity.Engine, error) {
 	f := newFingerprint("activity", cfg.ToolVersion)
 	q := activityQuery(cfg)
-	f.add(cfg.Engine, q.Start.Format(time.RFC3339Nano), q.End.Format(time.RFC3339Nano))
+	q.Watch = targets
+	f.add(cfg.Engine, q.Start.Format(time.RFC3339Nano), q.End.Format(time.RFC3339Nano), watchFingerprint(targets))
 	spec, eng, err := newEngine(ctx, cfg, sess)
 	if err != nil {
 		return "", nil, err

@@ -171,7 +171,7 @@ func (p *previousRun) outputs(stage string) []string {
 	case "references":
 		return []string{ReferenceTable}
 	case "activity":
-		out := []string{ActivityTable, CoverageTable}
+		out := []string{ActivityTable, CoverageTable, WatchTable}
 		if spec, ok := lookupEngine(p.rec.Settings.Engine); ok && spec.CountsFiles {
 			out = append(out, LogFilesTable)
 		}

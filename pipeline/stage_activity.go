@@ -1,10 +1,15 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -26,9 +31,9 @@ type activityOutput struct {
 	logFiles        []tables.LogFile
 	logFilesCounted bool
 	queries         []record.Query
-	// Watch is the watch table: events that touched deactivated users
-	// after their deactivation; the findings hold those users on them.
-	Watch []tables.WatchEvent
+	// watch is the watch table (activity.Result.Watch): what touched a
+	// deactivated user after its deactivation, for the findings.
+	watch []tables.WatchEvent
 }
 
 func (o activityOutput) recordTo(rec *RunRecord) {
@@ -38,9 +43,53 @@ func (o activityOutput) recordTo(rec *RunRecord) {
 	rec.Counts.ActivityRows = len(o.rows)
 }
 
-// runActivity runs the engine's queries over CloudTrail for the window; eng
-// is the engine activityFingerprint built (nil: build it here).
-func runActivity(ctx context.Context, cfg Config, st *staging, sess sessionFunc, eng activity.Engine) (activityOutput, error) {
+// WatchTable is the watch: one row per event that touched a user dormant
+// deactivated, after its deactivation date (tables.WatchEvent).
+const WatchTable = "tables/watch.parquet"
+
+// watchTargets are the users to watch: every user whose
+// dormant:deactivated tag holds a readable date, watched from that date,
+// by its unique ID, its name, and the access key IDs accessKeys lists for
+// it (the inventory's keys, from IAM or an export; nil when the run has
+// none, and the watch then goes by unique ID and name only). Sorted by
+// account and name, so that the fingerprint and the query are stable.
+func watchTargets(users []tables.User, accessKeys []tables.AccessKey) []tables.WatchTarget {
+	var out []tables.WatchTarget
+	for _, u := range users {
+		d := tables.ReadDeactivation(u.Tags)
+		if u.IsRoot || !d.Tagged || d.On.IsZero() {
+			continue
+		}
+		t := tables.WatchTarget{AccountID: u.AccountID, UserName: u.UserName, UserID: u.UserID, Since: d.On}
+		for _, k := range accessKeys {
+			if k.AccountID == u.AccountID && k.UserName == u.UserName && k.AccessKeyID != "" {
+				t.AccessKeyIDs = append(t.AccessKeyIDs, k.AccessKeyID)
+			}
+		}
+		slices.Sort(t.AccessKeyIDs)
+		t.AccessKeyIDs = slices.Compact(t.AccessKeyIDs)
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b tables.WatchTarget) int {
+		return cmp.Or(cmp.Compare(a.AccountID, b.AccountID), cmp.Compare(a.UserName, b.UserName), cmp.Compare(a.UserID, b.UserID))
+	})
+	return out
+}
+
+// watchFingerprint is what the activity stage's fingerprint adds for the
+// targets: the watch table depends on them.
+func watchFingerprint(targets []tables.WatchTarget) string {
+	var b strings.Builder
+	for _, t := range targets {
+		fmt.Fprintf(&b, "watch %s %s %s %s %s\n", t.AccountID, t.UserName, t.UserID, strings.Join(t.AccessKeyIDs, ","), t.Since.UTC().Format(time.RFC3339))
+	}
+	return b.String()
+}
+
+// runActivity runs the engine's queries over CloudTrail for the window,
+// watching targets (watchTargets); eng is the engine activityFingerprint
+// built (nil: build it here).
+func runActivity(ctx context.Context, cfg Config, st *staging, sess sessionFunc, eng activity.Engine, targets []tables.WatchTarget) (activityOutput, error) {
 	var out activityOutput
 	spec, ok := lookupEngine(cfg.Engine)
 	if !ok {
@@ -52,7 +101,9 @@ func runActivity(ctx context.Context, cfg Config, st *staging, sess sessionFunc,
 			return out, err
 		}
 	}
-	res, err := eng.Run(ctx, activityQuery(cfg))
+	q := activityQuery(cfg)
+	q.Watch = targets
+	res, err := eng.Run(ctx, q)
 	if err != nil {
 		return out, fmt.Errorf("querying CloudTrail with the %s engine: %w", eng.Name(), err)
 	}
@@ -81,6 +132,13 @@ func runActivity(ctx context.Context, cfg Config, st *staging, sess sessionFunc,
 	if err := tables.WriteParquet(st.path(CoverageTable), res.Coverage); err != nil {
 		return out, fmt.Errorf("writing coverage table: %w", err)
 	}
+	// Written whether or not anyone is watched: an empty table says the
+	// engine looked (or had no one to look for), which run.json's inventory
+	// tells apart.
+	if err := tables.WriteParquet(st.path(WatchTable), res.Watch); err != nil {
+		return out, fmt.Errorf("writing watch table: %w", err)
+	}
+	out.watch = res.Watch
 	// An engine that cannot count records per file may still list files
 	// (Athena's digest check): the table keeps that evidence, and the
 	// findings hold candidates on it, but its record counts mean nothing.
@@ -107,5 +165,23 @@ func loadActivity(ctx context.Context, dir string, prev *RunRecord) (activityOut
 		return out, err
 	}
 	out.logFiles, out.logFilesCounted, err = readLogFiles(dir, prev.Engine)
+	if err != nil {
+		return out, err
+	}
+	out.watch, err = readWatch(dir)
 	return out, err
+}
+
+// readWatch reads a run's watch table; nil when the bundle has none (a run
+// by a version before the watch).
+func readWatch(dir string) ([]tables.WatchEvent, error) {
+	p := joinRel(dir, WatchTable)
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	rows, err := tables.ReadParquet[tables.WatchEvent](p)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", WatchTable, err)
+	}
+	return rows, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/dormant-iam/dormant/pipeline/activity"
 	"github.com/dormant-iam/dormant/pipeline/inventory"
 	"github.com/dormant-iam/dormant/pipeline/references"
 	"github.com/dormant-iam/dormant/reports"
@@ -146,6 +147,7 @@ func Verify(ctx context.Context, dir string) (*Verification, error) {
 		}
 		return v, nil
 	}
+	checkWatch(v, act.watch, watchTargets(storedUsers, nil), rec.WindowStart, rec.AsOf)
 	allowlist := ""
 	for _, in := range rec.Inputs {
 		if in.Kind == kindAllowlist {
@@ -159,7 +161,7 @@ func Verify(ctx context.Context, dir string) (*Verification, error) {
 		return v, nil
 	}
 	opts = withEvidence(opts, act.logFiles, verifyTrails(v, dir, &rec))
-	opts.Watch = act.Watch
+	opts.Watch = act.watch
 	mem := memory.NewGoAllocator()
 	usersTable, err := tables.Encode(mem, storedUsers)
 	if err != nil {
@@ -255,4 +257,44 @@ func normalizeRow[T any](r T) T {
 		}
 	}
 	return r
+}
+
+// checkWatch checks the bundle's watch table against what the stored
+// inventory says was watched: every row is a watched user's, at or after
+// its deactivation date and inside the window, of a known kind, in the
+// engines' order and without a repeated event. The rows themselves come
+// from the logs: verify --logs recomputes them.
+func checkWatch(v *Verification, rows []tables.WatchEvent, targets []tables.WatchTarget, start, end time.Time) {
+	if rows == nil {
+		v.Checked = append(v.Checked, "watch table: none in the bundle, or empty")
+		return
+	}
+	since := map[string]time.Time{}
+	for _, t := range targets {
+		since[t.AccountID+"/"+t.UserName+"/"+t.UserID] = t.Since
+	}
+	for i, r := range rows {
+		s, ok := since[r.AccountID+"/"+r.UserName+"/"+r.UserID]
+		switch {
+		case !ok:
+			v.problem("%s: row %d is for %s/%s (%s), which the inventory does not show as deactivated (tag %s)",
+				WatchTable, i+1, r.AccountID, r.UserName, r.UserID, tables.TagDeactivated)
+		case r.EventTime.Before(s):
+			v.problem("%s: row %d (%s, event %s) is before %s's deactivation on %s",
+				WatchTable, i+1, r.EventTime.UTC().Format(time.RFC3339), r.EventID, r.UserName, s.Format(time.DateOnly))
+		case r.EventTime.Before(start) || r.EventTime.After(end):
+			v.problem("%s: row %d (%s, event %s) is outside the run's window", WatchTable, i+1, r.EventTime.UTC().Format(time.RFC3339), r.EventID)
+		case r.Kind != tables.WatchUse && r.Kind != tables.WatchSigninFailure && r.Kind != tables.WatchReenable:
+			v.problem("%s: row %d has the unknown kind %q", WatchTable, i+1, r.Kind)
+		case i > 0 && r.EventID != "" && r.EventID == rows[i-1].EventID && r.AccountID == rows[i-1].AccountID &&
+			r.UserName == rows[i-1].UserName && r.UserID == rows[i-1].UserID:
+			v.problem("%s: row %d repeats event %s for %s", WatchTable, i+1, r.EventID, r.UserName)
+		}
+	}
+	sorted := slices.Clone(rows)
+	activity.SortWatch(sorted)
+	if !slices.EqualFunc(sorted, rows, func(a, b tables.WatchEvent) bool { return equalRows(a, b) }) {
+		v.problem("%s: the rows are not in the engines' order (account, user, time, event)", WatchTable)
+	}
+	v.Checked = append(v.Checked, fmt.Sprintf("watch table: %d rows, each a deactivated user's event after its deactivation, inside the window", len(rows)))
 }

@@ -107,6 +107,14 @@ func VerifyLogs(ctx context.Context, v *Verification, opts VerifyLogsOptions) er
 			return err
 		}
 	}
+	// The watch is re-derived for the users the stored inventory shows as
+	// deactivated, as the run derived its targets.
+	users, err := tables.ReadParquet[tables.User](filepath.Join(v.Dir, filepath.FromSlash(InventoryTable)))
+	if err != nil {
+		v.problem("%s: %v (the watch is not recomputed)", InventoryTable, err)
+	} else {
+		q.Watch = watchTargets(users, nil)
+	}
 	recomputeActivity(ctx, v, root, opts, q, rec.Settings.Engine, log)
 	return nil
 }
@@ -286,6 +294,18 @@ func recomputeActivity(ctx context.Context, v *Verification, root string, opts V
 	}
 	msg := fmt.Sprintf("activity and coverage recomputed from %s by the local engine over the run's window (%s to %s)",
 		opts.Logs, q.Start.UTC().Format(time.RFC3339), q.End.UTC().Format(time.RFC3339))
+	// A bundle from before the watch has no table to compare.
+	stored, err := readWatch(v.Dir)
+	_, statErr := os.Stat(filepath.Join(v.Dir, filepath.FromSlash(WatchTable)))
+	switch {
+	case err != nil:
+		v.problem("%v", err)
+	case statErr != nil && len(res.Watch) > 0:
+		v.problem("%s: the bundle has none, but the logs show %d events touching deactivated users", WatchTable, len(res.Watch))
+	case statErr == nil:
+		diffRows(v, WatchTable, opts.Logs, stored, res.Watch, watchKey)
+		msg += fmt.Sprintf(", the watch over %d deactivated users", len(q.Watch))
+	}
 	// The findings hold candidates on the log files table's verification
 	// (tables.DigestProblems), so it is re-derived too, not only the hashes.
 	if stored, counted, err := readLogFiles(v.Dir, engine); err == nil && counted {
@@ -293,6 +313,11 @@ func recomputeActivity(ctx context.Context, v *Verification, root string, opts V
 		msg += ", and every log and digest file's verification against the digests"
 	}
 	v.Checked = append(v.Checked, msg)
+}
+
+// watchKey names a watch row in diffRows' messages.
+func watchKey(w tables.WatchEvent) string {
+	return w.AccountID + " " + w.UserName + " " + w.Kind + " " + w.EventTime.UTC().Format(time.RFC3339) + " " + w.EventID
 }
 
 // verificationRow is what the log files table says of one file, with the

@@ -55,6 +55,14 @@ type Params struct {
 	// Accounts in scope for the athena and lake queries; empty means every
 	// account in the data. (The local engine selects accounts by folder.)
 	Accounts []string
+
+	// The watch query's filter (pipeline/activity/watch.go): events at or
+	// after WatchFrom naming one of the unique IDs, access key IDs or
+	// lower-cased user names. At least one list must be non-empty.
+	WatchFrom    time.Time
+	WatchUserIDs []string
+	WatchKeyIDs  []string
+	WatchNames   []string
 }
 
 // defaultMaxObjectSize is DuckDB's own default maximum_object_size.
@@ -72,7 +80,11 @@ func Render(engine, name string, p Params) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("rendering query %s: no such query; available: %s", key, strings.Join(available(), ", "))
 	}
-	if err := p.check(engine); err != nil {
+	err = p.check(engine)
+	if name == "watch" {
+		err = errors.Join(err, p.checkWatch())
+	}
+	if err != nil {
 		return "", fmt.Errorf("rendering query %s: %w", key, err)
 	}
 	if p.MaxObjectSize <= 0 {
@@ -146,6 +158,26 @@ func (p Params) check(engine string) error {
 		for _, f := range p.Files {
 			if f == "" || strings.ContainsRune(f, 0) {
 				errs = append(errs, fmt.Errorf("file path %q cannot be used in SQL (empty or holds a NUL byte)", f))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkWatch checks the watch query's filter: the lists' values are quoted
+// as literals, so only emptiness and NUL bytes matter.
+func (p Params) checkWatch() error {
+	var errs []error
+	if p.WatchFrom.IsZero() {
+		errs = append(errs, errors.New("the watch query needs the earliest deactivation date to watch from"))
+	}
+	if len(p.WatchUserIDs)+len(p.WatchKeyIDs)+len(p.WatchNames) == 0 {
+		errs = append(errs, errors.New("the watch query needs at least one user ID, access key ID or user name to watch"))
+	}
+	for _, list := range [][]string{p.WatchUserIDs, p.WatchKeyIDs, p.WatchNames} {
+		for _, v := range list {
+			if v == "" || strings.ContainsRune(v, 0) {
+				errs = append(errs, fmt.Errorf("watched value %q cannot be used in SQL (empty or holds a NUL byte)", v))
 			}
 		}
 	}

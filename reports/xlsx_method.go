@@ -89,10 +89,6 @@ func methodRules(in *Input) [][2]string {
 			"A person re-enabled it on purpose, so it is never removed on one run's evidence: a removal, or the deactivation of an unused key, becomes review."},
 		{"Dormant tags", "A " + tables.TagDeactivated + " or " + tables.TagDeleteAfter + " tag that is not a YYYY-MM-DD date, a delete-after without a deactivation tag, or one before it, proves nothing: review, naming the tag, and never deleted on it. " +
 			"A tagged user without a credential report row is review too: whether it still has credentials is unknown."},
-		{"What the watch sees", "Only what CloudTrail records in the run's window, for the regions and events the trails cover (see Trails and Coverage): " +
-			"calls the user's credentials made, including those a policy denied (errorCode AccessDenied and the like), and console sign-ins, including failed ones (errorMessage \"Failed authentication\"). " +
-			"It cannot see data events a trail does not record, use before the window start (the previous run's window holds it), nor requests rejected before AWS knows whose they are: " +
-			"a call signed with an inactive or deleted access key may never be attributed to the user, so the absence of such events proves nothing (the failure may show only in the caller's own logs)."},
 		{tables.StatusExempt, "Has " + tag + ", or an allowlist entry names it with a reason, an owner and an expiry date. " +
 			"An entry's account ID must match exactly and its user name matches whatever the case: IAM user names are unique case-insensitively, so SVC-SFTP-PROD and svc-sftp-prod are one name " +
 			"(an export listing both holds a user deleted and re-created in another case, and the entry exempts both). " +
@@ -124,6 +120,7 @@ func methodRules(in *Input) [][2]string {
 			"`dormant manifest --from-workbook` keeps only approved entries of the run's remediation manifest, with the comments; rejected, deferred and blank rows are dropped. " +
 			"Rows may be sorted and filtered, but not added, removed, duplicated, or have their account, user name, user ID, ARN or key changed: such a workbook is refused."},
 		{"Log files and skipped records", logFilesRule},
+		{"What the watch can and cannot see", watchRule},
 		{"Evidence", "The run directory holds every input as received, the SQL as run, the tables, these reports and SHA256SUMS over all of them; " +
 			"`dormant verify` re-hashes them and recomputes the findings offline."},
 	}
@@ -232,3 +229,20 @@ func engineNote(engines []string) string {
 	}
 	return "What read CloudTrail: " + strings.Join(engines[:len(engines)-1], ", ") + " or " + engines[len(engines)-1] + "."
 }
+
+// watchRule says what the watch over deactivated users (issue 17) can and
+// cannot see, from AWS's documentation of what CloudTrail records.
+const watchRule = "After dormant deactivates a user (tag dormant:deactivated), every run watches it from that date: any CloudTrail event whose userIdentity carries " +
+	"its unique ID or one of its access key IDs, failed calls included; any failed console sign-in under its name in its account (names compared " +
+	"case-insensitively, as IAM compares them); and anyone giving it a key or a password again (CreateAccessKey, UpdateAccessKey to Active, " +
+	"CreateLoginProfile, UpdateLoginProfile). The watch sees only what CloudTrail records. " +
+	"It sees failed console sign-ins by IAM users, which CloudTrail logs as ConsoleLogin with ConsoleLogin: Failure (IAM User Guide, \"Logging IAM and AWS STS " +
+	"API calls with AWS CloudTrail\", Logging user sign-in events; CloudTrail User Guide, \"AWS Management Console sign-in events\"), and calls refused for " +
+	"want of permission (AccessDenied): they were authenticated, and CloudTrail logs them with their errorCode (CloudTrail User Guide, \"CloudTrail record " +
+	"contents\", errorCode). " +
+	"It cannot see a call made with an inactive, deleted or invalid access key: the request fails authentication, and AWS documents that CloudTrail logs " +
+	"authenticated requests (the same IAM User Guide page: \"Authenticated requests to other AWS service API operations are logged by CloudTrail\"), so for " +
+	"most services such a call leaves no record, and no row does not prove that nothing still holds the key; where a service does record one, it is reported. " +
+	"Nor a failed sign-in under a mistyped or unknown name, which CloudTrail masks as HIDDEN_DUE_TO_SECURITY_REASONS (same page, and CloudTrail User Guide, " +
+	"\"CloudTrail userIdentity element\"): it names nobody. Nor data events (S3 object reads, Lambda invocations) the trail does not log (Trails sheet), " +
+	"nor any account, region or day the logs do not cover (Coverage sheet)."

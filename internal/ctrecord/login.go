@@ -4,6 +4,13 @@ package ctrecord
 // member, whether responseElements is an object or that object as a JSON
 // string; ok is false for NULL.
 func LoginOutcome(resp []byte) (v []byte, ok bool) {
+	return Member(resp, "ConsoleLogin")
+}
+
+// Member is the SQL's ->> '$.<name>' on a JSON field kept as text
+// (responseElements, requestParameters): the member of the object, or of
+// the object held as a JSON string; ok is false for NULL.
+func Member(resp []byte, name string) (v []byte, ok bool) {
 	if len(resp) == 0 {
 		return nil, false
 	}
@@ -11,7 +18,7 @@ func LoginOutcome(resp []byte) (v []byte, ok bool) {
 	p.b = resp
 	switch resp[0] {
 	case '{':
-		return p.member("ConsoleLogin")
+		return p.member(name)
 	case '"':
 		s, err := p.str()
 		if err != nil {
@@ -33,7 +40,7 @@ func LoginOutcome(resp []byte) (v []byte, ok bool) {
 		if q.i >= len(s) || s[q.i] != '{' {
 			return nil, false
 		}
-		return q.member("ConsoleLogin")
+		return q.member(name)
 	}
 	return nil, false
 }

@@ -55,6 +55,9 @@ type Record struct {
 
 	// response is responseElements' JSON text, nil when absent or null.
 	Response []byte
+	// Request is requestParameters' JSON text, nil when absent or null
+	// (the watch reads the target user's name from it).
+	Request []byte
 
 	User   Identity
 	Issuer Identity // storage for user.issuer
@@ -111,6 +114,13 @@ type Reader struct {
 
 	Objects int // top-level objects read in the file
 	Digests int // of which digest objects (no Records, a digestStartTime)
+
+	// KeepRequest reads requestParameters into Record.Request (the watch
+	// needs it); otherwise it is skipped like any field the rules do not
+	// read. As with DuckDB's typed columns, a field that is read may not
+	// appear twice in a record, so a duplicate requestParameters fails
+	// only a scan that reads it.
+	KeepRequest bool
 }
 
 // NotLogError is a top-level object that is neither a CloudTrail log file's
@@ -337,6 +347,7 @@ const (
 	fResponse
 	fUserIdentity
 	fEventType
+	fRequest
 )
 
 func (p *Reader) readRecord(rec *Record) error {
@@ -391,6 +402,14 @@ func (p *Reader) readRecord(rec *Record) error {
 			bit = fEventTime
 		case "responseElements":
 			bit = fResponse
+		case "requestParameters":
+			if !p.KeepRequest {
+				if err := p.skipValue(0); err != nil {
+					return err
+				}
+				continue
+			}
+			bit = fRequest
 		case "userIdentity":
 			bit = fUserIdentity
 		default:
@@ -419,6 +438,14 @@ func (p *Reader) readRecord(rec *Record) error {
 			}
 			if raw := p.b[start:p.i]; string(raw) != "null" {
 				rec.Response = raw
+			}
+		case bit == fRequest:
+			start := p.i
+			if err := p.skipValue(0); err != nil {
+				return err
+			}
+			if raw := p.b[start:p.i]; string(raw) != "null" {
+				rec.Request = raw
 			}
 		default:
 			if err := p.identity(&rec.User, &rec.Issuer, "userIdentity"); err != nil {

@@ -3,9 +3,11 @@ package ctrecord
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/dormant-iam/dormant/internal/trailtest"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -294,5 +296,38 @@ func TestJSONReaderNotLog(t *testing.T) {
 	}
 	if p.Objects != 1 || p.Digests != 1 {
 		t.Errorf("digest file: %d objects, %d digests; want 1 and 1", p.Objects, p.Digests)
+	}
+}
+
+// requestParameters is read only when the watch asks for it: then it is
+// kept as JSON text, and a second one in a record fails the file, as it
+// fails DuckDB's watch query; otherwise it is skipped, duplicates and all,
+// as the activity query does.
+func TestJSONReaderRequestParameters(t *testing.T) {
+	in := []byte(`{"Records":[{"eventID":"a","requestParameters":{"userName":"ivan","status":"Active"}},{"eventID":"b","requestParameters":null}]}`)
+	var p Reader
+	p.KeepRequest = true
+	var got []string
+	if err := p.ReadFile(in, func(r *Record) {
+		name, _ := Member(r.Request, "userName")
+		status, _ := Member(r.Request, "status")
+		got = append(got, string(r.EventID.Value)+"="+string(name)+"/"+string(status)+"/"+fmt.Sprint(r.Request == nil))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a=ivan/Active/false", "b=//true"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	dup := []byte(`{"Records":[{"eventID":"a","requestParameters":{},"requestParameters":{}}]}`)
+	if err := p.ReadFile(dup, func(*Record) {}); err == nil || !strings.Contains(err.Error(), `"requestParameters" twice`) {
+		t.Errorf("a duplicate requestParameters, read: got %v, want it refused", err)
+	}
+	var q Reader
+	if err := q.ReadFile(dup, func(r *Record) {
+		if r.Request != nil {
+			t.Errorf("requestParameters kept without KeepRequest")
+		}
+	}); err != nil {
+		t.Errorf("a duplicate requestParameters, not read: %v", err)
 	}
 }

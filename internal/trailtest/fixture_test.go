@@ -23,9 +23,9 @@ var update = flag.Bool("update", false, "rewrite the CloudTrail fixtures under t
 // TestFixtures checks that testdata/ holds exactly the generated fixtures
 // (and rewrites them with -update).
 func TestFixtures(t *testing.T) {
-	all := append(Trail(), CorruptTrail()...)
+	all := append(append(Trail(), CorruptTrail()...), WatchTrail()...)
 	if *update {
-		for _, top := range []string{"trail", "corrupt"} {
+		for _, top := range []string{"trail", "corrupt", "watch"} {
 			if err := os.RemoveAll(filepath.Join(TestdataDir, top)); err != nil {
 				t.Fatal(err)
 			}
@@ -72,7 +72,7 @@ func TestFixtures(t *testing.T) {
 			}
 		}
 	}
-	for _, top := range []string{"trail", "corrupt"} {
+	for _, top := range []string{"trail", "corrupt", "watch"} {
 		filepath.WalkDir(filepath.Join(TestdataDir, top), func(p string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() {
 				rel, _ := filepath.Rel(TestdataDir, p)

@@ -22,6 +22,13 @@
 //     presented and count as use.
 //   - A duplicate delivery of an event (same eventID) counts once.
 //
+// Given watch targets (Query.Watch: the users dormant deactivated), an
+// engine also runs a watch query and returns the watch table (Result.Watch):
+// the events after each target's deactivation by its unique ID or key IDs,
+// failed calls included, its failed sign-ins and anyone re-enabling it. The
+// queries only narrow CloudTrail to candidates; MatchWatch applies the
+// per-target rules in Go for every engine (watch.go).
+//
 // This package holds only what every engine shares: the Engine interface,
 // Query, Result and QueryRun, the digest report a Result carries, and the
 // helpers each engine applies to its output (SortResult). The engines live

@@ -15,7 +15,8 @@ import (
 type Engine interface {
 	// Name is the engine's name as the CLI spells it: "local", "athena", "lake".
 	Name() string
-	// Run computes the activity and coverage tables for q.
+	// Run computes the activity and coverage tables for q, and the watch
+	// table for q.Watch's targets (watch.go).
 	Run(ctx context.Context, q Query) (*Result, error)
 }
 
@@ -25,6 +26,9 @@ type Query struct {
 	Start, End time.Time
 	// Accounts in scope; empty means every account in the data.
 	Accounts []string
+	// Watch lists the deactivated users to watch (watch.go); empty: the
+	// engine runs no watch query and Result.Watch is nil.
+	Watch []tables.WatchTarget
 }
 
 // Result is what an engine returns.
@@ -49,13 +53,30 @@ type Result struct {
 	// the engine read none (no digests under the local root or the Athena
 	// table's bucket, or the Lake engine).
 	Digests *DigestReport
+	// Watch is the watch table: one row per (watched user, event) that
+	// touched a Query.Watch target at or after its Since, inside the
+	// window; sorted by SortWatch. Nil when Query.Watch is empty.
+	Watch []tables.WatchEvent
+	// WatchCandidates holds the watch query's rows while an engine reads
+	// them; MatchWatch turns them into Watch and clears them.
+	WatchCandidates []WatchCandidate
+}
+
+// MatchWatch fills r.Watch from r.WatchCandidates for q's targets and
+// window, and clears the candidates.
+func (r *Result) MatchWatch(q Query) {
+	if len(q.Watch) > 0 {
+		r.Watch = MatchWatch(q.Watch, q.Start, q.End, r.WatchCandidates)
+	}
+	r.WatchCandidates = nil
 }
 
 // QueryRun is the evidence of one engine call.
 type QueryRun struct {
 	Engine string // "local", "athena", "lake"
-	// Name says what the query computes: "activity" or "coverage". The local
-	// engine's single "activity" query returns the coverage rows as well.
+	// Name says what the query computes: "activity", "coverage" or
+	// "watch". The local engine's "activity" query returns the coverage
+	// rows as well.
 	Name    string
 	QueryID string // the service's query ID; for the local engine, derived from the SQL
 	SQL     string // exactly as run
@@ -79,6 +100,16 @@ func (q Query) Validate() error {
 	for _, a := range q.Accounts {
 		if !IsAccountID(a) {
 			errs = append(errs, fmt.Errorf("account %q is not an AWS account ID (12 digits)", a))
+		}
+	}
+	for i, t := range q.Watch {
+		switch {
+		case !IsAccountID(t.AccountID):
+			errs = append(errs, fmt.Errorf("watch target %d (%s): account %q is not an AWS account ID (12 digits)", i+1, t.UserName, t.AccountID))
+		case t.UserName == "":
+			errs = append(errs, fmt.Errorf("watch target %d in account %s has no user name", i+1, t.AccountID))
+		case t.Since.IsZero():
+			errs = append(errs, fmt.Errorf("watch target %d (%s in %s) has no deactivation date to watch from", i+1, t.UserName, t.AccountID))
 		}
 	}
 	return errors.Join(errs...)

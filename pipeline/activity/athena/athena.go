@@ -243,10 +243,65 @@ func (a *Athena) Run(ctx context.Context, q activity.Query) (*activity.Result, e
 	}
 	run.CostUSD = AthenaCost(run.BytesScanned, a.opts.PricePerTB)
 	res.Runs = []activity.QueryRun{run}
+	if err := a.watch(ctx, q, plan.Filters, res); err != nil {
+		return nil, err
+	}
 	activity.SortResult(res)
 	a.log.Info("Athena query done", "query_id", id, "bytes_scanned", run.BytesScanned, "cost_usd", run.CostUSD,
 		"activity_rows", len(res.Activity), "coverage_rows", len(res.Coverage), "seconds", time.Since(started).Seconds())
 	return res, nil
+}
+
+// watch runs the watch query over the partitions the activity query read,
+// when q has targets, and matches its candidates to them.
+func (a *Athena) watch(ctx context.Context, q activity.Query, filters []string, res *activity.Result) error {
+	filter, ok := activity.NewWatchFilter(q.Watch)
+	if !ok {
+		return nil
+	}
+	sql, err := queries.Render("athena", "watch", filter.WatchParams(queries.Params{
+		Start: q.Start, End: q.End, Database: a.opts.Database, Table: a.opts.Table, Filters: filters, Accounts: q.Accounts,
+	}))
+	if err != nil {
+		return err
+	}
+	in := &athena.StartQueryExecutionInput{
+		QueryString:           aws.String(sql),
+		ClientRequestToken:    aws.String(requestToken()),
+		QueryExecutionContext: &athenatypes.QueryExecutionContext{Catalog: aws.String(a.opts.Catalog), Database: aws.String(a.opts.Database)},
+	}
+	if a.opts.Workgroup != "" {
+		in.WorkGroup = aws.String(a.opts.Workgroup)
+	}
+	if a.opts.OutputLocation != "" {
+		in.ResultConfiguration = &athenatypes.ResultConfiguration{OutputLocation: aws.String(a.opts.OutputLocation)}
+	}
+	out, err := a.client.StartQueryExecution(ctx, in)
+	if err != nil {
+		return fmt.Errorf("starting the Athena watch query on %s.%s: %w", a.opts.Database, a.opts.Table, err)
+	}
+	id := aws.ToString(out.QueryExecutionId)
+	a.log.Info("started Athena watch query", "query_id", id, "targets", len(q.Watch))
+	exec, err := a.wait(ctx, id)
+	if err != nil {
+		return err
+	}
+	// Read into a result of its own: a fallback from the result file to
+	// paging starts over without touching the activity rows.
+	got := &activity.Result{}
+	if err := a.readResults(ctx, exec, got); err != nil {
+		return err
+	}
+	res.WatchCandidates = got.WatchCandidates
+	res.MatchWatch(q)
+	run := activity.QueryRun{Engine: a.Name(), Name: "watch", QueryID: id, SQL: sql}
+	if st := exec.Statistics; st != nil {
+		run.BytesScanned = aws.ToInt64(st.DataScannedInBytes)
+		run.EngineTime = time.Duration(aws.ToInt64(st.EngineExecutionTimeInMillis)) * time.Millisecond
+	}
+	run.CostUSD = AthenaCost(run.BytesScanned, a.opts.PricePerTB)
+	res.Runs = append(res.Runs, run)
+	return nil
 }
 
 // wait polls the query until it ends. On SUCCEEDED it returns the
@@ -328,7 +383,7 @@ func (a *Athena) readResults(ctx context.Context, exec *athenatypes.QueryExecuti
 		}
 		a.log.Warn("could not read the Athena result file from S3; paging GetQueryResults instead (slower)",
 			"query_id", id, "location", location, "err", err)
-		res.Activity, res.Coverage = nil, nil
+		res.Activity, res.Coverage, res.WatchCandidates = nil, nil, nil
 	}
 	return a.pageResults(ctx, id, res)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/dormant-iam/dormant/pipeline/activity"
 	"github.com/dormant-iam/dormant/pipeline/activity/internal/remote"
 	"github.com/dormant-iam/dormant/queries"
+	"github.com/dormant-iam/dormant/tables"
 )
 
 // LakeAPI is the part of the CloudTrail API the Lake engine calls
@@ -191,11 +192,86 @@ func (l *Lake) Run(ctx context.Context, q activity.Query) (*activity.Result, err
 	}
 	run.CostUSD = LakeCost(run.BytesScanned, l.opts.PricePerGB)
 	res.Runs = []activity.QueryRun{run}
+	if err := l.watch(ctx, q, res); err != nil {
+		return nil, err
+	}
 	activity.SortResult(res)
 	l.log.Info("CloudTrail Lake query done", "query_id", id, "bytes_scanned", run.BytesScanned, "estimated_cost_usd", run.CostUSD,
 		"activity_rows", len(res.Activity), "coverage_rows", len(res.Coverage), "seconds", time.Since(started).Seconds())
 	l.log.Info("no CloudTrail digests: coverage assumed, not proven", "event_data_store", l.store, "note", LakeDigestNote)
 	return res, nil
+}
+
+// WatchSQL renders the watch queries for q's targets: one statement when it
+// fits Lake's limit, otherwise the targets split until each part fits.
+func WatchSQL(store string, q activity.Query) ([]string, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	if len(q.Watch) == 0 {
+		return nil, nil
+	}
+	filter, _ := activity.NewWatchFilter(q.Watch)
+	first, last := q.ReadDays()
+	sql, err := queries.Render("lake", "watch", filter.WatchParams(queries.Params{
+		Start: q.Start, End: q.End, EventDataStore: store, Accounts: q.Accounts,
+		ReadFrom: first, ReadUntil: last.AddDate(0, 0, 1),
+	}))
+	if err != nil {
+		return nil, err
+	}
+	if len([]rune(sql)) <= maxLakeStatement {
+		return []string{sql}, nil
+	}
+	if len(q.Watch) == 1 {
+		return nil, fmt.Errorf("the CloudTrail Lake watch query for %s is over Lake's limit of %d characters: name fewer accounts (--accounts)",
+			q.Watch[0].UserName, maxLakeStatement)
+	}
+	half := len(q.Watch) / 2
+	var out []string
+	for _, part := range [][]tables.WatchTarget{q.Watch[:half], q.Watch[half:]} {
+		pq := q
+		pq.Watch = part
+		sqls, err := WatchSQL(store, pq)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sqls...)
+	}
+	return out, nil
+}
+
+// watch runs the watch queries, when q has targets, and matches their
+// candidates to the targets.
+func (l *Lake) watch(ctx context.Context, q activity.Query, res *activity.Result) error {
+	sqls, err := WatchSQL(l.store, q)
+	if err != nil || len(sqls) == 0 {
+		return err
+	}
+	for _, sql := range sqls {
+		out, err := l.client.StartQuery(ctx, &cloudtrail.StartQueryInput{QueryStatement: aws.String(sql)})
+		if err != nil {
+			return fmt.Errorf("starting the CloudTrail Lake watch query on event data store %s: %w", l.store, err)
+		}
+		id := aws.ToString(out.QueryId)
+		l.log.Info("started CloudTrail Lake watch query", "query_id", id, "targets", len(q.Watch))
+		desc, err := l.wait(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := l.pageRows(ctx, id, remote.WatchColumns, res); err != nil {
+			return err
+		}
+		run := activity.QueryRun{Engine: l.Name(), Name: "watch", QueryID: id, SQL: sql}
+		if st := desc.QueryStatistics; st != nil {
+			run.BytesScanned = aws.ToInt64(st.BytesScanned)
+			run.EngineTime = time.Duration(aws.ToInt32(st.ExecutionTimeInMillis)) * time.Millisecond
+		}
+		run.CostUSD = LakeCost(run.BytesScanned, l.opts.PricePerGB)
+		res.Runs = append(res.Runs, run)
+	}
+	res.MatchWatch(q)
+	return nil
 }
 
 // wait polls DescribeQuery until the query ends: FINISHED returns its
@@ -241,16 +317,21 @@ func (l *Lake) cancel(ctx context.Context, id string) error {
 // pageResults pages GetQueryResults into res. A row is a list of one-key
 // maps, column name to value; a column missing from a row is NULL.
 func (l *Lake) pageResults(ctx context.Context, id string, res *activity.Result) error {
+	return l.pageRows(ctx, id, remote.ResultColumns, res)
+}
+
+// pageRows pages the results of a query whose columns are cols into res.
+func (l *Lake) pageRows(ctx context.Context, id string, cols []string, res *activity.Result) error {
 	source := "the results of CloudTrail Lake query " + id
-	rr, err := remote.NewRowReader(source, remote.ResultColumns)
+	rr, err := remote.NewRowReader(source, cols)
 	if err != nil {
 		return err
 	}
-	pos := make(map[string]int, len(remote.ResultColumns))
-	for i, c := range remote.ResultColumns {
+	pos := make(map[string]int, len(cols))
+	for i, c := range cols {
 		pos[c] = i
 	}
-	row := make([]remote.Cell, len(remote.ResultColumns))
+	row := make([]remote.Cell, len(cols))
 	var token *string
 	for page := 1; ; page++ {
 		out, err := l.client.GetQueryResults(ctx, &cloudtrail.GetQueryResultsInput{

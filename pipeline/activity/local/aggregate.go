@@ -39,13 +39,18 @@ import (
 // deduplicated at the end; role sessions, services and everything else
 // leave nothing behind but their coverage counters.
 
-// window bounds the events that count, in microseconds, both inclusive.
-type window struct{ start, end int64 }
+// window bounds the events that count, in microseconds, both inclusive;
+// watch, when set, is the query's watch filter.
+type window struct {
+	start, end int64
+	watch      *watchSpec
+}
 
 func newWindow(q activity.Query) window {
 	return window{
 		start: q.Start.UTC().Truncate(time.Microsecond).UnixMicro(),
 		end:   q.End.UTC().Truncate(time.Microsecond).UnixMicro(),
+		watch: newWatchSpec(q),
 	}
 }
 
@@ -304,6 +309,9 @@ type aggregator struct {
 	cov   map[string]*covAgg
 	users map[string]*userAgg
 	files []tables.LogFile // the log files table's rows of the files read
+	// watch holds the watch candidates read (window.watch); in the cache's
+	// bucketed mode, whatever the window, since the cache keeps them per day.
+	watch []activity.WatchCandidate
 
 	keyBuf   []byte
 	lastCov  []byte
@@ -429,7 +437,15 @@ func (a *aggregator) add(r *ctrecord.Record, f *LogFile) {
 		}
 	}
 
-	if !r.HasTime || !a.attribute(r, &a.principl) {
+	if !r.HasTime {
+		return
+	}
+	if s := a.win.watch; s != nil && (a.bucketed || a.win.contains(r.Time)) {
+		if c, ok := s.candidate(r); ok {
+			a.watch = append(a.watch, c)
+		}
+	}
+	if !a.attribute(r, &a.principl) {
 		return
 	}
 	var bucket int64
@@ -574,12 +590,14 @@ func (a *aggregator) merge(o *aggregator) {
 		a.edge.merge(o.edge)
 	}
 	a.files = append(a.files, o.files...)
+	a.watch = append(a.watch, o.watch...)
 	a.lastAgg, a.lastCov = nil, nil
 }
 
 // result fills res with the tables, in the documented order.
 func (a *aggregator) result(res *activity.Result) {
 	res.LogFiles = a.files
+	res.WatchCandidates = a.watch
 	users := make([]*userAgg, 0, len(a.users))
 	for _, u := range a.users {
 		users = append(users, u)

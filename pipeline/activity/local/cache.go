@@ -121,6 +121,9 @@ type cacheDay struct {
 	keep bool
 	rows []cacheRow  // the day's rows, when kept
 	agg  *aggregator // the current units' aggregates, inside the window
+	// watch is the day's watch candidates for the run's filter (watchcache.go);
+	// nil when the run watches nobody.
+	watch *dayWatch
 }
 
 // readCacheDay reads a day's Parquet file, if the run needs it, and merges
@@ -172,15 +175,17 @@ type cacheStats struct {
 	bytesRead            int64
 	rollups, built       int // block rollups read, and built
 	rolled               int // day folders read through rollups
+	watchReads           int // day folders read again for their watch candidates
 }
 
 func cacheNote(st cacheStats) string {
 	return fmt.Sprintf("-- Incremental: %d of %d day folders (account and day) came from the activity cache,\n"+
 		"-- computed by earlier runs from files with the same names, sizes and modification\n"+
 		"-- times (or S3 ETags), %d of them through %d rollups of %d days; %d were read (%d of\n"+
-		"-- them again because the window's edge falls inside their events' days): %d files,\n"+
-		"-- %d bytes.\n",
-		st.hits, st.units, st.rolled, st.rollups, blockDays, st.units-st.hits, st.rescans, st.filesRead, st.bytesRead)
+		"-- them again because the window's edge falls inside their events' days, %d because\n"+
+		"-- the cache held no watch candidates for these watch targets): %d files, %d bytes.\n",
+		st.hits, st.units, st.rolled, st.rollups, blockDays, st.units-st.hits, max(0, st.rescans-st.watchReads), st.watchReads,
+		st.filesRead, st.bytesRead)
 }
 
 // cachedScan computes the run's aggregate from the cache and the day
@@ -222,6 +227,22 @@ func (l *Local) cachedScan(ctx context.Context, q activity.Query, files []LogFil
 			e := d.man.Accounts[u.account]
 			if e == nil || e.Fingerprint != u.fp || slices.ContainsFunc(e.Buckets, func(b int64) bool { return w.bucketIn(b) == 0 }) {
 				d.scan = append(d.scan, u)
+			}
+		}
+	}
+	// A folder whose watch candidates this filter lacks is read again.
+	var watchDir string
+	if w.watch != nil {
+		if watchDir, err = watchCacheDir(base, w.watch); err != nil {
+			return nil, st, err
+		}
+		for _, d := range days {
+			d.watch = l.loadDayWatch(watchDir, d.day)
+			for _, u := range d.units {
+				if e := d.watch.Accounts[u.account]; (e == nil || e.Fingerprint != u.fp) && !slices.Contains(d.scan, u) {
+					d.scan = append(d.scan, u)
+					cs.watchReads++
+				}
 			}
 		}
 	}
@@ -307,6 +328,11 @@ func (l *Local) cachedScan(ctx context.Context, q activity.Query, files []LogFil
 				if d.rolled {
 					cs.rolled++
 				}
+				if d.watch != nil {
+					if e := d.watch.Accounts[u.account]; e != nil { // always: a unit without it was read
+						final.watch = append(final.watch, e.Events...)
+					}
+				}
 				st.maxJSON = max(st.maxJSON, d.man.Accounts[u.account].MaxJSON)
 			}
 		}
@@ -316,7 +342,8 @@ func (l *Local) cachedScan(ctx context.Context, q activity.Query, files []LogFil
 		}
 	}
 	l.log.Info("activity cache", "dir", l.cacheDir, "day_folders", len(units), "cached", cs.hits,
-		"through_rollups", cs.rolled, "rollups", cs.rollups, "to_read", len(units)-cs.hits, "edge_rescans", cs.rescans,
+		"through_rollups", cs.rolled, "rollups", cs.rollups, "to_read", len(units)-cs.hits, "edge_rescans", max(0, cs.rescans-cs.watchReads),
+		"watch_reads", cs.watchReads,
 		"files", cs.filesRead, "bytes", cs.bytesRead)
 
 	prog := newProgress(l.progress, l.log, cs.filesRead, cs.bytesRead)
@@ -350,6 +377,10 @@ func (l *Local) cachedScan(ctx context.Context, q activity.Query, files []LogFil
 			for _, e := range agg.edge.users {
 				final.mergeUser(e)
 			}
+			if d.watch != nil {
+				final.watch = append(final.watch, agg.watch...)
+				d.watch.Accounts[u.account] = &watchEntry{Fingerprint: u.fp, Events: agg.watch}
+			}
 			d.man.Accounts[u.account] = &accountEntry{
 				Fingerprint: u.fp, Files: len(u.files), Bytes: u.bytes, JSONBytes: ust.jsonBytes, MaxJSON: ust.maxJSON,
 				Buckets: bucketsOf(fresh), Rows: len(fresh),
@@ -358,6 +389,11 @@ func (l *Local) cachedScan(ctx context.Context, q activity.Query, files []LogFil
 		}
 		if err := l.storeDay(base, d.day, d.man, rows); err != nil {
 			return nil, st, err
+		}
+		if d.watch != nil {
+			if err := l.storeDayWatch(watchDir, d.day, d.watch); err != nil {
+				return nil, st, err
+			}
 		}
 		d.rows = nil
 		if d.keep {

@@ -162,6 +162,7 @@ func (l *Local) runGo(ctx context.Context, q activity.Query) (*activity.Result, 
 		return nil, err
 	}
 	agg.result(res)
+	res.MatchWatch(q)
 	if !l.noDigests {
 		loaded := <-digests
 		if loaded.err != nil {
@@ -196,8 +197,20 @@ func (l *Local) runGo(ctx context.Context, q activity.Query) (*activity.Result, 
 		EngineTime:   elapsed,
 		Files:        st.filesRead,
 	}}
+	// The watch rode on the same read of the files: its SQL is recorded as
+	// the specification of what was kept, with no bytes of its own.
+	if filter, ok := activity.NewWatchFilter(q.Watch); ok {
+		watchSQL, err := renderLocalWatchSQL(q, filter, files, min(objectSize(max(st.maxJSON, known)), l.maxFileSize))
+		if err != nil {
+			return nil, err
+		}
+		watchSQL = goScanNote + watchSQL
+		wsum := sha256.Sum256([]byte(watchSQL))
+		res.Runs = append(res.Runs, activity.QueryRun{Engine: l.Name(), Name: "watch",
+			QueryID: "local-" + hex.EncodeToString(wsum[:8]), SQL: watchSQL, Files: st.filesRead})
+	}
 	activity.SortResult(res)
-	l.log.Info("scanned CloudTrail log files", "files", st.filesRead, "bytes", st.bytesRead, "json_bytes", st.jsonBytes,
+	l.log.Info("scanned CloudTrail log files", "files", st.filesRead, "bytes", st.bytesRead, "json_bytes", st.jsonBytes, "watch_rows", len(res.Watch),
 		"activity_rows", len(res.Activity), "coverage_rows", len(res.Coverage), "seconds", elapsed.Seconds(),
 		"mb_per_s", fmt.Sprintf("%.0f", float64(st.jsonBytes)/elapsed.Seconds()/1e6))
 	return res, nil
@@ -212,6 +225,17 @@ func renderLocalSQL(q activity.Query, files []LogFile, maxObject int64) (string,
 	return queries.Render("local", "activity", queries.Params{
 		Start: q.Start, End: q.End, Files: paths, MaxObjectSize: maxObject,
 	})
+}
+
+// renderLocalWatchSQL is the local watch query over files.
+func renderLocalWatchSQL(q activity.Query, f activity.WatchFilter, files []LogFile, maxObject int64) (string, error) {
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = sqlPath(f.Path)
+	}
+	return queries.Render("local", "watch", f.WatchParams(queries.Params{
+		Start: q.Start, End: q.End, Files: paths, MaxObjectSize: maxObject,
+	}))
 }
 
 // goScan reads every file with the Go scanner.
@@ -251,6 +275,8 @@ func (l *Local) scanFiles(ctx context.Context, files []LogFile, w window, bucket
 		st := &stats[n]
 		wg.Go(func() {
 			fr := fileReader{limit: l.maxFileSize, noHash: l.noDigests}
+			// The watch reads requestParameters, as the watch query does.
+			fr.json.KeepRequest = w.watch != nil
 			for !failed.Load() && ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
 				if i >= len(files) {

@@ -231,6 +231,9 @@ func (l *Local) Run(ctx context.Context, q activity.Query) (*activity.Result, er
 		EngineTime:   elapsed,
 		Files:        len(plan.Files),
 	}}
+	if err := l.duckWatch(ctx, q, plan, res); err != nil {
+		return nil, err
+	}
 	activity.SortResult(res)
 	l.log.Info("scanned CloudTrail log files", "files", len(plan.Files), "activity_rows", len(res.Activity),
 		"coverage_rows", len(res.Coverage), "seconds", elapsed.Seconds())
@@ -366,6 +369,12 @@ func (l *Local) memoryLimit(plan *Plan) (int64, error) {
 
 // scan runs the plan's SQL in a fresh in-memory DuckDB and reads its rows.
 func (l *Local) scan(ctx context.Context, plan *Plan, res *activity.Result) error {
+	return l.runSQL(ctx, plan, plan.SQL, func(rows *sql.Rows) error { return readRow(rows, res) })
+}
+
+// runSQL runs query, over plan's files, in a fresh in-memory DuckDB and
+// hands each row to each.
+func (l *Local) runSQL(ctx context.Context, plan *Plan, query string, each func(*sql.Rows) error) error {
 	memLimit, err := l.memoryLimit(plan)
 	if err != nil {
 		return err
@@ -393,13 +402,13 @@ func (l *Local) scan(ctx context.Context, plan *Plan, res *activity.Result) erro
 	db := sql.OpenDB(connector)
 	defer db.Close()
 
-	rows, err := db.QueryContext(ctx, plan.SQL)
+	rows, err := db.QueryContext(ctx, query)
 	if err != nil {
 		return explainScanError(ctx, err, plan.Files, plan.MaxObject)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		if err := readRow(rows, res); err != nil {
+		if err := each(rows); err != nil {
 			return err
 		}
 	}
@@ -407,6 +416,59 @@ func (l *Local) scan(ctx context.Context, plan *Plan, res *activity.Result) erro
 		return explainScanError(ctx, err, plan.Files, plan.MaxObject)
 	}
 	return nil
+}
+
+// duckWatch runs the watch query (a second read of the files: the activity
+// query stays as it is) and matches its candidates to q's targets.
+func (l *Local) duckWatch(ctx context.Context, q activity.Query, plan *Plan, res *activity.Result) error {
+	filter, ok := activity.NewWatchFilter(q.Watch)
+	if !ok {
+		return nil
+	}
+	watchSQL, err := renderLocalWatchSQL(q, filter, plan.Files, plan.MaxObject)
+	if err != nil {
+		return err
+	}
+	started := time.Now()
+	if err := l.runSQL(ctx, plan, watchSQL, func(rows *sql.Rows) error {
+		c, err := readWatchRow(rows)
+		res.WatchCandidates = append(res.WatchCandidates, c)
+		return err
+	}); err != nil {
+		return err
+	}
+	res.MatchWatch(q)
+	sum := sha256.Sum256([]byte(watchSQL))
+	res.Runs = append(res.Runs, activity.QueryRun{Engine: l.Name(), Name: "watch",
+		QueryID: "local-" + hex.EncodeToString(sum[:8]), SQL: watchSQL,
+		BytesScanned: plan.Bytes, EngineTime: time.Since(started), Files: len(plan.Files)})
+	return nil
+}
+
+// readWatchRow reads one row of the local watch query.
+func readWatchRow(rows *sql.Rows) (activity.WatchCandidate, error) {
+	var (
+		kind   sql.NullString
+		at     sql.NullTime
+		fields [19]sql.NullString
+	)
+	dest := []any{&kind, &at}
+	for i := range fields {
+		dest = append(dest, &fields[i])
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return activity.WatchCandidate{}, fmt.Errorf("reading the watch query's results: %w", err)
+	}
+	if kind.String != "watch" {
+		return activity.WatchCandidate{}, fmt.Errorf("reading the watch query's results: unknown row kind %q", kind.String)
+	}
+	f := func(i int) string { return fields[i].String }
+	return activity.WatchCandidate{
+		EventTime: utc(at), EventID: f(0), EventSource: f(1), EventName: f(2), ErrorCode: f(3), ErrorMessage: f(4),
+		SourceIP: f(5), Region: f(6), Recipient: f(7), IdentityType: f(8), PrincipalID: f(9), ARN: f(10),
+		AccountID: f(11), AccessKeyID: f(12), UserName: f(13), IssuerType: f(14), IssuerPrincipalID: f(15),
+		ConsoleLogin: f(16), RequestUserName: f(17), RequestStatus: f(18),
+	}, nil
 }
 
 // readRow reads one row of the local activity query: an activity row or a

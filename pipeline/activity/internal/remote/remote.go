@@ -93,21 +93,35 @@ var ResultColumns = []string{
 	"failed_console_logins", "last_failed_console_login", "access_key_ids", "hour",
 }
 
+// WatchColumns are the columns of every engine's watch query.
+var WatchColumns = []string{
+	"kind", "event_time", "event_id", "event_source", "event_name", "error_code", "error_message", "source_ip", "region",
+	"recipient_account_id", "identity_type", "principal_id", "arn", "identity_account_id", "access_key_id",
+	"identity_user_name", "issuer_type", "issuer_principal_id", "console_login", "request_user_name", "request_status",
+}
+
 // RowReader turns result rows, columns named by a header, into the tables.
 type RowReader struct {
-	source string // for errors: "the athena query's results (s3://...)"
-	index  []int  // resultColumns[i] is at index[i] in a row
+	source string   // for errors: "the athena query's results (s3://...)"
+	cols   []string // ResultColumns, or WatchColumns for a watch query's results
+	index  []int    // cols[i] is at index[i] in a row
 	row    int
 }
 
+// NewRowReader reads the results of an activity query, or of a watch query
+// when the header names WatchColumns' event_time.
 func NewRowReader(source string, header []string) (*RowReader, error) {
-	r := &RowReader{source: source, index: make([]int, len(ResultColumns))}
 	pos := map[string]int{}
 	for i, h := range header {
 		pos[strings.ToLower(strings.TrimSpace(h))] = i
 	}
+	cols := ResultColumns
+	if _, ok := pos["event_time"]; ok {
+		cols = WatchColumns
+	}
+	r := &RowReader{source: source, cols: cols, index: make([]int, len(cols))}
 	var missing []string
-	for i, c := range ResultColumns {
+	for i, c := range cols {
 		p, ok := pos[c]
 		if !ok {
 			missing = append(missing, c)
@@ -115,7 +129,7 @@ func NewRowReader(source string, header []string) (*RowReader, error) {
 		r.index[i] = p
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("reading %s: the results lack the columns %s (they have %s): the SQL run is not dormant's activity query",
+		return nil, fmt.Errorf("reading %s: the results lack the columns %s (they have %s): the SQL run is not dormant's activity or watch query",
 			source, strings.Join(missing, ", "), strings.Join(header, ", "))
 	}
 	return r, nil
@@ -139,7 +153,7 @@ func (r *RowReader) Add(res *activity.Result, row []Cell) error {
 		}
 		t, err := parseResultTime(c.Text)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("column %s: %w", ResultColumns[i], err))
+			errs = append(errs, fmt.Errorf("column %s: %w", r.cols[i], err))
 		}
 		return t
 	}
@@ -150,12 +164,29 @@ func (r *RowReader) Add(res *activity.Result, row []Cell) error {
 		}
 		n, err := strconv.ParseInt(c.Text, 10, 64)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("column %s: %q is not a whole number", ResultColumns[i], c.Text))
+			errs = append(errs, fmt.Errorf("column %s: %q is not a whole number", r.cols[i], c.Text))
 		}
 		return n
 	}
-	switch kind := text(0); kind {
-	case "activity":
+	kind := text(0)
+	isWatch := len(r.cols) == len(WatchColumns)
+	if isWatch {
+		if kind != "watch" {
+			errs = append(errs, fmt.Errorf("unknown row kind %q (want watch)", kind))
+		} else {
+			c := activity.WatchCandidate{EventTime: tm(1)}
+			for i, dst := range []*string{&c.EventID, &c.EventSource, &c.EventName, &c.ErrorCode, &c.ErrorMessage,
+				&c.SourceIP, &c.Region, &c.Recipient, &c.IdentityType, &c.PrincipalID, &c.ARN, &c.AccountID,
+				&c.AccessKeyID, &c.UserName, &c.IssuerType, &c.IssuerPrincipalID, &c.ConsoleLogin,
+				&c.RequestUserName, &c.RequestStatus} {
+				*dst = text(i + 2)
+			}
+			res.WatchCandidates = append(res.WatchCandidates, c)
+		}
+	}
+	switch {
+	case isWatch:
+	case kind == "activity":
 		a := tables.Activity{
 			AccountID: text(1), PrincipalID: text(2), ARN: text(3), UserName: text(4),
 			FirstEvent: tm(6), LastEvent: tm(7), Events: num(8),
@@ -166,7 +197,7 @@ func (r *RowReader) Add(res *activity.Result, row []Cell) error {
 			a.AccessKeyIDs = strings.Split(keys, ",")
 		}
 		res.Activity = append(res.Activity, a)
-	case "coverage":
+	case kind == "coverage":
 		res.Coverage = append(res.Coverage, tables.Coverage{
 			AccountID: text(1), Region: text(5), Hour: tm(17), FirstEvent: tm(6), LastEvent: tm(7), Events: num(8),
 		})
