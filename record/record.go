@@ -34,6 +34,40 @@ type Run struct {
 	Coverage []tables.Coverage `json:"coverage"`
 	Trails   []Trail           `json:"trails,omitempty"` // per account: what its trails record, or "trail settings unknown"
 	Counts   Counts            `json:"counts"`
+	// SecurityHub is what --security-hub published; absent when not asked.
+	SecurityHub *SecurityHub `json:"security_hub,omitempty"`
+}
+
+// SecurityHub records the run's import into each account's Security Hub.
+type SecurityHub struct {
+	Region   string               `json:"region"`
+	Accounts []SecurityHubAccount `json:"accounts"`
+}
+
+// SecurityHubAccount is one account's import: how many findings Security
+// Hub accepted, created, updated in place, archived (users or keys gone)
+// and resolved, and the findings it rejected.
+type SecurityHubAccount struct {
+	AccountID  string `json:"account_id"`
+	ProductARN string `json:"product_arn,omitempty"`
+	Published  int    `json:"published"`
+	Created    int    `json:"created"`
+	Updated    int    `json:"updated"`
+	Archived   int    `json:"archived"`
+	Resolved   int    `json:"resolved"`
+	// Failed are the findings Security Hub rejected, with its code and message.
+	Failed []SecurityHubFailure `json:"failed,omitempty"`
+	// NotPublished says why nothing was imported (e.g. the account was not
+	// assessed, so the run knows nothing to publish or to resolve).
+	NotPublished string `json:"not_published,omitempty"`
+	Error        string `json:"error,omitempty"`
+}
+
+// SecurityHubFailure is one finding Security Hub did not accept.
+type SecurityHubFailure struct {
+	ID      string `json:"id"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 // Settings are the thresholds in force.

@@ -28,8 +28,11 @@ func TestWriteAll(t *testing.T) {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
-	if got := listDir(t, dir); !slices.Equal(got, []string{HTMLPath, XLSXPath, CSVPath, OCSFPath, ManifestPath}) {
-		t.Errorf("run directory holds %q, want exactly the five reports", got)
+	if got := listDir(t, dir); !slices.Equal(got, []string{HTMLPath, XLSXPath, CSVPath, OCSFPath, ManifestPath, ManifestSchemaPath}) {
+		t.Errorf("run directory holds %q, want exactly the five reports and the manifest's schema", got)
+	}
+	if schema, err := os.ReadFile(filepath.Join(dir, ManifestSchemaPath)); err != nil || !bytes.Equal(schema, manifest.Schema()) {
+		t.Errorf("%s is not the manifest's schema (%v)", ManifestSchemaPath, err)
 	}
 	// Each report reads back with its own reader.
 	f, err := excelize.OpenFile(filepath.Join(dir, XLSXPath))

@@ -51,7 +51,6 @@ type Failure struct {
 	Message string `json:"message"`
 }
 
-
 // Options are Publish's settings.
 type Options struct {
 	Target Target
@@ -234,27 +233,26 @@ func archived(p types.AwsSecurityFinding, stamp string) types.AwsSecurityFinding
 // built with the account's assumed-role credentials). A target account
 // with no findings still has its earlier findings archived: its users are
 // gone. It goes on after an account fails and returns every account's
-// error joined, each naming the account, with every account's result
-// (a failed account's holds what was done before the failure).
-func PublishRun(ctx context.Context, in *reports.Input, targets []Target, now time.Time, clientFor func(ctx context.Context, accountID string) (API, error), log *slog.Logger) (map[string]Result, error) {
-	results := map[string]Result{}
-	var errs []error
+// result (a failed account's holds what was done before the failure) and,
+// by account, the errors, each naming its account.
+func PublishRun(ctx context.Context, in *reports.Input, targets []Target, now time.Time, clientFor func(ctx context.Context, accountID string) (API, error), log *slog.Logger) (map[string]Result, map[string]error) {
+	results, errs := map[string]Result{}, map[string]error{}
 	for _, t := range targets {
 		fs, err := Findings(in, t, now)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("publishing account %s to Security Hub: %w", t.AccountID, err))
+			errs[t.AccountID] = fmt.Errorf("publishing account %s to Security Hub: %w", t.AccountID, err)
 			continue
 		}
 		client, err := clientFor(ctx, t.AccountID)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("publishing account %s to Security Hub: getting a client: %w", t.AccountID, err))
+			errs[t.AccountID] = fmt.Errorf("publishing account %s to Security Hub: getting a client: %w", t.AccountID, err)
 			continue
 		}
 		res, err := Publish(ctx, client, fs, Options{Target: t, Now: now, Logger: log})
 		results[t.AccountID] = res
 		if err != nil {
-			errs = append(errs, fmt.Errorf("publishing account %s to Security Hub: %w", t.AccountID, err))
+			errs[t.AccountID] = fmt.Errorf("publishing account %s to Security Hub: %w", t.AccountID, err)
 		}
 	}
-	return results, errors.Join(errs...)
+	return results, errs
 }
