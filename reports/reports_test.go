@@ -217,7 +217,7 @@ func TestWritersAreRegistered(t *testing.T) {
 	for _, w := range All() {
 		names = append(names, w.Name())
 	}
-	if want := []string{"csv", "html", "manifest", "ocsf", "xlsx"}; !slices.Equal(names, want) {
+	if want := []string{"csv", "html", "manifest", "manifest-schema", "ocsf", "xlsx"}; !slices.Equal(names, want) {
 		t.Errorf("All() names %q, want %q", names, want)
 	}
 	defer func() {
