@@ -610,9 +610,9 @@ const (
 const chartRows = chartHeight/20 + 2
 
 // addCharts draws the status counts and the histogram one below the other
-// from row below, under every table: nothing on the sheet lies under them,
-// however many columns or rows the tables grow by, and a page holds each
-// whole.
+// from row below, under every table, on a printed page of their own:
+// nothing on the sheet lies under them, however many columns or rows the
+// tables grow by.
 func addCharts(wb *workbook, statusHeaderRow, totalRow, histFirst, below int) error {
 	ref := func(col, row int) string { return "Summary!$" + colName(col) + "$" + fmt.Sprint(row) }
 	rng := func(c1, r1, c2, r2 int) string {
@@ -649,6 +649,11 @@ func addCharts(wb *workbook, statusHeaderRow, totalRow, histFirst, below int) er
 			Dimension: excelize.ChartDimension{Width: chartWidth, Height: chartHeight},
 			Format:    excelize.GraphicOptions{AltText: "Histogram of users by days since last activity", OffsetX: 10},
 		},
+	}
+	// A page break above the charts keeps them together on a page of
+	// their own when printed, rather than cut wherever the tables end.
+	if err := wb.f.InsertPageBreak(SheetSummary, cellName(1, below)); err != nil {
+		return fmt.Errorf("breaking the page before the charts: %w", err)
 	}
 	for i, c := range charts {
 		if err := wb.f.AddChart(SheetSummary, cellName(1, below+i*chartRows), c); err != nil {
