@@ -172,6 +172,9 @@ func (wb *workbook) writeTable(ctx context.Context, t *table) error {
 	if err := wb.scaleToWidth(t.sheet, widths); err != nil {
 		return err
 	}
+	if wb.streamed == nil {
+		wb.streamed = map[string]bool{}
+	}
 	wb.streamed[t.sheet] = true
 	if t.prepare != nil && t.rows > 0 {
 		if err := t.prepare(lastRow); err != nil {
