@@ -99,6 +99,11 @@ type Config struct {
 	ExemptTag       string
 	Allowlist       string   // YAML file, optional
 	Reports         []string // optional report formats to write as well (reports.OptionalNames)
+	// SecurityHub imports the findings, after the reports are written, into
+	// the Security Hub of every assessed account (its default product, in
+	// the run's region), updating the last run's findings in place and
+	// resolving those of users gone or in use again (--security-hub).
+	SecurityHub bool
 
 	// The previous quarter (issue 17). Previous is a previous run's bundle;
 	// History a directory of run bundles, whose newest run (by run.json's

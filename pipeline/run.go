@@ -33,8 +33,11 @@ type Result struct {
 
 // Run executes the whole job as numbered steps, each a function of the
 // earlier steps' outputs: inventory, trails, activity, references, findings,
-// changes (with a previous run to compare with), reports; then the evidence
-// checksums. Nothing is left under cfg.Out unless every step succeeded.
+// changes (with a previous run to compare with), reports; then, with
+// cfg.SecurityHub, the import into Security Hub; then the evidence
+// checksums. Nothing is left under cfg.Out unless every step succeeded; a
+// failure to publish to Security Hub is returned with the committed run's
+// Result, as the reports are good.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -156,8 +159,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	// 6 (or 7). Reports: the workbook, the CSV, the remediation manifest and the optional formats asked for.
+	var in *reports.Input // what the reports show, published to Security Hub after them
 	if _, _, err := step(ctx, r, "reports", nil, func(ctx context.Context) (noOutput, error) {
-		in, err := reportInput(st.dir, r.rec, finds, cov, refRows, logFiles, counted)
+		var err error
+		in, err = reportInput(st.dir, r.rec, finds, cov, refRows, logFiles, counted)
 		if err != nil {
 			return noOutput{}, err
 		}
@@ -175,6 +180,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return noOutput{}, err
 	}, nil); err != nil {
 		return nil, err
+	}
+
+	// Publishing is after the reports so that a failure to publish keeps
+	// them: the run is committed and the failure returned with its result.
+	var publishErr error
+	if cfg.SecurityHub {
+		publishErr = publishSecurityHub(ctx, cfg, sess, in, r.rec)
 	}
 
 	r.rec.FinishedAt = time.Now().UTC()
@@ -198,7 +210,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for _, a := range r.rec.Accounts {
 		res.Partial = res.Partial || !a.Assessed
 	}
-	return res, nil
+	return res, publishErr
 }
 
 // runner is the bookkeeping around the steps, never seen by a stage: where

@@ -39,7 +39,7 @@ type activityOutput struct {
 func (o activityOutput) recordTo(rec *RunRecord) {
 	rec.Queries = o.queries
 	// The record keeps each region's span; the hourly cells are in the coverage table.
-	rec.Coverage = tables.CoverageSpans(o.coverage)
+	rec.Coverage = record.Spans(tables.CoverageSpans(o.coverage))
 	rec.Counts.ActivityRows = len(o.rows)
 }
 

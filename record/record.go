@@ -6,8 +6,6 @@ package record
 import (
 	"sort"
 	"time"
-
-	"github.com/dormant-iam/dormant/tables"
 )
 
 // Run is run.json: the settings, inputs, stages and queries of one run,
@@ -31,9 +29,43 @@ type Run struct {
 	Unchecked       []Unchecked `json:"unchecked,omitempty"` // what reference checks could not read
 	Orphans         []Orphan    `json:"orphans,omitempty"`   // unique IDs in policies that match no existing user
 	// Coverage is each region's span; the hourly cells are in the coverage table.
-	Coverage []tables.Coverage `json:"coverage"`
-	Trails   []Trail           `json:"trails,omitempty"` // per account: what its trails record, or "trail settings unknown"
-	Counts   Counts            `json:"counts"`
+	Coverage []CoverageSpan `json:"coverage"`
+	Trails   []Trail        `json:"trails,omitempty"` // per account: what its trails record, or "trail settings unknown"
+	Counts   Counts         `json:"counts"`
+	// SecurityHub is what --security-hub published; absent when not asked.
+	SecurityHub *SecurityHub `json:"security_hub,omitempty"`
+}
+
+// SecurityHub records the run's import into each account's Security Hub.
+type SecurityHub struct {
+	Region   string               `json:"region"`
+	Accounts []SecurityHubAccount `json:"accounts"`
+}
+
+// SecurityHubAccount is one account's import: how many findings Security
+// Hub accepted, created, updated in place, archived (users or keys gone)
+// and resolved, and the findings it rejected.
+type SecurityHubAccount struct {
+	AccountID  string `json:"account_id"`
+	ProductARN string `json:"product_arn,omitempty"`
+	Published  int    `json:"published"`
+	Created    int    `json:"created"`
+	Updated    int    `json:"updated"`
+	Archived   int    `json:"archived"`
+	Resolved   int    `json:"resolved"`
+	// Failed are the findings Security Hub rejected, with its code and message.
+	Failed []SecurityHubFailure `json:"failed,omitempty"`
+	// NotPublished says why nothing was imported (e.g. the account was not
+	// assessed, so the run knows nothing to publish or to resolve).
+	NotPublished string `json:"not_published,omitempty"`
+	Error        string `json:"error,omitempty"`
+}
+
+// SecurityHubFailure is one finding Security Hub did not accept.
+type SecurityHubFailure struct {
+	ID      string `json:"id"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 // Settings are the thresholds in force.
@@ -99,14 +131,13 @@ type Query struct {
 func (q Query) EngineTime() time.Duration { return time.Duration(q.EngineTimeMS) * time.Millisecond }
 
 // Unchecked is a resource a reference check could not read, so a user it
-// might name could not be ruled out. (No JSON tags: run.json has always
-// spelled its keys as the fields.)
+// might name could not be ruled out.
 type Unchecked struct {
-	AccountID   string
-	Kind        string // what was not read, e.g. "s3 bucket policy"
-	ResourceARN string
-	Region      string
-	Error       string // the error as the service returned it
+	AccountID   string `json:"account_id"`
+	Kind        string `json:"kind"` // what was not read, e.g. "s3 bucket policy"
+	ResourceARN string `json:"resource_arn"`
+	Region      string `json:"region"`
+	Error       string `json:"error"` // the error as the service returned it
 }
 
 // Orphan is a unique ID left in a policy by a principal that no longer
@@ -114,11 +145,11 @@ type Unchecked struct {
 // save a policy that holds one, so it must be removed before the policy's
 // next edit.
 type Orphan struct {
-	AccountID   string // the account the policy is in
-	Kind        string // one of the references.Kind* constants
-	ResourceARN string // the policy's owner, as for tables.Reference
-	Location    string // as for tables.Reference
-	UniqueID    string // the AIDA... or AROA... ID
+	AccountID   string `json:"account_id"`   // the account the policy is in
+	Kind        string `json:"kind"`         // one of the references.Kind* constants
+	ResourceARN string `json:"resource_arn"` // the policy's owner, as for tables.Reference
+	Location    string `json:"location"`     // as for tables.Reference
+	UniqueID    string `json:"unique_id"`    // the AIDA... or AROA... ID
 }
 
 // AllowEntry exempts one user until Expires. Every field is required so that
@@ -162,13 +193,13 @@ type Counts struct {
 
 // Summary counts findings for reports and the CLI.
 type Summary struct {
-	ByStatus   map[string]int
-	ByDecision map[string]int
+	ByStatus   map[string]int `json:"by_status"`
+	ByDecision map[string]int `json:"by_decision"`
 	// ByAccount counts statuses per account: ByAccount[account][status].
-	ByAccount map[string]map[string]int
+	ByAccount map[string]map[string]int `json:"by_account"`
 	// UnusedKeys counts unused access key slots over all findings.
-	UnusedKeys int
-	Total      int
+	UnusedKeys int `json:"unused_keys"`
+	Total      int `json:"total"`
 }
 
 // AddStage records a finished stage.

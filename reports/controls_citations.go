@@ -40,17 +40,20 @@ func (c Citation) OrganizationDefined() bool { return c.ThresholdDays == 0 }
 const (
 	cisAWS = "CIS AWS Foundations Benchmark"
 	// Sources of the citations below, looked up for issue 19 item 7.
-	srcSteampipeCIS = "turbot/steampipe-mod-aws-compliance cis_v*/section_1.pp (commit a1d0b44)"
-	srcTenableCIS7  = "Tenable audit CIS_Amazon_Web_Services_Foundations_v7.0.0_L1 item 2.11"
-	srcSecurityHub  = "AWS Security Hub controls reference (IAM.8, IAM.22)"
-	srcPCI          = "PCI DSS v4.0.1 requirement 8.2.6 (defined approach requirement)"
-	srcNIST         = "NIST SP 800-53 Rev. 5 AC-2(3) Disable Accounts"
-	srcISO          = "ISO/IEC 27001:2022 Annex A control 5.18 Access rights"
+	srcSteampipeCIS  = "turbot/steampipe-mod-aws-compliance cis_v*/section_1.pp (commit a1d0b44)"
+	srcSteampipeCIS6 = "turbot/steampipe-mod-aws-compliance cis_v600/section_2.pp and docs/cis_v600_2_11.md (control cis_v600_2_11, cis_item_id 2.11)"
+	srcTenableCIS7   = "Tenable audit CIS_Amazon_Web_Services_Foundations_v7.0.0_L1 item 2.11"
+	srcSecurityHub   = "AWS Security Hub controls reference (IAM.8, IAM.22)"
+	srcPCI           = "PCI DSS v4.0.1 requirement 8.2.6 (defined approach requirement)"
+	srcNIST          = "NIST SP 800-53 Rev. 5 AC-2(3) Disable Accounts"
+	srcISO           = "ISO/IEC 27001:2022 Annex A control 5.18 Access rights"
 )
 
 // Citations are the unused-credential requirements of each standard the
-// reports cite, in the order they are listed. CIS v6.0.0 is missing: its
-// number could not be confirmed from a public source.
+// reports cite, in the order they are listed: every CIS AWS Foundations
+// Benchmark version from v1.2.0 to v7.0.0, each number confirmed from public
+// text (docs/controls.md lists them with their sources). From v6.0.0 the
+// IAM recommendations moved from section 1 to section 2.
 var Citations = []Citation{
 	{Framework: "AWS Security Hub", ID: "IAM.8", Title: "Unused IAM user credentials should be removed", ThresholdDays: 90, Source: srcSecurityHub},
 	{Framework: "AWS Security Hub", ID: "IAM.22", Title: "IAM user credentials unused for 45 days should be removed", ThresholdDays: 45, Source: srcSecurityHub},
@@ -62,6 +65,7 @@ var Citations = []Citation{
 	{Framework: cisAWS, Version: "v3.0.0", ID: "1.12", Title: "Ensure credentials unused for 45 days or greater are disabled", ThresholdDays: 45, Source: srcSteampipeCIS},
 	{Framework: cisAWS, Version: "v4.0.0", ID: "1.12", Title: "Ensure credentials unused for 45 days or more are disabled", ThresholdDays: 45, Source: srcSteampipeCIS},
 	{Framework: cisAWS, Version: "v5.0.0", ID: "1.11", Title: "Ensure credentials unused for 45 days or more are disabled", ThresholdDays: 45, Source: srcSteampipeCIS},
+	{Framework: cisAWS, Version: "v6.0.0", ID: "2.11", Title: "Ensure credentials unused for 45 days or more are disabled", ThresholdDays: 45, Source: srcSteampipeCIS6},
 	{Framework: cisAWS, Version: "v7.0.0", ID: "2.11", Title: "Ensure credentials unused for 45 days or more are disabled", ThresholdDays: 45, Source: srcTenableCIS7},
 	{Framework: "PCI DSS", Version: "v4.0", ID: "8.2.6", Title: "Inactive user accounts are removed or disabled within 90 days of inactivity", ThresholdDays: 90, Source: srcPCI},
 	{Framework: "NIST SP 800-53", Version: "Rev. 5", ID: "AC-2(3)", Title: "Disable accounts within an organization-defined time period when they have been inactive for an organization-defined time period", Source: srcNIST},

@@ -1,6 +1,9 @@
 package reports
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,12 +20,15 @@ func TestCitationsCoverEveryStandard(t *testing.T) {
 		"AWS Security Hub IAM.8":                    90,
 		"AWS Security Hub IAM.22":                   45,
 		"CIS AWS Foundations Benchmark v1.2.0 1.3":  90,
+		"CIS AWS Foundations Benchmark v1.3.0 1.12": 90,
 		"CIS AWS Foundations Benchmark v1.4.0 1.12": 45,
 		"CIS AWS Foundations Benchmark v1.5.0 1.12": 45,
 		"CIS AWS Foundations Benchmark v2.0.0 1.12": 45,
 		"CIS AWS Foundations Benchmark v3.0.0 1.12": 45,
 		"CIS AWS Foundations Benchmark v4.0.0 1.12": 45,
 		"CIS AWS Foundations Benchmark v5.0.0 1.11": 45,
+		"CIS AWS Foundations Benchmark v6.0.0 2.11": 45,
+		"CIS AWS Foundations Benchmark v7.0.0 2.11": 45,
 		"PCI DSS v4.0 8.2.6":                        90,
 		"NIST SP 800-53 Rev. 5 AC-2(3)":             0,
 		"ISO/IEC 27001:2022 A.5.18":                 0,
@@ -81,5 +87,37 @@ func TestCitationResult(t *testing.T) {
 	}
 	if got := CitationsWith(&f, asOf, ControlPass); got != "" {
 		t.Errorf("not assessed user passes %q", got)
+	}
+}
+
+// TestCitationsDocumented: docs/controls.md, the citation table auditors
+// read, names every citation with its threshold, and no other.
+func TestCitationsDocumented(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "docs", "controls.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	table, _, _ := strings.Cut(string(data), "## In the CSV")
+	for _, line := range strings.Split(table, "\n") {
+		if strings.HasPrefix(line, "| ") && !strings.HasPrefix(line, "| Standard") {
+			rows = append(rows, line)
+		}
+	}
+	for _, c := range Citations {
+		threshold := "organization-defined"
+		if !c.OrganizationDefined() {
+			threshold = fmt.Sprintf("%d days", c.ThresholdDays)
+		}
+		want := fmt.Sprintf("| %s | %s | %s |", c.Framework+" "+c.Version, c.ID, threshold)
+		if c.Version == "" {
+			want = fmt.Sprintf("| %s | %s | %s |", c.Framework, c.ID, threshold)
+		}
+		if !slices.ContainsFunc(rows, func(r string) bool { return strings.HasPrefix(r, want) }) {
+			t.Errorf("docs/controls.md has no row starting %q", want)
+		}
+	}
+	if len(rows) != len(Citations) {
+		t.Errorf("docs/controls.md has %d rows, Citations %d", len(rows), len(Citations))
 	}
 }

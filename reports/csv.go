@@ -65,9 +65,10 @@ func (csvWriter) Write(ctx context.Context, w io.Writer, in *Input) error {
 
 // CSVControlColumns are the columns the CSV adds after the findings table's:
 // the days the longest-unused credential has gone unused at as-of, each
-// control's result (ControlResult's words), and the citations the user fails
-// and those the run could not decide (unknown or not assessed), each list
-// joined with "; ". Organization-defined citations are in neither list.
+// control's result (ControlResult's words), and the citations the user
+// fails, passes, those the run could not decide (unknown or not assessed)
+// and those whose period the organization sets (never evaluated), each list
+// joined with "; " (docs/controls.md).
 func CSVControlColumns() []string {
 	cols := csvControlColumns(time.Time{})
 	out := make([]string, len(cols))
@@ -99,8 +100,17 @@ func csvControlColumns(asOf time.Time) []column {
 		text("controls_failed", "Controls failed", func(f *tables.Finding) string {
 			return CitationsWith(f, asOf, ControlFail)
 		}),
+		text("controls_passed", "Controls passed", func(f *tables.Finding) string {
+			return CitationsWith(f, asOf, ControlPass)
+		}),
 		text("controls_undetermined", "Controls undetermined", func(f *tables.Finding) string {
 			return joinNonEmpty(CitationsWith(f, asOf, ControlUnknown), CitationsWith(f, asOf, ControlNotAssessed))
+		}),
+		text("controls_organization_defined", "Controls organization-defined", func(f *tables.Finding) string {
+			if isRoot(f) {
+				return "" // no control applies to the root user
+			}
+			return CitationsWith(f, asOf, ControlNotEvaluated)
 		}),
 	)
 }

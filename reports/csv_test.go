@@ -204,7 +204,7 @@ func TestCSVControlColumns(t *testing.T) {
 	if want := append(FindingColumns(), ctl...); !slices.Equal(header, want) {
 		t.Fatalf("header = %q\nwant %q", header, want)
 	}
-	for _, name := range []string{"credential_unused_days", "control_iam_22", "control_iam_8", "controls_failed", "controls_undetermined"} {
+	for _, name := range []string{"credential_unused_days", "control_iam_22", "control_iam_8", "controls_failed", "controls_passed", "controls_undetermined", "controls_organization_defined"} {
 		if !slices.Contains(ctl, name) {
 			t.Errorf("no %s column in %q", name, ctl)
 		}
@@ -243,8 +243,35 @@ func TestCSVControlColumns(t *testing.T) {
 	if got := bob[col("credential_unused_days")]; got != "975" {
 		t.Errorf("bob credential_unused_days = %q, want 975 (2024-03-01 to 2026-11-01)", got)
 	}
+	if got := bob[col("controls_organization_defined")]; got != "NIST SP 800-53 Rev. 5 AC-2(3)"+ReasonSeparator+"ISO/IEC 27001:2022 A.5.18" {
+		t.Errorf("bob controls_organization_defined = %q, want NIST AC-2(3) and ISO A.5.18", got)
+	}
+	// Every citation is in exactly one of the four lists of a user the
+	// credential report lists.
+	for i := range in.Findings {
+		f := &in.Findings[i]
+		if f.UserName == tables.RootUserName {
+			continue
+		}
+		rec := records[i+1]
+		var all []string
+		for _, c := range []string{"controls_failed", "controls_passed", "controls_undetermined", "controls_organization_defined"} {
+			if rec[col(c)] != "" {
+				all = append(all, strings.Split(rec[col(c)], ReasonSeparator)...)
+			}
+		}
+		slices.Sort(all)
+		var want []string
+		for _, c := range Citations {
+			want = append(want, c.Name())
+		}
+		slices.Sort(want)
+		if !slices.Equal(all, want) {
+			t.Errorf("%s: the four control lists hold %q, want each citation once", f.UserName, all)
+		}
+	}
 	root := row(tables.RootUserName)
-	if root[col("control_iam_22")] != ControlNA || root[col("controls_failed")] != "" {
-		t.Errorf("root controls = %q / %q, want n/a and none failed", root[col("control_iam_22")], root[col("controls_failed")])
+	if root[col("control_iam_22")] != ControlNA || root[col("controls_failed")] != "" || root[col("controls_passed")] != "" || root[col("controls_organization_defined")] != "" {
+		t.Errorf("root controls = %q / %q / %q, want n/a and no citations", root[col("control_iam_22")], root[col("controls_failed")], root[col("controls_organization_defined")])
 	}
 }

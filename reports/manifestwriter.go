@@ -40,3 +40,23 @@ func ManifestInput(in *Input) manifest.Input {
 		Findings:        in.Findings,
 	}
 }
+
+// ManifestSchemaPath is where the bundle carries the manifest's JSON Schema,
+// so that a tool reading the manifest has the contract it was written to
+// (and SHA256SUMS covers it) without reaching the network.
+const ManifestSchemaPath = "reports/remediation-manifest.schema.json"
+
+type manifestSchemaWriter struct{}
+
+func init() { Register(manifestSchemaWriter{}) }
+
+func (manifestSchemaWriter) Name() string { return "manifest-schema" }
+func (manifestSchemaWriter) Path() string { return ManifestSchemaPath }
+
+func (manifestSchemaWriter) Write(ctx context.Context, w io.Writer, _ *Input) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	_, err := w.Write(manifest.Schema())
+	return err
+}

@@ -28,8 +28,11 @@ func TestWriteAll(t *testing.T) {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
-	if got := listDir(t, dir); !slices.Equal(got, []string{HTMLPath, XLSXPath, CSVPath, OCSFPath, ManifestPath, RemediationCSVPath}) {
-		t.Errorf("run directory holds %q, want exactly the six reports", got)
+	if got := listDir(t, dir); !slices.Equal(got, []string{HTMLPath, XLSXPath, CSVPath, OCSFPath, ManifestPath, ManifestSchemaPath, RemediationCSVPath}) {
+		t.Errorf("run directory holds %q, want exactly the six reports and the manifest's schema", got)
+	}
+	if schema, err := os.ReadFile(filepath.Join(dir, ManifestSchemaPath)); err != nil || !bytes.Equal(schema, manifest.Schema()) {
+		t.Errorf("%s is not the manifest's schema (%v)", ManifestSchemaPath, err)
 	}
 	// Each report reads back with its own reader.
 	f, err := excelize.OpenFile(filepath.Join(dir, XLSXPath))
@@ -214,7 +217,7 @@ func TestWritersAreRegistered(t *testing.T) {
 	for _, w := range All() {
 		names = append(names, w.Name())
 	}
-	if want := []string{"csv", "html", "manifest", "ocsf", "remediation-csv", "xlsx"}; !slices.Equal(names, want) {
+	if want := []string{"csv", "html", "manifest", "manifest-schema", "ocsf", "remediation-csv", "xlsx"}; !slices.Equal(names, want) {
 		t.Errorf("All() names %q, want %q", names, want)
 	}
 	defer func() {

@@ -125,6 +125,8 @@ type workbook struct {
 		cfRed, cfAmber, cfGreen, cfBlue, cfGrey, cfPurple int
 	}
 	numFmts map[string]int // number format -> cell style
+	// streamed are the sheets writeTable streamed (and scaled for print).
+	streamed map[string]bool
 }
 
 func (xlsxWriter) Write(ctx context.Context, w io.Writer, in *Input) (err error) {
@@ -144,7 +146,7 @@ func (xlsxWriter) Write(ctx context.Context, w io.Writer, in *Input) (err error)
 			err = fmt.Errorf("closing workbook: %w", cerr)
 		}
 	}()
-	wb := &workbook{f: f, numFmts: map[string]int{}}
+	wb := &workbook{f: f, numFmts: map[string]int{}, streamed: map[string]bool{}}
 	if err := wb.newStyles(); err != nil {
 		return fmt.Errorf("writing workbook: %w", err)
 	}
@@ -165,8 +167,16 @@ func (xlsxWriter) Write(ctx context.Context, w io.Writer, in *Input) (err error)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if err := wb.printSetup(s.name, in.RunID); err != nil {
+			return fmt.Errorf("writing workbook sheet %s: %w", s.name, err)
+		}
 		if err := s.write(ctx, wb, in); err != nil {
 			return fmt.Errorf("writing workbook sheet %s: %w", s.name, err)
+		}
+		if !wb.streamed[s.name] {
+			if err := wb.scaleSheetToWidth(s.name); err != nil {
+				return fmt.Errorf("writing workbook sheet %s: %w", s.name, err)
+			}
 		}
 	}
 	props := &excelize.DocProperties{

@@ -284,9 +284,6 @@ func writeSummary(ctx context.Context, wb *workbook, in *Input) error {
 	if err != nil {
 		return err
 	}
-	if err := addCharts(wb, statusHeaderRow, totalRow, histFirst); err != nil {
-		return err
-	}
 	for col, w := range []float64{34, 30, 30, 22, 14, 14, 22, 22, 12, 12} {
 		name := colName(col + 1)
 		if err := wb.f.SetColWidth(SheetSummary, name, name, w); err != nil {
@@ -297,10 +294,12 @@ func writeSummary(ctx context.Context, wb *workbook, in *Input) error {
 	if err := wb.f.SetColWidth(SheetSummary, "K", last, 12); err != nil {
 		return fmt.Errorf("setting column width: %w", err)
 	}
-	return nil
+	// The charts go last, below every table, once the columns have their
+	// widths: a chart's anchor is computed from them.
+	return addCharts(wb, statusHeaderRow, totalRow, histFirst, s.r+1)
 }
 
-// factRows is where the facts start; the charts sit beside them.
+// factRows is where the facts start.
 const factRows = 4
 
 func writeFacts(s *summarySheet, in *Input, stats *summaryStats) error {
@@ -559,6 +558,11 @@ func writeControls(s *summarySheet, stats *summaryStats) error {
 		if err := s.wb.f.SetSheetRow(SheetSummary, cellName(1, s.r), &vals); err != nil {
 			return fmt.Errorf("writing control %s: %w", c.ID, err)
 		}
+		// The standards and the title are long: they wrap in their
+		// columns rather than run over the counts beside them.
+		if err := s.wb.f.SetCellStyle(SheetSummary, cellName(2, s.r), cellName(3, s.r), s.wb.styles.wrap); err != nil {
+			return fmt.Errorf("styling control %s: %w", c.ID, err)
+		}
 		s.r++
 	}
 	return s.note("A user fails when its console password or an active access key has gone unused for the threshold or longer; " +
@@ -601,8 +605,15 @@ const (
 	chartHeight = 300
 )
 
-// addCharts draws the status counts and the histogram beside the facts.
-func addCharts(wb *workbook, statusHeaderRow, totalRow, histFirst int) error {
+// chartRows is how many default-height rows (20 px) a chart and the gap
+// below it take.
+const chartRows = chartHeight/20 + 2
+
+// addCharts draws the status counts and the histogram one below the other
+// from row below, under every table, on a printed page of their own:
+// nothing on the sheet lies under them, however many columns or rows the
+// tables grow by.
+func addCharts(wb *workbook, statusHeaderRow, totalRow, histFirst, below int) error {
 	ref := func(col, row int) string { return "Summary!$" + colName(col) + "$" + fmt.Sprint(row) }
 	rng := func(c1, r1, c2, r2 int) string {
 		return ref(c1, r1) + ":$" + colName(c2) + "$" + fmt.Sprint(r2)
@@ -636,11 +647,16 @@ func addCharts(wb *workbook, statusHeaderRow, totalRow, histFirst int) error {
 			PlotArea:  excelize.ChartPlotArea{ShowVal: true},
 			GapWidth:  &gap,
 			Dimension: excelize.ChartDimension{Width: chartWidth, Height: chartHeight},
-			Format:    excelize.GraphicOptions{AltText: "Histogram of users by days since last activity", OffsetX: 10 + chartWidth + 20},
+			Format:    excelize.GraphicOptions{AltText: "Histogram of users by days since last activity", OffsetX: 10},
 		},
 	}
-	for _, c := range charts {
-		if err := wb.f.AddChart(SheetSummary, cellName(4, factRows-1), c); err != nil {
+	// A page break above the charts keeps them together on a page of
+	// their own when printed, rather than cut wherever the tables end.
+	if err := wb.f.InsertPageBreak(SheetSummary, cellName(1, below)); err != nil {
+		return fmt.Errorf("breaking the page before the charts: %w", err)
+	}
+	for i, c := range charts {
+		if err := wb.f.AddChart(SheetSummary, cellName(1, below+i*chartRows), c); err != nil {
 			return fmt.Errorf("adding chart %q: %w", c.Title.Paragraph[0].Text, err)
 		}
 	}

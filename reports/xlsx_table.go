@@ -165,6 +165,17 @@ func (wb *workbook) writeTable(ctx context.Context, t *table) error {
 	if err := f.AutoFilter(t.sheet, "A1:"+cellName(lastCol, lastRow), nil); err != nil {
 		return fmt.Errorf("setting autofilter: %w", err)
 	}
+	widths := t.widths
+	if widths == nil {
+		widths = t.measure()
+	}
+	if err := wb.scaleToWidth(t.sheet, widths); err != nil {
+		return err
+	}
+	if wb.streamed == nil {
+		wb.streamed = map[string]bool{}
+	}
+	wb.streamed[t.sheet] = true
 	if t.prepare != nil && t.rows > 0 {
 		if err := t.prepare(lastRow); err != nil {
 			return err
@@ -211,10 +222,6 @@ func (wb *workbook) writeTable(ctx context.Context, t *table) error {
 	// Widths last and from the right: excelize puts each newly set column
 	// first and the stream writer does not sort them, while Excel expects
 	// <col> elements in ascending order.
-	widths := t.widths
-	if widths == nil {
-		widths = t.measure()
-	}
 	for i := len(widths) - 1; i >= 0; i-- {
 		if err := sw.SetColWidth(i+1, i+1, widths[i]); err != nil {
 			return fmt.Errorf("setting width of column %d: %w", i+1, err)

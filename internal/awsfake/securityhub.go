@@ -17,14 +17,17 @@ import (
 )
 
 // Security Hub, as much as a finding provider needs: BatchImportFindings
-// (POST /findings/import) and GetFindings (POST /findings), over the REST
-// JSON protocol, with errors as an X-Amzn-Errortype header and a
+// (POST /findings/import), GetFindings (POST /findings) and
+// BatchUpdateFindings (PATCH /findings/batchupdate), over the REST JSON
+// protocol, with errors as an X-Amzn-Errortype header and a
 // {"Code","Message"} body. Findings are kept per product ARN and ID, each
 // as the JSON it was imported as; an import with a known ID updates the
 // finding in place. The workflow rules the API reference states are
-// applied: a finding starts NEW, and goes back to NEW when its record
-// state turns from ARCHIVED to ACTIVE or its compliance from PASSED to
-// anything else.
+// applied: a finding starts NEW (or with the Workflow it is created with),
+// an import never changes an existing finding's Workflow (that is
+// BatchUpdateFindings' job), and it goes back to NEW when its record state
+// turns from ARCHIVED to ACTIVE or its compliance from PASSED to anything
+// else.
 
 const (
 	svcSecurityHub     = "securityhub"
@@ -38,16 +41,32 @@ const (
 )
 
 var securityHubRoutes = map[string]operation{
-	"/findings/import": {fn: shBatchImportFindings, mutating: true},
-	"/findings":        {fn: shGetFindings},
+	"POST /findings/import":       {fn: shBatchImportFindings, mutating: true},
+	"POST /findings":              {fn: shGetFindings},
+	"PATCH /findings/batchupdate": {fn: shBatchUpdateFindings, mutating: true},
 }
 
-var shActions = map[string]string{"/findings/import": "BatchImportFindings", "/findings": "GetFindings"}
+var shActions = map[string]string{
+	"POST /findings/import": "BatchImportFindings", "POST /findings": "GetFindings", "PATCH /findings/batchupdate": "BatchUpdateFindings",
+}
 
 // securityHubStore holds every account's imported findings; Server.mu
 // guards it.
 type securityHubStore struct {
 	findings map[string]map[string]json.RawMessage // product ARN + "\x00" + ID -> the finding
+	// disabled are the accounts where Security Hub is not enabled.
+	disabled map[string]bool
+}
+
+// DisableSecurityHub makes account answer every Security Hub call as an
+// account that has not enabled Security Hub does: InvalidAccessException.
+func (s *Server) DisableSecurityHub(account string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.securityHub.disabled == nil {
+		s.securityHub.disabled = map[string]bool{}
+	}
+	s.securityHub.disabled[account] = true
 }
 
 func shKey(product, id string) string { return product + "\x00" + id }
@@ -59,11 +78,12 @@ func shInvalid(format string, args ...any) *apiError {
 // serveSecurityHub answers r if it is a Security Hub call, reporting
 // whether it did; ServeHTTP hands every request to it first.
 func (s *Server) serveSecurityHub(w http.ResponseWriter, r *http.Request, reqID string) bool {
-	op, ok := securityHubRoutes[r.URL.Path]
-	if !ok || r.Method != http.MethodPost {
+	route := r.Method + " " + r.URL.Path
+	op, ok := securityHubRoutes[route]
+	if !ok {
 		return false
 	}
-	req := &request{s: s, hdr: r.Header, svc: svcSecurityHub, action: shActions[r.URL.Path]}
+	req := &request{s: s, hdr: r.Header, svc: svcSecurityHub, action: shActions[route]}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		shWriteError(w, &apiError{status: 400, code: "InvalidInputException", msg: "Content-Type must be application/json, not " + ct})
 		return true
@@ -203,11 +223,23 @@ func shValidate(req *request, f map[string]json.RawMessage) string {
 	return ""
 }
 
+// shEnabled refuses a call in an account that has not enabled Security Hub,
+// with the error AWS answers then.
+func shEnabled(req *request) *apiError {
+	if req.s.securityHub.disabled[req.acct.ID] {
+		return &apiError{status: 401, code: "InvalidAccessException", msg: "Account " + req.acct.ID + " is not subscribed to AWS Security Hub"}
+	}
+	return nil
+}
+
 type shImportError struct {
 	Id, ErrorCode, ErrorMessage string
 }
 
 func shBatchImportFindings(req *request) (any, *apiError) {
+	if aerr := shEnabled(req); aerr != nil {
+		return nil, aerr
+	}
 	raw, ok := req.body["Findings"]
 	if !ok {
 		return nil, shInvalid("Findings is required")
@@ -235,8 +267,9 @@ func shBatchImportFindings(req *request) (any, *apiError) {
 		if shString(f, "RecordState") == "" {
 			f["RecordState"] = json.RawMessage(`"` + shRecordActive + `"`)
 		}
+		// After creation the Workflow is the customer's: an import's is ignored.
 		workflow := shNested(f, "Workflow", "Status")
-		if workflow == "" && exists {
+		if exists {
 			workflow = shNested(prev, "Workflow", "Status")
 		}
 		reset := exists && ((shString(prev, "RecordState") == shRecordArchived && shString(f, "RecordState") == shRecordActive) ||
@@ -249,6 +282,48 @@ func shBatchImportFindings(req *request) (any, *apiError) {
 		st.findings[key] = f
 	}
 	return map[string]any{"FailedCount": len(failed), "SuccessCount": len(findings) - len(failed), "FailedFindings": failedOrEmpty(failed)}, nil
+}
+
+type shIdentifier struct{ Id, ProductArn string }
+
+type shUnprocessed struct {
+	FindingIdentifier       shIdentifier
+	ErrorCode, ErrorMessage string
+}
+
+var shWorkflowStatuses = []string{shWorkflowNew, "NOTIFIED", "RESOLVED", "SUPPRESSED"}
+
+// shBatchUpdateFindings sets the Workflow (the one customer field the fake
+// keeps) of up to 100 findings of the caller's account.
+func shBatchUpdateFindings(req *request) (any, *apiError) {
+	if aerr := shEnabled(req); aerr != nil {
+		return nil, aerr
+	}
+	var ids []shIdentifier
+	if err := json.Unmarshal(req.body["FindingIdentifiers"], &ids); err != nil || len(ids) == 0 || len(ids) > shMaxImport {
+		return nil, shInvalid("FindingIdentifiers must hold 1 to %d identifiers", shMaxImport)
+	}
+	for name := range req.body {
+		if name != "FindingIdentifiers" && name != "Workflow" {
+			return nil, shInvalid("awsfake's BatchUpdateFindings updates Workflow only, not %s", name)
+		}
+	}
+	status := shNested(req.body, "Workflow", "Status")
+	if !slices.Contains(shWorkflowStatuses, status) {
+		return nil, shInvalid("Workflow.Status %q is not one of %v", status, shWorkflowStatuses)
+	}
+	st := &req.s.securityHub
+	processed, unprocessed := []shIdentifier{}, []shUnprocessed{}
+	for _, id := range ids {
+		f, ok := st.findings[shKey(id.ProductArn, id.Id)]
+		if !ok || shString(f, "AwsAccountId") != req.acct.ID {
+			unprocessed = append(unprocessed, shUnprocessed{FindingIdentifier: id, ErrorCode: "FindingNotFound", ErrorMessage: "no finding " + id.Id + " under " + id.ProductArn})
+			continue
+		}
+		f["Workflow"] = json.RawMessage(`{"Status":"` + status + `"}`)
+		processed = append(processed, id)
+	}
+	return map[string]any{"ProcessedFindings": processed, "UnprocessedFindings": unprocessed}, nil
 }
 
 func failedOrEmpty(f []shImportError) []shImportError {
@@ -305,6 +380,9 @@ func shMatch(v string, filters []shStringFilter) (bool, *apiError) {
 }
 
 func shGetFindings(req *request) (any, *apiError) {
+	if aerr := shEnabled(req); aerr != nil {
+		return nil, aerr
+	}
 	filters := map[string][]shStringFilter{}
 	if raw, ok := req.body["Filters"]; ok {
 		var all map[string]json.RawMessage

@@ -3,6 +3,7 @@ package awsfake
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -57,20 +58,42 @@ func TestSecurityHubImportAndGet(t *testing.T) {
 		t.Fatalf("GetFindings(Id=a) = %+v", got.Findings)
 	}
 
-	// Updated in place by ID; archiving then reactivating resets the workflow.
+	// Updated in place by ID; an import does not change the Workflow of a
+	// finding that exists (BatchUpdateFindings does); archiving then
+	// reactivating resets the workflow.
 	upd := shFinding("a")
 	upd.Title, upd.RecordState, upd.Workflow = aws.String("t2"), types.RecordStateArchived, &types.Workflow{Status: types.WorkflowStatusResolved}
 	if _, err := c.BatchImportFindings(ctx, &securityhub.BatchImportFindingsInput{Findings: []types.AwsSecurityFinding{upd}}); err != nil {
 		t.Fatal(err)
 	}
-	if fs := srv.SecurityHubFindings("111111111111"); len(fs) != 2 || shString(fs[0], "Title") != "t2" || shNested(fs[0], "Workflow", "Status") != "RESOLVED" {
-		t.Fatalf("after the update: %d findings, first %s", len(fs), fs[0])
+	if fs := srv.SecurityHubFindings("111111111111"); len(fs) != 2 || shString(fs[0], "Title") != "t2" || shNested(fs[0], "Workflow", "Status") != "NEW" {
+		t.Fatalf("after the update: %d findings, first %s; want the import's Workflow ignored", len(fs), fs[0])
+	}
+	product := aws.String("arn:aws:securityhub:us-east-1:111111111111:product/111111111111/default")
+	bu, err := c.BatchUpdateFindings(ctx, &securityhub.BatchUpdateFindingsInput{
+		FindingIdentifiers: []types.AwsSecurityFindingIdentifier{{Id: aws.String("a"), ProductArn: product}, {Id: aws.String("nope"), ProductArn: product}},
+		Workflow:           &types.WorkflowUpdate{Status: types.WorkflowStatusResolved},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bu.ProcessedFindings) != 1 || len(bu.UnprocessedFindings) != 1 || aws.ToString(bu.UnprocessedFindings[0].FindingIdentifier.Id) != "nope" {
+		t.Fatalf("BatchUpdateFindings = processed %+v unprocessed %+v", bu.ProcessedFindings, bu.UnprocessedFindings)
+	}
+	if fs := srv.SecurityHubFindings("111111111111"); shNested(fs[0], "Workflow", "Status") != "RESOLVED" {
+		t.Fatalf("after BatchUpdateFindings: %s", fs[0])
 	}
 	if _, err := c.BatchImportFindings(ctx, &securityhub.BatchImportFindingsInput{Findings: []types.AwsSecurityFinding{shFinding("a")}}); err != nil {
 		t.Fatal(err)
 	}
 	if fs := srv.SecurityHubFindings("111111111111"); shNested(fs[0], "Workflow", "Status") != "NEW" {
 		t.Errorf("ARCHIVED -> ACTIVE left the workflow %s, want NEW", shNested(fs[0], "Workflow", "Status"))
+	}
+
+	// An account without Security Hub enabled is refused.
+	srv.DisableSecurityHub("111111111111")
+	if _, err := c.GetFindings(ctx, &securityhub.GetFindingsInput{}); err == nil || !strings.Contains(err.Error(), "InvalidAccessException") {
+		t.Errorf("GetFindings in a disabled account: %v, want InvalidAccessException", err)
 	}
 
 	// Another account sees none of these.

@@ -243,3 +243,17 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return data
 }
+
+// TestDocsSchemaIsTheEmbeddedOne: docs/manifest.schema.json, the copy
+// published for other tools, is byte for byte the schema the code embeds
+// (and writes into every bundle); after a schema change, copy
+// reports/manifest/schema/v1.json over it.
+func TestDocsSchemaIsTheEmbeddedOne(t *testing.T) {
+	docs, err := os.ReadFile(filepath.Join("..", "..", "docs", "manifest.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(docs, Schema()) {
+		t.Error("docs/manifest.schema.json differs from reports/manifest/schema/v1.json: copy the latter over the former")
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,9 +21,11 @@ import (
 type API interface {
 	BatchImportFindings(ctx context.Context, in *securityhub.BatchImportFindingsInput, optFns ...func(*securityhub.Options)) (*securityhub.BatchImportFindingsOutput, error)
 	GetFindings(ctx context.Context, in *securityhub.GetFindingsInput, optFns ...func(*securityhub.Options)) (*securityhub.GetFindingsOutput, error)
+	BatchUpdateFindings(ctx context.Context, in *securityhub.BatchUpdateFindingsInput, optFns ...func(*securityhub.Options)) (*securityhub.BatchUpdateFindingsOutput, error)
 }
 
-// BatchSize is the most findings one BatchImportFindings call takes.
+// BatchSize is the most findings one BatchImportFindings (or
+// BatchUpdateFindings) call takes.
 const BatchSize = 100
 
 // Result counts what Publish did.
@@ -32,6 +33,22 @@ type Result struct {
 	Created  int // findings not in Security Hub before
 	Updated  int // findings updated in place by their ID
 	Archived int // earlier findings of users or keys no longer assessed
+	// Imported is how many findings Security Hub accepted (its
+	// SuccessCount, summed over the batches).
+	Imported int
+	// Resolved counts existing findings whose workflow Publish set to
+	// RESOLVED (BatchUpdateFindings): archived ones, and ones that pass now.
+	Resolved int
+	// Failed are the findings Security Hub rejected; Publish then also
+	// returns an error.
+	Failed []Failure
+}
+
+// Failure is one finding Security Hub did not accept, as it said why.
+type Failure struct {
+	ID      string `json:"id"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 // Options are Publish's settings.
@@ -48,9 +65,13 @@ type Options struct {
 // (GetFindings): a finding with the same ID is updated in place, keeping
 // its first CreatedAt; an earlier finding whose ID is not among findings
 // (the user was deleted, or the key used or removed since) is imported
-// again with RecordState ARCHIVED and Workflow RESOLVED. Findings that
-// Security Hub rejects are returned as one error naming each ID and code,
-// after every batch was tried.
+// again with RecordState ARCHIVED. BatchImportFindings sets a finding's
+// Workflow only when it creates it (Security Hub ignores an update's), so
+// the existing findings that are closed now (archived, or passing after
+// failing) are then set to Workflow RESOLVED with BatchUpdateFindings,
+// unless the customer already resolved or suppressed them. Findings that
+// Security Hub rejects are in Result.Failed and returned as one error
+// naming each ID and code, after every batch was tried.
 func Publish(ctx context.Context, client API, findings []types.AwsSecurityFinding, opts Options) (Result, error) {
 	var res Result
 	t := opts.Target
@@ -87,13 +108,22 @@ func Publish(ctx context.Context, client API, findings []types.AwsSecurityFindin
 	if err != nil {
 		return res, err
 	}
+	var resolve []string // existing findings to close: their workflow is still open
+	open := func(p types.AwsSecurityFinding) bool {
+		return p.Workflow == nil || p.Workflow.Status == types.WorkflowStatusNew || p.Workflow.Status == types.WorkflowStatusNotified
+	}
 	batch := slices.Clone(findings)
 	for i := range batch {
-		if p, ok := previous[aws.ToString(batch[i].Id)]; ok {
-			batch[i].CreatedAt = p.CreatedAt
-			res.Updated++
-		} else {
+		p, ok := previous[aws.ToString(batch[i].Id)]
+		if !ok {
 			res.Created++
+			continue
+		}
+		batch[i].CreatedAt = p.CreatedAt
+		batch[i].Workflow = nil // Security Hub ignores it on update; the customer's stays
+		res.Updated++
+		if batch[i].Compliance != nil && batch[i].Compliance.Status == types.ComplianceStatusPassed && open(p) {
+			resolve = append(resolve, aws.ToString(batch[i].Id))
 		}
 	}
 	stamp := now.UTC().Format(timeFormat)
@@ -103,23 +133,55 @@ func Publish(ctx context.Context, client API, findings []types.AwsSecurityFindin
 		}
 		batch = append(batch, archived(previous[id], stamp))
 		res.Archived++
+		if open(previous[id]) {
+			resolve = append(resolve, id)
+		}
 	}
 
-	var failed []error
+	failedIDs := map[string]bool{}
 	for start := 0; start < len(batch); start += BatchSize {
 		part := batch[start:min(start+BatchSize, len(batch))]
 		out, err := client.BatchImportFindings(ctx, &securityhub.BatchImportFindingsInput{Findings: part})
 		if err != nil {
 			return res, fmt.Errorf("importing findings %d-%d of %d into Security Hub (%s): %w", start+1, start+len(part), len(batch), product, err)
 		}
+		res.Imported += int(aws.ToInt32(out.SuccessCount))
 		for _, e := range out.FailedFindings {
-			failed = append(failed, fmt.Errorf("finding %s: %s: %s", aws.ToString(e.Id), aws.ToString(e.ErrorCode), aws.ToString(e.ErrorMessage)))
+			failedIDs[aws.ToString(e.Id)] = true
+			res.Failed = append(res.Failed, Failure{ID: aws.ToString(e.Id), Code: aws.ToString(e.ErrorCode), Message: aws.ToString(e.ErrorMessage)})
 		}
 		log.InfoContext(ctx, "security hub import", "product", product, "batch_start", start+1, "findings", len(part),
 			"succeeded", aws.ToInt32(out.SuccessCount), "failed", aws.ToInt32(out.FailedCount))
 	}
-	if len(failed) > 0 {
-		return res, fmt.Errorf("security hub rejected %d of %d findings (%s): %w", len(failed), len(batch), product, errors.Join(failed...))
+
+	resolve = slices.DeleteFunc(resolve, func(id string) bool { return failedIDs[id] })
+	for start := 0; start < len(resolve); start += BatchSize {
+		part := resolve[start:min(start+BatchSize, len(resolve))]
+		in := &securityhub.BatchUpdateFindingsInput{Workflow: &types.WorkflowUpdate{Status: types.WorkflowStatusResolved}}
+		for _, id := range part {
+			in.FindingIdentifiers = append(in.FindingIdentifiers, types.AwsSecurityFindingIdentifier{Id: aws.String(id), ProductArn: aws.String(product)})
+		}
+		out, err := client.BatchUpdateFindings(ctx, in)
+		if err != nil {
+			return res, fmt.Errorf("resolving findings %d-%d of %d in Security Hub (%s, BatchUpdateFindings): %w", start+1, start+len(part), len(resolve), product, err)
+		}
+		res.Resolved += len(out.ProcessedFindings)
+		for _, e := range out.UnprocessedFindings {
+			id := ""
+			if e.FindingIdentifier != nil {
+				id = aws.ToString(e.FindingIdentifier.Id)
+			}
+			res.Failed = append(res.Failed, Failure{ID: id, Code: aws.ToString(e.ErrorCode), Message: "resolving: " + aws.ToString(e.ErrorMessage)})
+		}
+		log.InfoContext(ctx, "security hub resolve", "product", product, "batch_start", start+1, "findings", len(part),
+			"resolved", len(out.ProcessedFindings), "failed", len(out.UnprocessedFindings))
+	}
+	if len(res.Failed) > 0 {
+		errs := make([]error, len(res.Failed))
+		for i, f := range res.Failed {
+			errs[i] = fmt.Errorf("finding %s: %s: %s", f.ID, f.Code, f.Message)
+		}
+		return res, fmt.Errorf("security hub rejected %d of %d findings (%s): %w", len(res.Failed), len(batch), product, errors.Join(errs...))
 	}
 	return res, nil
 }
@@ -154,7 +216,8 @@ func activeFindings(ctx context.Context, client API, t Target) (map[string]types
 }
 
 // archived is an earlier finding as it is re-imported to close it: the
-// required attributes it had, RecordState ARCHIVED, Workflow RESOLVED.
+// required attributes it had and RecordState ARCHIVED (its Workflow is set
+// with BatchUpdateFindings, as an import cannot change it).
 func archived(p types.AwsSecurityFinding, stamp string) types.AwsSecurityFinding {
 	return types.AwsSecurityFinding{
 		SchemaVersion: p.SchemaVersion, Id: p.Id, ProductArn: p.ProductArn, GeneratorId: p.GeneratorId,
@@ -162,62 +225,34 @@ func archived(p types.AwsSecurityFinding, stamp string) types.AwsSecurityFinding
 		Severity: p.Severity, Title: p.Title, Description: p.Description, Resources: p.Resources,
 		Compliance: p.Compliance, Remediation: p.Remediation, ProductFields: p.ProductFields,
 		RecordState: types.RecordStateArchived,
-		Workflow:    &types.Workflow{Status: types.WorkflowStatusResolved},
 	}
 }
 
-// PublishRun publishes a run into the Security Hub of every account it has
-// findings for, in region, each through the client clientFor returns for
-// that account (e.g. one built with the account's assumed-role
-// credentials). The partition is taken from the account's user ARNs. It
-// goes on after an account fails and returns every account's error joined,
-// with the results of the accounts that succeeded.
-func PublishRun(ctx context.Context, in *reports.Input, region string, now time.Time, clientFor func(ctx context.Context, accountID string) (API, error), log *slog.Logger) (map[string]Result, error) {
-	partitions := map[string]string{}
-	var accounts []string
-	for i := range in.Findings {
-		f := &in.Findings[i]
-		if _, seen := partitions[f.AccountID]; !seen {
-			accounts = append(accounts, f.AccountID)
-			partitions[f.AccountID] = ""
-		}
-		if p := arnPartition(f.ARN); p != "" && partitions[f.AccountID] == "" {
-			partitions[f.AccountID] = p
-		}
-	}
-	results := map[string]Result{}
-	var errs []error
-	for _, acct := range accounts {
-		t := Target{Partition: partitions[acct], Region: region, AccountID: acct}
-		if t.Partition == "" {
-			errs = append(errs, fmt.Errorf("publishing account %s to Security Hub: no user ARN names its partition", acct))
-			continue
-		}
+// PublishRun publishes a run into the Security Hub of each target account,
+// each through the client clientFor returns for that account (e.g. one
+// built with the account's assumed-role credentials). A target account
+// with no findings still has its earlier findings archived: its users are
+// gone. It goes on after an account fails and returns every account's
+// result (a failed account's holds what was done before the failure) and,
+// by account, the errors, each naming its account.
+func PublishRun(ctx context.Context, in *reports.Input, targets []Target, now time.Time, clientFor func(ctx context.Context, accountID string) (API, error), log *slog.Logger) (map[string]Result, map[string]error) {
+	results, errs := map[string]Result{}, map[string]error{}
+	for _, t := range targets {
 		fs, err := Findings(in, t, now)
 		if err != nil {
-			errs = append(errs, err)
+			errs[t.AccountID] = fmt.Errorf("publishing account %s to Security Hub: %w", t.AccountID, err)
 			continue
 		}
-		client, err := clientFor(ctx, acct)
+		client, err := clientFor(ctx, t.AccountID)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("publishing account %s to Security Hub: getting a client: %w", acct, err))
+			errs[t.AccountID] = fmt.Errorf("publishing account %s to Security Hub: getting a client: %w", t.AccountID, err)
 			continue
 		}
 		res, err := Publish(ctx, client, fs, Options{Target: t, Now: now, Logger: log})
+		results[t.AccountID] = res
 		if err != nil {
-			errs = append(errs, fmt.Errorf("publishing account %s to Security Hub: %w", acct, err))
-			continue
+			errs[t.AccountID] = fmt.Errorf("publishing account %s to Security Hub: %w", t.AccountID, err)
 		}
-		results[acct] = res
 	}
-	return results, errors.Join(errs...)
-}
-
-// arnPartition is an ARN's partition ("arn:aws-cn:iam::..." -> aws-cn).
-func arnPartition(arn string) string {
-	parts := strings.SplitN(arn, ":", 3)
-	if len(parts) < 3 || parts[0] != "arn" {
-		return ""
-	}
-	return parts[1]
+	return results, errs
 }

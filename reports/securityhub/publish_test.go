@@ -116,7 +116,7 @@ func TestPublishRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res != (Result{Created: 254}) {
+	if res.Created != 254 || res.Updated != 0 || res.Archived != 0 || res.Imported != 254 || res.Resolved != 0 || res.Failed != nil {
 		t.Errorf("first run = %+v, want 254 created", res)
 	}
 	if got := srv.Calls("BatchImportFindings"); got != 3 {
@@ -158,8 +158,13 @@ func TestPublishRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res != (Result{Updated: 252, Archived: 2}) {
-		t.Errorf("second run = %+v, want 252 updated in place and 2 archived", res)
+	// Resolved: the 2 archived and dave, who fails no more; the passing
+	// users were created RESOLVED and are left alone.
+	if res.Created != 0 || res.Updated != 252 || res.Archived != 2 || res.Imported != 254 || res.Resolved != 3 || res.Failed != nil {
+		t.Errorf("second run = %+v, want 252 updated in place, 2 archived, 3 resolved", res)
+	}
+	if n := srv.Calls("BatchUpdateFindings"); n != 1 {
+		t.Errorf("%d BatchUpdateFindings calls, want 1", n)
 	}
 	got = byID(srv)
 	if len(got) != 254 {
@@ -181,8 +186,11 @@ func TestPublishRoundTrip(t *testing.T) {
 	// Run 3: the archived findings stay archived and are not archived again.
 	before := srv.Calls("BatchImportFindings")
 	res, err = Publish(ctx, client, fs, Options{Target: target, Now: t2.Add(time.Hour)})
-	if err != nil || res != (Result{Updated: 252}) {
+	if err != nil || res.Updated != 252 || res.Created+res.Archived+res.Resolved != 0 || res.Imported != 252 {
 		t.Errorf("third run = %+v, %v; want 252 updated", res, err)
+	}
+	if n := srv.Calls("BatchUpdateFindings"); n != 1 {
+		t.Errorf("the third run resolved again: %d BatchUpdateFindings calls in all, want 1", n)
 	}
 	if srv.Calls("BatchImportFindings")-before != 3 {
 		t.Errorf("third run made %d import calls, want 3", srv.Calls("BatchImportFindings")-before)
@@ -213,9 +221,12 @@ func TestPublishReportsRejectedFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	fs[0].Types = nil // Security Hub requires Types
-	_, err = Publish(context.Background(), srv.SecurityHubClient(org.CallerCredentials()), fs, Options{Target: target})
+	res, err := Publish(context.Background(), srv.SecurityHubClient(org.CallerCredentials()), fs, Options{Target: target})
 	if err == nil || !strings.Contains(err.Error(), aws.ToString(fs[0].Id)) || !strings.Contains(err.Error(), "InvalidInput") {
 		t.Errorf("a rejected finding: %v, want its ID and code", err)
+	}
+	if len(res.Failed) != 1 || res.Failed[0].ID != aws.ToString(fs[0].Id) || res.Failed[0].Code != "InvalidInput" || res.Imported != len(fs)-1 {
+		t.Errorf("result %+v, want the one failure and %d imported", res, len(fs)-1)
 	}
 }
 
@@ -238,15 +249,16 @@ func TestPublishRun(t *testing.T) {
 	defer srv.Close()
 	in := run(3, true, true)
 	in.Findings[len(in.Findings)-1].ARN = "arn:aws:iam::222222222222:user/zed"
-	res, err := PublishRun(ctx, in, "us-east-1", reporttest.AsOf, func(ctx context.Context, id string) (API, error) {
+	targets := []Target{target, {Partition: "aws", Region: "us-east-1", AccountID: "222222222222"}}
+	res, errs := PublishRun(ctx, in, targets, reporttest.AsOf, func(ctx context.Context, id string) (API, error) {
 		if id == acct {
 			return srv.SecurityHubClient(org.CallerCredentials()), nil
 		}
 		creds, err := srv.AssumeRole(ctx, org.CallerCredentials(), "arn:aws:iam::"+id+":role/OrganizationAccountAccessRole", "")
 		return srv.SecurityHubClient(creds), err
 	}, nil)
-	if err != nil {
-		t.Fatal(err)
+	if len(errs) != 0 {
+		t.Fatal(errs)
 	}
 	if res[acct].Created != 7 || res["222222222222"].Created != 1 {
 		t.Errorf("results %+v, want 7 findings in %s and zed's in 222222222222", res, acct)
