@@ -41,6 +41,10 @@ func (o Ownership) Reference(u User) tables.Reference {
 		UserARN:   u.ARN,
 		Kind:      RefTerraform,
 	}
+	how := o.Type + " by " + o.MatchedBy
+	if o.Note != "" {
+		how += ": " + o.Note
+	}
 	switch o.Kind {
 	case KindCloudFormation:
 		r.Kind = RefCloudFormation
@@ -48,10 +52,10 @@ func (o Ownership) Reference(u User) tables.Reference {
 		r.Match = tables.IaCOwnershipMatch("tags "+TagStackName+"="+o.Stack, o.Change())
 	case KindTerraformConfig:
 		r.Location = o.File + ":" + strconv.Itoa(o.Line) + " " + o.Address
-		r.Match = tables.IaCOwnershipMatch(o.Type+" by "+o.MatchedBy, o.Change())
+		r.Match = tables.IaCOwnershipMatch(how, o.Change())
 	default:
 		r.Location = o.File + " " + o.Address
-		r.Match = tables.IaCOwnershipMatch(o.Type+" by "+o.MatchedBy, o.Change())
+		r.Match = tables.IaCOwnershipMatch(how, o.Change())
 		if strings.HasPrefix(o.File, "s3://") {
 			bucketKey := strings.TrimPrefix(o.File, "s3://")
 			r.ResourceARN = "arn:aws:s3:::" + bucketKey
