@@ -109,7 +109,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	refs, refFP, err := step(ctx, r, "references",
 		func(context.Context) (string, error) { return referencesFingerprint(cfg, checks, invFP), nil },
 		func(ctx context.Context) (referencesOutput, error) {
-			return runReferences(ctx, cfg, st, sess, checks, users, policies, actRows, cov, logFiles)
+			return runReferences(ctx, cfg, st, sess, checks, users, policies, actRows, cov, logFiles, inv.accessKeys)
 		},
 		loadReferences)
 	if err != nil {
@@ -132,7 +132,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	// 6. Reports: the workbook, the CSV, the remediation manifest and the optional formats asked for.
 	if _, _, err := step(ctx, r, "reports", nil, func(ctx context.Context) (noOutput, error) {
-		in, err := reportInput(st.dir, r.rec, finds, cov, refRows, logFiles, counted)
+		in, err := reportInput(st.dir, r.rec, finds, cov, refRows, inv.accessKeys, logFiles, counted)
 		if err != nil {
 			return noOutput{}, err
 		}

@@ -175,7 +175,14 @@ func Verify(ctx context.Context, dir string) (*Verification, error) {
 	v.Checked = append(v.Checked, "findings recomputed from the inventory, references, activity and coverage tables")
 
 	// Reports regenerated from the recomputed findings.
-	in, err := reportInput(dir, &rec, finds, act.coverage, storedRefs, act.logFiles, act.logFilesCounted)
+	// The key IDs the manifest names; a bundle from before the table has none.
+	var keys []tables.AccessKey
+	if _, err := os.Stat(path(AccessKeysTable)); err == nil {
+		if keys, err = tables.ReadParquet[tables.AccessKey](path(AccessKeysTable)); err != nil {
+			v.problem("%s: %v", AccessKeysTable, err)
+		}
+	}
+	in, err := reportInput(dir, &rec, finds, act.coverage, storedRefs, keys, act.logFiles, act.logFilesCounted)
 	if err != nil {
 		v.problem("gathering report inputs: %v", err)
 		return v, nil
