@@ -118,3 +118,26 @@ func TestKeyIDCrossCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestUserEntryKeyIDGone: a user entry whose key action names a key ID the
+// user no longer has is skipped, naming the ID; with the live ID it goes on.
+func TestUserEntryKeyIDGone(t *testing.T) {
+	e := newEnv(t, func(org *awsfake.Org) { plainUser(org.Account(mgmtID), "idle", ago(200)) })
+	u := e.org.Account(mgmtID).User("idle")
+	f := finding(mgmtID, u, tables.StatusInactive, tables.DecisionDeactivate)
+	k := u.AccessKeys[0]
+	for _, tc := range []struct {
+		id      string
+		outcome Outcome
+	}{
+		{k.ID, OutcomePlanned},
+		{"AKIAROTATEDAWAY00001", OutcomeSkipped},
+	} {
+		path := e.writeManifestWith(nil, []tables.AccessKey{{AccountID: mgmtID, UserName: "idle", AccessKeyID: tc.id, CreateDate: k.CreateDate}}, f)
+		res, out := e.run(path, nil)
+		er := entryByLabel(t, res, mgmtID+"/idle")
+		if er.Outcome != tc.outcome || (tc.outcome == OutcomeSkipped && !strings.Contains(er.Reason, tc.id)) {
+			t.Errorf("key ID %s: outcome %s (%s), want %s\n%s", tc.id, er.Outcome, er.Reason, tc.outcome, out)
+		}
+	}
+}
