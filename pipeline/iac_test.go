@@ -353,3 +353,33 @@ func TestIaCAndCodeReferences(t *testing.T) {
 		"old-etl":     s.repo + "@" + s.leaked + ":etl.cfg:1 (access-key-id)",
 	})
 }
+
+// TestCodeSearchConfigValidate: the code check's settings are refused
+// before any work when they cannot run.
+func TestCodeSearchConfigValidate(t *testing.T) {
+	dir := t.TempDir()
+	base := pipeline.Config{Out: filepath.Join(dir, "out"), CredentialReports: []string{}, Logger: quiet}
+	for _, tc := range []struct {
+		name string
+		edit func(c *pipeline.Config)
+		want string
+	}{
+		{"missing search path", func(c *pipeline.Config) { c.Search = []string{filepath.Join(dir, "nope")} }, "--search"},
+		{"missing state", func(c *pipeline.Config) { c.TerraformState = []string{filepath.Join(dir, "nope.tfstate")} }, "--terraform-state"},
+		{"missing access keys", func(c *pipeline.Config) { c.AccessKeysFiles = []string{filepath.Join(dir, "keys.json")} }, "--access-keys"},
+		{"history without search", func(c *pipeline.Config) { c.SearchHistory = true }, "--search-history"},
+		{"search outside the checks", func(c *pipeline.Config) {
+			c.Search, c.ReferenceChecks = []string{dir}, []string{"iam"}
+		}, "--reference-checks"},
+		{"search with references skipped", func(c *pipeline.Config) { c.Search, c.SkipReferences = []string{dir}, true }, "--skip-references"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := base
+			tc.edit(&c)
+			err := c.WithDefaults().Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Validate() = %v, want an error naming %s", err, tc.want)
+			}
+		})
+	}
+}
