@@ -113,9 +113,14 @@ func runReferences(ctx context.Context, cfg Config, st *staging, sess sessionFun
 		return candidates, err
 	}
 	if slices.Contains(checks, references.CheckCode) {
-		cands, err := removal()
-		if err != nil {
-			return out, err
+		// Only the text search needs the candidates: ownership is matched
+		// for every user, without the preliminary classification.
+		var cands []tables.User
+		if len(cfg.Search) > 0 {
+			var err error
+			if cands, err = removal(); err != nil {
+				return out, err
+			}
 		}
 		res, unchecked, err := codeReferences(ctx, cfg, sess, users, act, accessKeys, cands)
 		if err != nil {
