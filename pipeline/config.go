@@ -15,6 +15,7 @@ import (
 	"github.com/dormant-iam/dormant/internal/signature"
 	"github.com/dormant-iam/dormant/pipeline/activity/local"
 	"github.com/dormant-iam/dormant/pipeline/inventory/live"
+	"github.com/dormant-iam/dormant/pipeline/references"
 	"github.com/dormant-iam/dormant/reports"
 )
 
@@ -73,6 +74,19 @@ type Config struct {
 	ReferenceChecks []string // empty: every check that can run (live: all; files: iam)
 	Regions         []string // regions the live checks read; empty: DefaultRegions
 	OwnerTags       []string // tag keys naming a resource's owner; empty: the default set
+
+	// Code, configuration and infrastructure as code (the code reference
+	// check). Search lists directories, files, git repositories and
+	// s3://bucket/prefix to search for the candidates' names, unique IDs and
+	// access key IDs; SearchHistory reads every blob reachable from every
+	// ref of each repository found. AccessKeysFiles are `aws iam
+	// list-access-keys` exports giving a file run its key IDs (a live run
+	// lists them). TerraformState lists state files or s3://bucket/key read
+	// for the users Terraform manages, besides states the search finds.
+	Search          []string
+	SearchHistory   bool
+	AccessKeysFiles []string
+	TerraformState  []string
 
 	// Activity.
 	Engine       string    // one of EngineNames()
@@ -228,6 +242,7 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.validatePrevious()...)
+	errs = append(errs, c.validateCodeSearch()...)
 	if spec, ok := lookupEngine(c.Engine); ok {
 		errs = append(errs, spec.Validate(c)...)
 	} else {
@@ -306,6 +321,43 @@ func (c Config) validatePrevious() []error {
 		} else if _, err := os.Stat(f.path); err != nil {
 			errs = append(errs, fmt.Errorf("reading %s: %w", f.flag, err))
 		}
+	}
+	return errs
+}
+
+// validateCodeSearch checks the code check's paths before any work: a path
+// that does not exist would otherwise fail the run after the scan.
+func (c Config) validateCodeSearch() []error {
+	var errs []error
+	local := func(flag string, paths []string) {
+		for _, p := range paths {
+			if strings.HasPrefix(p, "s3://") {
+				continue
+			}
+			if _, err := os.Stat(p); err != nil {
+				errs = append(errs, fmt.Errorf("reading %s: %w; give a directory, file, git repository or s3://bucket/prefix", flag, err))
+			}
+		}
+	}
+	local("--search", c.Search)
+	local("--terraform-state", c.TerraformState)
+	for _, p := range c.AccessKeysFiles {
+		if strings.HasPrefix(p, "s3://") {
+			errs = append(errs, fmt.Errorf("--access-keys %s: give a local file, the JSON of `aws iam list-access-keys`", p))
+			continue
+		}
+		if _, err := os.Stat(p); err != nil {
+			errs = append(errs, fmt.Errorf("reading --access-keys: %w", err))
+		}
+	}
+	if c.SearchHistory && len(c.Search) == 0 {
+		errs = append(errs, errors.New("--search-history reads the history of the repositories --search finds; give --search too"))
+	}
+	if (len(c.Search) > 0 || len(c.TerraformState) > 0) && len(c.ReferenceChecks) > 0 && !slices.Contains(c.ReferenceChecks, references.CheckCode) {
+		errs = append(errs, fmt.Errorf("--search and --terraform-state run in the %s reference check; add it to --reference-checks", references.CheckCode))
+	}
+	if (len(c.Search) > 0 || len(c.TerraformState) > 0) && c.SkipReferences {
+		errs = append(errs, errors.New("--search and --terraform-state are reference checks; drop --skip-references to run them"))
 	}
 	return errs
 }

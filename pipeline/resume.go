@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dormant-iam/dormant/internal/atomicfile"
+	"github.com/dormant-iam/dormant/pipeline/references"
 	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/reports/evidence"
 )
@@ -23,6 +24,7 @@ const (
 	kindCredentialReport     = "credential-report"
 	kindAuthorizationDetails = "authorization-details"
 	kindAllowlist            = "allowlist"
+	kindAccessKeys           = "access-keys" // an --access-keys export
 	AllowlistInput           = InputsDir + "/allowlist.yaml"
 )
 
@@ -86,12 +88,23 @@ func inventoryFingerprint(cfg Config) (string, error) {
 			return "", err
 		}
 	}
+	f.add("access-keys")
+	for _, p := range cfg.AccessKeysFiles {
+		if err := f.addFile(p); err != nil {
+			return "", err
+		}
+	}
 	return f.sum(), nil
 }
 
 // referencesFingerprint is "" when a live check runs (AWS is read every time).
 func referencesFingerprint(cfg Config, checks []string, inventoryFP string) string {
 	if slices.ContainsFunc(checks, isLiveCheck) {
+		return ""
+	}
+	// The searched trees and states change without the inventory changing:
+	// searched every time.
+	if slices.Contains(checks, references.CheckCode) && (len(cfg.Search) > 0 || len(cfg.TerraformState) > 0) {
 		return ""
 	}
 	f := newFingerprint("references", cfg.ToolVersion)
@@ -161,9 +174,9 @@ func (p *previousRun) stage(name string) *record.Stage {
 func (p *previousRun) outputs(stage string) []string {
 	switch stage {
 	case "inventory":
-		out := []string{InventoryTable, PoliciesTable}
+		out := []string{InventoryTable, PoliciesTable, AccessKeysTable}
 		for _, in := range p.rec.Inputs {
-			if in.Kind == kindCredentialReport || in.Kind == kindAuthorizationDetails {
+			if in.Kind == kindCredentialReport || in.Kind == kindAuthorizationDetails || in.Kind == kindAccessKeys {
 				out = append(out, in.Path)
 			}
 		}

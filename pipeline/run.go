@@ -102,7 +102,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	// and the watch over the users dormant deactivated. The access keys of
 	// the watched users are not in this branch's inventory (issue 18 adds
 	// them): until then the watch goes by unique ID and name.
-	targets := watchTargets(users, nil)
+	targets := watchTargets(users, inv.accessKeys)
 	var eng activity.Engine // built (and, from S3, synced) while fingerprinting
 	act, actFP, err := step(ctx, r, "activity",
 		func(ctx context.Context) (fp string, err error) {
@@ -127,7 +127,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	refs, refFP, err := step(ctx, r, "references",
 		func(context.Context) (string, error) { return referencesFingerprint(cfg, checks, invFP), nil },
 		func(ctx context.Context) (referencesOutput, error) {
-			return runReferences(ctx, cfg, st, sess, checks, users, policies, actRows, cov, logFiles)
+			return runReferences(ctx, cfg, st, sess, checks, users, policies, actRows, cov, logFiles, inv.accessKeys)
 		},
 		loadReferences)
 	if err != nil {
@@ -162,7 +162,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var in *reports.Input // what the reports show, published to Security Hub after them
 	if _, _, err := step(ctx, r, "reports", nil, func(ctx context.Context) (noOutput, error) {
 		var err error
-		in, err = reportInput(st.dir, r.rec, finds, cov, refRows, logFiles, counted)
+		in, err = reportInput(st.dir, r.rec, finds, cov, refRows, inv.accessKeys, logFiles, counted)
 		if err != nil {
 			return noOutput{}, err
 		}

@@ -27,12 +27,15 @@ const (
 	InventoryTable = "tables/inventory.parquet"
 	PoliciesTable  = "tables/policies.parquet"
 	ReferenceTable = "tables/references.parquet"
-	ActivityTable  = "tables/activity.parquet"
-	CoverageTable  = "tables/coverage.parquet"
-	FindingsTable  = "tables/findings.parquet"
-	QueriesDir     = "queries"
-	InputsDir      = "inputs"
-	SumsFile       = "SHA256SUMS"
+	// AccessKeysTable lists access keys by ID ([]tables.AccessKey): live,
+	// ListAccessKeys; from files, the --access-keys exports.
+	AccessKeysTable = "tables/accesskeys.parquet"
+	ActivityTable   = "tables/activity.parquet"
+	CoverageTable   = "tables/coverage.parquet"
+	FindingsTable   = "tables/findings.parquet"
+	QueriesDir      = "queries"
+	InputsDir       = "inputs"
+	SumsFile        = "SHA256SUMS"
 )
 
 // newRunID is sortable by time and unique across concurrent runs.

@@ -62,7 +62,7 @@ func watchTargets(users []tables.User, accessKeys []tables.AccessKey) []tables.W
 		}
 		t := tables.WatchTarget{AccountID: u.AccountID, UserName: u.UserName, UserID: u.UserID, Since: d.On}
 		for _, k := range accessKeys {
-			if k.AccountID == u.AccountID && k.UserName == u.UserName && k.AccessKeyID != "" {
+			if k.AccountID == u.AccountID && strings.EqualFold(k.UserName, u.UserName) && k.AccessKeyID != "" {
 				t.AccessKeyIDs = append(t.AccessKeyIDs, k.AccessKeyID)
 			}
 		}

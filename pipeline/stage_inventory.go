@@ -1,8 +1,11 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -14,6 +17,7 @@ import (
 	"github.com/dormant-iam/dormant/internal/atomicfile"
 	"github.com/dormant-iam/dormant/pipeline/inventory"
 	"github.com/dormant-iam/dormant/pipeline/inventory/live"
+	"github.com/dormant-iam/dormant/pipeline/references/codesearch"
 	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/tables"
 )
@@ -28,6 +32,8 @@ type inventoryOutput struct {
 	table    arrow.RecordBatch
 	inputs   []record.Input
 	accounts []record.Account
+	// accessKeys are the keys by ID (AccessKeysTable).
+	accessKeys []tables.AccessKey
 	// liveFP fingerprints what AWS returned, for the later stages'
 	// fingerprints; "" for a file run, whose fingerprint is taken beforehand.
 	liveFP string
@@ -63,7 +69,58 @@ func runInventory(ctx context.Context, cfg Config, st *staging, sess sessionFunc
 	if err := tables.WriteParquet(st.path(PoliciesTable), out.policies); err != nil {
 		return out, fmt.Errorf("writing policies table: %w", err)
 	}
+	if err := tables.WriteParquet(st.path(AccessKeysTable), out.accessKeys); err != nil {
+		return out, fmt.Errorf("writing access keys table: %w", err)
+	}
 	return out, nil
+}
+
+// fileAccessKeys reads the --access-keys exports, keeps each under
+// inputs/, and gives every key to each account that has a user of its
+// name: an export does not say its account, and a key wrongly attributed
+// costs a review where a key left out could miss automation.
+func fileAccessKeys(cfg Config, st *staging, users []tables.User) ([]tables.AccessKey, []record.Input, error) {
+	byName := map[string][]*tables.User{}
+	for i := range users {
+		if !users[i].IsRoot {
+			byName[strings.ToLower(users[i].UserName)] = append(byName[strings.ToLower(users[i].UserName)], &users[i])
+		}
+	}
+	var keys []tables.AccessKey
+	var inputs []record.Input
+	for i, p := range cfg.AccessKeysFiles {
+		exp, err := codesearch.ReadAccessKeysFile(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		rel := fmt.Sprintf("%s/access-keys-%d.json", InputsDir, i+1)
+		if err := copyInput(st, p, rel); err != nil {
+			return nil, nil, err
+		}
+		inputs = append(inputs, record.Input{Path: rel, Kind: kindAccessKeys, Source: p})
+		unmatched := 0
+		for _, k := range exp {
+			us := byName[strings.ToLower(k.UserName)]
+			if len(us) == 0 {
+				unmatched++
+			}
+			for _, u := range us {
+				keys = append(keys, tables.AccessKey{AccountID: u.AccountID, UserName: u.UserName, AccessKeyID: k.AccessKeyID,
+					Status: k.Status, CreateDate: k.CreateDate.UTC(), Source: p})
+			}
+		}
+		if unmatched > 0 {
+			cfg.Logger.Warn("--access-keys names users the inventory does not have; their keys are not used", "file", p, "keys", unmatched)
+		}
+	}
+	slices.SortFunc(keys, func(a, b tables.AccessKey) int {
+		return cmp.Or(strings.Compare(a.AccountID, b.AccountID), strings.Compare(a.UserName, b.UserName),
+			a.CreateDate.Compare(b.CreateDate), strings.Compare(a.AccessKeyID, b.AccessKeyID), strings.Compare(a.Source, b.Source))
+	})
+	keys = slices.CompactFunc(keys, func(a, b tables.AccessKey) bool {
+		return a.AccountID == b.AccountID && a.AccessKeyID == b.AccessKeyID
+	})
+	return keys, inputs, nil
 }
 
 func fileInventory(ctx context.Context, cfg Config, st *staging) (inventoryOutput, error) {
@@ -98,6 +155,11 @@ func fileInventory(ctx context.Context, cfg Config, st *staging) (inventoryOutpu
 		out.inputs = append(out.inputs, record.Input{Path: rel, AccountID: d.AccountID, Kind: kindAuthorizationDetails, Source: d.Name})
 	}
 	out.users, out.policies, out.accounts = inv.Users, inv.Policies, accountsOf(inv)
+	keys, inputs, err := fileAccessKeys(cfg, st, out.users)
+	if err != nil {
+		return out, err
+	}
+	out.accessKeys, out.inputs = keys, append(out.inputs, inputs...)
 	return out, nil
 }
 
@@ -145,6 +207,7 @@ func liveInventory(ctx context.Context, cfg Config, st *staging, sess sessionFun
 		out.accounts = append(out.accounts, record.Account{AccountID: r.AccountID, Assessed: true, ReportGeneratedAt: r.GeneratedAt})
 		reps = append(reps, r.Report)
 		dets = append(dets, r.Details)
+		out.accessKeys = append(out.accessKeys, r.AccessKeys...)
 	}
 	slices.SortFunc(out.accounts, func(a, b record.Account) int { return strings.Compare(a.AccountID, b.AccountID) })
 	if out.users, out.policies, err = inventory.Build(reps, dets); err != nil {
@@ -166,11 +229,14 @@ func liveInventory(ctx context.Context, cfg Config, st *staging, sess sessionFun
 func loadInventory(ctx context.Context, dir string, prev *RunRecord) (inventoryOutput, error) {
 	out := inventoryOutput{accounts: prev.Accounts}
 	for _, in := range prev.Inputs {
-		if in.Kind == kindCredentialReport || in.Kind == kindAuthorizationDetails {
+		if in.Kind == kindCredentialReport || in.Kind == kindAuthorizationDetails || in.Kind == kindAccessKeys {
 			out.inputs = append(out.inputs, in)
 		}
 	}
 	var err error
+	if out.accessKeys, err = tables.ReadParquet[tables.AccessKey](joinRel(dir, AccessKeysTable)); err != nil {
+		return out, err
+	}
 	if out.users, err = tables.ReadParquet[tables.User](joinRel(dir, InventoryTable)); err != nil {
 		return out, err
 	}
@@ -199,4 +265,18 @@ func accountsOf(inv *inventory.Inventory) []record.Account {
 		out = append(out, record.Account{AccountID: id, Assessed: true, ReportGeneratedAt: gen[id]})
 	}
 	return out
+}
+
+// readAccessKeys reads a run's access keys table; nil when the bundle has
+// none (a run by a version before the table).
+func readAccessKeys(dir string) ([]tables.AccessKey, error) {
+	p := joinRel(dir, AccessKeysTable)
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	keys, err := tables.ReadParquet[tables.AccessKey](p)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", AccessKeysTable, err)
+	}
+	return keys, nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/dormant-iam/dormant/pipeline/findings"
 	"github.com/dormant-iam/dormant/pipeline/references"
 	reflive "github.com/dormant-iam/dormant/pipeline/references/live"
@@ -83,6 +85,7 @@ func checkReferenceCheck(n string, live bool) error {
 // owner tags for the users a first classification would offer for removal.
 func runReferences(ctx context.Context, cfg Config, st *staging, sess sessionFunc, checks []string,
 	users []tables.User, policies []tables.Policy, act []tables.Activity, cov []tables.Coverage, logFiles []tables.LogFile,
+	accessKeys []tables.AccessKey,
 ) (referencesOutput, error) {
 	out := referencesOutput{checks: checks}
 	var refs []tables.Reference
@@ -93,15 +96,42 @@ func runReferences(ctx context.Context, cfg Config, st *staging, sess sessionFun
 			return out, err
 		}
 	}
-	liveChecks := slices.DeleteFunc(slices.Clone(checks), func(n string) bool { return !isLiveCheck(n) })
-	if len(liveChecks) > 0 {
+	var candidates []tables.User
+	candidatesKnown := false
+	removal := func() ([]tables.User, error) {
+		if candidatesKnown {
+			return candidates, nil
+		}
 		opts, err := classifyOptions(cfg.AsOf, cfg.WindowDays, cfg.DeleteAfterDays, cfg.ExemptTag, cfg.ReportMaxAge, cfg.Allowlist)
 		if err != nil {
-			return out, err
+			return nil, err
 		}
 		// Users held only for their trails are still checked, for the reviewer.
 		opts = withEvidence(opts, logFiles, nil)
-		candidates, err := removalCandidates(users, act, cov, opts)
+		candidates, err = removalCandidates(users, act, cov, opts)
+		candidatesKnown = err == nil
+		return candidates, err
+	}
+	if slices.Contains(checks, references.CheckCode) {
+		// Only the text search needs the candidates: ownership is matched
+		// for every user, without the preliminary classification.
+		var cands []tables.User
+		if len(cfg.Search) > 0 {
+			var err error
+			if cands, err = removal(); err != nil {
+				return out, err
+			}
+		}
+		res, unchecked, err := codeReferences(ctx, cfg, sess, users, act, accessKeys, cands)
+		if err != nil {
+			return out, err
+		}
+		refs = append(refs, res...)
+		out.unchecked = append(out.unchecked, unchecked...)
+	}
+	liveChecks := slices.DeleteFunc(slices.Clone(checks), func(n string) bool { return !isLiveCheck(n) })
+	if len(liveChecks) > 0 {
+		candidates, err := removal()
 		if err != nil {
 			return out, err
 		}
@@ -145,8 +175,8 @@ func removalCandidates(users []tables.User, act []tables.Activity, cov []tables.
 	}
 	want := map[string]bool{}
 	for _, f := range prelim {
-		// A deactivated user due for deletion is a removal candidate too.
-		if f.Status == tables.StatusInactive || f.Status == tables.StatusNeverUsed || f.Decision == tables.DecisionDelete {
+		// A deactivated user, due for deletion or not, is searched for too.
+		if f.Status == tables.StatusInactive || f.Status == tables.StatusNeverUsed || f.Status == tables.StatusDeactivated || f.Decision == tables.DecisionDelete {
 			want[f.AccountID+"/"+f.ARN] = true
 		}
 	}
@@ -157,6 +187,30 @@ func removalCandidates(users []tables.User, act []tables.Activity, cov []tables.
 		}
 	}
 	return out, nil
+}
+
+// codeReferences runs the code check: the search over cfg.Search for the
+// candidates, and the IaC ownership of every user. S3 paths are read with
+// the run's AWS credentials.
+func codeReferences(ctx context.Context, cfg Config, sess sessionFunc, users []tables.User, act []tables.Activity,
+	keys []tables.AccessKey, candidates []tables.User,
+) ([]tables.Reference, []record.Unchecked, error) {
+	c := &references.CodeChecker{
+		Roots: cfg.Search, History: cfg.SearchHistory, TerraformState: cfg.TerraformState,
+		Users: users, Activity: act, AccessKeys: keys, Logger: cfg.Logger,
+	}
+	if slices.ContainsFunc(append(slices.Clone(cfg.Search), cfg.TerraformState...), func(p string) bool { return strings.HasPrefix(p, "s3://") }) {
+		s, err := sess(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading s3:// paths of --search or --terraform-state: %w", err)
+		}
+		c.S3 = s3.NewFromConfig(s.cfg, func(o *s3.Options) { o.UsePathStyle = cfg.EndpointURL != "" })
+	}
+	refs, unchecked, err := c.Check(ctx, candidates)
+	if err != nil {
+		return nil, nil, fmt.Errorf("running the %s reference check: %w", references.CheckCode, err)
+	}
+	return refs, unchecked, nil
 }
 
 // liveReferences runs the live reference checks for the candidates: only

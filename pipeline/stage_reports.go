@@ -22,10 +22,10 @@ import (
 // reportInput gathers what the reports show from the run record and the
 // stages' outputs; verify calls it on a stored run to regenerate the same
 // reports.
-func reportInput(dir string, rec *RunRecord, finds []tables.Finding, cov []tables.Coverage, refs []tables.Reference, logFiles []tables.LogFile, logFilesCounted bool) (*reports.Input, error) {
+func reportInput(dir string, rec *RunRecord, finds []tables.Finding, cov []tables.Coverage, refs []tables.Reference, keys []tables.AccessKey, logFiles []tables.LogFile, logFilesCounted bool) (*reports.Input, error) {
 	in := &reports.Input{
 		Run:      *rec,
-		Findings: finds, Coverage: cov, References: refs,
+		Findings: finds, Coverage: cov, References: refs, AccessKeys: keys,
 		LogFiles: logFiles, LogFilesCounted: logFilesCounted,
 		Engines: EngineSummaries(),
 	}

@@ -147,7 +147,13 @@ func Verify(ctx context.Context, dir string) (*Verification, error) {
 		}
 		return v, nil
 	}
-	checkWatch(v, act.watch, watchTargets(storedUsers, nil), rec.WindowStart, rec.AsOf)
+	// The key IDs the watch and the manifest name; a bundle from before the
+	// table has none.
+	keys, err := readAccessKeys(dir)
+	if err != nil {
+		v.problem("%v", err)
+	}
+	checkWatch(v, act.watch, watchTargets(storedUsers, keys), rec.WindowStart, rec.AsOf)
 	allowlist := ""
 	for _, in := range rec.Inputs {
 		if in.Kind == kindAllowlist {
@@ -180,7 +186,7 @@ func Verify(ctx context.Context, dir string) (*Verification, error) {
 	verifyChanges(v, dir, &rec, finds, storedUsers)
 
 	// Reports regenerated from the recomputed findings.
-	in, err := reportInput(dir, &rec, finds, act.coverage, storedRefs, act.logFiles, act.logFilesCounted)
+	in, err := reportInput(dir, &rec, finds, act.coverage, storedRefs, keys, act.logFiles, act.logFilesCounted)
 	if err != nil {
 		v.problem("gathering report inputs: %v", err)
 		return v, nil

@@ -113,7 +113,11 @@ func VerifyLogs(ctx context.Context, v *Verification, opts VerifyLogsOptions) er
 	if err != nil {
 		v.problem("%s: %v (the watch is not recomputed)", InventoryTable, err)
 	} else {
-		q.Watch = watchTargets(users, nil)
+		keys, err := readAccessKeys(v.Dir)
+		if err != nil {
+			v.problem("%v (the watch is recomputed without key IDs)", err)
+		}
+		q.Watch = watchTargets(users, keys)
 	}
 	recomputeActivity(ctx, v, root, opts, q, rec.Settings.Engine, log)
 	return nil

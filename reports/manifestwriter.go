@@ -38,6 +38,8 @@ func ManifestInput(in *Input) manifest.Input {
 		WindowDays:      in.WindowDays,
 		DeleteAfterDays: in.DeleteAfterDays,
 		Findings:        in.Findings,
+		References:      in.References,
+		AccessKeys:      in.AccessKeys,
 	}
 }
 

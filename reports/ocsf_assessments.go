@@ -160,6 +160,8 @@ func userRemediation(f *tables.Finding) string {
 		return "Deactivate the IAM user after the reviewer signs off: delete its console password (login profile) and set its access keys Inactive, as the remediation manifest lists."
 	case tables.DecisionReview:
 		return "Review by hand before any change: the evidence is incomplete or conflicting (see the reasons)."
+	case tables.DecisionRemoveInIaC:
+		return "Remove the IAM user in the infrastructure as code that manages it (the reasons name the Terraform resource or CloudFormation stack and the change), never through IAM, which would only create drift."
 	}
 	if f.Exemption != "" {
 		return fmt.Sprintf("No action: exempt by %s (owner %s); review the exemption when it expires.", f.Exemption, f.ExemptionOwner)

@@ -31,6 +31,8 @@ type Input struct {
 	// is their spans.
 	Coverage   []tables.Coverage
 	References []tables.Reference
+	// AccessKeys are the run's access keys by ID (the manifest names keys by them).
+	AccessKeys []tables.AccessKey
 	// LogFiles is every file the run read or listed, with the records it
 	// skipped (xlsx_logfiles.go) and its digest verification; LogFilesCounted
 	// is false when the engine (Athena, Lake) cannot count records per file.

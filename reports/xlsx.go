@@ -18,11 +18,13 @@ const (
 	SheetUnusedKeys = "Unused keys"
 	SheetExceptions = "Exceptions"
 	SheetReferences = "References"
-	SheetUnchecked  = "Unchecked"
-	SheetOrphans    = "Orphans"
-	SheetCoverage   = "Coverage"
-	SheetEvidence   = "Evidence"
-	SheetMethod     = "Method"
+	// TitleReferenceLocation heads the References sheet's location column.
+	TitleReferenceLocation = "Where (policy element, file:line, commit, state address or stack)"
+	SheetUnchecked         = "Unchecked"
+	SheetOrphans           = "Orphans"
+	SheetCoverage          = "Coverage"
+	SheetEvidence          = "Evidence"
+	SheetMethod            = "Method"
 )
 
 // Column titles the reviewer round trip reads back (see package review).
@@ -58,7 +60,7 @@ const DateTimeFormat = "yyyy-mm-dd hh:mm:ss"
 var (
 	Statuses = []string{tables.StatusActive, tables.StatusInactive, tables.StatusNeverUsed, tables.StatusNew, tables.StatusDeactivated,
 		tables.StatusExempt, tables.StatusReview, tables.StatusRoot}
-	Decisions = []string{tables.DecisionDelete, tables.DecisionDeactivate, tables.DecisionReview, tables.DecisionKeep}
+	Decisions = []string{tables.DecisionDelete, tables.DecisionDeactivate, tables.DecisionRemoveInIaC, tables.DecisionReview, tables.DecisionKeep}
 )
 
 // sheet is one sheet of the workbook; each builder gets the shared styles.

@@ -133,7 +133,9 @@ var sheetGuide = [][2]string{
 	{SheetFindings, "One row per user: identity, status, decision, reasons, the reviewer's columns, control results and every signal with its date."},
 	{SheetUnusedKeys, "Active users' access keys unused since the window start, each with its own reviewer columns."},
 	{SheetExceptions, "Exempt users (tag or allowlist: owner, reason, expiry), expired allowlist entries, and entries that exempted nobody."},
-	{SheetReferences, "Policies and resources that name a candidate: what kind, the resource, the region and where in the policy."},
+	{SheetReferences, "Policies and resources that name a candidate: what kind, the resource, the region and where in the policy. " +
+		"Kinds code and config are files (--search) naming the user, its unique ID or an access key ID, at file:line (repository@commit:path for git history); " +
+		"terraform and cloudformation say infrastructure as code manages the user (state or .tf file and address, or stack and logical ID) and the change to make there."},
 	{SheetUnchecked, "What the reference checks could not read, with the error: a candidate may be named there."},
 	{SheetOrphans, "Policies naming the unique ID (AIDA...) of a user that no longer exists: broken references left by earlier deletions; S3 and KMS refuse to save such a policy until the ID is removed."},
 	{SheetChanges, "With a previous run (--previous, --history): new removal candidates, resolved ones (deleted, deactivated, active again, exempted), still-open ones with their age since first listed, exemptions ending before the next quarter (as-of + 90 days), and candidates per run across the history, charted."},

@@ -248,7 +248,9 @@ func writeReferences(ctx context.Context, wb *workbook, in *Input) error {
 			{title: "Kind", kind: kText},
 			{title: "Resource ARN", kind: kText},
 			{title: "Region", kind: kText},
-			{title: "Where in the policy", kind: kText},
+			// A policy element, or for the code check a file:line (commit for
+			// history), a Terraform state address or a CloudFormation stack.
+			{title: TitleReferenceLocation, kind: kText},
 			{title: "Match", kind: kText},
 		},
 		fill: func(i int, out []cell) {
@@ -285,7 +287,9 @@ func writeOrphans(ctx context.Context, wb *workbook, in *Input) error {
 			{title: TitleAccountID, kind: kText},
 			{title: "Kind", kind: kText},
 			{title: "Resource ARN", kind: kText},
-			{title: "Where in the policy", kind: kText},
+			// A policy element, or for the code check a file:line (commit for
+			// history), a Terraform state address or a CloudFormation stack.
+			{title: TitleReferenceLocation, kind: kText},
 			{title: "Unique ID", kind: kText},
 		},
 		fill: func(i int, out []cell) {

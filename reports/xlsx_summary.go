@@ -22,6 +22,7 @@ type accountCounts struct {
 	statuses  []int // by Statuses
 	decisions []int // by Decisions
 	failing   []int // by Controls
+	iac       int   // users infrastructure as code manages (ownership references)
 	// What the account's findings say of its credential report: whether
 	// one was given, and its proven time and lower bound (the latest seen).
 	reportGiven          bool
@@ -134,6 +135,7 @@ func summarize(in *Input) (*summaryStats, error) {
 			st.buckets[b]++
 		}
 	}
+	countIaC(in.References, get, st.total)
 	for _, a := range byID {
 		st.accounts = append(st.accounts, a)
 	}
@@ -244,7 +246,30 @@ func countsHeader() []string {
 	for _, c := range Controls {
 		h = append(h, "Failing "+c.ID)
 	}
-	return h
+	return append(h, TitleIaCManaged)
+}
+
+// TitleIaCManaged heads the Summary's count of users infrastructure as code
+// manages (Terraform or CloudFormation), whatever their decision.
+const TitleIaCManaged = "IaC-managed users"
+
+// countIaC counts, per account and in total, the users an ownership
+// reference (tables.Reference.IaCChange) names, each user once.
+func countIaC(refs []tables.Reference, get func(string) *accountCounts, total *accountCounts) {
+	seen := map[string]bool{}
+	for i := range refs {
+		r := &refs[i]
+		if _, ok := r.IaCChange(); !ok {
+			continue
+		}
+		k := r.AccountID + "/" + cmp.Or(r.UserID, r.UserARN, r.UserName)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		get(r.AccountID).iac++
+		total.iac++
+	}
 }
 
 func writeSummary(ctx context.Context, wb *workbook, in *Input) error {
@@ -486,7 +511,8 @@ func writeCounts(s *summarySheet, stats *summaryStats) (headerRow, totalRow int,
 	statusCol := 3
 	decisionCol := statusCol + len(Statuses)
 	controlCol := decisionCol + len(Decisions)
-	lastCol := controlCol + len(Controls) - 1
+	iacCol := controlCol + len(Controls)
+	lastCol := iacCol
 	for _, g := range []struct {
 		title      string
 		from, to   int
@@ -494,7 +520,7 @@ func writeCounts(s *summarySheet, stats *summaryStats) (headerRow, totalRow int,
 	}{
 		{"Users by status", statusCol, decisionCol - 1, true},
 		{"Users by decision", decisionCol, controlCol - 1, true},
-		{"Users failing control", controlCol, lastCol, len(Controls) > 1},
+		{"Users failing control", controlCol, iacCol - 1, len(Controls) > 1},
 	} {
 		if err := s.set(g.from, s.r, g.title, st.groupHeader); err != nil {
 			return 0, 0, err
@@ -524,6 +550,7 @@ func writeCounts(s *summarySheet, stats *summaryStats) (headerRow, totalRow int,
 		for _, n := range a.failing {
 			vals = append(vals, n)
 		}
+		vals = append(vals, a.iac)
 		if err := s.wb.f.SetSheetRow(SheetSummary, cellName(2, s.r), &vals); err != nil {
 			return fmt.Errorf("writing counts row %d: %w", s.r, err)
 		}

@@ -817,7 +817,7 @@ func TestXLSXReferencesAndUnchecked(t *testing.T) {
 	for i, want := range in.References {
 		r := refs[i]
 		got := tables.Reference{AccountID: r[TitleAccountID], UserName: r["Candidate"], UserID: r[TitleUserID], UserARN: r["User ARN"],
-			Kind: r["Kind"], ResourceARN: r["Resource ARN"], Region: r["Region"], Location: r["Where in the policy"], Match: r["Match"]}
+			Kind: r["Kind"], ResourceARN: r["Resource ARN"], Region: r["Region"], Location: r[TitleReferenceLocation], Match: r["Match"]}
 		if got != want {
 			t.Errorf("reference %d = %+v, want %+v", i, got, want)
 		}

@@ -82,6 +82,7 @@ func Classify(users []tables.User, activity []tables.Activity, coverage []tables
 			if err := c.classifyUser(&users[order[j].i], &out[j]); err != nil {
 				return err
 			}
+			c.removeInIaC(&users[order[j].i], &out[j]) // iac.go
 		}
 		return nil
 	})

@@ -105,6 +105,13 @@ func (c *classifier) reviewReasons(u *tables.User, f *tables.Finding, ct ctSigna
 	}
 
 	for _, r := range refs {
+		if isOwnership(r) {
+			continue // not a use: removeInIaC (iac.go) reads it
+		}
+		if r.ResourceARN == "" { // a file found by the code search
+			out = append(out, fmt.Sprintf("%s: %s names the user", r.Kind, r.Location))
+			continue
+		}
 		out = append(out, fmt.Sprintf("%s: %s (%s)", r.Kind, r.ResourceARN, r.Location))
 	}
 

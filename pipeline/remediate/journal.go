@@ -55,6 +55,11 @@ type JournalRecord struct {
 // call, and no change to the user.
 const CallWriteBackup = "dormant:WriteBackup"
 
+// CallIgnoreIaC is the journal's record that --ignore-iac let remediation
+// act through IAM on a user infrastructure as code manages: not an IAM
+// call; Parameters name the owners and the change that was not made.
+const CallIgnoreIaC = "dormant:IgnoreIaC"
+
 func (r *JournalRecord) succeeded() bool {
 	return r.Result == ResultOK || r.Result == ResultAlreadyDone
 }
@@ -176,6 +181,9 @@ func (j *journal) note(r JournalRecord) {
 		// A backup changes nothing in IAM: it must not mark the user touched.
 		j.backups[r.Target] = r
 		return
+	}
+	if r.Call == CallIgnoreIaC {
+		return // a decision recorded, no change in IAM
 	}
 	ek := entryKey{r.RunID, r.Account, r.UserID, r.Entry, r.Action}
 	j.done[stepKey{ek, r.Call, r.Target}] = r

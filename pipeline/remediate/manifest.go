@@ -21,6 +21,7 @@ const (
 	ActionDelete        = "delete"         // user: everything removed, then the user
 	ActionDeactivateKey = "deactivate-key" // one access key made Inactive
 	ActionDeleteKey     = "delete-key"     // one access key deleted
+	ActionRemoveInIaC   = "remove-in-iac"  // no IAM call: the change to make in code is printed
 )
 
 // loadedManifest is a manifest remediation accepted, and what it let through.
@@ -150,8 +151,10 @@ func refusal(e *manifest.Entry) string {
 		return "status exempt: exempt users are never remediated"
 	case e.Evidence.Status == tables.StatusReview:
 		return "status review: a user under review is never remediated"
-	case e.Decision != manifest.DecisionDeactivate && e.Decision != manifest.DecisionDelete:
-		return fmt.Sprintf("decision %q: only deactivate and delete are carried out", e.Decision)
+	case e.Decision != manifest.DecisionDeactivate && e.Decision != manifest.DecisionDelete && e.Decision != manifest.DecisionRemoveInIaC:
+		return fmt.Sprintf("decision %q: only deactivate and delete are carried out (and remove-in-iac printed as the change to make in code)", e.Decision)
+	case e.Decision == manifest.DecisionRemoveInIaC && (e.Kind != manifest.KindUser || len(e.IaC) == 0):
+		return "a remove-in-iac entry is a user entry naming what manages it (iac)"
 	case e.Kind != manifest.KindUser && e.Kind != manifest.KindAccessKey:
 		return fmt.Sprintf("kind %q: only user and access_key entries are carried out", e.Kind)
 	case e.Kind == manifest.KindAccessKey && (e.KeySlot < 1 || e.KeySlot > 2 || e.KeyLastRotated.IsZero()):

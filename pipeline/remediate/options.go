@@ -72,9 +72,16 @@ type config struct {
 	onlyPatterns []onlyItem
 	trustKey     signature.Verifier
 	signKey      signature.Signer
+	ignoreIaC    bool
 }
 
 type onlyItem struct{ account, user string }
+
+// WithIgnoreIaC lets --apply deactivate, through IAM, the users a
+// remove-in-iac entry says infrastructure as code manages (--ignore-iac);
+// the journal records that the IaC was ignored. Without it such an entry
+// makes no IAM call: remediation prints the change to make in code.
+func WithIgnoreIaC(ignore bool) Option { return func(c *config) { c.ignoreIaC = ignore } }
 
 // WithApply makes changes in AWS; without it every operation is a dry run
 // that only reads.

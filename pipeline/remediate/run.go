@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -209,6 +210,18 @@ func (r *Remediator) runEntry(ctx context.Context, st *runState, e *manifest.Ent
 		er.Outcome, er.Reason = OutcomeSkipped, "refused: "+why
 		return er
 	}
+	if e.Decision == manifest.DecisionRemoveInIaC {
+		if !r.cfg.ignoreIaC {
+			return removeInIaC(er, e, r.cfg.apply)
+		}
+		er.Notes = append(er.Notes, "--ignore-iac: deactivated through IAM although infrastructure as code manages the user; its next apply or stack update may re-create or re-enable it: "+iacChanges(e))
+		if r.cfg.apply {
+			if err := st.j.append(JournalRecord{Time: r.now().UTC(), RunID: st.m.RunID, Account: e.AccountID, User: e.UserName, UserID: e.UserID,
+				Entry: e.Label(), Action: action, Call: CallIgnoreIaC, Parameters: map[string]any{"iac": iacChanges(e)}, Result: ResultOK}); err != nil {
+				return failed(ctx, er, fmt.Errorf("journaling --ignore-iac: %w", err))
+			}
+		}
+	}
 	ek := entryKey{st.m.RunID, e.AccountID, e.UserID, e.Label(), action}
 	if rec, ok := st.j.doneCall(ek, finalCall(action)); ok {
 		er.Outcome = OutcomeAlreadyDone
@@ -227,6 +240,30 @@ func (r *Remediator) runEntry(ctx context.Context, st *runState, e *manifest.Ent
 		return r.runKeyEntry(ctx, st, e, api, ek, er)
 	}
 	return r.runUserEntry(ctx, st, e, api, ek, er)
+}
+
+// removeInIaC is a remove-in-iac entry without --ignore-iac: no IAM call,
+// the change to make in code printed; --apply refuses it.
+func removeInIaC(er EntryResult, e *manifest.Entry, apply bool) EntryResult {
+	er.Action = ActionRemoveInIaC
+	for _, o := range e.IaC {
+		er.Notes = append(er.Notes, fmt.Sprintf("change to make (%s %s): %s", o.Kind, o.Location, o.Change))
+	}
+	if apply {
+		er.Outcome, er.Reason = OutcomeSkipped, "refused: infrastructure as code manages the user, and removing it through IAM would only create drift; make the change above, or pass --ignore-iac to deactivate it through IAM anyway"
+		return er
+	}
+	er.Outcome, er.Reason = OutcomePlanned, "no IAM call: remove the user in its code (the change above)"
+	return er
+}
+
+// iacChanges lists a remove-in-iac entry's owners and changes in one line.
+func iacChanges(e *manifest.Entry) string {
+	var parts []string
+	for _, o := range e.IaC {
+		parts = append(parts, o.Kind+" "+o.Location+": "+o.Change)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // failed ends an entry on err, as interrupted when the run was cancelled.
@@ -255,6 +292,10 @@ func (r *Remediator) runUserEntry(ctx context.Context, st *runState, e *manifest
 		return failed(ctx, er, err)
 	}
 	er.Notes = append(er.Notes, note)
+	if why := keyIDsGone(e, b); why != "" {
+		er.Outcome, er.Reason = OutcomeSkipped, why
+		return er
+	}
 	var steps []Step
 	if er.Action == ActionDelete {
 		steps = deletePlan(e, b)
@@ -300,6 +341,11 @@ func (r *Remediator) runKeyEntry(ctx context.Context, st *runState, e *manifest.
 		er.Outcome, er.Reason = OutcomeSkipped, why
 		return er
 	}
+	if e.AccessKeyID != "" && key.ID != e.AccessKeyID {
+		er.Outcome = OutcomeSkipped
+		er.Reason = fmt.Sprintf("the live access key %d created %s is %s, not the manifest's %s: not the key the run saw", e.KeySlot, key.CreateDate.UTC().Format(time.RFC3339), key.ID, e.AccessKeyID)
+		return er
+	}
 	er.Notes = append(er.Notes, fmt.Sprintf("access key %d is %s, created %s (%s)", e.KeySlot, key.ID, key.CreateDate.Format(time.RFC3339), key.Status))
 	used, err := keyLastUsed(ctx, api, key.ID)
 	if err != nil {
@@ -326,6 +372,25 @@ func (r *Remediator) runKeyEntry(ctx context.Context, st *runState, e *manifest.
 	}
 	er.Notes = append(er.Notes, note)
 	return r.carryOut(ctx, st, api, e, ek, er, keyPlan(e, e.UserName, key, er.Action == ActionDeleteKey))
+}
+
+// keyIDsGone says why a user entry whose key actions name key IDs must not
+// go on: a named key is no longer among the user's live keys (rotated or
+// deleted since the run), so the plan is not about the keys the run saw.
+func keyIDsGone(e *manifest.Entry, b *Backup) string {
+	for _, a := range e.Actions {
+		if a.AccessKeyID == "" {
+			continue
+		}
+		if !slices.ContainsFunc(b.AccessKeys, func(k AccessKey) bool { return k.ID == a.AccessKeyID }) {
+			var live []string
+			for _, k := range b.AccessKeys {
+				live = append(live, k.ID)
+			}
+			return fmt.Sprintf("the manifest's %s is %s, which the user no longer has (live keys: %s): rotated or deleted since the run", a.Target, a.AccessKeyID, strings.Join(live, ", "))
+		}
+	}
+	return ""
 }
 
 // matchKey finds the live key of an access_key entry: created at

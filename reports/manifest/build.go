@@ -23,6 +23,12 @@ type Input struct {
 	WindowDays      int
 	DeleteAfterDays int
 	Findings        []tables.Finding
+	// References give a remove-in-iac entry its owners (the ownership
+	// references, tables.Reference.IaCChange); AccessKeys give key actions
+	// their access key IDs. Both may be empty: a remove-in-iac finding then
+	// is an error, and key actions carry slot and creation date only.
+	References []tables.Reference
+	AccessKeys []tables.AccessKey
 }
 
 // Build plans remediation for a run's findings and signs the result:
@@ -63,6 +69,7 @@ func Build(in Input) (*Manifest, error) {
 	}
 	windowStart := asOf.AddDate(0, 0, -in.WindowDays)
 	shared := newSharedPlans()
+	shared.index(in.References, in.AccessKeys)
 	for i := range in.Findings {
 		f := &in.Findings[i]
 		var err error
@@ -118,7 +125,7 @@ func plannedEntries(findings []tables.Finding) int {
 	for i := range findings {
 		f := &findings[i]
 		switch f.Decision {
-		case tables.DecisionDeactivate, tables.DecisionDelete:
+		case tables.DecisionDeactivate, tables.DecisionDelete, tables.DecisionRemoveInIaC:
 			n++
 		case tables.DecisionKeep:
 			if PlansKeys(f) {
@@ -153,7 +160,7 @@ func plan(dst []Entry, f *tables.Finding, asOf, windowStart time.Time, deleteAft
 		if f.Decision == tables.DecisionDelete {
 			e.Actions = shared.deleteActions(f)
 		} else {
-			e.Actions = shared.deactivateActions(f, deleteAfter(f, asOf, deleteAfterDays))
+			e.Actions = shared.withKeyIDs(f, shared.deactivateActions(f, deleteAfter(f, asOf, deleteAfterDays)))
 		}
 		return append(dst, e), nil
 	case tables.DecisionKeep:
@@ -171,6 +178,24 @@ func plan(dst []Entry, f *tables.Finding, asOf, windowStart time.Time, deleteAft
 			dst = append(dst, e)
 		}
 		return dst, nil
+	case tables.DecisionRemoveInIaC:
+		if isRoot(f) || f.Exemption != "" || (f.Status != tables.StatusInactive && f.Status != tables.StatusNeverUsed) {
+			return nil, fmt.Errorf("decision %s on a %s user (exemption %q): only inactive and never_used users are removed", f.Decision, f.Status, f.Exemption)
+		}
+		if err := checkPlanned(f); err != nil {
+			return nil, err
+		}
+		if err := checkReasons(f.Reasons); err != nil {
+			return nil, err
+		}
+		owners := shared.owners[ownerKey(f.AccountID, f.UserID)]
+		if len(owners) == 0 {
+			return nil, errors.New("decision remove-in-iac without an ownership reference (a Terraform resource or CloudFormation stack) naming the user: give the run's references")
+		}
+		e := baseEntry(f, KindUser, DecisionRemoveInIaC)
+		e.IaC = owners
+		e.Actions = shared.withKeyIDs(f, shared.deactivateActions(f, deleteAfter(f, asOf, deleteAfterDays)))
+		return append(dst, e), nil
 	case tables.DecisionReview:
 		return dst, nil
 	default:
@@ -281,6 +306,77 @@ type sharedPlans struct {
 	deletes     map[deletePlanKey][]Action
 	deactivates map[deactivateKey][]Action
 	inactive    map[string]string
+	// keys are the access keys by account and user name; owners the IaC
+	// owners by account and unique ID (ownerKey).
+	keys   map[string][]tables.AccessKey
+	owners map[string][]IaCOwner
+}
+
+func ownerKey(account, userID string) string { return account + "/" + userID }
+
+// index files the run's access keys and ownership references.
+func (p *sharedPlans) index(refs []tables.Reference, keys []tables.AccessKey) {
+	p.keys = map[string][]tables.AccessKey{}
+	for _, k := range keys {
+		p.keys[k.AccountID+"/"+k.UserName] = append(p.keys[k.AccountID+"/"+k.UserName], k)
+	}
+	p.owners = map[string][]IaCOwner{}
+	for _, r := range refs {
+		if change, ok := r.IaCChange(); ok && r.UserID != "" {
+			k := ownerKey(r.AccountID, r.UserID)
+			p.owners[k] = append(p.owners[k], IaCOwner{Kind: r.Kind, Location: r.Location, Change: change})
+		}
+	}
+}
+
+// keyID is the ID of the key in the credential report's slot: the one key
+// of the user created at the slot's last-rotated time (to the second, as
+// the report states it). "" when none or more than one matches.
+func (p *sharedPlans) keyID(f *tables.Finding, slot int) string {
+	rotated := f.Key1LastRotated
+	if slot == 2 {
+		rotated = f.Key2LastRotated
+	}
+	if rotated.IsZero() {
+		return ""
+	}
+	id := ""
+	for _, k := range p.keys[f.AccountID+"/"+f.UserName] {
+		if k.CreateDate.Truncate(time.Second).Equal(rotated.Truncate(time.Second)) {
+			if id != "" && id != k.AccessKeyID {
+				return ""
+			}
+			id = k.AccessKeyID
+		}
+	}
+	return id
+}
+
+// withKeyIDs returns acts with each UpdateAccessKey naming its key's ID
+// where known: a copy then, as the shared lists are read-only.
+func (p *sharedPlans) withKeyIDs(f *tables.Finding, acts []Action) []Action {
+	var out []Action
+	for i, a := range acts {
+		if a.Call != CallUpdateAccessKey {
+			continue
+		}
+		slot := 1
+		if a.Target == keySlotTarget(2) {
+			slot = 2
+		}
+		id := p.keyID(f, slot)
+		if id == "" {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(acts)
+		}
+		out[i].AccessKeyID = id
+	}
+	if out == nil {
+		return acts
+	}
+	return out
 }
 
 type deletePlanKey struct {
@@ -417,5 +513,9 @@ func keyEntry(f *tables.Finding, slot int, windowStart time.Time, shared *shared
 		fmt.Sprintf("the user stays (status %s), so only this key is deactivated", f.Status),
 	}
 	e.Actions = []Action{shared.inactiveKey(slot, "the key is active but unused; an inactive key no longer authenticates and can be re-activated if its owner objects")}
+	if id := shared.keyID(f, slot); id != "" {
+		e.AccessKeyID = id
+		e.Actions[0].AccessKeyID = id
+	}
 	return e, nil
 }

@@ -35,6 +35,10 @@ const (
 const (
 	DecisionDeactivate = "deactivate"
 	DecisionDelete     = "delete"
+	// DecisionRemoveInIaC is a user infrastructure as code manages: removed
+	// by the change in IaC, never through IAM. Its actions are the
+	// deactivation that `remediate --apply --ignore-iac` alone makes.
+	DecisionRemoveInIaC = "remove-in-iac"
 )
 
 // IAM calls that actions name, as "service:Action".
@@ -151,6 +155,13 @@ type Entry struct {
 	// key whose creation date equals KeyLastRotated.
 	KeySlot        int       `json:"key_slot,omitempty"`
 	KeyLastRotated time.Time `json:"key_last_rotated,omitzero"`
+	// AccessKeyID is the access_key entry's key by ID, where the run knew it
+	// (ListAccessKeys, or --access-keys exports); remediation acts only if
+	// the live key at the slot and creation date has this ID.
+	AccessKeyID string `json:"access_key_id,omitempty"`
+	// IaC says, for a remove-in-iac entry, what manages the user and the
+	// change that removes it there.
+	IaC []IaCOwner `json:"iac,omitempty"`
 	// Actions, and their Parameters, are read-only: entries of one Build
 	// share action lists and maps. Replace the slice to change a plan.
 	Actions         []Action `json:"actions"`
@@ -188,6 +199,17 @@ type Action struct {
 	// "Inactive"} for UpdateAccessKey, {TagDeleteAfter: date} for TagUser.
 	Parameters map[string]string `json:"parameters,omitempty"`
 	Why        string            `json:"why"`
+	// AccessKeyID names, for an UpdateAccessKey call, the key at the target
+	// slot by ID where the run knew it: remediation checks the live key.
+	AccessKeyID string `json:"access_key_id,omitempty"`
+}
+
+// IaCOwner is what manages a remove-in-iac user: a Terraform resource
+// (state or .tf file and address) or a CloudFormation stack and logical ID.
+type IaCOwner struct {
+	Kind     string `json:"kind"`     // terraform or cloudformation
+	Location string `json:"location"` // file and address, or stack and logical ID
+	Change   string `json:"change"`   // what to change in the code instead
 }
 
 // Label names the entry in messages: account/user, plus the key slot.

@@ -355,7 +355,9 @@ func (m *Manifest) semanticProblems() []string {
 			if len(e.Actions) == 1 && e.Actions[0].Target != keySlotTarget(e.KeySlot) {
 				out = append(out, fmt.Sprintf("%s actions[0].target: %q, want %q to match key_slot", where(), e.Actions[0].Target, keySlotTarget(e.KeySlot)))
 			}
-		case e.Kind == KindUser && e.Decision == DecisionDeactivate:
+		case e.Kind == KindUser && e.Decision == DecisionRemoveInIaC && len(e.IaC) == 0:
+			out = append(out, fmt.Sprintf("%s iac: a remove-in-iac entry names what manages the user", where()))
+		case e.Kind == KindUser && (e.Decision == DecisionDeactivate || e.Decision == DecisionRemoveInIaC):
 			last := -1
 			for j, a := range e.Actions {
 				r := deactivateRank(a)

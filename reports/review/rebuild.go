@@ -26,8 +26,10 @@ func apply(r *reader, run *manifest.Manifest, findings []tables.Finding, keyRows
 	// The entries come from the findings table, not from the run's manifest
 	// file: the two must agree, and the reviewer's downgrades are rebuilt
 	// as the deactivations Build plans, with their delete-after dates.
+	planRefs, planKeys := planFacts(run, findings)
 	in := manifest.Input{RunID: run.RunID, GeneratedAt: run.GeneratedAt, AsOf: run.AsOf,
-		WindowDays: run.WindowDays, DeleteAfterDays: run.DeleteAfterDays, Findings: findings}
+		WindowDays: run.WindowDays, DeleteAfterDays: run.DeleteAfterDays, Findings: findings,
+		References: planRefs, AccessKeys: planKeys}
 	rebuilt, err := manifest.Build(in)
 	if err != nil {
 		return nil, fmt.Errorf("rebuilding the run's plan from its findings table: %w", err)
@@ -133,4 +135,39 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// planFacts gives Build back what the run's plan took from outside the
+// findings: the access key IDs its key actions name and the IaC owners of
+// its remove-in-iac entries. The run's manifest is digest-checked, and the
+// decisions and actions are still rebuilt from the findings alone.
+func planFacts(run *manifest.Manifest, findings []tables.Finding) ([]tables.Reference, []tables.AccessKey) {
+	byUser := make(map[string]*tables.Finding, len(findings))
+	for i := range findings {
+		byUser[findings[i].AccountID+"\x00"+findings[i].UserID] = &findings[i]
+	}
+	var refs []tables.Reference
+	var keys []tables.AccessKey
+	for i := range run.Entries {
+		e := &run.Entries[i]
+		for _, o := range e.IaC {
+			refs = append(refs, tables.Reference{AccountID: e.AccountID, UserName: e.UserName, UserID: e.UserID, UserARN: e.ARN,
+				Kind: o.Kind, Location: o.Location, Match: tables.IaCOwnershipMatch(o.Kind, o.Change)})
+		}
+		if e.AccessKeyID != "" {
+			keys = append(keys, tables.AccessKey{AccountID: e.AccountID, UserName: e.UserName, AccessKeyID: e.AccessKeyID, CreateDate: e.KeyLastRotated})
+		}
+		f := byUser[e.AccountID+"\x00"+e.UserID]
+		for _, a := range e.Actions {
+			if a.AccessKeyID == "" || f == nil {
+				continue
+			}
+			created := f.Key1LastRotated
+			if a.Target == "access key 2" {
+				created = f.Key2LastRotated
+			}
+			keys = append(keys, tables.AccessKey{AccountID: e.AccountID, UserName: e.UserName, AccessKeyID: a.AccessKeyID, CreateDate: created})
+		}
+	}
+	return refs, keys
 }

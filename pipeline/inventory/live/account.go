@@ -85,6 +85,11 @@ func (s *Source) collectAccount(ctx context.Context, who awssession.Caller, acct
 	if err := s.parse(&inv); err != nil {
 		return fail(accountError(acct, StageParse, err))
 	}
+	keys, err := s.listAccessKeys(ctx, acct, client, inv.Report, inv.Details)
+	if err != nil {
+		return fail(s.stageError(ctx, acct, StageAccessKeys, err))
+	}
+	inv.AccessKeys = keys
 	inv.Elapsed = time.Since(pr.start)
 	users := len(inv.Report.Users) - 1 // the root row
 	s.log.InfoContext(ctx, "account read", "account", acct, "users", users, "pages", len(pages),

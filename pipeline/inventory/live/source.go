@@ -22,6 +22,7 @@ import (
 
 	"github.com/dormant-iam/dormant/internal/awssession"
 	"github.com/dormant-iam/dormant/pipeline/inventory"
+	"github.com/dormant-iam/dormant/tables"
 )
 
 // IAMAPI is the IAM calls the inventory makes, with the SDK's signatures
@@ -30,6 +31,7 @@ type IAMAPI interface {
 	GenerateCredentialReport(ctx context.Context, params *iam.GenerateCredentialReportInput, optFns ...func(*iam.Options)) (*iam.GenerateCredentialReportOutput, error)
 	GetCredentialReport(ctx context.Context, params *iam.GetCredentialReportInput, optFns ...func(*iam.Options)) (*iam.GetCredentialReportOutput, error)
 	GetAccountAuthorizationDetails(ctx context.Context, params *iam.GetAccountAuthorizationDetailsInput, optFns ...func(*iam.Options)) (*iam.GetAccountAuthorizationDetailsOutput, error)
+	ListAccessKeys(ctx context.Context, params *iam.ListAccessKeysInput, optFns ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error)
 }
 
 // STSAPI is the STS calls the inventory makes, through internal/awssession
@@ -311,6 +313,9 @@ type AccountInventory struct {
 	// Both are nil when Err is set.
 	Report  *inventory.CredentialReport
 	Details *inventory.AuthorizationDetails
+	// AccessKeys are the keys, by ID, of the users with a key in the report
+	// and of the users tagged dormant:deactivated (ListAccessKeys).
+	AccessKeys []tables.AccessKey
 	// Err, when set (an *AccountError), says why the account was not
 	// assessed. Its users must not be reported as inactive. The raw fields
 	// then hold whatever was read before the failure, as evidence only.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 )
 
 // AccessKey is one key of an `aws iam list-access-keys` export.
@@ -13,6 +14,8 @@ type AccessKey struct {
 	UserName    string `json:"UserName"`
 	AccessKeyID string `json:"AccessKeyId"`
 	Status      string `json:"Status"`
+	// CreateDate is when the key was created; zero when the export omits it.
+	CreateDate time.Time `json:"CreateDate"`
 }
 
 // MaxAccessKeysFile bounds an --access-keys file: a million keys' metadata

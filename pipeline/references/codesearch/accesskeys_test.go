@@ -3,6 +3,7 @@ package codesearch
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestReadAccessKeys(t *testing.T) {
@@ -14,7 +15,7 @@ func TestReadAccessKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(keys) != 2 || keys[0] != (AccessKey{"svc-reports", keyID, "Active"}) || keys[1].UserName != "dave" {
+	if len(keys) != 2 || keys[0] != (AccessKey{"svc-reports", keyID, "Active", time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)}) || keys[1].UserName != "dave" {
 		t.Errorf("keys %+v", keys)
 	}
 	for in, want := range map[string]string{

@@ -11,9 +11,9 @@ import (
 
 // Reference kinds for the References sheet.
 const (
-	RefCode      = "code"
-	RefConfig    = "config"
-	RefTerraform = "terraform"
+	RefCode      = tables.RefKindCode
+	RefConfig    = tables.RefKindConfig
+	RefTerraform = tables.RefKindTerraform
 )
 
 // configExts are file types that hold configuration rather than code.

@@ -11,8 +11,8 @@ import (
 
 // Reference kinds for the References sheet.
 const (
-	RefTerraform      = "terraform"
-	RefCloudFormation = "cloudformation"
+	RefTerraform      = tables.RefKindTerraform
+	RefCloudFormation = tables.RefKindCloudFormation
 )
 
 // IsStateFile reports whether a file found by the search is a Terraform
@@ -31,7 +31,8 @@ func IsConfigFile(name string) bool {
 
 // Reference is the ownership as a References row for user u: Location says
 // where the code is (state or .tf file and address, or the stack), Match
-// what matched.
+// what matched and the change to make (tables.IaCOwnershipMatch, which
+// tells this row from a search hit in the same file).
 func (o Ownership) Reference(u User) tables.Reference {
 	r := tables.Reference{
 		AccountID: u.AccountID,
@@ -40,17 +41,21 @@ func (o Ownership) Reference(u User) tables.Reference {
 		UserARN:   u.ARN,
 		Kind:      RefTerraform,
 	}
+	how := o.Type + " by " + o.MatchedBy
+	if o.Note != "" {
+		how += ": " + o.Note
+	}
 	switch o.Kind {
 	case KindCloudFormation:
 		r.Kind = RefCloudFormation
 		r.Location = "stack " + o.Stack + ", logical ID " + o.LogicalID
-		r.Match = "tags " + TagStackName + "=" + o.Stack
+		r.Match = tables.IaCOwnershipMatch("tags "+TagStackName+"="+o.Stack, o.Change())
 	case KindTerraformConfig:
 		r.Location = o.File + ":" + strconv.Itoa(o.Line) + " " + o.Address
-		r.Match = o.Type + " by " + o.MatchedBy
+		r.Match = tables.IaCOwnershipMatch(how, o.Change())
 	default:
 		r.Location = o.File + " " + o.Address
-		r.Match = o.Type + " by " + o.MatchedBy
+		r.Match = tables.IaCOwnershipMatch(how, o.Change())
 		if strings.HasPrefix(o.File, "s3://") {
 			bucketKey := strings.TrimPrefix(o.File, "s3://")
 			r.ResourceARN = "arn:aws:s3:::" + bucketKey

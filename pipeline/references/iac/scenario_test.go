@@ -152,13 +152,13 @@ func TestScenarioFiles(t *testing.T) {
 	got := run(t, []string{root}, codesearch.Options{History: true})
 	r := root + string(filepath.Separator)
 	want := strings.Join([]string{
-		"cfn-user cloudformation | stack payments, logical ID UploaderUser | tags aws:cloudformation:stack-name=payments | ",
+		"cfn-user cloudformation | stack payments, logical ID UploaderUser | managed (tags aws:cloudformation:stack-name=payments); remove it in code: remove resource UploaderUser from CloudFormation stack payments and update the stack | ",
 		"deploy-bot config | " + r + ".github/workflows/deploy.yml:4 (arn) | arn:aws:iam::111111111111:user/ci/deploy-bot | ",
 		"old-etl config | " + repoDir + "@" + leaked.String() + ":etl.cfg:1 (access-key-id) | " + oldKey + " | ",
 		"svc-reports config | " + r + "app/.env:1 (access-key-id) | " + keyID + " | ",
 		"tf-declared terraform | " + r + "infra/users.tf:2 (name) | tf-declared | ",
-		"tf-declared terraform | " + r + "infra/users.tf:1 aws_iam_user.declared | aws_iam_user by name | ",
-		"tf-managed terraform | " + r + "infra/terraform.tfstate module.iam.aws_iam_user.managed | aws_iam_user by unique-id | ",
+		"tf-declared terraform | " + r + "infra/users.tf:1 aws_iam_user.declared | managed (aws_iam_user by name: the resource does not say its account; check it is this account's); remove it in code: remove aws_iam_user.declared (" + r + "infra/users.tf line 1) from the Terraform configuration and apply | ",
+		"tf-managed terraform | " + r + "infra/terraform.tfstate module.iam.aws_iam_user.managed | managed (aws_iam_user by unique-id); remove it in code: remove module.iam.aws_iam_user.managed from the Terraform configuration that owns state " + r + "infra/terraform.tfstate and apply (or `terraform state rm module.iam.aws_iam_user.managed` to stop managing it) | ",
 		"tf-managed terraform | " + r + "infra/terraform.tfstate:3 (arn) | arn:aws:iam::111111111111:user/tf-managed | ",
 		"tf-managed terraform | " + r + "infra/terraform.tfstate:3 (name) | tf-managed | ",
 		"tf-managed terraform | " + r + "infra/terraform.tfstate:3 (name) | tf-managed | ",
@@ -187,12 +187,12 @@ func TestScenarioS3(t *testing.T) {
 	b := "s3://org-configs/repos/"
 	a := "arn:aws:s3:::org-configs/repos/"
 	want := strings.Join([]string{
-		"cfn-user cloudformation | stack payments, logical ID UploaderUser | tags aws:cloudformation:stack-name=payments | ",
+		"cfn-user cloudformation | stack payments, logical ID UploaderUser | managed (tags aws:cloudformation:stack-name=payments); remove it in code: remove resource UploaderUser from CloudFormation stack payments and update the stack | ",
 		"deploy-bot config | " + b + ".github/workflows/deploy.yml:4 (arn) | arn:aws:iam::111111111111:user/ci/deploy-bot | " + a + ".github/workflows/deploy.yml",
 		"svc-reports config | " + b + "app/.env:1 (access-key-id) | " + keyID + " | " + a + "app/.env",
 		"tf-declared terraform | " + b + "infra/users.tf:2 (name) | tf-declared | " + a + "infra/users.tf",
-		"tf-declared terraform | " + b + "infra/users.tf:1 aws_iam_user.declared | aws_iam_user by name | ",
-		"tf-managed terraform | " + b + "infra/terraform.tfstate module.iam.aws_iam_user.managed | aws_iam_user by unique-id | " + a + "infra/terraform.tfstate",
+		"tf-declared terraform | " + b + "infra/users.tf:1 aws_iam_user.declared | managed (aws_iam_user by name: the resource does not say its account; check it is this account's); remove it in code: remove aws_iam_user.declared (" + b + "infra/users.tf line 1) from the Terraform configuration and apply | ",
+		"tf-managed terraform | " + b + "infra/terraform.tfstate module.iam.aws_iam_user.managed | managed (aws_iam_user by unique-id); remove it in code: remove module.iam.aws_iam_user.managed from the Terraform configuration that owns state " + b + "infra/terraform.tfstate and apply (or `terraform state rm module.iam.aws_iam_user.managed` to stop managing it) | " + a + "infra/terraform.tfstate",
 		"tf-managed terraform | " + b + "infra/terraform.tfstate:3 (arn) | arn:aws:iam::111111111111:user/tf-managed | " + a + "infra/terraform.tfstate",
 		"tf-managed terraform | " + b + "infra/terraform.tfstate:3 (name) | tf-managed | " + a + "infra/terraform.tfstate",
 		"tf-managed terraform | " + b + "infra/terraform.tfstate:3 (name) | tf-managed | " + a + "infra/terraform.tfstate",
