@@ -418,6 +418,7 @@ var commandLineOnly = map[string]string{
 	"allow-edited": "it accepts a manifest that was changed after it was written",
 	"max-age":      "it decides how old the evidence behind a removal may be",
 	"trust-key":    "it decides whose signature a manifest needs",
+	"ignore-iac":   "it changes through IAM users that infrastructure as code manages",
 	// By "<command> <flag>" where only one command's flag widens: the
 	// run's own exempt-tag, for one, can only send users to review.
 	"remediate mode":       "it changes what an entry's decision does",

@@ -67,6 +67,7 @@ func (a *app) remediateCommand() *cobra.Command {
 		allowEdited  bool
 		exemptTag    string
 		grace        = daysFlag(remediate.DefaultGraceDays)
+		ignoreIaC    bool
 		trustKey     string
 		signKey      string
 	)
@@ -88,7 +89,7 @@ with the same --journal continues where the last one stopped.`,
 	fs := cmd.Flags()
 	awsF.register(fs)
 	registerFormat(fs, &awsF.format)
-	fs.StringVar(&cfgPath, "config", "", "YAML `file` with flag values under the flags' names (never --apply, --allow-edited, --max-age, --trust-key, --mode, --exempt-tag)")
+	fs.StringVar(&cfgPath, "config", "", "YAML `file` with flag values under the flags' names (never --apply, --allow-edited, --max-age, --trust-key, --mode, --exempt-tag, --ignore-iac)")
 	fs.StringVar(&manifestPath, "manifest", "", "the remediation manifest `file` to carry out (reports/remediation-manifest.json of a run); required")
 	fs.BoolVar(&apply, "apply", false, "make the changes; without it, print the plan (the exact calls per user, in order, and why) and change nothing")
 	fs.Var(&only, "only", "only these users, as account/user (e.g. 111111111111/alice); repeatable or comma-separated")
@@ -101,6 +102,7 @@ with the same --journal continues where the last one stopped.`,
 	fs.StringVar(&exemptTag, "exempt-tag", remediate.DefaultExemptTag, "users tagged <key>=true are never touched")
 	fs.StringVar(&trustKey, "trust-key", "", "act only on a manifest whose detached signature (<manifest>.sig) is by this key; "+trustKeyHelp)
 	fs.StringVar(&signKey, "sign-key", "", "sign each backup written (<backup>.sig); "+signKeyHelp)
+	fs.BoolVar(&ignoreIaC, "ignore-iac", false, "with --apply, deactivate through IAM the users whose remove-in-iac entry says infrastructure as code manages them (the journal records it); without it those entries make no IAM call and print the change to make in code")
 	fs.Var(&grace, "grace", "a delete entry downgraded by --mode deactivate is tagged dormant:delete-after this many days after today; deactivate entries carry the manifest's own date")
 
 	cmd.RunE = func(*cobra.Command, []string) error {
@@ -133,7 +135,7 @@ with the same --journal continues where the last one stopped.`,
 			remediate.WithApply(apply), remediate.WithOnly(only...), remediate.WithMode(mode),
 			remediate.WithBackupDir(backupDir), remediate.WithJournal(journal), remediate.WithConcurrency(concurrency),
 			remediate.WithMaxAge(time.Duration(maxAge)), remediate.WithAllowEdited(allowEdited),
-			remediate.WithExemptTag(exemptTag), remediate.WithGraceDays(int(grace)))
+			remediate.WithExemptTag(exemptTag), remediate.WithGraceDays(int(grace)), remediate.WithIgnoreIaC(ignoreIaC))
 		if err != nil {
 			return remediateConfigErr(err)
 		}

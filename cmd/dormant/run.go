@@ -121,7 +121,12 @@ succeeds. An --out that already holds a run is refused unless --replace
 	fs.IntVar(&cfg.Concurrency, "concurrency", 8, "accounts read at once")
 	fs.BoolVar(&cfg.FreshReport, "fresh-report", false, "never reuse a credential report IAM generated before this run (waits out IAM's 4-hour reuse)")
 	fs.BoolVar(&cfg.SkipReferences, "skip-references", false, "do not look for policies and resources that name candidates")
-	fs.Var(&checks, "reference-checks", "reference checks to run: iam,s3,kms,sns,sqs,secretsmanager,ecr,lambda,tagging (default: all that can run)")
+	fs.Var(&checks, "reference-checks", "reference checks to run: iam,s3,kms,sns,sqs,secretsmanager,ecr,lambda,tagging,code (default: all that can run)")
+	fs.Var((*listFlag)(&cfg.Search), "search", "search this directory, file, git repository or s3://bucket/prefix for the removal candidates' user names (a whole word, user/NAME and ARN), unique IDs and access key IDs; each hit is a reference that sends the user to review. Binary files, .git internals and files over 256 MiB are skipped and counted; Terraform states and .tf files found are read for the users Terraform manages; repeatable")
+	fs.BoolVar(&cfg.SearchHistory, "search-history", false, "also search every blob reachable from every ref of each git repository --search finds (read in Go; no git binary needed)")
+	fs.Var((*listFlag)(&cfg.AccessKeysFiles), "access-keys", "an aws iam list-access-keys export `file` (one or more outputs, or a JSON list of them): the access key IDs a run on exported files searches for and names in the manifest; live runs list the keys themselves; repeatable")
+	fs.Var((*listFlag)(&cfg.TerraformState), "terraform-state", "a Terraform state (format version 4), as a path or s3://bucket/key, whose aws_iam_user, access key, login profile, policy and group-membership resources mark users as managed by Terraform: such a user that would be removed becomes remove-in-iac; repeatable")
+	fs.BoolVar(&cfg.SecurityHub, "security-hub", false, "after the reports are written, import the findings into the Security Hub of every assessed account (its default product, in --region), updating the last run's findings in place and resolving those of users deleted or in use again; needs securityhub:GetFindings, BatchImportFindings and BatchUpdateFindings")
 	fs.Var(&regions, "regions", "regions the live reference checks read (default: every region enabled by default)")
 	fs.Var(&ownerTags, "owner-tags", "tag keys that name a resource's owner (default Owner,owner,CreatedBy,created-by)")
 	fs.StringVar(&cfg.Engine, "engine", pipeline.DefaultEngine, "activity engine: "+strings.Join(pipeline.EngineSummaries(), ", "))
@@ -182,9 +187,18 @@ succeeds. An --out that already holds a run is refused unless --replace
 		if err := common.withProfiles(func() (err error) {
 			res, err = pipeline.Run(ctx, cfg)
 			return err
-		}); err != nil {
+		}); err != nil && res == nil {
 			if errors.Is(err, inventory.ErrReportTime) {
 				return usageError{err}
+			}
+			return err
+		} else if err != nil {
+			// The run is committed (its reports are good) but a step after
+			// them failed, such as the Security Hub import: say both.
+			if a.report != nil {
+				a.report.Run = newRunReport(res)
+			} else {
+				printSummary(a.stdout, res)
 			}
 			return err
 		}
