@@ -67,10 +67,6 @@ type DemoQuarter struct {
 	Generation time.Duration
 	Run        *Result
 	Mismatches []string
-	// Unchecked are the lifecycle users (deactivated, used after
-	// deactivation, reactivated) whose status and decision were not
-	// compared, while lifecycleClassified is false.
-	Unchecked []string
 	// Reenabled is the admin's re-enabling the quarter's logs hold (a
 	// quarter after the first).
 	Reenabled *demo.Reenabled
@@ -103,9 +99,6 @@ func (q *DemoQuarter) Summary() string {
 			r.Count(remediate.OutcomeDone), r.Count(remediate.OutcomeSkipped), r.Count(remediate.OutcomeAlreadyDone), r.Journal)
 	}
 	fmt.Fprintf(&b, "  ground truth: %d mismatches", len(q.Mismatches))
-	if len(q.Unchecked) > 0 {
-		fmt.Fprintf(&b, "; %d lifecycle users' status not checked until the classification knows the lifecycle", len(q.Unchecked))
-	}
 	return b.String()
 }
 
@@ -199,25 +192,10 @@ func demoRun(ctx context.Context, dc DemoConfig, gen *demo.Output, opts demo.Opt
 	return res, finds, nil
 }
 
-// lifecycleClassified says the classification knows the quarterly
-// lifecycle (issue 17: the deactivated status, reactivated and
-// used-after-deactivation reasons). While it is false, the demo's truth
-// check leaves the lifecycle users' status, decision and reasons unchecked
-// (listed in DemoQuarter.Unchecked) and checks everyone else exactly; the
-// coordinator sets it once the status and watch branches are merged.
-const lifecycleClassified = false
-
 // CompareTruth lists every user whose status, decision or unused keys differ
 // from the ground truth, and every user present on one side only.
-func CompareTruth(truth []demo.Expected, finds []tables.Finding) []string {
-	out, _ := compareTruth(truth, finds, true)
-	return out
-}
-
-// compareTruth is CompareTruth; with lifecycle false, the users with a
-// lifecycle role are only required to be present, and are returned apart.
-// Reason keywords are checked for every user compared.
-func compareTruth(truth []demo.Expected, finds []tables.Finding, lifecycle bool) (out, unchecked []string) {
+// Reason keywords (a lifecycle user's) are checked too.
+func CompareTruth(truth []demo.Expected, finds []tables.Finding) (out []string) {
 	type key struct{ account, user string }
 	got := make(map[key]tables.Finding, len(finds))
 	for _, f := range finds {
@@ -230,10 +208,6 @@ func compareTruth(truth []demo.Expected, finds []tables.Finding, lifecycle bool)
 		f, ok := got[k]
 		if !ok {
 			out = append(out, fmt.Sprintf("%s/%s (%s): expected %s, not in the findings", e.AccountID, e.UserName, e.Case, e.Status))
-			continue
-		}
-		if e.Lifecycle != "" && !lifecycle {
-			unchecked = append(unchecked, fmt.Sprintf("%s/%s (%s): expected %s/%s, got %s/%s", e.AccountID, e.UserName, e.Lifecycle, e.Status, e.Decision, f.Status, f.Decision))
 			continue
 		}
 		keys := make([]int, 0, len(f.UnusedKeys))
@@ -256,7 +230,7 @@ func compareTruth(truth []demo.Expected, finds []tables.Finding, lifecycle bool)
 			out = append(out, fmt.Sprintf("%s/%s: in the findings (%s) but not in the ground truth", f.AccountID, f.UserName, f.Status))
 		}
 	}
-	return out, unchecked
+	return out
 }
 
 // compareOrphans lists every expected orphan (a deleted user's unique ID a
@@ -312,15 +286,18 @@ func demoQuarters(ctx context.Context, dc DemoConfig) (*DemoResult, error) {
 		if q != nil {
 			dq.Reenabled = q.Reenabled
 		}
-		dq.Mismatches, dq.Unchecked = compareTruth(gen.Truth, finds, lifecycleClassified)
+		dq.Mismatches = CompareTruth(gen.Truth, finds)
 		if run.Record != nil {
 			dq.Mismatches = append(dq.Mismatches, compareOrphans(gen.Orphans, run.Record.Orphans)...)
+		}
+		if q != nil {
+			dq.Mismatches = append(dq.Mismatches, compareRemediation(run.Out, q, gen.Orphans)...)
 		}
 		for _, m := range dq.Mismatches {
 			res.Mismatches = append(res.Mismatches, fmt.Sprintf("q%d: %s", n, m))
 		}
 		log.Info("demo quarter checked", "quarter", n, "as_of", opts.AsOf.Format(time.DateOnly), "users", len(gen.Truth),
-			"mismatches", len(dq.Mismatches), "lifecycle_unchecked", len(dq.Unchecked))
+			"mismatches", len(dq.Mismatches))
 		if n < dc.Quarters {
 			next := opts.AsOf.AddDate(0, 0, DemoQuarterDays)
 			if dq.Remediation, q, err = demoBetweenQuarters(ctx, log, dir, gen, run, opts.AsOf, next, n+1); err != nil {
@@ -332,6 +309,43 @@ func demoQuarters(ctx context.Context, dc DemoConfig) (*DemoResult, error) {
 		previous = run.Out
 	}
 	return res, nil
+}
+
+// compareRemediation checks the previous quarter's plan as the run's
+// remediation table judged it against what the demo did: the entry its
+// reviewer only deactivated and a deletion a policy still names are not
+// carried out, the re-enabled user's deactivation is undone, every other
+// entry is carried out.
+func compareRemediation(out string, q *demo.Quarter, orphans []demo.ExpectedOrphan) []string {
+	rows, err := tables.ReadParquet[tables.RemediationCheck](filepath.Join(out, RemediationTable))
+	if err != nil {
+		return []string{fmt.Sprintf("reading the remediation table: %v", err)}
+	}
+	if len(rows) == 0 {
+		return []string{"the remediation table is empty: the previous quarter's plan was not checked"}
+	}
+	want := map[string]string{}
+	if q.DeactivatedFirst != "" {
+		want[q.DeactivatedFirst] = tables.OutcomeNotCarriedOut
+	}
+	for _, o := range orphans {
+		want[o.AccountID+"/"+o.UserName] = tables.OutcomeNotCarriedOut
+	}
+	if re := q.Reenabled; re != nil {
+		want[re.AccountID+"/"+re.UserName] = tables.OutcomeUndone
+	}
+	var out2 []string
+	for _, r := range rows {
+		k := r.AccountID + "/" + r.UserName
+		w, ok := want[k]
+		if !ok || r.Kind != "user" {
+			w = tables.OutcomeCarriedOut
+		}
+		if r.Outcome != w {
+			out2 = append(out2, fmt.Sprintf("remediation of %s (%s %s): expected %q, got %q (%s)", k, r.Kind, r.Planned, w, r.Outcome, r.Reasons))
+		}
+	}
+	return out2
 }
 
 // demoRemediationFiles are what demoBetweenQuarters writes in a quarter's
@@ -439,7 +453,7 @@ func demoBetweenQuarters(ctx context.Context, log *slog.Logger, dir string, gen 
 	}
 
 	users := fake.Users()
-	q := &demo.Quarter{Number: number, PreviousAsOf: asOf, Users: users}
+	q := &demo.Quarter{Number: number, PreviousAsOf: asOf, Users: users, DeactivatedFirst: first}
 	if u, ok := demo.PickReenable(gen.Accounts, gen.Truth, users, next); ok {
 		// A month into the next quarter, at an odd minute.
 		at := asOf.AddDate(0, 0, 30).Add(10*time.Hour + 17*time.Minute)

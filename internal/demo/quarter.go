@@ -36,6 +36,9 @@ type Quarter struct {
 	// Reenabled is the admin's re-enabling of a deactivated user's access
 	// key, which the new quarter's CloudTrail logs; nil: none.
 	Reenabled *Reenabled
+	// DeactivatedFirst is the previous quarter's delete entry (account/user)
+	// its reviewer only deactivated: the plan's deletion is not carried out.
+	DeactivatedFirst string
 }
 
 // IAMUser is one user as IAM holds it.
@@ -80,6 +83,10 @@ const (
 // ReviewUsedAfterDeactivation is the review condition of a deactivated user
 // something still tried to use.
 const ReviewUsedAfterDeactivation = "used_after_deactivation"
+
+// ReviewReactivated is the review condition of a user a person re-enabled
+// after dormant deactivated it, whose activity alone would remove it.
+const ReviewReactivated = "reactivated"
 
 // Reason keywords the findings of the lifecycle users must carry (matched
 // case-insensitively as substrings).
@@ -399,6 +406,12 @@ func (o *org) expectLifecycle(u *user, e *Expected) {
 		e.ReasonKeywords = []string{ReasonKeywordUsedAfter}
 	case LifecycleReactivated:
 		// Its status is its activity's; the reason names the re-enabling.
+		// A person gave it credentials again on purpose: where its activity
+		// alone would remove it, it goes to review instead.
 		e.ReasonKeywords = []string{ReasonKeywordReactivated}
+		if e.Decision == tables.DecisionDelete || e.Decision == tables.DecisionDeactivate {
+			e.Status, e.Decision, e.UnusedKeys = tables.StatusReview, tables.DecisionReview, nil
+			e.Review = append(e.Review, ReviewReactivated)
+		}
 	}
 }
