@@ -91,6 +91,10 @@ func deactivation(u *tables.User, f *tables.Finding) tables.Deactivation {
 		d.Problems = append(d.Problems, "tag "+tables.TagDeleteAfter+"="+date(d.DeleteAfter)+" without "+tables.TagDeactivated)
 	case !d.On.IsZero() && !d.DeleteAfter.IsZero() && d.DeleteAfter.Before(d.On):
 		d.Problems = append(d.Problems, fmt.Sprintf("tag %s=%s is before %s=%s", tables.TagDeleteAfter, date(d.DeleteAfter), tables.TagDeactivated, date(d.On)))
+	case !d.On.IsZero() && !u.CreateDate.IsZero() && d.On.Before(u.CreateDate.UTC().Truncate(day)):
+		// dormant cannot have deactivated a user before it existed: the tag
+		// was copied onto a re-created user or set by hand.
+		d.Problems = append(d.Problems, fmt.Sprintf("tag %s=%s is before the user's creation on %s", tables.TagDeactivated, date(d.On), date(u.CreateDate)))
 	}
 	return d
 }
@@ -193,6 +197,14 @@ func (c *classifier) lifecycle(u *tables.User, f *tables.Finding, d tables.Deact
 	var review []string
 	if !f.LastActivity.IsZero() && !f.LastActivity.Before(c.windowStart) {
 		review = append(review, fmt.Sprintf("last activity %s (%s) is inside the window: the evidence the deactivation rested on missed that use", date(f.LastActivity), f.LastActivitySource))
+	}
+	// The tag is anyone's to write: the age guards of the activity rules
+	// still hold, so a tag never removes a user they keep as new.
+	switch {
+	case u.CreateDate.IsZero():
+		review = append(review, "creation date unknown: nothing shows the user existed long enough for dormant to have deactivated it")
+	case !u.CreateDate.Before(c.windowStart):
+		review = append(review, fmt.Sprintf("created %s, inside the window: a new user is never removed, whatever its tags say", date(u.CreateDate)))
 	}
 	if u.PasswordState == tables.PasswordUsed && u.PasswordLastUsed.IsZero() {
 		// Pre-tracking unknowns end before any deactivation; this one may not.

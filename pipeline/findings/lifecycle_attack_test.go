@@ -1,0 +1,51 @@
+package findings
+
+import (
+	"testing"
+	"time"
+
+	"github.com/dormant-iam/dormant/tables"
+)
+
+// The dormant tags are writable by anyone with iam:TagUser: a tag that
+// cannot be dormant's own (older than the user, or on a user of unknown
+// age) never turns a user the activity rules keep into a deletion.
+func TestForgedDeactivationTagNeverDeletes(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		created time.Time
+	}{
+		{"created inside the window, after the tag's date", daysBefore(20)},
+		{"created after the tag's date, before the window", ymd("2026-05-01")},
+		{"created after as-of", asOf.Add(24 * time.Hour)},
+		{"creation date unknown", time.Time{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := baseUser()
+			deactivatedOn("2026-01-01", "2026-02-01")(&u)
+			u.CreateDate = tc.created
+			got, err := Classify([]tables.User{u}, nil, fullCoverage(), nil, DefaultOptions(asOf))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := got[0].Decision; d == tables.DecisionDelete || d == tables.DecisionDeactivate {
+				t.Errorf("decision %s on a tag dated before the user existed; reasons %q", d, got[0].Reasons)
+			}
+		})
+	}
+}
+
+// A user created inside the window keeps its grace even when its tags say
+// dormant deactivated it after its creation and the delete-after is due.
+func TestDeactivationTagOnNewUserNeverDeletes(t *testing.T) {
+	u := baseUser()
+	deactivatedOn("2026-10-15", "2026-10-20")(&u)
+	u.CreateDate = daysBefore(20)
+	got, err := Classify([]tables.User{u}, nil, fullCoverage(), nil, DefaultOptions(asOf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Decision != tables.DecisionReview || !hasReason(got[0], "inside the window") {
+		t.Errorf("decision %s, reasons %q; want review naming the window", got[0].Decision, got[0].Reasons)
+	}
+}
