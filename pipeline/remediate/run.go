@@ -15,8 +15,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/dormant-iam/dormant/reports/manifest"
+	"github.com/dormant-iam/dormant/tables"
 )
 
 // Remediator carries out manifests and restores backups.
@@ -296,6 +298,10 @@ func (r *Remediator) runUserEntry(ctx context.Context, st *runState, e *manifest
 		er.Outcome, er.Reason = OutcomeSkipped, why
 		return er
 	}
+	if why := reenabled(e, er.Action, b); why != "" {
+		er.Outcome, er.Reason = OutcomeSkipped, why+r.touchedNote(st, e)
+		return er
+	}
 	var steps []Step
 	if er.Action == ActionDelete {
 		steps = deletePlan(e, b)
@@ -372,6 +378,33 @@ func (r *Remediator) runKeyEntry(ctx context.Context, st *runState, e *manifest.
 	}
 	er.Notes = append(er.Notes, note)
 	return r.carryOut(ctx, st, api, e, ek, er, keyPlan(e, e.UserName, key, er.Action == ActionDeleteKey))
+}
+
+// reenabled says why a deletion of a user the run saw deactivated must not
+// go on: the live user has an active access key or a login profile again, or
+// no dormant:deactivated tag (restored), so a person undid the deactivation
+// after the run and its evidence no longer describes the user.
+func reenabled(e *manifest.Entry, action string, b *Backup) string {
+	if action != ActionDelete || e.Evidence.Status != tables.StatusDeactivated {
+		return ""
+	}
+	var has []string
+	for _, k := range b.AccessKeys {
+		if k.Status == string(types.StatusTypeActive) {
+			has = append(has, "an active access key "+k.ID)
+		}
+	}
+	if b.LoginProfile != nil {
+		has = append(has, "a login profile")
+	}
+	if len(has) > 0 {
+		return "the run saw the user deactivated, but it now has " + strings.Join(has, " and ") + ": someone re-enabled it since, so it is not deleted; confirm with them and run dormant again"
+	}
+	// Tag keys are unique case-insensitively in IAM; match the same way.
+	if !slices.ContainsFunc(b.Tags, func(t Tag) bool { return strings.EqualFold(t.Key, manifest.TagDeactivated) }) {
+		return "the run saw the user deactivated, but it no longer carries " + manifest.TagDeactivated + ": its deactivation was undone (restored?) since, so it is not deleted; run dormant again"
+	}
+	return ""
 }
 
 // keyIDsGone says why a user entry whose key actions name key IDs must not
