@@ -318,6 +318,12 @@ func checkKey(e *Entry, c *tables.RemediationCheck, u *tables.User, say func(str
 		active, created = u.Key2Active, u.Key2LastRotated
 	}
 	slot := "access key " + strconv.Itoa(e.KeySlot)
+	// The report lists keys in creation order: deleting key 1 moves key 2
+	// into slot 1, so a planned key 2 is also looked for there by its date.
+	if e.KeySlot == 2 && u.Key1Active && !e.KeyCreated.IsZero() && u.Key1LastRotated.Equal(e.KeyCreated) && !(active && created.Equal(e.KeyCreated)) {
+		active, created = true, u.Key1LastRotated
+		slot = "access key 2 (now access key 1: the key before it is gone)"
+	}
 	switch {
 	case !active:
 		say(tables.OutcomeCarriedOut, slot+" is inactive or gone")

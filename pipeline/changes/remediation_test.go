@@ -134,3 +134,23 @@ func TestCheckTagsAndPresence(t *testing.T) {
 		t.Errorf("odd: %q %q", got[1].Outcome, got[1].Reasons)
 	}
 }
+
+// The credential report lists a user's keys in creation order, so deleting
+// key 1 moves key 2 into slot 1: a planned key 2 still active there is not
+// carried out, whatever slot 2 now shows.
+func TestCheckKeyMovedSlot(t *testing.T) {
+	created := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	u := user("shifted", "AIDASHIFTED")
+	u.Key1Active, u.Key1LastRotated = true, created
+	m := &manifest.Manifest{RunID: "r2", Entries: []manifest.Entry{
+		{Kind: manifest.KindAccessKey, AccountID: acct, UserName: "shifted", UserID: "AIDASHIFTED", Decision: manifest.DecisionDeactivate,
+			KeySlot: 2, KeyLastRotated: created},
+	}}
+	got := Check(FromManifest(m, tables.PlanReviewed), []tables.User{u}, nil)
+	if len(got) != 1 || got[0].Outcome == tables.OutcomeCarriedOut {
+		t.Fatalf("checks %+v; want the key, now in slot 1 and active, not carried out", got)
+	}
+	if !strings.Contains(strings.Join(got[0].Reasons, "; "), "now access key 1") {
+		t.Errorf("reasons %q do not say where the key is", got[0].Reasons)
+	}
+}
