@@ -200,6 +200,7 @@ func TestConfigFileValues(t *testing.T) {
 		{[]string{"run", "--out", out}, "concurrency: -1\n", []string{"concurrency: -1 is out of range"}},
 		{[]string{"demo", "--out", out}, "users: -5\n", []string{"users: -5 is out of range"}},
 		{[]string{"remediate", "--manifest", manifest}, "apply: true\n", []string{`"apply" is refused in a config file`, "set it on the command line (--apply)"}},
+		{[]string{"remediate", "--manifest", manifest}, "ignore-iac: true\n", []string{`"ignore-iac" is refused in a config file`, "set it on the command line (--ignore-iac)"}},
 		{[]string{"remediate", "--manifest", manifest}, "allow-edited: true\n", []string{`"allow-edited" is refused`, "--allow-edited"}},
 		{[]string{"remediate", "--manifest", manifest}, "max-age: 365d\n", []string{`"max-age" is refused`}},
 		{[]string{"remediate", "--manifest", manifest}, "trust-key: key.pub\n", []string{`"trust-key" is refused`}},
