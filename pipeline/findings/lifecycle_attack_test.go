@@ -1,6 +1,9 @@
 package findings
 
 import (
+	"strings"
+
+	"github.com/dormant-iam/dormant/reports/manifest"
 	"testing"
 	"time"
 
@@ -47,5 +50,37 @@ func TestDeactivationTagOnNewUserNeverDeletes(t *testing.T) {
 	}
 	if got[0].Decision != tables.DecisionReview || !hasReason(got[0], "inside the window") {
 		t.Errorf("decision %s, reasons %q; want review naming the window", got[0].Decision, got[0].Reasons)
+	}
+}
+
+// A due deactivated user that infrastructure as code manages is removed in
+// its code, and the run's manifest still builds: the plan must not fail the
+// run (nor delete the user through IAM).
+func TestDueDeactivatedManagedByIaC(t *testing.T) {
+	u := baseUser()
+	deactivatedOn("2026-08-01", "2026-10-01")(&u)
+	refs := []tables.Reference{{AccountID: acct, UserName: u.UserName, UserID: uid, Kind: tables.RefKindTerraform,
+		Location: "infra/prod.tfstate aws_iam_user.alice", Match: tables.IaCOwnershipMatch("aws_iam_user by unique-id", "remove aws_iam_user.alice and apply")}}
+	got, err := Classify([]tables.User{u}, nil, fullCoverage(), refs, DefaultOptions(asOf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Decision != tables.DecisionRemoveInIaC {
+		t.Fatalf("decision %s, want %s; reasons %q", got[0].Decision, tables.DecisionRemoveInIaC, got[0].Reasons)
+	}
+	m, err := manifest.Build(manifest.Input{RunID: "run-x", AsOf: asOf, GeneratedAt: asOf, WindowDays: 90, DeleteAfterDays: 180,
+		Findings: got, References: refs})
+	if err != nil {
+		t.Fatalf("building the manifest: %v", err)
+	}
+	if len(m.Entries) != 1 || m.Entries[0].Decision != manifest.DecisionRemoveInIaC {
+		t.Fatalf("entries %+v", m.Entries)
+	}
+	var b strings.Builder
+	if err := m.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := manifest.Parse([]byte(b.String())); err != nil {
+		t.Errorf("the manifest does not pass its schema: %v", err)
 	}
 }

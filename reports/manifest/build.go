@@ -179,8 +179,9 @@ func plan(dst []Entry, f *tables.Finding, asOf, windowStart time.Time, deleteAft
 		}
 		return dst, nil
 	case tables.DecisionRemoveInIaC:
-		if isRoot(f) || f.Exemption != "" || (f.Status != tables.StatusInactive && f.Status != tables.StatusNeverUsed) {
-			return nil, fmt.Errorf("decision %s on a %s user (exemption %q): only inactive and never_used users are removed", f.Decision, f.Status, f.Exemption)
+		// A deactivated user due for deletion is removed in its code too.
+		if isRoot(f) || f.Exemption != "" || (f.Status != tables.StatusInactive && f.Status != tables.StatusNeverUsed && f.Status != tables.StatusDeactivated) {
+			return nil, fmt.Errorf("decision %s on a %s user (exemption %q): only inactive, never_used and due deactivated users are removed", f.Decision, f.Status, f.Exemption)
 		}
 		if err := checkPlanned(f); err != nil {
 			return nil, err
