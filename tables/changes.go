@@ -113,8 +113,8 @@ type RemediationCheck struct {
 	ARN       string `arrow:"arn"`
 	Kind      string `arrow:"kind"`     // user or access_key (manifest.Kind*)
 	KeySlot   int64  `arrow:"key_slot"` // 1 or 2 for an access_key entry, else 0
-	// Planned is the entry's action: deactivate or delete (a user), or
-	// deactivate-key or delete-key.
+	// Planned is the entry's action: deactivate, delete or remove-in-iac (a
+	// user), or deactivate-key or delete-key.
 	Planned    string `arrow:"planned"`
 	PlanSource string `arrow:"plan_source"` // one of the Plan* constants
 	PlanRunID  string `arrow:"plan_run_id"`

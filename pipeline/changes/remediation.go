@@ -41,6 +41,8 @@ func action(e *manifest.Entry) string {
 		return remediate.ActionDeactivateKey
 	case e.Decision == manifest.DecisionDelete:
 		return remediate.ActionDelete
+	case e.Decision == manifest.DecisionRemoveInIaC:
+		return remediate.ActionRemoveInIaC
 	}
 	return remediate.ActionDeactivate
 }
@@ -208,6 +210,13 @@ func Check(entries []Entry, users []tables.User, orphans []record.Orphan) []tabl
 			}
 			if e.Done {
 				r = append(r, "although the journal records its deletion")
+			}
+			say(tables.OutcomeNotCarriedOut, r...)
+		case e.Action == remediate.ActionRemoveInIaC:
+			// The plan made no IAM call: only the user's removal in its code carries it out.
+			r := []string{"unique ID " + e.UserID + " is still in the inventory: remove it in its code"}
+			if u.InCredentialReport && deactivatedUser(u) {
+				r = append(r, "it is deactivated through IAM (--ignore-iac?), not removed")
 			}
 			say(tables.OutcomeNotCarriedOut, r...)
 		case !u.InCredentialReport:

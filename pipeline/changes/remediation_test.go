@@ -154,3 +154,28 @@ func TestCheckKeyMovedSlot(t *testing.T) {
 		t.Errorf("reasons %q do not say where the key is", got[0].Reasons)
 	}
 }
+
+// A remove-in-iac entry made no IAM call: the table says so, and a user
+// still there is not carried out for want of the change in its code, not
+// for a deactivation nobody planned.
+func TestCheckRemoveInIaC(t *testing.T) {
+	u := user("managed", "AIDAMANAGED")
+	u.Key1Active, u.Key1LastRotated = true, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := &manifest.Manifest{RunID: "r2", Entries: []manifest.Entry{
+		{Kind: manifest.KindUser, AccountID: acct, UserName: "managed", UserID: "AIDAMANAGED", Decision: manifest.DecisionRemoveInIaC,
+			IaC: []manifest.IaCOwner{{Kind: "terraform", Location: "infra/prod.tfstate aws_iam_user.managed", Change: "remove aws_iam_user.managed and apply"}}},
+		{Kind: manifest.KindUser, AccountID: acct, UserName: "removed", UserID: "AIDAREMOVED", Decision: manifest.DecisionRemoveInIaC,
+			IaC: []manifest.IaCOwner{{Kind: "terraform", Location: "infra/prod.tfstate aws_iam_user.removed", Change: "remove aws_iam_user.removed and apply"}}},
+	}}
+	got := map[string]tables.RemediationCheck{}
+	for _, c := range Check(FromManifest(m, tables.PlanReviewed), []tables.User{u}, nil) {
+		got[c.UserName] = c
+	}
+	if c := got["managed"]; c.Planned != manifest.DecisionRemoveInIaC || c.Outcome != tables.OutcomeNotCarriedOut ||
+		!strings.Contains(strings.Join(c.Reasons, "; "), "remove it in its code") {
+		t.Errorf("managed: %+v", c)
+	}
+	if c := got["removed"]; c.Planned != manifest.DecisionRemoveInIaC || c.Outcome != tables.OutcomeCarriedOut {
+		t.Errorf("removed: %+v", c)
+	}
+}
