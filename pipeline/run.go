@@ -139,7 +139,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	fnd, _, err := step(ctx, r, "findings",
 		func(context.Context) (string, error) { return findingsFingerprint(cfg, invFP, refFP, actFP, trailsFP) },
 		func(ctx context.Context) (findingsOutput, error) {
-			return runFindings(cfg, st, usersTable, actTable, cov, refRows, logFiles, known, act.watch)
+			return runFindings(cfg, st, usersTable, actTable, cov, refRows, logFiles, known, act.watch, inv.accessKeys)
 		},
 		loadFindings)
 	if err != nil {

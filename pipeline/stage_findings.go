@@ -54,7 +54,7 @@ func withEvidence(opts findings.Options, logFiles []tables.LogFile, trails map[s
 // runFindings joins the stage tables in Arrow and classifies every user; the
 // findings table is written in the background (findingsOutput.written).
 func runFindings(cfg Config, st *staging, users, act arrow.RecordBatch, cov []tables.Coverage, refs []tables.Reference,
-	logFiles []tables.LogFile, trails map[string][]tables.Trail, watch []tables.WatchEvent,
+	logFiles []tables.LogFile, trails map[string][]tables.Trail, watch []tables.WatchEvent, accessKeys []tables.AccessKey,
 ) (findingsOutput, error) {
 	var out findingsOutput
 	opts, err := classifyOptions(cfg.AsOf, cfg.WindowDays, cfg.DeleteAfterDays, cfg.ExemptTag, cfg.ReportMaxAge, cfg.Allowlist)
@@ -62,7 +62,7 @@ func runFindings(cfg Config, st *staging, users, act arrow.RecordBatch, cov []ta
 		return out, err
 	}
 	opts = withEvidence(opts, logFiles, trails)
-	opts.Watch = watch
+	opts.Watch, opts.AccessKeys = watch, accessKeys
 	if cfg.Allowlist != "" {
 		if err := copyInput(st, cfg.Allowlist, AllowlistInput); err != nil {
 			return out, err

@@ -167,7 +167,7 @@ func Verify(ctx context.Context, dir string) (*Verification, error) {
 		return v, nil
 	}
 	opts = withEvidence(opts, act.logFiles, verifyTrails(v, dir, &rec))
-	opts.Watch = act.watch
+	opts.Watch, opts.AccessKeys = act.watch, keys
 	mem := memory.NewGoAllocator()
 	usersTable, err := tables.Encode(mem, storedUsers)
 	if err != nil {

@@ -113,6 +113,9 @@ type classifier struct {
 	trailGaps map[string][]string
 	// watch is the watch table by user (lifecycle.go).
 	watch *watchIndex
+	// activeKeys are the Active keys of Options.AccessKeys by account and
+	// lower-cased user name, as "ID (source)".
+	activeKeys map[acctName][]string
 }
 
 func newClassifier(users []tables.User, activity []tables.Activity, coverage []tables.Coverage, refs []tables.Reference, opts Options) *classifier {
@@ -126,6 +129,13 @@ func newClassifier(users []tables.User, activity []tables.Activity, coverage []t
 		allow:       make(map[acctName]allowState, len(opts.Allowlist)),
 		trailGaps:   trailGapsByAccount(opts),
 		watch:       newWatchIndex(opts.Watch),
+		activeKeys:  map[acctName][]string{},
+	}
+	for _, k := range opts.AccessKeys {
+		if k.Status == "Active" {
+			n := allowKey(k.AccountID, k.UserName)
+			c.activeKeys[n] = append(c.activeKeys[n], k.AccessKeyID+" ("+k.Source+")")
+		}
 	}
 	c.byARN.next = c.byPrincipal.next // rows are in exactly one of the two chains
 	for i := range activity {

@@ -157,6 +157,13 @@ func (c *classifier) lifecycle(u *tables.User, f *tables.Finding, d tables.Deact
 		return false
 	}
 
+	if keys := c.activeKeys[allowKey(u.AccountID, u.UserName)]; len(keys) > 0 {
+		f.Status, f.Decision = tables.StatusReview, tables.DecisionReview
+		f.Reasons = append(f.Reasons, since+"; the credential report shows no active access key, but the access key listing shows "+strings.Join(keys, ", ")+
+			" Active: re-enabled after the report was generated, or the listing is older than the deactivation; check the live user")
+		return true
+	}
+
 	var used, reenabled []tables.WatchEvent
 	for _, e := range events {
 		switch e.Kind {

@@ -84,3 +84,23 @@ func TestDueDeactivatedManagedByIaC(t *testing.T) {
 		t.Errorf("the manifest does not pass its schema: %v", err)
 	}
 }
+
+// The credential report can lag by hours: a deactivated user whose access
+// key listing shows an Active key is not deleted on the report's word.
+func TestDueDeactivatedWithActiveKeyListedIsReview(t *testing.T) {
+	u := baseUser()
+	deactivatedOn("2026-08-01", "2026-10-01")(&u)
+	u.UserName = "Alice" // the listing names it in another case
+	opts := DefaultOptions(asOf)
+	opts.AccessKeys = []tables.AccessKey{
+		{AccountID: acct, UserName: "alice", AccessKeyID: "AKIAALICE00000000001", Status: "Inactive", Source: "aws:" + acct},
+		{AccountID: acct, UserName: "alice", AccessKeyID: "AKIAALICE00000000002", Status: "Active", Source: "aws:" + acct},
+	}
+	got, err := Classify([]tables.User{u}, nil, fullCoverage(), nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Decision != tables.DecisionReview || !hasReason(got[0], "AKIAALICE00000000002 (aws:"+acct+") Active") || hasReason(got[0], "AKIAALICE00000000001") {
+		t.Errorf("decision %s, reasons %q; want review naming the active key only", got[0].Decision, got[0].Reasons)
+	}
+}

@@ -61,6 +61,10 @@ type Options struct {
 	// Watch is the watch table: events that touched deactivated users
 	// after their deactivation (tables.WatchEvent; lifecycle.go).
 	Watch []tables.WatchEvent
+	// AccessKeys are the access keys listed by ID (ListAccessKeys, or
+	// exports of it): one Active there for a deactivated user the credential
+	// report shows without one is a disagreement a person must settle.
+	AccessKeys []tables.AccessKey
 }
 
 // DefaultOptions returns the documented defaults for a run as of asOf.
