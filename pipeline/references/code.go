@@ -141,9 +141,19 @@ func (c *CodeChecker) Check(ctx context.Context, candidates []tables.User) ([]ta
 			ownedFiles[userKey(u.AccountID, u.UserID, u.UserName)+"\x00"+o.File] = true
 		}
 	}
+	// A key ID is the ownership's own text only where the file manages that
+	// key: anywhere else in the file it is a copy something may read.
+	ownedKeys := map[string]bool{} // file + "\x00" + access key ID
+	for _, r := range resources {
+		if r.AccessKeyID != "" {
+			ownedKeys[r.File+"\x00"+r.AccessKeyID] = true
+		}
+	}
 	for _, h := range codesearch.DropHistoryDuplicates(hits) {
 		cd := cands[h.Candidate]
-		if ownedFiles[userKey(cd.AccountID, cd.UserID, cd.UserName)+"\x00"+h.Source.String()] {
+		file := h.Source.String()
+		if ownedFiles[userKey(cd.AccountID, cd.UserID, cd.UserName)+"\x00"+file] &&
+			(h.Kind != codesearch.KindAccessKeyID || ownedKeys[file+"\x00"+h.Match]) {
 			continue
 		}
 		refs = append(refs, h.Reference(cd))

@@ -150,3 +150,37 @@ func TestCodeCheckerStateGiven(t *testing.T) {
 		t.Errorf("a state that cannot be read must fail the check naming it: %v", err)
 	}
 }
+
+// A Terraform state that owns a user and also copies one of its access key
+// IDs into another resource (a parameter an application reads) keeps that
+// hit: the key ID is not the ownership's own text unless the state manages
+// that key, and the hit is what sends the user to review.
+func TestCodeCheckerKeyIDBesideOwnership(t *testing.T) {
+	root := t.TempDir()
+	state := `{"version": 4, "terraform_version": "1.9.5", "serial": 3, "lineage": "x", "outputs": {},
+  "resources": [
+    {"mode": "managed", "type": "aws_iam_user", "name": "svc", "instances": [{"attributes": {"name": "svc-reports", "unique_id": "AIDAEXAMPLEREPORTS001", "arn": "arn:aws:iam::` + codeAcct + `:user/svc-reports", "id": "svc-reports"}}]},
+    {"mode": "managed", "type": "aws_ssm_parameter", "name": "key", "instances": [{"attributes": {"name": "/app/aws-key-id", "value": "` + codeKey + `"}}]}
+  ]}`
+	if err := os.WriteFile(filepath.Join(root, "terraform.tfstate"), []byte(state), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	users := []tables.User{codeUser("svc-reports", "AIDAEXAMPLEREPORTS001")}
+	c := &CodeChecker{Roots: []string{root}, Users: users,
+		AccessKeys: []tables.AccessKey{{AccountID: codeAcct, UserName: "svc-reports", AccessKeyID: codeKey}}}
+	refs, _, err := c.Check(context.Background(), users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var owns, keyHit bool
+	for _, r := range refs {
+		if _, ok := r.IaCChange(); ok {
+			owns = true
+		} else if strings.Contains(r.Location, "(access-key-id)") {
+			keyHit = true
+		}
+	}
+	if !owns || !keyHit {
+		t.Errorf("want the ownership and the key ID hit, got %+v", refs)
+	}
+}
