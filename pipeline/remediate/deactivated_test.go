@@ -54,6 +54,13 @@ func TestDueDeactivatedUserReenabledAfterTheRunIsNotDeleted(t *testing.T) {
 		{"tag removed", func(u *awsfake.User) {
 			u.Tags = slices.DeleteFunc(u.Tags, func(t awsfake.Tag) bool { return t.Key == manifest.TagDeactivated })
 		}, manifest.TagDeactivated},
+		{"delete-after postponed", func(u *awsfake.User) {
+			for i := range u.Tags {
+				if u.Tags[i].Key == manifest.TagDeleteAfter {
+					u.Tags[i].Value = time.Now().AddDate(0, 3, 0).Format(time.DateOnly)
+				}
+			}
+		}, manifest.TagDeleteAfter},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var olive *awsfake.User

@@ -298,7 +298,7 @@ func (r *Remediator) runUserEntry(ctx context.Context, st *runState, e *manifest
 		er.Outcome, er.Reason = OutcomeSkipped, why
 		return er
 	}
-	if why := reenabled(e, er.Action, b); why != "" {
+	if why := reenabled(e, er.Action, b, r.now()); why != "" {
 		er.Outcome, er.Reason = OutcomeSkipped, why+r.touchedNote(st, e)
 		return er
 	}
@@ -381,10 +381,11 @@ func (r *Remediator) runKeyEntry(ctx context.Context, st *runState, e *manifest.
 }
 
 // reenabled says why a deletion of a user the run saw deactivated must not
-// go on: the live user has an active access key or a login profile again, or
-// no dormant:deactivated tag (restored), so a person undid the deactivation
+// go on: the live user has an active access key or a login profile again,
+// no dormant:deactivated tag (restored), or a dormant:delete-after that is
+// unreadable or not yet reached at now (postponed), so a person changed it
 // after the run and its evidence no longer describes the user.
-func reenabled(e *manifest.Entry, action string, b *Backup) string {
+func reenabled(e *manifest.Entry, action string, b *Backup, now time.Time) string {
 	if action != ActionDelete || e.Evidence.Status != tables.StatusDeactivated {
 		return ""
 	}
@@ -403,6 +404,14 @@ func reenabled(e *manifest.Entry, action string, b *Backup) string {
 	// Tag keys are unique case-insensitively in IAM; match the same way.
 	if !slices.ContainsFunc(b.Tags, func(t Tag) bool { return strings.EqualFold(t.Key, manifest.TagDeactivated) }) {
 		return "the run saw the user deactivated, but it no longer carries " + manifest.TagDeactivated + ": its deactivation was undone (restored?) since, so it is not deleted; run dormant again"
+	}
+	i := slices.IndexFunc(b.Tags, func(t Tag) bool { return strings.EqualFold(t.Key, manifest.TagDeleteAfter) })
+	if i < 0 {
+		return "the run saw the user due for deletion, but it no longer carries " + manifest.TagDeleteAfter + ": it is not deleted; run dormant again"
+	}
+	if at, err := time.Parse(time.DateOnly, b.Tags[i].Value); err != nil || at.After(now) {
+		return fmt.Sprintf("the run saw the user due for deletion, but its live tag %s=%s is not a date reached today: someone postponed or changed it since, so it is not deleted; run dormant again",
+			b.Tags[i].Key, b.Tags[i].Value)
 	}
 	return ""
 }
