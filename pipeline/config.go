@@ -214,7 +214,9 @@ func (c Config) Validate() error {
 	if _, err := reports.Selected(c.Reports); err != nil {
 		errs = append(errs, fmt.Errorf("--report: %w", err))
 	}
-	if c.Scanner != "" && !slices.Contains(local.Scanners(), c.Scanner) {
+	if err := local.ScannerBuilt(c.Scanner); err != nil {
+		errs = append(errs, fmt.Errorf("--scanner %s: %w", c.Scanner, err))
+	} else if c.Scanner != "" && !slices.Contains(local.Scanners(), c.Scanner) {
 		errs = append(errs, fmt.Errorf("--scanner %q is not known; use %s", c.Scanner, strings.Join(local.Scanners(), " or ")))
 	}
 	if c.MaxLogFileSize < 0 {

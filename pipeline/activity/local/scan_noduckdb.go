@@ -1,0 +1,20 @@
+//go:build !duckdb
+
+package local
+
+import (
+	"context"
+
+	"github.com/dormant-iam/dormant/pipeline/activity"
+)
+
+// DuckDBBuilt says whether this build has the DuckDB scanner: only a build
+// with -tags duckdb links DuckDB (cgo), so the default binary cross-compiles
+// with CGO_ENABLED=0.
+const DuckDBBuilt = false
+
+// scan is never reached without DuckDB: checkScanner refuses the scanner
+// first; the error stands in case a caller skips that check.
+func (l *Local) scan(context.Context, *Plan, *activity.Result) error {
+	return ScannerBuilt(ScannerDuckDB)
+}
