@@ -79,7 +79,10 @@ type Config struct {
 	CloudTrail   string    // local engine: a folder holding AWSLogs/..., or s3://bucket/prefix/ to sync
 	Cache        string    // local engine: per-day aggregates and the S3 sync's files
 	Scanner      string    // local engine: go (default) or duckdb, the reference
-	ScanProgress io.Writer // a terminal for the scan's progress line; nil: log lines
+	// ScanProgress is a terminal (never stdout) for the progress lines of
+	// every wait over two seconds: the scan, the S3 sync, Athena and Lake
+	// queries, demo generation; nil: log lines every 10 seconds.
+	ScanProgress io.Writer
 
 	// MaxLogFileSize bounds one log file's JSON text, inflated, and a synced
 	// object's size; 0 means local.DefaultMaxLogFileSize.
