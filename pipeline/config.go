@@ -79,10 +79,7 @@ type Config struct {
 	CloudTrail   string    // local engine: a folder holding AWSLogs/..., or s3://bucket/prefix/ to sync
 	Cache        string    // local engine: per-day aggregates and the S3 sync's files
 	Scanner      string    // local engine: go (default) or duckdb, the reference
-	// ScanProgress is a terminal (never stdout) for the progress lines of
-	// every wait over two seconds: the scan, the S3 sync, Athena and Lake
-	// queries, demo generation; nil: log lines every 10 seconds.
-	ScanProgress io.Writer
+	ScanProgress io.Writer // a terminal (never stdout) for progress lines: scan, S3 sync, Athena/Lake query, demo generation; nil: log lines
 
 	// MaxLogFileSize bounds one log file's JSON text, inflated, and a synced
 	// object's size; 0 means local.DefaultMaxLogFileSize.
