@@ -268,10 +268,10 @@ type syncer struct {
 // syncCount is how far a sync is, for its progress: the objects and bytes to
 // download as the day prefixes listed so far tell, and those done.
 type syncCount struct {
-	days, daysListed  atomic.Int64
-	objects, objDone  atomic.Int64
-	bytes, bytesDone  atomic.Int64
-	skipped, skippedB atomic.Int64
+	days, daysListed atomic.Int64
+	objects, objDone atomic.Int64
+	bytes, bytesDone atomic.Int64
+	skipped          atomic.Int64 // objects already in the cache
 }
 
 // render is the progress reporter's view of the count. Day prefixes are
@@ -431,7 +431,6 @@ func (s *syncer) syncDay(ctx context.Context, dayPrefix string, digests bool) er
 	s.count.objects.Add(int64(len(fetch)))
 	s.count.bytes.Add(fetchB)
 	s.count.skipped.Add(int64(skipped))
-	s.count.skippedB.Add(skipB)
 	s.count.daysListed.Add(1)
 
 	var (
