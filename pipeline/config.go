@@ -93,7 +93,7 @@ type Config struct {
 	CloudTrail   string    // local engine: a folder holding AWSLogs/..., or s3://bucket/prefix/ to sync
 	Cache        string    // local engine: per-day aggregates and the S3 sync's files
 	Scanner      string    // local engine: go (default) or duckdb, the reference
-	ScanProgress io.Writer // a terminal for the scan's progress line; nil: log lines
+	ScanProgress io.Writer // a terminal (never stdout) for progress lines: scan, S3 sync, Athena/Lake query, demo generation; nil: log lines
 
 	// MaxLogFileSize bounds one log file's JSON text, inflated, and a synced
 	// object's size; 0 means local.DefaultMaxLogFileSize.
@@ -251,7 +251,9 @@ func (c Config) Validate() error {
 	if _, err := reports.Selected(c.Reports); err != nil {
 		errs = append(errs, fmt.Errorf("--report: %w", err))
 	}
-	if c.Scanner != "" && !slices.Contains(local.Scanners(), c.Scanner) {
+	if err := local.ScannerBuilt(c.Scanner); err != nil {
+		errs = append(errs, fmt.Errorf("--scanner %s: %w", c.Scanner, err))
+	} else if c.Scanner != "" && !slices.Contains(local.Scanners(), c.Scanner) {
 		errs = append(errs, fmt.Errorf("--scanner %q is not known; use %s", c.Scanner, strings.Join(local.Scanners(), " or ")))
 	}
 	if c.MaxLogFileSize < 0 {

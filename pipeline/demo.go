@@ -10,11 +10,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dormant-iam/dormant/internal/demo"
 	"github.com/dormant-iam/dormant/internal/demo/demofake"
 	"github.com/dormant-iam/dormant/internal/profiling"
+	"github.com/dormant-iam/dormant/internal/progress"
 	"github.com/dormant-iam/dormant/pipeline/remediate"
 	"github.com/dormant-iam/dormant/record"
 	"github.com/dormant-iam/dormant/reports"
@@ -142,7 +144,12 @@ func demoGenerate(ctx context.Context, dc DemoConfig, src string, opts demo.Opti
 	}
 	t0 := time.Now()
 	u0, s0, cpuOK := profiling.ProcessCPU()
+	stopProgress := func() {}
+	if opts.Progress == nil {
+		stopProgress = demoProgress(dc.Config, &opts).Start().Stop
+	}
 	gen, err := demo.Generate(ctx, src, opts)
+	stopProgress()
 	if err != nil {
 		return nil, 0, fmt.Errorf("generating the demo organization: %w", err)
 	}
@@ -494,4 +501,32 @@ func checkDemoSource(out string) error {
 		return fmt.Errorf("%w: --out %s: %s is not empty and holds no %s of an earlier demo: refusing to replace it; nothing was touched; choose another --out", ErrForeignDemoSource, out, src, demoTruthFile)
 	}
 	return nil
+}
+
+// demoProgress reports the demo's generation (records written of the
+// target, files, bytes, time left) on cfg.ScanProgress, a terminal, or as
+// log lines, through opts.Progress; Start the reporter, and Stop it when the
+// generation is done.
+func demoProgress(cfg Config, opts *demo.Options) *progress.Reporter {
+	var (
+		mu   sync.Mutex
+		last demo.Progress
+	)
+	opts.Progress = func(p demo.Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		// Writers report concurrently: keep the furthest counts.
+		last.Records, last.Files, last.Bytes = max(last.Records, p.Records), max(last.Files, p.Files), max(last.Bytes, p.Bytes)
+		last.Target = p.Target
+	}
+	return progress.New(cfg.ScanProgress, cfg.Logger, "generating the demo organization", func(elapsed time.Duration) (string, []any) {
+		mu.Lock()
+		p := last
+		mu.Unlock()
+		_, eta := progress.Rate(p.Records, max(p.Target, p.Records), elapsed)
+		line := fmt.Sprintf("generating the demo: %d/%d CloudTrail records (%.0f%%), %d files, %s of JSON, %s left",
+			p.Records, p.Target, progress.Percent(p.Records, p.Target), p.Files, progress.Size(p.Bytes), eta.Round(time.Second))
+		return line, []any{"records_done", p.Records, "records", p.Target, "files", p.Files, "json_bytes", p.Bytes,
+			"eta", eta.Round(time.Second).String()}
+	})
 }

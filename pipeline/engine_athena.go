@@ -36,7 +36,7 @@ func newAthenaEngine(ctx context.Context, cfg Config, sess sessionFunc) (activit
 	client := s3.NewFromConfig(aws.cfg, func(o *s3.Options) { o.UsePathStyle = cfg.EndpointURL != "" })
 	return athenaengine.NewAthena(athena.NewFromConfig(aws.cfg), client, athenaengine.AthenaOptions{
 		Database: cfg.AthenaDatabase, Table: cfg.AthenaTable, Workgroup: cfg.AthenaWorkgroup,
-		OutputLocation: cfg.AthenaOutput, Catalog: cfg.AthenaCatalog, Logger: cfg.Logger,
+		OutputLocation: cfg.AthenaOutput, Catalog: cfg.AthenaCatalog, Logger: cfg.Logger, Progress: cfg.ScanProgress,
 	})
 }
 

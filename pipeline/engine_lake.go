@@ -33,7 +33,8 @@ func newLakeEngine(ctx context.Context, cfg Config, sess sessionFunc) (activity.
 	if err != nil {
 		return nil, err
 	}
-	return lakeengine.NewLake(cloudtrail.NewFromConfig(aws.cfg), lakeengine.LakeOptions{EventDataStore: cfg.EventDataStore, Logger: cfg.Logger})
+	return lakeengine.NewLake(cloudtrail.NewFromConfig(aws.cfg), lakeengine.LakeOptions{EventDataStore: cfg.EventDataStore, Logger: cfg.Logger,
+		Progress: cfg.ScanProgress})
 }
 
 func fingerprintLake(ctx context.Context, cfg Config, eng activity.Engine, q activity.Query, f *fingerprint) (activity.Engine, error) {

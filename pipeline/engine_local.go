@@ -74,7 +74,7 @@ func newLocalEngine(ctx context.Context, cfg Config, sess sessionFunc) (activity
 	}
 	client := s3.NewFromConfig(aws.cfg, func(o *s3.Options) { o.UsePathStyle = cfg.EndpointURL != "" })
 	return localengine.NewS3Local(client, cfg.CloudTrail, cache, localengine.SyncOptions{Logger: cfg.Logger, MaxObjectSize: cfg.MaxLogFileSize,
-		PublicKeys: cloudtrail.NewFromConfig(aws.cfg)}, local...), nil
+		PublicKeys: cloudtrail.NewFromConfig(aws.cfg), Progress: cfg.ScanProgress}, local...), nil
 }
 
 func fingerprintLocal(ctx context.Context, cfg Config, eng activity.Engine, q activity.Query, f *fingerprint) (activity.Engine, error) {

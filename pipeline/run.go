@@ -99,9 +99,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	// 3. Activity: who acted in the window, and which hours the logs cover;
-	// and the watch over the users dormant deactivated. The access keys of
-	// the watched users are not in this branch's inventory (issue 18 adds
-	// them): until then the watch goes by unique ID and name.
+	// and the watch over the users dormant deactivated, by unique ID, name
+	// and the access key IDs the inventory lists.
 	targets := watchTargets(users, inv.accessKeys)
 	var eng activity.Engine // built (and, from S3, synced) while fingerprinting
 	act, actFP, err := step(ctx, r, "activity",

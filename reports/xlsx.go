@@ -106,7 +106,8 @@ type xlsxWriter struct{}
 //     numbers and booleans, plus the IAM.22 and IAM.8 control results and
 //     the reviewer's columns (a dropdown and a comment).
 //   - Unused keys (each with its own reviewer columns), Exceptions,
-//     References, Unchecked, Coverage, Evidence and Method.
+//     References, Unchecked, Orphans, Changes and Remediation (with a
+//     previous run), Coverage, Trails, Evidence and Method.
 //
 // Every list sheet is streamed, so memory stays bounded by the input rather
 // than growing with the workbook. The same Input gives the same bytes.

@@ -28,6 +28,18 @@ type Options struct {
 	// organization carrying the IAM state the previous quarter's
 	// remediation left (see Quarter). Nil: the first quarter.
 	Quarter *Quarter
+	// Progress, when set, is called after each CloudTrail log file is
+	// written, from the writing goroutines at once: it must be quick and
+	// safe for concurrent use.
+	Progress func(Progress)
+}
+
+// Progress is how far the generation of the CloudTrail logs is.
+type Progress struct {
+	Records int64 // written so far, duplicate deliveries included
+	Target  int64 // Options.Events: met exactly unless the users' own events exceed it
+	Files   int64 // log files written
+	Bytes   int64 // their uncompressed JSON
 }
 
 // DefaultOptions is the size `dormant demo` uses: small enough to generate

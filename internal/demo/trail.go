@@ -34,6 +34,13 @@ type trailStats struct {
 	files   atomic.Int64
 }
 
+// progress tells Options.Progress, if set, how far the logs are.
+func (o *org) progress(s *trailStats) {
+	if o.opts.Progress != nil {
+		o.opts.Progress(Progress{Records: s.records.Load(), Target: int64(o.opts.Events), Files: s.files.Load(), Bytes: s.raw.Load()})
+	}
+}
+
 type logFile struct {
 	key            string // S3 key: AWSLogs/...
 	sum            string
@@ -306,6 +313,7 @@ func (w *worker) logFile(t *trailAcct, reg int, deliver int64, chunk []spec, has
 	w.stats.records.Add(int64(len(chunk)))
 	w.stats.raw.Add(raw)
 	w.stats.files.Add(1)
+	w.o.progress(w.stats)
 	w.files = append(w.files, logFile{key: key, sum: hex.EncodeToString(h.Sum(nil)), oldest: chunk[0].t, newest: chunk[len(chunk)-1].t})
 	return nil
 }
@@ -331,6 +339,7 @@ func (w *worker) rawFile(t *trailAcct, reg int, deliver int64, records []byte) e
 	w.stats.records.Add(countRecords(records))
 	w.stats.raw.Add(int64(len(records)) + 14)
 	w.stats.files.Add(1)
+	w.o.progress(w.stats)
 	oldest, newest := int64(0), int64(0)
 	if len(w.files) > 0 {
 		oldest, newest = w.files[0].oldest, w.files[len(w.files)-1].newest

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"slices"
@@ -66,6 +67,12 @@ type AthenaOptions struct {
 	// PublicKeys, when set, checks the signatures of the trail's digests
 	// (athena_digest.go); nil leaves them unchecked, and the note says so.
 	PublicKeys local.PublicKeysAPI
+	// Progress is a terminal to redraw the query's state, elapsed time and
+	// bytes scanned on; nil: a query longer than two seconds logs them every
+	// 10 seconds.
+	Progress io.Writer
+
+	progressEvery time.Duration // tests: report from the start, this often
 }
 
 // Athena is the engine that runs the activity query on Amazon Athena, over
@@ -309,6 +316,8 @@ func (a *Athena) watch(ctx context.Context, q activity.Query, filters []string, 
 // a cancelled ctx stops the query first.
 func (a *Athena) wait(ctx context.Context, id string) (*athenatypes.QueryExecution, error) {
 	poll := remote.NewPollBackoff(a.opts.PollInterval, a.opts.MaxPollInterval)
+	prog := remote.StartQueryProgress(a.opts.Progress, a.log, "Athena", id, a.opts.progressEvery)
+	defer prog.Stop()
 	for {
 		out, err := a.client.GetQueryExecution(ctx, &athena.GetQueryExecutionInput{QueryExecutionId: aws.String(id)})
 		if ctx.Err() != nil {
@@ -328,6 +337,12 @@ func (a *Athena) wait(ctx context.Context, id string) (*athenatypes.QueryExecuti
 			return nil, &remote.QueryError{Engine: a.Name(), QueryID: id, State: string(exec.Status.State), Reason: athenaReason(exec.Status)}
 		}
 		a.log.Debug("Athena query running", "query_id", id, "state", exec.Status.State)
+		// Athena's statistics grow while the query runs.
+		if st := exec.Statistics; st != nil && st.DataScannedInBytes != nil {
+			prog.Update(string(exec.Status.State), *st.DataScannedInBytes, true)
+		} else {
+			prog.Update(string(exec.Status.State), 0, false)
+		}
 		if err := poll.Wait(ctx); err != nil {
 			return nil, a.stop(ctx, id)
 		}

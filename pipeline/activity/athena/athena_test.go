@@ -1,13 +1,16 @@
 package athena
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -526,4 +529,61 @@ func newTestAthena(t testing.TB, s *analytics.Server, table string, mod func(*At
 // newTestLocal is the local engine the Athena results are compared with.
 func newTestLocal(root string) *local.Local {
 	return local.NewLocal(root, local.WithThreads(2), local.WithLogger(trailtest.Quiet()))
+}
+
+// A query against the fake reports its state, elapsed time and bytes
+// scanned while it runs: a redrawn line on a terminal, log lines otherwise.
+func TestAthenaProgress(t *testing.T) {
+	s := trailtest.NewFake(t, analytics.Config{LogsDir: filepath.Join(trailtest.TestdataDir, "trail")})
+	q := activity.Query{Start: trailtest.FixtureStart, End: trailtest.FixtureEnd}
+	slow := func(o *AthenaOptions) {
+		o.PollInterval, o.MaxPollInterval, o.progressEvery = 4*time.Millisecond, 4*time.Millisecond, time.Millisecond
+	}
+
+	var term, logs progressBuffer
+	s.SetBehavior(analytics.Behavior{Polls: 30})
+	if _, err := newTestAthena(t, s, analytics.DefaultTable, func(o *AthenaOptions) { slow(o); o.Progress = &term }).Run(context.Background(), q); err != nil {
+		t.Fatal(err)
+	}
+	id := s.CallsTo("GetQueryExecution")[0].QueryID
+	out := term.String()
+	for _, want := range []string{"\r\033[KAthena query " + id + ": QUEUED, ", "\r\033[KAthena query " + id + ": RUNNING, ", " B scanned"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the progress lines lack %q:\n%q", want, out)
+		}
+	}
+	if !strings.HasSuffix(out, "\r\033[K") {
+		t.Errorf("the progress line is not cleared at the end: %q", out)
+	}
+
+	s.SetBehavior(analytics.Behavior{Polls: 30})
+	if _, err := newTestAthena(t, s, analytics.DefaultTable, func(o *AthenaOptions) {
+		slow(o)
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	}).Run(context.Background(), q); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`msg="Athena query running"`, "state=RUNNING", "state=QUEUED", "elapsed=", "bytes_scanned="} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the query's log lacks %q:\n%s", want, logs.String())
+		}
+	}
+}
+
+// progressBuffer is a bytes.Buffer safe for the progress reporter's goroutine.
+type progressBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *progressBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *progressBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"strings"
@@ -42,6 +43,12 @@ type LakeOptions struct {
 	PollInterval, MaxPollInterval time.Duration
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
+	// Progress is a terminal to redraw the query's state, elapsed time and
+	// bytes scanned on; nil: a query longer than two seconds logs them every
+	// 10 seconds.
+	Progress io.Writer
+
+	progressEvery time.Duration // tests: report from the start, this often
 }
 
 // DefaultLakePricePerGB is the estimated price of a GB scanned by a Lake query.
@@ -279,6 +286,8 @@ func (l *Lake) watch(ctx context.Context, q activity.Query, res *activity.Result
 // message; a cancelled ctx cancels the query first.
 func (l *Lake) wait(ctx context.Context, id string) (*cloudtrail.DescribeQueryOutput, error) {
 	poll := remote.NewPollBackoff(l.opts.PollInterval, l.opts.MaxPollInterval)
+	prog := remote.StartQueryProgress(l.opts.Progress, l.log, "CloudTrail Lake", id, l.opts.progressEvery)
+	defer prog.Stop()
 	for {
 		out, err := l.client.DescribeQuery(ctx, &cloudtrail.DescribeQueryInput{QueryId: aws.String(id)})
 		if ctx.Err() != nil {
@@ -294,6 +303,12 @@ func (l *Lake) wait(ctx context.Context, id string) (*cloudtrail.DescribeQueryOu
 			return nil, &remote.QueryError{Engine: l.Name(), QueryID: id, State: string(out.QueryStatus), Reason: aws.ToString(out.ErrorMessage)}
 		}
 		l.log.Debug("CloudTrail Lake query running", "query_id", id, "status", out.QueryStatus)
+		// DescribeQuery's statistics grow while the query runs.
+		if st := out.QueryStatistics; st != nil && st.BytesScanned != nil {
+			prog.Update(string(out.QueryStatus), *st.BytesScanned, true)
+		} else {
+			prog.Update(string(out.QueryStatus), 0, false)
+		}
 		if err := poll.Wait(ctx); err != nil {
 			return nil, l.cancel(ctx, id)
 		}

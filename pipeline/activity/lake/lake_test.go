@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
@@ -136,4 +138,45 @@ func newTestLake(t testing.TB, s *analytics.Server, store string) *Lake {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// A Lake query against the fake reports its state, elapsed time and the
+// bytes DescribeQuery says it scanned, as log lines off a terminal.
+func TestLakeProgress(t *testing.T) {
+	s := trailtest.NewFake(t, analytics.Config{LogsDir: filepath.Join(trailtest.TestdataDir, "trail")})
+	var logs progressBuffer
+	l, err := NewLake(s.CloudTrailClient(), LakeOptions{EventDataStore: analytics.DefaultEventDataStore,
+		PollInterval: 4 * time.Millisecond, MaxPollInterval: 4 * time.Millisecond, progressEvery: time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetBehavior(analytics.Behavior{Polls: 30})
+	if _, err := l.Run(context.Background(), activity.Query{Start: trailtest.FixtureStart, End: trailtest.FixtureEnd}); err != nil {
+		t.Fatal(err)
+	}
+	id := s.CallsTo("DescribeQuery")[0].QueryID
+	for _, want := range []string{`msg="CloudTrail Lake query running"`, "query_id=" + id, "state=QUEUED", "state=RUNNING", "elapsed=", "bytes_scanned=0"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the query's log lacks %q:\n%s", want, logs.String())
+		}
+	}
+}
+
+// progressBuffer is a bytes.Buffer safe for the progress reporter's goroutine.
+type progressBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *progressBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *progressBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

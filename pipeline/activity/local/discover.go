@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/dormant-iam/dormant/pipeline/activity"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -17,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dormant-iam/dormant/pipeline/activity"
 )
 
 // LogFile is a CloudTrail log file found under the local engine's root.

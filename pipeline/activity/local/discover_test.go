@@ -4,14 +4,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"github.com/dormant-iam/dormant/internal/trailtest"
-	"github.com/dormant-iam/dormant/pipeline/activity"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dormant-iam/dormant/internal/trailtest"
+	"github.com/dormant-iam/dormant/pipeline/activity"
 )
 
 // makeTree creates empty files at the given slash-separated paths under root.

@@ -35,8 +35,14 @@ const (
 	ScannerDuckDB = "duckdb"
 )
 
-// Scanners lists the scanner names WithScanner accepts.
-func Scanners() []string { return []string{ScannerGo, ScannerDuckDB} }
+// Scanners lists the scanners this build can run: ScannerGo, and
+// ScannerDuckDB when built with -tags duckdb (DuckDBBuilt).
+func Scanners() []string {
+	if DuckDBBuilt {
+		return []string{ScannerGo, ScannerDuckDB}
+	}
+	return []string{ScannerGo}
+}
 
 // WithScanner chooses how the local engine reads the files: ScannerGo
 // (the default; "" means it) or ScannerDuckDB. Both return identical
@@ -69,6 +75,19 @@ func (l *Local) checkScanner() error {
 	if l.cacheDir != "" && l.scanner != ScannerGo {
 		return fmt.Errorf("using the activity cache %s: the cache needs the %q scanner, not %q",
 			l.cacheDir, ScannerGo, l.scanner)
+	}
+	return ScannerBuilt(l.scanner)
+}
+
+// ScannerBuilt returns nil when this build can run the named scanner, and
+// otherwise an error saying how to get one that can: the DuckDB scanner is
+// linked only with -tags duckdb (it needs cgo and a C compiler).
+func ScannerBuilt(name string) error {
+	if name == ScannerDuckDB && !DuckDBBuilt {
+		return fmt.Errorf("choosing the local engine's scanner: this dormant was built without the %q scanner; "+
+			"use the default %q scanner (same tables), or build dormant with DuckDB: "+
+			"CGO_ENABLED=1 go install -tags duckdb github.com/dormant-iam/dormant/cmd/dormant@latest (needs gcc)",
+			ScannerDuckDB, ScannerGo)
 	}
 	return nil
 }

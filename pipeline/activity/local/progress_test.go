@@ -2,12 +2,13 @@ package local
 
 import (
 	"bytes"
-	"github.com/dormant-iam/dormant/internal/trailtest"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dormant-iam/dormant/internal/trailtest"
 )
 
 // progressBuffer is a bytes.Buffer safe for the reporter's goroutine.

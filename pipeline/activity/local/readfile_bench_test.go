@@ -1,10 +1,11 @@
 package local
 
 import (
-	"github.com/dormant-iam/dormant/internal/ctrecord"
-	"github.com/dormant-iam/dormant/pipeline/activity"
 	"testing"
 	"time"
+
+	"github.com/dormant-iam/dormant/internal/ctrecord"
+	"github.com/dormant-iam/dormant/pipeline/activity"
 )
 
 // BenchmarkReadFile is the Go scanner's per-record work on one thread,

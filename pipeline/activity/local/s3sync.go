@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dormant-iam/dormant/internal/atomicfile"
+	prog "github.com/dormant-iam/dormant/internal/progress"
 	"github.com/dormant-iam/dormant/pipeline/activity"
 )
 
@@ -44,6 +46,12 @@ type SyncOptions struct {
 	// (kept from the object's metadata) with CloudTrail's public keys.
 	// Nil: the digests' hashes and chain are checked, their signatures not.
 	PublicKeys PublicKeysAPI
+	// Progress is a terminal to redraw the sync's progress line on
+	// (objects and bytes downloaded, rate, time left); nil: a sync longer
+	// than two seconds logs its progress every 10 seconds.
+	Progress io.Writer
+
+	progressEvery time.Duration // tests: report from the start, this often
 }
 
 // SyncResult says what SyncS3 did.
@@ -169,12 +177,20 @@ func SyncS3(ctx context.Context, client S3SyncAPI, bucketURI, cacheDir string, q
 	}
 	s.downloads = make(chan struct{}, s.conc)
 	started := time.Now()
+	rep := prog.New(opts.Progress, s.log, "syncing CloudTrail logs from S3", s.count.render("s3://"+bucket+"/"+prefix))
+	if opts.progressEvery > 0 {
+		rep.Quiet, rep.Tick, rep.LogEvery = 0, opts.progressEvery, opts.progressEvery
+	}
+	rep.Start()
+	defer rep.Stop()
 
 	regions, digestRegions, err := s.regionPrefixes(ctx)
 	if err != nil {
 		return nil, err
 	}
 	first, last := q.ReadDays()
+	days := int64(last.Sub(first).Hours()/24) + 1
+	s.count.days.Store(int64(len(regions))*days + int64(len(digestRegions))*(days+1))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.conc)
 	for _, r := range regions {
@@ -245,6 +261,42 @@ type syncer struct {
 	res *SyncResult
 
 	maxSize int64 // the largest log file object downloaded
+
+	count syncCount
+}
+
+// syncCount is how far a sync is, for its progress: the objects and bytes to
+// download as the day prefixes listed so far tell, and those done.
+type syncCount struct {
+	days, daysListed atomic.Int64
+	objects, objDone atomic.Int64
+	bytes, bytesDone atomic.Int64
+	skipped          atomic.Int64 // objects already in the cache
+}
+
+// render is the progress reporter's view of the count. Day prefixes are
+// listed while earlier ones download, so until every one is listed the
+// total, and the time left, are estimated from the days listed so far.
+func (c *syncCount) render(source string) prog.Render {
+	return func(elapsed time.Duration) (string, []any) {
+		days, listed := c.days.Load(), c.daysListed.Load()
+		objects, objDone := c.objects.Load(), c.objDone.Load()
+		bytes, bytesDone := c.bytes.Load(), c.bytesDone.Load()
+		expected, about := bytes, ""
+		if listed < days {
+			about = "~"
+			if listed > 0 {
+				expected = bytes * days / listed
+			}
+		}
+		rate, eta := prog.Rate(bytesDone, expected, elapsed)
+		line := fmt.Sprintf("syncing %s: %d/%d objects, %s/%s (%.0f%%), %s/s, %s%s left, %d/%d day prefixes listed, %d cached",
+			source, objDone, objects, prog.Size(bytesDone), prog.Size(bytes), prog.Percent(bytesDone, bytes),
+			prog.Size(int64(rate)), about, eta.Round(time.Second), listed, days, c.skipped.Load())
+		return line, []any{"source", source, "objects_done", objDone, "objects", objects, "bytes_done", bytesDone, "bytes", bytes,
+			"mb_per_s", fmt.Sprintf("%.1f", rate/1e6), "eta", about + eta.Round(time.Second).String(),
+			"day_prefixes_listed", listed, "day_prefixes", days, "cached", c.skipped.Load()}
+	}
 }
 
 // list returns the common prefixes (with delimiter "/") or the objects
@@ -372,6 +424,14 @@ func (s *syncer) syncDay(ctx context.Context, dayPrefix string, digests bool) er
 		}
 		fetch = append(fetch, o)
 	}
+	var fetchB int64
+	for _, o := range fetch {
+		fetchB += o.size
+	}
+	s.count.objects.Add(int64(len(fetch)))
+	s.count.bytes.Add(fetchB)
+	s.count.skipped.Add(int64(skipped))
+	s.count.daysListed.Add(1)
 
 	var (
 		mu     sync.Mutex
@@ -395,6 +455,8 @@ func (s *syncer) syncDay(ctx context.Context, dayPrefix string, digests bool) er
 			synced[strings.TrimPrefix(o.key, dayPrefix)] = got
 			gotB += got.Size
 			mu.Unlock()
+			s.count.objDone.Add(1)
+			s.count.bytesDone.Add(got.Size)
 			return nil
 		})
 	}

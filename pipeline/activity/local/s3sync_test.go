@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -355,5 +358,66 @@ func TestSyncS3RefusesLargeObjects(t *testing.T) {
 	}
 	if _, err := SyncS3(context.Background(), s.S3Client(), s.TrailURI(), t.TempDir(), q, SyncOptions{Logger: trailtest.Quiet()}); err != nil {
 		t.Errorf("with the default bound: %v", err)
+	}
+}
+
+// slowS3 delays each download, so that a sync of the fixture lasts long
+// enough for its progress to show.
+type slowS3 struct {
+	S3SyncAPI
+	delay time.Duration
+}
+
+func (s slowS3) GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	time.Sleep(s.delay)
+	return s.S3SyncAPI.GetObject(ctx, in, opts...)
+}
+
+// A sync against the fake S3 reports objects, bytes, rate and time left: a
+// redrawn line on a terminal, log lines otherwise.
+func TestSyncS3Progress(t *testing.T) {
+	s := trailtest.NewFake(t, analytics.Config{LogsDir: filepath.Join(trailtest.TestdataDir, "trail"), TrailPrefix: "org/"})
+	q := activity.Query{Start: trailtest.FixtureStart, End: trailtest.FixtureEnd}
+	client := slowS3{S3SyncAPI: s.S3Client(), delay: 20 * time.Millisecond}
+
+	var term progressBuffer
+	res, err := SyncS3(context.Background(), client, s.TrailURI(), t.TempDir(), q,
+		SyncOptions{Concurrency: 2, Logger: trailtest.Quiet(), Progress: &term, progressEvery: 2 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := term.String()
+	full := fmt.Sprintf("/%d objects, ", res.Downloaded)
+	var seen bool
+	for _, line := range strings.Split(out, "\r\033[K") {
+		if strings.Contains(line, full) && strings.Contains(line, "left") {
+			seen = true
+			for _, want := range []string{"syncing " + s.TrailURI(), "kB", "/s, ", "0 cached"} {
+				if !strings.Contains(line, want) {
+					t.Errorf("progress line %q lacks %q", line, want)
+				}
+			}
+		}
+	}
+	if !seen {
+		t.Errorf("no progress line counts the %d objects with the time left:\n%q", res.Downloaded, out)
+	}
+	if !strings.HasSuffix(out, "\r\033[K") {
+		t.Errorf("the progress line is not cleared at the end: %q", out)
+	}
+
+	var logs progressBuffer
+	if _, err := SyncS3(context.Background(), client, s.TrailURI(), t.TempDir(), q, SyncOptions{Concurrency: 2,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)), progressEvery: 2 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`msg="syncing CloudTrail logs from S3"`, "objects_done=", fmt.Sprintf("objects=%d", res.Downloaded),
+		fmt.Sprintf("bytes=%d", res.DownloadedBytes), "mb_per_s=", "eta=", "day_prefixes="} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the sync's log lacks %q:\n%s", want, logs.String())
+		}
+	}
+	if strings.Contains(logs.String(), "\r") {
+		t.Error("a terminal line went to the log")
 	}
 }

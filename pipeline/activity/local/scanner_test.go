@@ -25,6 +25,7 @@ import (
 
 func runScanner(t testing.TB, root, scanner string, q activity.Query, opts ...LocalOption) *activity.Result {
 	t.Helper()
+	skipWithoutDuckDB(t, scanner)
 	opts = append([]LocalOption{WithThreads(2), WithLogger(trailtest.Quiet()), WithScanner(scanner)}, opts...)
 	res, err := NewLocal(root, opts...).Run(context.Background(), q)
 	if err != nil {
