@@ -302,6 +302,10 @@ func (r *Remediator) runUserEntry(ctx context.Context, st *runState, e *manifest
 		er.Outcome, er.Reason = OutcomeSkipped, why+r.touchedNote(st, e)
 		return er
 	}
+	if why := newCredentials(er.Action, b, st.m.AsOf); why != "" {
+		er.Outcome, er.Reason = OutcomeSkipped, why
+		return er
+	}
 	var steps []Step
 	if er.Action == ActionDelete {
 		steps = deletePlan(e, b)
@@ -414,6 +418,29 @@ func reenabled(e *manifest.Entry, action string, b *Backup, now time.Time) strin
 			b.Tags[i].Key, b.Tags[i].Value)
 	}
 	return ""
+}
+
+// newCredentials says why a deletion must not go on: the live user has an
+// access key or a login profile created after the manifest's as-of, so
+// someone is setting it up, though the new credential shows no use yet.
+func newCredentials(action string, b *Backup, asOf time.Time) string {
+	if action != ActionDelete {
+		return ""
+	}
+	var made []string
+	for _, k := range b.AccessKeys {
+		if k.CreateDate.After(asOf) {
+			made = append(made, fmt.Sprintf("access key %s created %s", k.ID, k.CreateDate.UTC().Format(time.RFC3339)))
+		}
+	}
+	if lp := b.LoginProfile; lp != nil && lp.CreateDate.After(asOf) {
+		made = append(made, "a login profile created "+lp.CreateDate.UTC().Format(time.RFC3339))
+	}
+	if len(made) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the user has %s, after the manifest's as-of %s: someone is setting it up, so it is not deleted; ask them, and run dormant again",
+		strings.Join(made, " and "), asOf.UTC().Format(time.RFC3339))
 }
 
 // keyIDsGone says why a user entry whose key actions name key IDs must not
