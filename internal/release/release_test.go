@@ -66,8 +66,19 @@ func TestGoInstallable(t *testing.T) {
 	if !strings.Contains(read(t, "README.md"), install) {
 		t.Errorf("README lacks %q", install)
 	}
-	if !regexp.MustCompile(`(?m)^var version = `).MatchString(read(t, "cmd/dormant/main.go")) {
-		t.Error("cmd/dormant/main.go declares no `var version`, which the release builds set with -X main.version")
+	var src strings.Builder
+	files, err := filepath.Glob(filepath.Join(repo, "cmd", "dormant", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if !strings.HasSuffix(f, "_test.go") {
+			rel, _ := filepath.Rel(repo, f)
+			src.WriteString(read(t, rel))
+		}
+	}
+	if !regexp.MustCompile(`(?m)^var version = `).MatchString(src.String()) {
+		t.Error("package main of cmd/dormant declares no `var version`, which the release builds set with -X main.version")
 	}
 }
 
