@@ -1,38 +1,20 @@
 package pipeline
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dormant-iam/dormant/internal/demo"
+	"github.com/dormant-iam/dormant/internal/progress/progresstest"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *lockedBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *lockedBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // The demo's generation is reported from the generator's callback: records
 // of the target, files and bytes, on a terminal or as log lines.
 func TestDemoProgress(t *testing.T) {
 	for _, terminal := range []bool{true, false} {
-		var out lockedBuffer
+		var out progresstest.Buffer
 		cfg := Config{Logger: slog.New(slog.NewTextHandler(&out, nil))}
 		want := []string{"generating the demo: 1500/6000 CloudTrail records (25%), 3 files, 2.0 MB of JSON, ", " left"}
 		if terminal {

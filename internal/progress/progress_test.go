@@ -1,48 +1,20 @@
 package progress
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/dormant-iam/dormant/internal/progress/progresstest"
 )
 
-// Buffer is a bytes.Buffer safe for the reporter's goroutine.
-type Buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *Buffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *Buffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func wait(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 func TestTerminalLine(t *testing.T) {
-	var out Buffer
+	var out progresstest.Buffer
 	r := New(&out, nil, "working", func(time.Duration) (string, []any) { return "step 3/4", nil })
 	r.Quiet, r.Tick = 0, time.Millisecond
 	r.Start()
-	wait(t, "a line", func() bool { return strings.Contains(out.String(), "\r\033[Kstep 3/4") })
+	progresstest.WaitFor(t, "a line", func() bool { return strings.Contains(out.String(), "\r\033[Kstep 3/4") })
 	r.Stop()
 	r.Stop()
 	if s := out.String(); !strings.HasSuffix(s, "\r\033[K") {
@@ -51,13 +23,13 @@ func TestTerminalLine(t *testing.T) {
 }
 
 func TestLogLines(t *testing.T) {
-	var out Buffer
+	var out progresstest.Buffer
 	r := New(nil, slog.New(slog.NewTextHandler(&out, nil)), "working", func(time.Duration) (string, []any) {
 		return "unused", []any{"done", 3}
 	})
 	r.Quiet, r.Tick, r.LogEvery = 0, time.Millisecond, 2*time.Millisecond
 	r.Start()
-	wait(t, "a log line", func() bool { return strings.Contains(out.String(), `msg=working done=3`) })
+	progresstest.WaitFor(t, "a log line", func() bool { return strings.Contains(out.String(), `msg=working done=3`) })
 	r.Stop()
 	if strings.Contains(out.String(), "unused") || strings.Contains(out.String(), "\r") {
 		t.Errorf("the terminal line went to the log: %q", out.String())
@@ -66,7 +38,7 @@ func TestLogLines(t *testing.T) {
 
 // A wait shorter than the quiet period says nothing.
 func TestQuiet(t *testing.T) {
-	var out Buffer
+	var out progresstest.Buffer
 	r := New(&out, nil, "working", func(time.Duration) (string, []any) { return "x", nil })
 	r.Tick = time.Millisecond
 	r.Start()

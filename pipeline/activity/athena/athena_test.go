@@ -1,7 +1,6 @@
 package athena
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/dormant-iam/dormant/internal/awsfake/analytics"
+	"github.com/dormant-iam/dormant/internal/progress/progresstest"
 	"github.com/dormant-iam/dormant/internal/trailtest"
 	"github.com/dormant-iam/dormant/pipeline/activity"
 	"github.com/dormant-iam/dormant/pipeline/activity/internal/remote"
@@ -540,7 +539,7 @@ func TestAthenaProgress(t *testing.T) {
 		o.PollInterval, o.MaxPollInterval, o.progressEvery = 4*time.Millisecond, 4*time.Millisecond, time.Millisecond
 	}
 
-	var term, logs progressBuffer
+	var term, logs progresstest.Buffer
 	s.SetBehavior(analytics.Behavior{Polls: 30})
 	if _, err := newTestAthena(t, s, analytics.DefaultTable, func(o *AthenaOptions) { slow(o); o.Progress = &term }).Run(context.Background(), q); err != nil {
 		t.Fatal(err)
@@ -568,22 +567,4 @@ func TestAthenaProgress(t *testing.T) {
 			t.Errorf("the query's log lacks %q:\n%s", want, logs.String())
 		}
 	}
-}
-
-// progressBuffer is a bytes.Buffer safe for the progress reporter's goroutine.
-type progressBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *progressBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *progressBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
 	"github.com/dormant-iam/dormant/internal/awsfake/analytics"
+	"github.com/dormant-iam/dormant/internal/progress/progresstest"
 	"github.com/dormant-iam/dormant/internal/trailtest"
 	"github.com/dormant-iam/dormant/pipeline/activity"
 	"github.com/dormant-iam/dormant/pipeline/activity/internal/remote"
@@ -144,7 +144,7 @@ func newTestLake(t testing.TB, s *analytics.Server, store string) *Lake {
 // bytes DescribeQuery says it scanned, as log lines off a terminal.
 func TestLakeProgress(t *testing.T) {
 	s := trailtest.NewFake(t, analytics.Config{LogsDir: filepath.Join(trailtest.TestdataDir, "trail")})
-	var logs progressBuffer
+	var logs progresstest.Buffer
 	l, err := NewLake(s.CloudTrailClient(), LakeOptions{EventDataStore: analytics.DefaultEventDataStore,
 		PollInterval: 4 * time.Millisecond, MaxPollInterval: 4 * time.Millisecond, progressEvery: time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
@@ -161,22 +161,4 @@ func TestLakeProgress(t *testing.T) {
 			t.Errorf("the query's log lacks %q:\n%s", want, logs.String())
 		}
 	}
-}
-
-// progressBuffer is a bytes.Buffer safe for the progress reporter's goroutine.
-type progressBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *progressBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *progressBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,53 +1,24 @@
 package local
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/dormant-iam/dormant/internal/progress/progresstest"
 	"github.com/dormant-iam/dormant/internal/trailtest"
 )
 
-// progressBuffer is a bytes.Buffer safe for the reporter's goroutine.
-type progressBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *progressBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *progressBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func progressWait(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 func TestProgressTerminal(t *testing.T) {
-	var out progressBuffer
+	var out progresstest.Buffer
 	p := newProgress(&out, trailtest.Quiet(), 10, 4_000_000)
 	p.quiet, p.tick = 0, time.Millisecond
 	p.start()
 	p.add(5, 1_000_000)
-	progressWait(t, "a progress line", func() bool { return strings.Contains(out.String(), "5/10 files") })
+	progresstest.WaitFor(t, "a progress line", func() bool { return strings.Contains(out.String(), "5/10 files") })
 	p.grow(2, 1_000_000)
-	progressWait(t, "the grown total", func() bool { return strings.Contains(out.String(), "5/12 files") })
+	progresstest.WaitFor(t, "the grown total", func() bool { return strings.Contains(out.String(), "5/12 files") })
 	p.finish()
 	p.finish() // idempotent
 	s := out.String()
@@ -62,12 +33,12 @@ func TestProgressTerminal(t *testing.T) {
 }
 
 func TestProgressLog(t *testing.T) {
-	var out progressBuffer
+	var out progresstest.Buffer
 	p := newProgress(nil, slog.New(slog.NewTextHandler(&out, nil)), 4, 2000)
 	p.quiet, p.tick, p.logEvery = 0, time.Millisecond, 2*time.Millisecond
 	p.start()
 	p.add(1, 500)
-	progressWait(t, "a log line", func() bool { return strings.Contains(out.String(), "files_done=1") })
+	progresstest.WaitFor(t, "a log line", func() bool { return strings.Contains(out.String(), "files_done=1") })
 	p.finish()
 	s := out.String()
 	for _, want := range []string{"msg=\"scanning CloudTrail log files\"", "files=4", "bytes_done=500", "bytes=2000", "mb_per_s=", "eta="} {
@@ -79,7 +50,7 @@ func TestProgressLog(t *testing.T) {
 
 // A scan shorter than the quiet period says nothing.
 func TestProgressQuiet(t *testing.T) {
-	var out progressBuffer
+	var out progresstest.Buffer
 	p := newProgress(&out, trailtest.Quiet(), 1, 10)
 	p.tick = time.Millisecond
 	p.start()

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/dormant-iam/dormant/internal/awsfake/analytics"
+	"github.com/dormant-iam/dormant/internal/progress/progresstest"
 	"github.com/dormant-iam/dormant/internal/trailtest"
 	"github.com/dormant-iam/dormant/pipeline/activity"
 	"github.com/dormant-iam/dormant/tables"
@@ -380,7 +381,7 @@ func TestSyncS3Progress(t *testing.T) {
 	q := activity.Query{Start: trailtest.FixtureStart, End: trailtest.FixtureEnd}
 	client := slowS3{S3SyncAPI: s.S3Client(), delay: 20 * time.Millisecond}
 
-	var term progressBuffer
+	var term progresstest.Buffer
 	res, err := SyncS3(context.Background(), client, s.TrailURI(), t.TempDir(), q,
 		SyncOptions{Concurrency: 2, Logger: trailtest.Quiet(), Progress: &term, progressEvery: 2 * time.Millisecond})
 	if err != nil {
@@ -406,7 +407,7 @@ func TestSyncS3Progress(t *testing.T) {
 		t.Errorf("the progress line is not cleared at the end: %q", out)
 	}
 
-	var logs progressBuffer
+	var logs progresstest.Buffer
 	if _, err := SyncS3(context.Background(), client, s.TrailURI(), t.TempDir(), q, SyncOptions{Concurrency: 2,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)), progressEvery: 2 * time.Millisecond}); err != nil {
 		t.Fatal(err)
