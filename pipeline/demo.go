@@ -323,8 +323,8 @@ func demoQuarters(ctx context.Context, dc DemoConfig) (*DemoResult, error) {
 // reviewer only deactivated and a deletion a policy still names are not
 // carried out, the re-enabled user's deactivation is undone, every other
 // entry is carried out.
-func compareRemediation(out string, q *demo.Quarter, orphans []demo.ExpectedOrphan) []string {
-	rows, err := tables.ReadParquet[tables.RemediationCheck](filepath.Join(out, RemediationTable))
+func compareRemediation(runDir string, q *demo.Quarter, orphans []demo.ExpectedOrphan) []string {
+	rows, err := tables.ReadParquet[tables.RemediationCheck](filepath.Join(runDir, RemediationTable))
 	if err != nil {
 		return []string{fmt.Sprintf("reading the remediation table: %v", err)}
 	}
@@ -341,7 +341,7 @@ func compareRemediation(out string, q *demo.Quarter, orphans []demo.ExpectedOrph
 	if re := q.Reenabled; re != nil {
 		want[re.AccountID+"/"+re.UserName] = tables.OutcomeUndone
 	}
-	var out2 []string
+	var out []string
 	for _, r := range rows {
 		k := r.AccountID + "/" + r.UserName
 		w, ok := want[k]
@@ -349,10 +349,10 @@ func compareRemediation(out string, q *demo.Quarter, orphans []demo.ExpectedOrph
 			w = tables.OutcomeCarriedOut
 		}
 		if r.Outcome != w {
-			out2 = append(out2, fmt.Sprintf("remediation of %s (%s %s): expected %q, got %q (%s)", k, r.Kind, r.Planned, w, r.Outcome, r.Reasons))
+			out = append(out, fmt.Sprintf("remediation of %s (%s %s): expected %q, got %q (%s)", k, r.Kind, r.Planned, w, r.Outcome, r.Reasons))
 		}
 	}
-	return out2
+	return out
 }
 
 // demoRemediationFiles are what demoBetweenQuarters writes in a quarter's
